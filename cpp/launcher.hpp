@@ -1,0 +1,74 @@
+// Process launcher of ioi-eval: runs process trees under CPU / wall / memory / process limits,
+// accounted and contained with cgroups (v1 or v2) where the machine allows it, with rlimits and
+// process groups as the fallback. Pure C++ (no Python): the pybind11 bindings live in module.cpp.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ioi {
+
+// Outcome of cgroup_setup(): which controllers a run can use and where their parent groups are.
+struct CgroupInfo {
+    int version = 0;  // 1, 2, or 0 when no usable cgroups
+    bool memory = false;
+    bool cpu = false;   // CPU accounting (v1: cpuacct, v2: cpu.stat of the group)
+    bool pids = false;
+    // controller ("memory", "cpu", "pids") -> absolute path of our parent group `<name>-<pid>`
+    std::vector<std::pair<std::string, std::string>> paths;
+    std::string reason;  // why a version-0 result (or a missing controller) happened
+};
+
+// Detect cgroups and create the parent groups under our own cgroup. Idempotent within one
+// process; thread-safe. Never throws for "no cgroups": that is version 0 with a reason.
+CgroupInfo cgroup_setup(const std::string& name);
+
+// Remove what cgroup_setup created (killing anything still inside). Safe to call repeatedly.
+void cgroup_cleanup();
+
+// Current state (version 0 when cgroup_setup was not called in this process).
+CgroupInfo cgroup_state();
+
+struct Spec {
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    std::optional<std::string> cwd;
+    std::optional<std::string> stdin_path, stdout_path, stderr_path;
+    double cpu_limit_s = 0;
+    double wall_limit_s = 0;
+    int64_t memory_limit_bytes = 0;
+    int64_t fsize_bytes = 0;
+    int64_t nofile = 0;
+    int64_t nproc = 0;
+    int64_t uid = -1, gid = -1;
+    bool use_cgroup = true;
+};
+
+struct Result {
+    std::optional<int> exit_code;
+    std::optional<int> signal;
+    double cpu_s = 0, user_s = 0, sys_s = 0, wall_s = 0;
+    int64_t memory_bytes = 0;
+    bool oom_killed = false;
+    bool cpu_limit_hit = false;
+    bool wall_limit_hit = false;
+    std::optional<std::string> setup_error;
+};
+
+// Called every ~20 ms while waiting; returning true means "abort": every tree is killed, reaped
+// and its cgroup removed, then run() returns with *interrupted set.
+using InterruptCheck = std::function<bool()>;
+
+// Start every spec concurrently and wait for all of them. Does not touch Python; the caller
+// releases the GIL around it.
+std::vector<Result> run(const std::vector<Spec>& specs, double poll_interval_s,
+                        const InterruptCheck& check_interrupt, bool* interrupted);
+
+// Test hook: force the fallbacks that a modern kernel never takes (WNOHANG polling instead of
+// pidfds; fork() instead of the vfork-style clone), so that tests can cover them. Process-wide.
+void set_fallbacks(bool no_pidfd, bool no_vfork);
+
+}  // namespace ioi

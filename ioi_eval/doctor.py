@@ -1,0 +1,72 @@
+"""``ioi-eval doctor``: which isolation and accounting mechanisms this machine gives."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import time
+from dataclasses import dataclass
+
+from ioi_box import _native
+from ioi_box.isolation import PlainIsolation, detect
+
+
+@dataclass
+class Finding:
+    """One line of the doctor's report."""
+
+    what: str
+    ok: bool
+    detail: str
+
+
+def diagnose() -> list[Finding]:
+    """Probe the machine: sandbox, cgroups, compilers; nothing is changed except a probe cgroup."""
+    out = [Finding("kernel", True, f"{platform.system()} {platform.release()}"),
+           Finding("user", True, "root (each untrusted run gets a fresh unprivileged uid)" if os.geteuid() == 0
+                   else f"uid {os.geteuid()} (cannot switch uid for untrusted code)")]
+    iso, note = detect()
+    out.append(Finding("namespaces", not isinstance(iso, PlainIsolation),
+                       f"{note}: no network, private /proc, read-only system paths, fresh /box and /tmp"
+                       if not isinstance(iso, PlainIsolation) else
+                       f"{note}; falling back to rlimits only (no file system or network isolation)"))
+    cg = _native.cgroup_setup()
+    if cg.get("version"):
+        ctrl = [c for c in ("memory", "cpu", "pids") if cg.get(c)]
+        out.append(Finding("cgroups", True, f"v{cg['version']} with {', '.join(ctrl) or 'no controllers'}"))
+        out.append(Finding("memory accounting", bool(cg.get("memory")),
+                           "whole process tree, peak from the cgroup, OOM kills reported as MLE"
+                           if cg.get("memory") else "per process (RLIMIT_AS), peak from ru_maxrss"))
+        out.append(Finding("CPU accounting", bool(cg.get("cpu")),
+                           "whole process tree from the cgroup, polled every 5 ms"
+                           if cg.get("cpu") else "per process from rusage"))
+        out.append(Finding("process limit", bool(cg.get("pids")),
+                           "pids.max on the tree" if cg.get("pids") else "RLIMIT_NPROC only"))
+    else:
+        out.append(Finding("cgroups", False, f"unavailable ({cg.get('reason', 'unknown')}): memory limit is "
+                           "RLIMIT_AS per process, CPU time from rusage, MLE inferred"))
+    for tool, pkg in (("g++", "g++"), ("python3", "python3"), ("bwrap", "bubblewrap")):
+        path = shutil.which(tool)
+        out.append(Finding(tool, path is not None, path or f"missing (Debian: apt-get install {pkg})"))
+    return out
+
+
+def measure_overhead(runs: int = 20) -> tuple[float, float]:
+    """Mean wall time of /usr/bin/true bare and through the sandbox, in ms."""
+    from ioi_box.executor import Executor
+    from ioi_box.protocol import Batch, Limits, Proc, RunJob
+
+    t0 = time.perf_counter()
+    for _ in range(runs):
+        _native.run([{"argv": ["/usr/bin/true"], "env": [], "use_cgroup": False}])
+    bare = (time.perf_counter() - t0) / runs * 1000
+    with Executor(workers=1) as ex:
+        job = Batch(jobs=[RunJob(procs=[Proc(argv=["/usr/bin/true"], limits=Limits(cpu_s=1, wall_s=3,
+                                                                                    memory_bytes=256 << 20))])])
+        ex.execute(job)
+        t0 = time.perf_counter()
+        for _ in range(runs):
+            ex.execute(job)
+        boxed = (time.perf_counter() - t0) / runs * 1000
+    return bare, boxed

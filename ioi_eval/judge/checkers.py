@@ -1,0 +1,144 @@
+"""Output checkers behind one interface: standard comparators, CMS-protocol and testlib-protocol programs.
+
+A checker builds the job that checks one output (run inside the box) and interprets its result
+as a score in [0, 1] and a message. A checker that crashes, times out or prints nonsense raises
+:class:`CheckerFailure`: the test is then SE, never WA.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from ioi_box.protocol import CompareJob, JobResult, Limits, Proc, ProcStatus, RunJob
+
+from ..problem.model import CheckerSpec
+
+CHECKER_LIMITS = Limits(cpu_s=10, wall_s=21, memory_bytes=2 << 30, output_bytes=64 << 20, processes=16)
+CAPTURE = 4096
+
+TRANSLATIONS = {
+    "translate:success": "Output is correct",
+    "translate:partial": "Output is partially correct",
+    "translate:wrong": "Output isn't correct",
+}
+
+
+class CheckerFailure(Exception):
+    """The checker itself failed (judge error, reported as SE)."""
+
+
+class Checker(Protocol):
+    """Checks one contestant output against the expected one."""
+
+    def job(self, input_blob: str, expected_blob: str | None, output: str, work: str) -> RunJob | CompareJob:
+        """The job that checks ``output`` (a box path); ``work`` is a scratch folder."""
+        ...
+
+    def interpret(self, result: JobResult) -> tuple[float, str]:
+        """Score in [0, 1] and message, or raise :class:`CheckerFailure`."""
+        ...
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0].strip() if text.strip() else ""
+
+
+def cms_message(stderr: str) -> str:
+    """The contestant message of a CMS-protocol program (first stderr line, translated)."""
+    line = _first_line(stderr)
+    return TRANSLATIONS.get(line, line)
+
+
+def parse_cms_outcome(stdout: str, who: str) -> float:
+    """The float on the first stdout line of a CMS checker or manager, validated."""
+    line = _first_line(stdout)
+    try:
+        value = float(line)
+    except ValueError:
+        raise CheckerFailure(f"{who} printed no score (first stdout line: {line[:80]!r})") from None
+    if math.isnan(value) or not 0.0 <= value <= 1.0:
+        raise CheckerFailure(f"{who} printed a score outside [0, 1]: {line[:80]!r}")
+    return value
+
+
+def proc_failure(result: JobResult, who: str) -> ProcStatus | None:
+    """Raise CheckerFailure for a box error; return the status of the (single) process."""
+    if result.error:
+        raise CheckerFailure(f"{who} could not run: {result.error}")
+    return result.procs[0].status if result.procs else None
+
+
+@dataclass
+class StandardChecker:
+    """A built-in comparator run in-process by the executor (no process per test)."""
+
+    spec: CheckerSpec
+
+    def job(self, input_blob: str, expected_blob: str | None, output: str, work: str) -> CompareJob:
+        if expected_blob is None:
+            raise CheckerFailure("the test has no expected output to compare with")
+        return CompareJob(comparator=self.spec.standard, expected=expected_blob, output=output,
+                          abs_tol=self.spec.abs_tol, rel_tol=self.spec.rel_tol)
+
+    def interpret(self, result: JobResult) -> tuple[float, str]:
+        if result.error or result.compare is None:
+            raise CheckerFailure(f"comparison failed: {result.error}")
+        ok = result.compare.score >= 1.0
+        msg = "Output is correct" if ok else "Output isn't correct"
+        detail = result.compare.message
+        return result.compare.score, f"{msg}: {detail}" if detail and not ok else msg
+
+
+@dataclass
+class ProgramChecker:
+    """A package checker binary in the CMS protocol or the testlib protocol."""
+
+    binary: str  # blob path
+    protocol: str = "cms"
+    extra_args: tuple[str, ...] = ()
+
+    def job(self, input_blob: str, expected_blob: str | None, output: str, work: str) -> RunJob:
+        binds = {"/box/checker": self.binary, "/box/input.txt": input_blob, "/box/output.txt": output}
+        if expected_blob is not None:
+            binds["/box/correct.txt"] = expected_blob
+        else:
+            binds["/box/correct.txt"] = input_blob  # CMS passes a path even when there is no answer
+        if self.protocol == "testlib":
+            args = ["/box/input.txt", "/box/output.txt", "/box/correct.txt"]
+        else:
+            args = ["/box/input.txt", "/box/correct.txt", "/box/output.txt"]
+        proc = Proc(argv=["/box/checker", *args, *self.extra_args], binds=binds,
+                    stdout=f"{work}/checker.out", stderr=f"{work}/checker.err",
+                    capture_stdout=CAPTURE, capture_stderr=CAPTURE, limits=CHECKER_LIMITS)
+        return RunJob(procs=[proc])
+
+    def interpret(self, result: JobResult) -> tuple[float, str]:
+        status = proc_failure(result, "checker")
+        pr = result.procs[0]
+        if self.protocol == "testlib":
+            return self._testlib(pr.status, pr.exit_code, pr.stderr, pr.message)
+        if status != ProcStatus.OK:
+            raise CheckerFailure(f"checker failed: {pr.message}; stderr: {pr.stderr[:300]!r}")
+        return parse_cms_outcome(pr.stdout, "checker"), cms_message(pr.stderr)
+
+    @staticmethod
+    def _testlib(status: ProcStatus, code: int | None, stderr: str, message: str) -> tuple[float, str]:
+        text = stderr.strip()
+        if status not in (ProcStatus.OK, ProcStatus.RE):
+            raise CheckerFailure(f"checker failed: {message}; stderr: {text[:300]!r}")
+        if code == 0:
+            return 1.0, text or "ok"
+        if code in (1, 2, 4, 8):  # WA, PE, dirt (PE) and unexpected EOF (PE)
+            return 0.0, text or "wrong answer"
+        if code == 7:
+            m = re.search(r"points\s+([-+0-9.eE]+)", text)
+            if not m:
+                raise CheckerFailure(f"testlib checker exited 7 without 'points X' on stderr: {text[:200]!r}")
+            value = float(m.group(1))
+            if math.isnan(value) or not 0.0 <= value <= 1.0:
+                raise CheckerFailure(f"testlib checker gave points outside [0, 1]: {m.group(1)}")
+            return value, text
+        raise CheckerFailure(f"testlib checker failed (exit code {code}): {text[:300]!r}")

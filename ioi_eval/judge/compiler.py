@@ -1,0 +1,220 @@
+"""Compiling inside the box, with a content-addressed compile cache and a precompiled header.
+
+The cache key covers everything that can change the product: the language and toolchain version,
+the flags, and the name and content of every file bound into the compile (submission, graders,
+headers). An identical submission therefore never compiles twice, across runs and processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ioi_box.protocol import Batch, Limits, Proc, ProcStatus, RunJob
+
+from ..backends.base import Box
+from ..errors import JudgeError
+from .languages import Cpp, Program, Python, get_language
+from .results import CompileResult
+
+MESSAGE_CAP = 64 << 10
+UNTRUSTED_LIMITS = Limits(cpu_s=20, wall_s=41, memory_bytes=1 << 30, output_bytes=256 << 20, processes=64,
+                          tmp_bytes=512 << 20)
+TRUSTED_LIMITS = Limits(cpu_s=60, wall_s=121, memory_bytes=2 << 30, output_bytes=256 << 20, processes=64,
+                        tmp_bytes=512 << 20)
+
+
+def default_cache_dir() -> Path:
+    """``$IOI_EVAL_CACHE`` or ``~/.cache/ioi-eval``."""
+    return Path(os.environ.get("IOI_EVAL_CACHE", Path.home() / ".cache" / "ioi-eval"))
+
+
+@dataclass(frozen=True)
+class CompileUnit:
+    """What to compile: files by their name under ``/src``, which of them are compiled, flags."""
+
+    language: str
+    files: tuple[tuple[str, bytes], ...]  # (name, content); all bound read-only in /src
+    compiled: tuple[str, ...]  # names of files passed to the compiler (C++) or checked (Python)
+    main: str  # Python: the file started at run time; C++: unused
+    flags: tuple[str, ...] = ()
+    trusted: bool = False
+    extra_argv: tuple[str, ...] = field(default=())
+
+    def key(self, version: str) -> str:
+        """The content address of this compile."""
+        h = hashlib.sha256()
+        for part in (self.language, version, "\0".join(self.flags), "\0".join(self.compiled), self.main):
+            h.update(part.encode())
+            h.update(b"\1")
+        for name, data in sorted(self.files):
+            h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+        return h.hexdigest()
+
+
+class Compiler:
+    """Compiles units in a box, through the cache."""
+
+    def __init__(self, box: Box, cache_dir: Path | None = None, use_cache: bool = True,
+                 use_pch: bool = True) -> None:
+        self.box = box
+        self.cache_dir = cache_dir or default_cache_dir()
+        self.use_cache = use_cache
+        self.use_pch = use_pch
+        self._pch_blob: str | None = None
+        self._pch_lock = threading.Lock()
+        self._pch_failed = False
+
+    # -- cache -------------------------------------------------------------------------------
+    def _entry(self, key: str) -> Path:
+        return self.cache_dir / "compile" / key[:2] / key
+
+    def _load(self, key: str) -> tuple[CompileResult, Path | None] | None:
+        entry = self._entry(key)
+        meta = entry / "result.json"
+        if not self.use_cache or not meta.is_file():
+            return None
+        try:
+            res = CompileResult.model_validate_json(meta.read_text())
+        except ValueError:
+            return None
+        prog = entry / "prog"
+        if res.ok and not prog.is_file():
+            return None
+        res.cached = True
+        return res, prog if res.ok else None
+
+    def _save(self, key: str, res: CompileResult, prog: bytes | None) -> None:
+        if not self.use_cache:
+            return
+        entry = self._entry(key)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=".tmp-"))
+        if prog is not None:
+            (tmp / "prog").write_bytes(prog)
+            os.chmod(tmp / "prog", 0o755)
+        (tmp / "result.json").write_text(res.model_dump_json())
+        try:
+            tmp.rename(entry)
+        except OSError:  # a concurrent compile of the same unit won the race
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    # -- precompiled header ---------------------------------------------------------------------
+    def _pch(self, lang: Cpp, flags: tuple[str, ...]) -> str | None:
+        """Blob path of ``bits/stdc++.h.gch`` built for these flags, or None if unavailable."""
+        if not self.use_pch or self._pch_failed:
+            return None
+        with self._pch_lock:
+            if self._pch_blob is not None:
+                return self._pch_blob
+            try:
+                gch = self._build_pch(lang, flags)
+            except (OSError, subprocess.SubprocessError, JudgeError):
+                self._pch_failed = True  # compiling without it is only slower
+                return None
+            self._pch_blob = self.box.put_file(gch)
+            return self._pch_blob
+
+    def _build_pch(self, lang: Cpp, flags: tuple[str, ...]) -> Path:
+        pch_flags = [f for f in flags if f not in ("-static", "-s")]
+        tag = hashlib.sha256((lang.version() + "\0".join(pch_flags)).encode()).hexdigest()[:16]
+        gch = self.cache_dir / "pch" / tag / "bits" / "stdc++.h.gch"
+        if gch.is_file():
+            return gch
+        probe = subprocess.run([lang.compiler, "-std=gnu++17", "-H", "-fsyntax-only", "-x", "c++", "-"],
+                               input="#include <bits/stdc++.h>\n", capture_output=True, text=True, timeout=120)
+        header = next((ln[2:] for ln in probe.stderr.splitlines() if ln.startswith(". ")), None)
+        if not header:
+            raise JudgeError("cannot locate bits/stdc++.h")
+        gch.parent.mkdir(parents=True, exist_ok=True)
+        tmp = gch.with_name(f".{os.getpid()}.gch")
+        subprocess.run([lang.compiler, *pch_flags, "-x", "c++-header", header, "-o", str(tmp)],
+                       check=True, capture_output=True, timeout=600)
+        os.replace(tmp, gch)
+        return gch
+
+    # -- compile -------------------------------------------------------------------------------
+    def compile(self, unit: CompileUnit) -> tuple[CompileResult, Program | None]:
+        """Compile (or fetch from the cache); CE is a result, a box failure raises JudgeError."""
+        lang = get_language(unit.language)
+        key = unit.key(lang.version())
+        hit = self._load(key)
+        if hit is not None:
+            res, prog = hit
+            return res, self._program(unit, prog) if res.ok else None
+        res, prog_bytes, blob = self._compile_in_box(unit, lang)
+        self._save(key, res, prog_bytes)
+        if not res.ok:
+            return res, None
+        return res, self._program(unit, None, blob)
+
+    def _program(self, unit: CompileUnit, prog: Path | None, blob: str | None = None) -> Program:
+        if unit.language == "python":
+            lang = get_language("python")
+            assert isinstance(lang, Python)
+            files = {f"/box/{name}": self.box.put_bytes(data) for name, data in unit.files}
+            return Program(argv=lang.run_argv(f"/box/{unit.main}"), files=files)
+        if blob is None:
+            assert prog is not None
+            blob = self.box.put_file(prog, executable=True)
+        return Program(argv=("/box/prog",), files={"/box/prog": blob})
+
+    def _compile_in_box(self, unit: CompileUnit, lang) -> tuple[CompileResult, bytes | None, str | None]:
+        binds = {f"/src/{name}": self.box.put_bytes(data) for name, data in unit.files}
+        if isinstance(lang, Cpp):
+            include = ["/src"]
+            pch = self._pch(lang, unit.flags)
+            if pch:
+                binds["/pch/bits/stdc++.h.gch"] = pch
+                include.insert(0, "/pch")
+            argv = lang.compile_argv([f"/src/{n}" for n in unit.compiled], unit.flags, "/box/prog", include)
+        else:
+            assert isinstance(lang, Python)
+            argv = lang.check_argv(f"/src/{unit.compiled[0]}")
+        work = self.box.new_dir()
+        log = f"{work}/compile.log"
+        limits = TRUSTED_LIMITS if unit.trusted else UNTRUSTED_LIMITS
+        proc = Proc(argv=[*argv, *unit.extra_argv], binds=binds, rw_binds={"/box": work}, stdout=log,
+                    stderr=log, capture_stderr=MESSAGE_CAP, limits=limits)
+        try:
+            result = self.box.execute(Batch(jobs=[RunJob(procs=[proc])])).results[0]
+            if result.error:
+                raise JudgeError(f"compilation could not run: {result.error}")
+            pr = result.procs[0]
+            message = pr.stderr.strip()
+            if len(message) >= MESSAGE_CAP - 1:
+                message += "\n[compiler output truncated]"
+            base = {"cpu_s": pr.cpu_s, "wall_s": pr.wall_s}
+            if pr.status == ProcStatus.XX:
+                raise JudgeError(f"compilation could not run: {pr.message}")
+            if pr.status != ProcStatus.OK:
+                why = {
+                    ProcStatus.TLE_CPU: "Compilation timed out",
+                    ProcStatus.TLE_WALL: "Compilation timed out (wall clock)",
+                    ProcStatus.MLE: "Compilation exceeded the memory limit",
+                    ProcStatus.OLE: "Compilation output too large",
+                    ProcStatus.SG: f"Compiler killed by signal {pr.signal}",
+                }.get(pr.status, "Compilation failed")
+                return CompileResult(ok=False, message=f"{why}\n{message}".strip(), **base), None, None
+            if unit.language == "python":
+                return CompileResult(ok=True, message=message, **base), b"", None
+            blob = self.box.promote(f"{work}/prog", executable=True)
+            data = self.box.read_bytes(blob)
+            return CompileResult(ok=True, message=message, **base), data, blob
+        finally:
+            self.box.remove([work])
+
+
+def read_source(path: Path) -> bytes:
+    """Read a submission, with a clear error when it is unreadable."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise JudgeError(f"{path}: cannot read the submission ({exc.strerror})") from None
+

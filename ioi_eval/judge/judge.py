@@ -1,0 +1,178 @@
+"""The judge: compile a submission, evaluate the tests it needs, and score it.
+
+Each distinct test runs at most once per submission even when several subtasks share it. When the
+score type makes a zero final for a subtask (GroupMin), a subtask's remaining tests are skipped
+once one of its tests scores 0, unless another subtask still needs them; skipped tests are marked
+SKIPPED. Tests run in parallel on the box's workers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..backends import get_backend
+from ..backends.base import Box
+from ..errors import JudgeError
+from ..problem.model import Problem, TestCase
+from ..scoring.score_types import ScoreType, get_score_type
+from .checkers import ProgramChecker, StandardChecker
+from .compiler import Compiler
+from .results import CompileResult, JudgeReport, SubtaskResult, TestResult, Verdict
+from .submission import Submission
+from .task_types import JudgeContext, TaskType, get_task_type
+from .task_types.base import system_error
+
+TestCallback = Callable[[TestResult], None]
+
+
+@dataclass
+class _ProblemState:
+    ctx: JudgeContext
+    task_type: TaskType
+
+
+class Judge:
+    """Judges submissions on one backend; reuse it for many submissions (caches per problem)."""
+
+    def __init__(self, backend: str = "local", workers: int | None = None, cache_dir: Path | None = None,
+                 use_cache: bool = True, **backend_options: object) -> None:
+        self.backend = get_backend(backend, **backend_options)
+        self.workers = workers
+        self.cache_dir = cache_dir
+        self.use_cache = use_cache
+        self._box: Box | None = None
+        self._compiler: Compiler | None = None
+        self._problems: dict[tuple[str, Path], _ProblemState] = {}
+        self._lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @property
+    def box(self) -> Box:
+        """The box, opened on first use."""
+        if self._box is None:
+            self._box = self.backend.open(self.workers)
+            self._compiler = Compiler(self._box, self.cache_dir, use_cache=self.use_cache)
+        return self._box
+
+    def close(self) -> None:
+        """Release the box."""
+        if self._box is not None:
+            self._box.close()
+            self._box = None
+
+    def __enter__(self) -> Judge:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- per problem -------------------------------------------------------------------------
+    def _state(self, problem: Problem) -> _ProblemState:
+        key = (problem.code, problem.root)
+        with self._lock:
+            if key in self._problems:
+                return self._problems[key]
+            box = self.box
+            assert self._compiler is not None
+            ctx = JudgeContext(box=box, compiler=self._compiler, problem=problem)
+            spec = problem.checker
+            if spec.source is not None:
+                binary = ctx.compile_trusted(spec.source.parent, spec.source.name, "checker")
+                ctx.checker = ProgramChecker(binary, spec.protocol)
+            else:
+                ctx.checker = StandardChecker(spec)
+            task_type = get_task_type(problem.task_type)
+            task_type.setup(ctx)
+            state = _ProblemState(ctx, task_type)
+            self._problems[key] = state
+            return state
+
+    # -- judging -----------------------------------------------------------------------------
+    def judge(self, problem: Problem, submission: Submission, on_test: TestCallback | None = None) -> JudgeReport:
+        """Judge one submission. Judge errors of single tests are SE results, not exceptions."""
+        state = self._state(problem)
+        compile_result, prepared = state.task_type.prepare(state.ctx, submission)
+        score_type = get_score_type(problem.score_type)
+        if not compile_result.ok or prepared is None:
+            tests = {name: TestResult(name=name, verdict=Verdict.CE, message="Compilation failed")
+                     for name in problem.test_order()}
+        else:
+            tests = self._run_tests(state, prepared, score_type, on_test)
+        return build_report(problem, compile_result, tests, score_type)
+
+    def _run_tests(self, state: _ProblemState, prepared: object, score_type: ScoreType,
+                   on_test: TestCallback | None) -> dict[str, TestResult]:
+        problem = state.ctx.problem
+        order = problem.test_order()
+        owners: dict[str, list[int]] = {t: [] for t in order}
+        for st in problem.subtasks:
+            for t in st.tests:
+                owners[t].append(st.index)
+        zeroed: set[int] = set()
+        results: dict[str, TestResult] = {}
+        workers = max(1, getattr(state.ctx.box, "workers", 1))
+
+        def needed(name: str) -> bool:
+            return not score_type.zero_decides or any(i not in zeroed for i in owners[name])
+
+        def evaluate(test: TestCase) -> TestResult:
+            try:
+                return state.task_type.evaluate(state.ctx, prepared, test)
+            except JudgeError as exc:
+                return system_error(test, str(exc))
+
+        pending = iter(order)
+        in_flight: dict[Future[TestResult], str] = {}
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ioi-judge") as pool:
+            while True:
+                while len(in_flight) < workers:
+                    name = next(pending, None)
+                    if name is None:
+                        break
+                    if needed(name):
+                        in_flight[pool.submit(evaluate, problem.tests[name])] = name
+                    else:
+                        results[name] = TestResult(name=name, verdict=Verdict.SKIPPED,
+                                                   message="Skipped: its subtasks already scored 0")
+                if not in_flight:
+                    break
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    name = in_flight.pop(fut)
+                    res = fut.result()
+                    results[name] = res
+                    if res.score <= 0.0 and res.verdict != Verdict.SE:
+                        zeroed.update(owners[name])
+                    if on_test is not None:
+                        on_test(res)
+        return results
+
+
+def subtask_status(tests: list[TestResult]) -> Verdict:
+    """The verdict that explains a subtask's score: SE first, else the first worst-scoring test."""
+    if any(t.verdict == Verdict.SE for t in tests):
+        return Verdict.SE
+    ran = [t for t in tests if t.verdict != Verdict.SKIPPED]
+    if not ran:
+        return Verdict.SKIPPED
+    worst = min(t.score for t in ran)
+    return next(t.verdict for t in ran if t.score == worst)
+
+
+def build_report(problem: Problem, compile_result: CompileResult, tests: dict[str, TestResult],
+                 score_type: ScoreType) -> JudgeReport:
+    """Score the per-test results into subtasks and a total."""
+    subtasks = []
+    for st in problem.subtasks:
+        st_tests = [tests[t] for t in st.tests]
+        points = score_type.subtask_points(st, [t.score for t in st_tests])
+        subtasks.append(SubtaskResult(name=st.name, points=st.points,
+                                      score=round(points, problem.score_precision),
+                                      status=subtask_status(st_tests)))
+    total = round(sum(s.score for s in subtasks), problem.score_precision)
+    return JudgeReport(problem=problem.code, score=total, max_score=problem.max_score, compile=compile_result,
+                       subtasks=subtasks, tests=[tests[t] for t in problem.test_order()])

@@ -1,0 +1,82 @@
+"""Judging records: verdicts, per-test and per-subtask results, and the report of a submission."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, Field
+
+
+class Verdict(str, Enum):
+    """Per-test verdicts. SE is a judge failure and is never turned into a silent 0."""
+
+    AC = "AC"
+    PA = "PA"
+    WA = "WA"
+    TLE = "TLE"
+    MLE = "MLE"
+    RE = "RE"
+    OLE = "OLE"
+    CE = "CE"
+    SKIPPED = "SKIPPED"
+    SE = "SE"
+
+
+def verdict_for_score(score: float) -> Verdict:
+    """AC for full marks, PA for a fraction, WA for zero."""
+    if score >= 1.0:
+        return Verdict.AC
+    return Verdict.PA if score > 0.0 else Verdict.WA
+
+
+class TestResult(BaseModel):
+    """The result of one test (run + check)."""
+
+    __test__ = False  # not a pytest class
+
+    name: str
+    verdict: Verdict
+    score: float = Field(0.0, ge=0.0, le=1.0)
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+    memory_bytes: int = 0
+    message: str = ""
+
+
+class SubtaskResult(BaseModel):
+    """Points of one subtask and the verdict that decided them."""
+
+    name: str
+    points: float
+    score: float
+    status: Verdict
+
+
+class CompileResult(BaseModel):
+    """Outcome of compiling the submission."""
+
+    ok: bool
+    message: str = ""
+    cached: bool = False
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+
+
+class JudgeReport(BaseModel):
+    """Everything the judge says about one submission to one problem (the ``--json`` output)."""
+
+    problem: str
+    score: float
+    max_score: float
+    compile: CompileResult
+    subtasks: list[SubtaskResult]
+    tests: list[TestResult]
+
+    @property
+    def has_system_error(self) -> bool:
+        """Whether any test could not be judged (the score is then not trustworthy)."""
+        return any(t.verdict == Verdict.SE for t in self.tests)
+
+    def verdicts(self) -> set[Verdict]:
+        """The distinct verdicts among the tests."""
+        return {t.verdict for t in self.tests}

@@ -1,0 +1,129 @@
+"""The task type protocol (as in CMS): how a submission is prepared and how one test is evaluated."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from ioi_box.protocol import Batch, JobResult, Limits, ProcResult, ProcStatus
+
+from ...backends.base import Box
+from ...errors import JudgeError
+from ...problem.model import Problem, TestCase
+from ..checkers import Checker, CheckerFailure
+from ..compiler import Compiler, CompileUnit
+from ..languages import TRUSTED_CPP_FLAGS
+from ..results import CompileResult, TestResult, Verdict, verdict_for_score
+from ..submission import Submission
+
+PROC_VERDICT = {
+    ProcStatus.TLE_CPU: Verdict.TLE,
+    ProcStatus.TLE_WALL: Verdict.TLE,
+    ProcStatus.MLE: Verdict.MLE,
+    ProcStatus.OLE: Verdict.OLE,
+    ProcStatus.RE: Verdict.RE,
+    ProcStatus.SG: Verdict.RE,
+    ProcStatus.XX: Verdict.SE,
+}
+OUTPUT_CAP = 256 << 20
+STDERR_IN_MESSAGE = 500
+STDERR_CAPTURE = 4096
+
+
+@dataclass
+class JudgeContext:
+    """What a task type needs to judge one problem: the box, the compiler, files already stored."""
+
+    box: Box
+    compiler: Compiler
+    problem: Problem
+    checker: Checker | None = None
+    _blobs: dict[Path, str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def blob(self, path: Path) -> str:
+        """Store a package file in the box once and return its blob path."""
+        with self._lock:
+            if path not in self._blobs:
+                self._blobs[path] = self.box.put_file(path)
+            return self._blobs[path]
+
+    def run(self, job) -> JobResult:
+        """Execute one job in the box."""
+        return self.box.execute(Batch(jobs=[job])).results[0]
+
+    def user_limits(self) -> Limits:
+        """The problem's limits for contestant processes (wall backstop 2*TL+1 as in CMS)."""
+        tl = self.problem.time_limit
+        return Limits(cpu_s=tl, wall_s=2 * tl + 1, memory_bytes=self.problem.memory_limit,
+                      output_bytes=OUTPUT_CAP, processes=16, tmp_bytes=64 << 20)
+
+    def compile_trusted(self, folder: Path, main: str, what: str) -> str:
+        """Compile a package program (checker, manager) with the files of its folder; blob path."""
+        files = tuple((p.name, p.read_bytes()) for p in sorted(folder.iterdir())
+                      if p.is_file() and p.suffix in (".cpp", ".h", ".hpp", ".hh", ".cc"))
+        unit = CompileUnit(language="cpp", files=files, compiled=(main,), main=main, flags=TRUSTED_CPP_FLAGS,
+                           trusted=True)
+        res, prog = self.compiler.compile(unit)
+        if not res.ok or prog is None:
+            raise JudgeError(f"the package's {what} ({folder / main}) does not compile:\n{res.message[:2000]}")
+        return prog.files["/box/prog"]
+
+    def check(self, test: TestCase, output: str, work: str) -> tuple[float, str]:
+        """Check ``output`` with the problem's checker; raises CheckerFailure on judge errors."""
+        assert self.checker is not None
+        expected = self.blob(test.output) if test.output else None
+        job = self.checker.job(self.blob(test.input), expected, output, work)
+        return self.checker.interpret(self.run(job))
+
+
+def failed_run(test: TestCase, pr: ProcResult) -> TestResult:
+    """A test whose contestant process did not end normally (score 0).
+
+    For runtime errors the head of the program's stderr is kept (an assertion or a Python
+    traceback says more than an exit code when debugging a model's solutions).
+    """
+    message = pr.message
+    if pr.status in (ProcStatus.RE, ProcStatus.SG) and pr.stderr.strip():
+        message += f"; stderr: {pr.stderr.strip()[-STDERR_IN_MESSAGE:]}"
+    return TestResult(name=test.name, verdict=PROC_VERDICT[pr.status], score=0.0, cpu_s=pr.cpu_s,
+                      wall_s=pr.wall_s, memory_bytes=pr.memory_bytes, message=message)
+
+
+def scored(test: TestCase, score: float, message: str, cpu_s: float = 0.0, wall_s: float = 0.0,
+           memory_bytes: int = 0) -> TestResult:
+    """A test that ran and was scored by a checker or manager."""
+    return TestResult(name=test.name, verdict=verdict_for_score(score), score=score, cpu_s=cpu_s,
+                      wall_s=wall_s, memory_bytes=memory_bytes, message=message)
+
+
+def system_error(test: TestCase, message: str) -> TestResult:
+    """A test the judge could not evaluate."""
+    return TestResult(name=test.name, verdict=Verdict.SE, score=0.0, message=message)
+
+
+class Prepared(Protocol):
+    """Whatever a task type keeps between compiling a submission and evaluating its tests."""
+
+
+class TaskType(Protocol):
+    """How submissions to a problem are compiled and evaluated."""
+
+    name: ClassVar[str]
+
+    def setup(self, ctx: JudgeContext) -> None:
+        """Compile the package's own programs (checker, manager); called once per problem."""
+        ...
+
+    def prepare(self, ctx: JudgeContext, submission: Submission) -> tuple[CompileResult, Prepared | None]:
+        """Compile the submission; a CE is a result, not an exception."""
+        ...
+
+    def evaluate(self, ctx: JudgeContext, prepared: Prepared, test: TestCase) -> TestResult:
+        """Evaluate one test."""
+        ...
+
+
+__all__ = ["CheckerFailure", "JudgeContext", "Prepared", "TaskType", "failed_run", "scored", "system_error"]

@@ -1,0 +1,102 @@
+"""Communication: a trusted manager talks to N user processes over FIFO pairs and scores them."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ioi_box.protocol import Limits, Proc, ProcStatus, RunJob
+
+from ...problem.model import TestCase
+from ..checkers import CHECKER_LIMITS, CheckerFailure, cms_message, parse_cms_outcome
+from ..languages import Program
+from ..results import CompileResult, TestResult, Verdict
+from ..submission import Submission
+from .base import STDERR_CAPTURE, JudgeContext, failed_run, scored, system_error
+from .programs import user_unit
+
+CAPTURE = 4096
+
+
+class Communication:
+    """CMS Communication with ``num_processes`` user processes (std_io or fifo_io)."""
+
+    name: ClassVar[str] = "Communication"
+
+    def __init__(self) -> None:
+        self.manager: str | None = None
+
+    def setup(self, ctx: JudgeContext) -> None:
+        self.manager = ctx.compile_trusted(ctx.problem.graders_dir, "manager.cpp", "manager")
+
+    def prepare(self, ctx: JudgeContext, submission: Submission) -> tuple[CompileResult, Program | None]:
+        harness = "stub" if ctx.problem.params.compilation == "stub" else None
+        return ctx.compiler.compile(user_unit(ctx.problem, submission, harness))
+
+    def _manager_limits(self, ctx: JudgeContext) -> Limits:
+        # As CMS: generous enough that user processes always hit their own limits first.
+        n, tl = ctx.problem.params.num_processes, ctx.problem.time_limit
+        return Limits(cpu_s=max(n * (tl + 1.0), CHECKER_LIMITS.cpu_s),
+                      wall_s=max(n * (2 * tl + 1.0), CHECKER_LIMITS.wall_s) + 5,
+                      memory_bytes=CHECKER_LIMITS.memory_bytes, output_bytes=64 << 20, processes=16)
+
+    def evaluate(self, ctx: JudgeContext, prepared: Program, test: TestCase) -> TestResult:
+        assert self.manager is not None
+        params = ctx.problem.params
+        n = params.num_processes
+        work = ctx.box.new_dir()
+        try:
+            fifos, mgr_args, users = [], [], []
+            for i in range(n):
+                to_m, to_u = f"{work}/fifo{i}/u{i}_to_m", f"{work}/fifo{i}/m_to_u{i}"
+                fifos += [to_m, to_u]
+                mgr_args += [f"/fifo{i}/u{i}_to_m", f"/fifo{i}/m_to_u{i}"]
+                argv = list(prepared.argv)
+                user = Proc(argv=argv, binds=dict(prepared.files), limits=ctx.user_limits(),
+                            stderr=f"{work}/user{i}.err", capture_stderr=STDERR_CAPTURE)
+                if params.user_io == "fifo_io":
+                    user.rw_binds[f"/fifo{i}"] = f"{work}/fifo{i}"
+                    argv += [f"/fifo{i}/m_to_u{i}", f"/fifo{i}/u{i}_to_m"]
+                else:
+                    user.stdin, user.stdout = to_u, to_m
+                if n > 1:
+                    argv.append(str(i))
+                users.append(user)
+            manager = Proc(argv=["/box/manager", *mgr_args], binds={"/box/manager": self.manager},
+                           rw_binds={f"/fifo{i}": f"{work}/fifo{i}" for i in range(n)},
+                           stdin=ctx.blob(test.input), stdout=f"{work}/manager.out",
+                           stderr=f"{work}/manager.err", capture_stdout=CAPTURE, capture_stderr=CAPTURE,
+                           limits=self._manager_limits(ctx))
+            result = ctx.run(RunJob(procs=[manager, *users], fifos=fifos))
+            if result.error:
+                return system_error(test, f"sandbox error: {result.error}")
+            mgr, user_results = result.procs[0], result.procs[1:]
+            cpu = sum(u.cpu_s for u in user_results)
+            wall = max(u.wall_s for u in user_results)
+            mem = max(u.memory_bytes for u in user_results)
+            if any(u.status == ProcStatus.XX for u in user_results):
+                bad = next(u for u in user_results if u.status == ProcStatus.XX)
+                return system_error(test, bad.message)
+            if mgr.status != ProcStatus.OK:
+                return system_error(test, f"manager failed: {mgr.message}; stderr: {mgr.stderr[:300]!r}")
+            failed = next((u for u in user_results if u.status != ProcStatus.OK), None)
+            if failed is not None:
+                return failed_run(test, failed)
+            if cpu > ctx.problem.time_limit:
+                return failed_run(test, failed_cpu(user_results[0], cpu, wall, mem, ctx.problem.time_limit))
+            try:
+                score = parse_cms_outcome(mgr.stdout, "manager")
+            except CheckerFailure as exc:
+                return system_error(test, str(exc))
+            return scored(test, score, cms_message(mgr.stderr), cpu, wall, mem)
+        finally:
+            ctx.box.remove([work])
+
+
+def failed_cpu(template, cpu: float, wall: float, mem: int, tl: float):
+    """The user processes together used more CPU time than the limit (each stayed under it)."""
+    return template.model_copy(update={
+        "status": ProcStatus.TLE_CPU, "cpu_s": cpu, "wall_s": wall, "memory_bytes": mem,
+        "message": f"Execution timed out (total CPU time of the user processes {cpu:.3f} s > {tl:g} s)"})
+
+
+__all__ = ["Communication", "Verdict"]

@@ -1,0 +1,246 @@
+"""Load a problem package in the layout of the official IOI 2024 CMS packages.
+
+A package is a folder holding ``problem.json`` (or a folder with exactly one such sub-folder), or a
+``.zip`` of one. Every defect is a :class:`~ioi_eval.errors.PackageError` naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import PackageError
+from .model import (
+    SOLUTION_CATEGORIES,
+    CheckerSpec,
+    Problem,
+    Solution,
+    Subtask,
+    TaskParams,
+    TestCase,
+)
+
+SOURCE_SUFFIXES = {".cpp", ".cc", ".cxx", ".c++", ".py"}
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PackageError(f"{path}: file missing") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PackageError(f"{path}: not valid JSON ({exc})") from None
+
+
+def _unzip(zip_path: Path) -> Path:
+    """Extract a package archive once into a cache folder keyed by its content."""
+    digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()[:16]
+    base = Path(os.environ.get("IOI_EVAL_CACHE", Path.home() / ".cache" / "ioi-eval")) / "packages"
+    dest = base / f"{zip_path.stem}-{digest}"
+    if dest.is_dir():
+        return dest
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=base, prefix=".extract-"))
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            for info in zf.infolist():
+                target = (tmp / info.filename).resolve()
+                if tmp.resolve() not in target.parents and target != tmp.resolve():
+                    raise PackageError(f"{zip_path}: archive member escapes the folder: {info.filename}")
+            zf.extractall(tmp)
+    except zipfile.BadZipFile as exc:
+        raise PackageError(f"{zip_path}: not a valid zip archive ({exc})") from None
+    try:
+        tmp.rename(dest)
+    except OSError:  # another process extracted it concurrently
+        pass
+    return dest if dest.is_dir() else tmp
+
+
+def find_root(path: Path) -> Path:
+    """The folder holding ``problem.json`` for a folder or archive path."""
+    path = Path(path)
+    if not path.exists():
+        raise PackageError(f"{path}: no such file or folder")
+    if path.is_file():
+        if path.suffix.lower() != ".zip":
+            raise PackageError(f"{path}: a package is a folder or a .zip archive")
+        path = _unzip(path)
+    if (path / "problem.json").is_file():
+        return path
+    subs = [d for d in path.iterdir() if d.is_dir() and (d / "problem.json").is_file()]
+    if len(subs) == 1:
+        return subs[0]
+    if not subs:
+        raise PackageError(f"{path}: no problem.json found (not a problem package)")
+    raise PackageError(f"{path}: several packages inside; point at one of: {', '.join(s.name for s in subs)}")
+
+
+def _task_params(raw: Any, task_type: str, where: Path) -> dict[str, Any]:
+    if raw in (None, ""):
+        return {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise PackageError(f"{where}: task_type_params is not valid JSON ({exc})") from None
+    if not isinstance(raw, dict):
+        raise PackageError(f"{where}: task_type_params must be an object")
+    prefix = f"task_type_parameters_{task_type}_"
+    out = {}
+    for key, value in raw.items():
+        out[key[len(prefix):] if key.startswith(prefix) else key] = value
+    return out
+
+
+def _load_subtasks(root: Path, meta: dict[str, Any]) -> tuple[Subtask, ...]:
+    folder = root / "subtasks"
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not files:
+        raise PackageError(f"{folder}: no subtask files (subtasks/NN-name.json)")
+    thresholds = meta.get("score_type_params") or []
+    subtasks = []
+    for i, f in enumerate(files):
+        data = _read_json(f)
+        if not isinstance(data, dict) or "score" not in data or "testcases" not in data:
+            raise PackageError(f"{f}: a subtask needs 'score' and 'testcases'")
+        tests = data["testcases"]
+        if not isinstance(tests, list) or not all(isinstance(t, str) for t in tests):
+            raise PackageError(f"{f}: 'testcases' must be a list of test names")
+        try:
+            points = float(data["score"])
+        except (TypeError, ValueError):
+            raise PackageError(f"{f}: 'score' must be a number") from None
+        threshold = thresholds[i] if i < len(thresholds) else None
+        subtasks.append(Subtask(index=i, name=f.stem, points=points, tests=tuple(tests), threshold=threshold))
+    return tuple(subtasks)
+
+
+def _load_tests(root: Path, subtasks: tuple[Subtask, ...], needs_output: bool) -> dict[str, TestCase]:
+    folder = root / "tests"
+    tests: dict[str, TestCase] = {}
+    for st in subtasks:
+        for name in st.tests:
+            if name in tests:
+                continue
+            inp, out = folder / f"{name}.in", folder / f"{name}.out"
+            if not inp.is_file():
+                raise PackageError(f"{inp}: test input missing (used by subtask {st.name})")
+            if needs_output and not out.is_file():
+                raise PackageError(f"{out}: expected output missing (used by subtask {st.name})")
+            tests[name] = TestCase(name=name, input=inp, output=out if out.is_file() else None)
+    return tests
+
+
+def _load_checker(root: Path, meta: dict[str, Any]) -> CheckerSpec:
+    conf = meta.get("checker") or {}
+    if not isinstance(conf, dict):
+        raise PackageError(f"{root / 'problem.json'}: 'checker' must be an object")
+    src = root / "checker" / "checker.cpp"
+    try:
+        return CheckerSpec(source=src if src.is_file() else None, **conf)
+    except ValidationError as exc:
+        raise PackageError(f"{root / 'problem.json'}: bad 'checker' settings: {exc.errors()[0]['msg']}") from None
+
+
+def _load_solutions(root: Path, task_type: str) -> tuple[Solution, ...]:
+    folder = root / "solutions"
+    if not folder.is_dir():
+        return ()
+    expected_file = folder / "expected.json"
+    expected = _read_json(expected_file) if expected_file.is_file() else {}
+    sols = []
+    for cat_dir in sorted(d for d in folder.iterdir() if d.is_dir()):
+        for entry in sorted(cat_dir.iterdir()):
+            is_source = entry.is_file() and entry.suffix.lower() in SOURCE_SUFFIXES
+            is_outputs = task_type == "OutputOnly" and (entry.is_dir() or entry.suffix.lower() == ".zip")
+            if not (is_source or is_outputs):
+                continue
+            key = f"{cat_dir.name}/{entry.name}"
+            score = expected.get(key)
+            sols.append(Solution(category=cat_dir.name, path=entry,
+                                 expected_score=float(score) if score is not None else None))
+    unknown = {s.category for s in sols} - set(SOLUTION_CATEGORIES)
+    if unknown:
+        raise PackageError(f"{folder}: unknown solution categories: {', '.join(sorted(unknown))}")
+    return tuple(sols)
+
+
+def load_problem(path: str | os.PathLike[str]) -> Problem:
+    """Load and check a problem package (folder or .zip)."""
+    root = find_root(Path(path))
+    meta_path = root / "problem.json"
+    meta = _read_json(meta_path)
+    if not isinstance(meta, dict):
+        raise PackageError(f"{meta_path}: must hold a JSON object")
+    for key in ("time_limit", "memory_limit", "task_type"):
+        if key not in meta:
+            raise PackageError(f"{meta_path}: required field '{key}' missing")
+    task_type = meta["task_type"]
+    if task_type not in ("Batch", "Communication", "OutputOnly"):
+        raise PackageError(f"{meta_path}: unsupported task_type {task_type!r} "
+                           "(Batch, Communication or OutputOnly)")
+    params = _task_params(meta.get("task_type_params"), task_type, meta_path)
+    graders = root / "graders"
+    if task_type == "Batch" and "compilation" not in params:
+        has_grader = (graders / "grader.cpp").is_file() or (graders / "grader.py").is_file()
+        params["compilation"] = "grader" if has_grader else "alone"
+    if task_type == "Communication":
+        params.setdefault("compilation", "stub")
+        if not (graders / "manager.cpp").is_file():
+            raise PackageError(f"{graders / 'manager.cpp'}: a Communication task needs a manager")
+    try:
+        task_params = TaskParams(**{k: v for k, v in params.items() if k in TaskParams.model_fields})
+    except ValidationError as exc:
+        raise PackageError(f"{meta_path}: bad task_type_params: {exc.errors()[0]['msg']}") from None
+    subtasks = _load_subtasks(root, meta)
+    checker = _load_checker(root, meta)
+    needs_output = task_type != "Communication"
+    tests = _load_tests(root, subtasks, needs_output)
+    statement = root / "statement.md"
+    try:
+        return Problem(
+            code=str(meta.get("code") or root.name),
+            name=str(meta.get("name") or meta.get("code") or root.name),
+            root=root,
+            time_limit=float(meta["time_limit"]),
+            memory_limit=int(meta["memory_limit"]),
+            score_precision=int(meta.get("score_precision", 2)),
+            task_type=task_type,
+            params=task_params,
+            score_type=meta.get("score_type", "GroupMin"),
+            subtasks=subtasks,
+            tests=tests,
+            checker=checker,
+            grader_files=tuple(sorted(p for p in graders.iterdir() if p.is_file())) if graders.is_dir() else (),
+            statement=statement.read_text(encoding="utf-8") if statement.is_file() else None,
+            solutions=_load_solutions(root, task_type),
+            max_submissions=int(meta.get("max_submissions", 50)),
+        )
+    except (ValidationError, ValueError, TypeError) as exc:
+        raise PackageError(f"{meta_path}: {exc}") from None
+
+
+def discover(path: str | os.PathLike[str]) -> list[Path]:
+    """Package roots under ``path``: the path itself if it is a package, else its children."""
+    p = Path(path)
+    try:
+        return [find_root(p)]
+    except PackageError:
+        if not p.is_dir():
+            raise
+    found = []
+    for child in sorted(p.iterdir()):
+        if (child / "problem.json").is_file() or child.suffix.lower() == ".zip":
+            found.append(child)
+    if not found:
+        raise PackageError(f"{p}: holds no problem packages")
+    return found
+

@@ -1,0 +1,125 @@
+"""The in-memory model of a problem package (what the loader produces, what the judge consumes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TaskTypeName = Literal["Batch", "Communication", "OutputOnly"]
+ScoreTypeName = Literal["GroupMin", "Sum", "GroupMul", "GroupThreshold"]
+StandardChecker = Literal["white_diff", "tokens", "floats", "yes_no", "unordered_lines"]
+
+SOLUTION_CATEGORIES = (
+    "model_solution", "correct", "incorrect", "partially_correct", "time_limit", "memory_limit",
+    "runtime_error", "protocol_violation", "failed",
+)
+
+
+class TestCase(BaseModel):
+    """One test: its input and expected output files."""
+
+    model_config = ConfigDict(frozen=True)
+    __test__ = False  # not a pytest class
+
+    name: str
+    input: Path
+    output: Path | None
+
+
+class Subtask(BaseModel):
+    """A group of tests worth ``points``; tests are shared between subtasks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    name: str
+    points: float
+    tests: tuple[str, ...]
+    threshold: float | None = Field(None, description="GroupThreshold parameter")
+
+
+class CheckerSpec(BaseModel):
+    """How outputs are checked: a package checker (CMS or testlib protocol) or a standard one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Path | None = None
+    protocol: Literal["cms", "testlib"] = "cms"
+    standard: StandardChecker = "white_diff"
+    abs_tol: float = 1e-6
+    rel_tol: float = 1e-6
+
+
+class TaskParams(BaseModel):
+    """Task type parameters, normalised from the package's ``task_type_params``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    compilation: Literal["alone", "grader", "stub"] = "alone"
+    input_file: str = ""
+    output_file: str = ""
+    num_processes: int = 1
+    user_io: Literal["std_io", "fifo_io"] = "std_io"
+
+
+class Solution(BaseModel):
+    """A reference solution shipped in ``solutions/<category>/``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    category: str
+    path: Path
+    expected_score: float | None = None
+
+    @property
+    def key(self) -> str:
+        """``<category>/<file>``, the key used in ``solutions/expected.json``."""
+        return f"{self.category}/{self.path.name}"
+
+
+class Problem(BaseModel):
+    """A loaded problem package."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name: str
+    root: Path
+    time_limit: float
+    memory_limit: int
+    score_precision: int = 2
+    task_type: TaskTypeName
+    params: TaskParams
+    score_type: ScoreTypeName = "GroupMin"
+    subtasks: tuple[Subtask, ...]
+    tests: dict[str, TestCase]
+    checker: CheckerSpec
+    grader_files: tuple[Path, ...] = ()
+    statement: str | None = None
+    solutions: tuple[Solution, ...] = ()
+    max_submissions: int = 50
+
+    @property
+    def max_score(self) -> float:
+        """Total points of the problem."""
+        return float(sum(s.points for s in self.subtasks))
+
+    @property
+    def graders_dir(self) -> Path:
+        """The package's ``graders/`` folder."""
+        return self.root / "graders"
+
+    def grader(self, name: str) -> Path | None:
+        """A file of ``graders/`` by name, if the package has it."""
+        p = self.graders_dir / name
+        return p if p.is_file() else None
+
+    def test_order(self) -> list[str]:
+        """Every test used by some subtask, once, in subtask order."""
+        seen: dict[str, None] = {}
+        for st in self.subtasks:
+            for t in st.tests:
+                seen.setdefault(t, None)
+        return list(seen)

@@ -1,0 +1,80 @@
+"""``problems validate``: judge every reference solution of a package and check its category.
+
+This is how package authors check a package, and the fidelity test of the judge itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .judge.judge import Judge
+from .judge.results import JudgeReport, Verdict
+from .judge.submission import Submission
+from .problem.model import Problem, Solution
+
+EPS = 1e-6
+
+
+def _some(report: JudgeReport, *verdicts: Verdict) -> bool:
+    return any(t.verdict in verdicts for t in report.tests)
+
+
+def _manager_zero(report: JudgeReport) -> bool:
+    # A protocol violation is a test the manager itself scored 0 (WA), or a process killed for it.
+    return any(t.verdict in (Verdict.WA, Verdict.RE) and t.score == 0 for t in report.tests)
+
+
+CATEGORY_RULES: dict[str, tuple[str, Callable[[JudgeReport], bool]]] = {
+    "model_solution": ("full score", lambda r: r.score >= r.max_score - EPS),
+    "correct": ("full score", lambda r: r.score >= r.max_score - EPS),
+    "incorrect": ("less than full score", lambda r: r.score < r.max_score - EPS),
+    "failed": ("less than full score", lambda r: r.score < r.max_score - EPS),
+    "partially_correct": ("a score strictly between 0 and full",
+                          lambda r: EPS < r.score < r.max_score - EPS),
+    "time_limit": ("some test TLE", lambda r: _some(r, Verdict.TLE)),
+    "memory_limit": ("some test MLE", lambda r: _some(r, Verdict.MLE)),
+    "runtime_error": ("some test RE", lambda r: _some(r, Verdict.RE)),
+    "protocol_violation": ("some test scored 0 by the manager", _manager_zero),
+}
+
+
+@dataclass
+class SolutionCheck:
+    """The outcome of validating one reference solution."""
+
+    solution: Solution
+    report: JudgeReport
+    ok: bool
+    problems: list[str]
+
+
+def check_solution(problem: Problem, solution: Solution, report: JudgeReport) -> SolutionCheck:
+    """Compare a solution's report with what its category (and expected.json) promise."""
+    issues = []
+    if report.has_system_error:
+        bad = next(t for t in report.tests if t.verdict == Verdict.SE)
+        issues.append(f"judge error on test {bad.name}: {bad.message}")
+    if not report.compile.ok:
+        issues.append(f"does not compile: {report.compile.message[:300]}")
+    rule = CATEGORY_RULES.get(solution.category)
+    if rule is not None and not rule[1](report):
+        issues.append(f"category {solution.category} expects {rule[0]}, got {report.score:g}/{report.max_score:g} "
+                      f"({', '.join(sorted(v.value for v in report.verdicts()))})")
+    if solution.expected_score is not None and abs(report.score - solution.expected_score) > 10 ** -problem.score_precision / 2:
+        issues.append(f"expected score {solution.expected_score:g}, got {report.score:g}")
+    return SolutionCheck(solution, report, not issues, issues)
+
+
+def validate_problem(judge: Judge, problem: Problem,
+                     on_result: Callable[[SolutionCheck], None] | None = None) -> list[SolutionCheck]:
+    """Judge every reference solution of ``problem``."""
+    checks = []
+    for sol in problem.solutions:
+        submission = Submission.from_path(sol.path, problem.task_type)
+        report = judge.judge(problem, submission)
+        check = check_solution(problem, sol, report)
+        checks.append(check)
+        if on_result is not None:
+            on_result(check)
+    return checks

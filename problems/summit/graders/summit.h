@@ -1,0 +1,2 @@
+int find_summit(int N);
+int altitude(int i);

@@ -1,0 +1,221 @@
+"""Isolation mechanisms: how one :class:`~ioi_box.protocol.Proc` becomes a launcher spec.
+
+An isolation turns a process description that speaks in *inside* paths (``/box/prog``,
+``/fifo0/u0_to_m``) into the dict that :func:`ioi_box._native.run` executes on this machine.
+
+- :class:`BwrapIsolation` (preferred): bubblewrap namespaces (user, pid, net, ipc, uts, mount,
+  cgroup); only read-only system paths, a fresh size-capped tmpfs for ``/box`` and ``/tmp``, the
+  files the job binds, no network, and a uid that owns nothing on the host.
+- :class:`PlainIsolation` (fallback where namespaces are unavailable, e.g. inside an unprivileged
+  container that is itself the isolation boundary): rlimits and cgroups only; inside paths are
+  mapped onto a per-run folder of symlinks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .protocol import Proc
+
+SYSTEM_DIRS = ("/usr",)
+# Where merged-/usr systems keep compatibility symlinks (/bin -> usr/bin); on other systems these
+# are real directories and are bound read-only instead.
+COMPAT_DIRS = ("/bin", "/lib", "/lib32", "/lib64", "/libx32", "/sbin")
+BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
+# Untrusted runs get uids from this range: a fresh uid per run, so that RLIMIT_NPROC (which the
+# kernel counts per uid across the whole machine) bounds one run only and runs cannot signal or
+# ptrace each other even without a pid namespace.
+SANDBOX_UID_BASE = int(os.environ.get("IOI_EVAL_SANDBOX_UID_BASE", "200000"))
+_uid_counter = itertools.count()
+
+
+class Isolation(Protocol):
+    """Turns a :class:`Proc` into a spec for the native launcher."""
+
+    name: str
+
+    def spec(self, proc: Proc, host_path: HostPaths, scratch: Path) -> dict:
+        """Build the launcher spec; ``scratch`` is a private per-run folder on the host."""
+        ...
+
+    def normalise(self, raw: dict) -> dict:
+        """Undo what the isolation layer does to the launcher's raw result (e.g. exit codes)."""
+        ...
+
+
+class HostPaths(Protocol):
+    """Resolves a box path (relative to the executor root) to a host path."""
+
+    def __call__(self, box_path: str) -> Path: ...
+
+
+def _limits(proc: Proc) -> dict:
+    lim = proc.limits
+    return {
+        "cpu_limit_s": lim.cpu_s,
+        "wall_limit_s": lim.wall_s,
+        "memory_limit_bytes": lim.memory_bytes,
+        "fsize_bytes": lim.output_bytes,
+        "nofile": lim.open_files,
+        "nproc": lim.processes,
+    }
+
+
+def _stdio(proc: Proc, host_path: HostPaths) -> dict:
+    return {
+        "stdin": str(host_path(proc.stdin)) if proc.stdin else None,
+        "stdout": str(host_path(proc.stdout)) if proc.stdout else None,
+        "stderr": str(host_path(proc.stderr)) if proc.stderr else None,
+    }
+
+
+def _env(proc: Proc) -> list[str]:
+    env = {**BASE_ENV, **proc.env}
+    return [f"{k}={v}" for k, v in env.items()]
+
+
+def _drop_ids() -> tuple[int, int]:
+    """A uid/gid that owns nothing on the host, fresh for each run, when we may switch ids."""
+    if os.geteuid() != 0:
+        return -1, -1
+    uid = SANDBOX_UID_BASE + (os.getpid() % 4096) * 256 + next(_uid_counter) % 256
+    return uid, uid
+
+
+@dataclass
+class BwrapIsolation:
+    """Linux namespaces through bubblewrap (run unprivileged, after the launcher drops the uid)."""
+
+    bwrap: str
+    name: str = "bwrap"
+    _compat: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for d in COMPAT_DIRS:
+            if os.path.islink(d):
+                self._compat.append(("--symlink", os.readlink(d), d))
+            elif os.path.isdir(d):
+                self._compat.append(("--ro-bind", d, d))
+
+    def spec(self, proc: Proc, host_path: HostPaths, scratch: Path) -> dict:
+        lim = proc.limits
+        argv = [self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+                "--new-session", "--hostname", "box"]
+        for d in SYSTEM_DIRS:
+            argv += ["--ro-bind", d, d]
+        for item in self._compat:
+            argv += list(item)
+        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(lim.tmp_bytes), "--tmpfs", "/tmp"]
+        if "/box" not in proc.rw_binds:
+            argv += ["--size", str(lim.tmp_bytes), "--perms", "0755", "--tmpfs", "/box"]
+        # Folders first so that file binds inside them land on top.
+        for inside, box in sorted(proc.rw_binds.items(), key=lambda kv: len(kv[0])):
+            argv += ["--bind", str(host_path(box)), inside]
+        for inside, box in sorted(proc.binds.items(), key=lambda kv: len(kv[0])):
+            argv += ["--ro-bind", str(host_path(box)), inside]
+        argv += ["--chdir", proc.cwd, "--", *proc.argv]
+        uid, gid = _drop_ids()
+        return {"argv": argv, "env": _env(proc), "cwd": "/", "uid": uid, "gid": gid,
+                **_stdio(proc, host_path), **_limits(proc)}
+
+    def normalise(self, raw: dict) -> dict:
+        """bwrap's pid-1 reaper reports a program killed by signal N as exit code 128+N.
+
+        An exit code above 128 is therefore read as a signal; a program that itself calls
+        ``exit(139)`` is reported as killed by signal 11, which is the same verdict (RE).
+        """
+        code = raw.get("exit_code")
+        if raw.get("signal") is None and code is not None and 128 < code < 128 + 65:
+            return {**raw, "exit_code": None, "signal": code - 128}
+        return raw
+
+
+@dataclass
+class PlainIsolation:
+    """No namespaces: rlimits and cgroups only. Inside paths become symlinks in a scratch folder."""
+
+    name: str = "rlimits"
+
+    def spec(self, proc: Proc, host_path: HostPaths, scratch: Path) -> dict:
+        mapping: dict[str, str] = {}
+        for inside, box in {**proc.binds, **proc.rw_binds}.items():
+            target = scratch / inside.lstrip("/")
+            if inside == "/box":
+                target = scratch / "box"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists() or target.is_symlink():
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target)
+                else:
+                    target.unlink()
+            target.symlink_to(host_path(box))
+            mapping[inside] = str(target)
+        box_dir = scratch / "box"
+        box_dir.mkdir(exist_ok=True)
+        mapping.setdefault("/box", str(box_dir))
+
+        def translate(arg: str) -> str:
+            for inside in sorted(mapping, key=len, reverse=True):
+                if arg == inside or arg.startswith(inside + "/"):
+                    return mapping[inside] + arg[len(inside):]
+            return arg
+
+        uid, gid = _drop_ids()
+        if uid >= 0:
+            for p in scratch.rglob("*"):
+                os.lchown(p, uid, gid)
+            os.chown(scratch, uid, gid)
+        return {"argv": [translate(a) for a in proc.argv], "env": _env(proc),
+                "cwd": translate(proc.cwd), "uid": uid, "gid": gid,
+                **_stdio(proc, host_path), **_limits(proc)}
+
+    def normalise(self, raw: dict) -> dict:
+        """The launcher sees the program itself: nothing to undo."""
+        return raw
+
+
+def bwrap_works(bwrap: str) -> tuple[bool, str]:
+    """Try a real sandbox start; user namespaces may be disabled even where bwrap exists."""
+    probe = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--ro-bind", "/usr", "/usr"]
+    for d in COMPAT_DIRS:
+        if os.path.islink(d):
+            probe += ["--symlink", os.readlink(d), d]
+    probe += ["--", "/usr/bin/true"]
+    preexec = None
+    uid, gid = _drop_ids()
+    if uid >= 0:
+        def preexec() -> None:  # pragma: no cover - runs in the child
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+    try:
+        res = subprocess.run(probe, capture_output=True, timeout=20, preexec_fn=preexec)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, str(exc)
+    if res.returncode != 0:
+        return False, res.stderr.decode(errors="replace").strip() or f"exit {res.returncode}"
+    return True, "ok"
+
+
+def detect(prefer: str | None = None) -> tuple[Isolation, str]:
+    """Choose the strongest isolation this machine gives; returns it and a note on why."""
+    prefer = prefer or os.environ.get("IOI_EVAL_ISOLATION")
+    bwrap = shutil.which("bwrap")
+    if prefer == "rlimits":
+        return PlainIsolation(), "rlimits requested"
+    if bwrap:
+        ok, why = bwrap_works(bwrap)
+        if ok:
+            return BwrapIsolation(bwrap), "bubblewrap namespaces"
+        note = f"bubblewrap cannot start a sandbox here: {why}"
+    else:
+        note = "bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap)"
+    if prefer == "bwrap":
+        raise RuntimeError(note)
+    return PlainIsolation(), note

@@ -1,0 +1,133 @@
+"""The wire protocol between the host and the in-box executor.
+
+Everything the host asks of a box (a local process tree, a Docker container, an E2B VM) is a
+batch of jobs made of these records, and everything it gets back is a result record. They are
+plain pydantic models so they serialise to JSON unchanged over any transport.
+
+File references inside jobs are *box paths*: paths relative to the executor's work root, where
+the host has placed them with :meth:`ioi_box.executor.Executor.put_file` (or found them
+already cached by digest).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Limits(BaseModel):
+    """Resource limits of one sandboxed process (tree)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cpu_s: float = Field(0.0, description="CPU time (user+sys) of the whole tree; 0 = none")
+    wall_s: float = Field(0.0, description="wall-clock backstop; 0 = none")
+    memory_bytes: int = Field(0, description="memory of the whole tree; 0 = none")
+    output_bytes: int = Field(0, description="cap on stdout and on each written file; 0 = none")
+    processes: int = Field(64, description="max processes/threads in the tree")
+    open_files: int = Field(256, description="RLIMIT_NOFILE")
+    tmp_bytes: int = Field(64 << 20, description="size of the box's writable tmpfs")
+
+
+class ProcStatus(str, Enum):
+    """How a sandboxed process ended, before any task-specific interpretation."""
+
+    OK = "OK"  # exited 0
+    RE = "RE"  # non-zero exit code
+    SG = "SG"  # killed by a signal (not by us for a limit)
+    TLE_CPU = "TLE_CPU"  # CPU time limit
+    TLE_WALL = "TLE_WALL"  # wall-clock backstop
+    MLE = "MLE"  # memory limit (OOM kill or peak over the limit)
+    OLE = "OLE"  # output / file size limit
+    XX = "XX"  # sandbox error: the run could not be set up or measured
+
+
+class ProcResult(BaseModel):
+    """Outcome and measurements of one sandboxed process (tree)."""
+
+    status: ProcStatus
+    exit_code: int | None = None
+    signal: int | None = None
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+    memory_bytes: int = 0
+    message: str = ""
+    stdout: str = Field("", description="captured head of stdout, when the job asked for it")
+    stderr: str = Field("", description="captured head of stderr, when the job asked for it")
+
+
+class Proc(BaseModel):
+    """One process of a run job.
+
+    ``binds`` maps a path inside the box (absolute, e.g. ``/box/prog``) to a box path of a file
+    or folder on the executor side; ``rw_binds`` likewise but writable (outputs, FIFOs).
+    ``stdin``/``stdout``/``stderr`` are box paths on the executor side (None: /dev/null).
+    """
+
+    argv: list[str]
+    binds: dict[str, str] = Field(default_factory=dict)
+    rw_binds: dict[str, str] = Field(default_factory=dict)
+    stdin: str | None = None
+    stdout: str | None = None
+    stderr: str | None = None
+    capture_stdout: int = Field(0, description="bytes of stdout to return in the result")
+    capture_stderr: int = Field(0, description="bytes of stderr to return in the result")
+    env: dict[str, str] = Field(default_factory=dict)
+    limits: Limits = Field(default_factory=Limits)
+    cwd: str = "/box"
+
+
+class RunJob(BaseModel):
+    """Run one or more processes concurrently (Batch: one; Communication: manager + users).
+
+    ``fifos`` are created (box paths) before any process starts.
+    ``outputs`` are files created empty before the run so processes may write them via rw_binds.
+    """
+
+    kind: Literal["run"] = "run"
+    procs: list[Proc]
+    fifos: list[str] = Field(default_factory=list)
+    outputs: list[str] = Field(default_factory=list)
+
+
+class CompareJob(BaseModel):
+    """Compare a contestant output with the expected one in-process (no program is spawned)."""
+
+    kind: Literal["compare"] = "compare"
+    comparator: Literal["white_diff", "tokens", "floats", "yes_no", "unordered_lines"] = "white_diff"
+    expected: str
+    output: str
+    abs_tol: float = 1e-6
+    rel_tol: float = 1e-6
+
+
+class CompareResult(BaseModel):
+    """Outcome of a :class:`CompareJob`: a score in [0, 1] and a message."""
+
+    score: float
+    message: str = ""
+
+
+Job = Annotated[RunJob | CompareJob, Field(discriminator="kind")]
+
+
+class JobResult(BaseModel):
+    """The result of one job: per-process results for a run, or a comparison."""
+
+    procs: list[ProcResult] = Field(default_factory=list)
+    compare: CompareResult | None = None
+    error: str | None = Field(None, description="the job could not be executed at all (sandbox error)")
+
+
+class Batch(BaseModel):
+    """A batch of independent jobs; the executor may run them in parallel."""
+
+    jobs: list[Job]
+
+
+class BatchResult(BaseModel):
+    """Results in the order of the batch's jobs."""
+
+    results: list[JobResult]

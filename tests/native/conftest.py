@@ -1,0 +1,298 @@
+"""Fixtures of the native-core tests: the module, the cgroup setup, and small C programs
+compiled once per session into a world-readable temp dir (so a dropped uid can execute them)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_native = pytest.importorskip("ioi_box._native", reason="native core not built (pip install -e .)")
+
+# name -> (C source, extra gcc flags)
+PROGRAMS: dict[str, tuple[str, list[str]]] = {
+    "true": ("int main(void) { return 0; }\n", ["-static"]),
+    "exit_with": (
+        "#include <stdlib.h>\nint main(int c, char** v) { return c > 1 ? atoi(v[1]) : 0; }\n",
+        [],
+    ),
+    "abort": ("#include <stdlib.h>\nint main(void) { abort(); }\n", []),
+    # argv[1] processes (this one included) burn CPU forever
+    "spin": (
+        r"""
+#include <stdlib.h>
+#include <unistd.h>
+int main(int c, char** v) {
+    int n = c > 1 ? atoi(v[1]) : 1;
+    for (int i = 1; i < n; i++) if (fork() == 0) break;
+    volatile unsigned long x = 0;
+    for (;;) x++;
+}
+""",
+        [],
+    ),
+    # burn argv[1] seconds of CPU, then exit 0
+    "burn": (
+        r"""
+#include <stdlib.h>
+#include <time.h>
+int main(int c, char** v) {
+    double s = atof(v[1]);
+    volatile unsigned long x = 0;
+    while ((double)clock() / CLOCKS_PER_SEC < s) x++;
+    return 0;
+}
+""",
+        [],
+    ),
+    "sleep": (
+        r"""
+#include <stdlib.h>
+#include <time.h>
+int main(int c, char** v) {
+    double s = atof(v[1]);
+    struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0) {}
+    return 0;
+}
+""",
+        [],
+    ),
+    # allocate and touch argv[1] MiB in argv[2] processes (default 1); exit 3 when malloc fails
+    "alloc": (
+        r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int c, char** v) {
+    long mb = atol(v[1]);
+    int procs = c > 2 ? atoi(v[2]) : 1;
+    for (int i = 1; i < procs; i++) if (fork() == 0) break;
+    char* p = malloc((size_t)mb << 20);
+    if (!p) { printf("malloc failed\n"); return 3; }
+    memset(p, 1, (size_t)mb << 20);
+    while (wait(NULL) > 0) {}
+    printf("ok %ld\n", (long)p[12345]);
+    return 0;
+}
+""",
+        [],
+    ),
+    # 10^6-deep recursion (about 100 MB of stack): no tail call, no inlining
+    "recurse": (
+        r"""
+#include <stdio.h>
+#include <stdlib.h>
+int depth(int n, volatile char* prev) {
+    volatile char pad[64];
+    pad[0] = (char)n;
+    pad[63] = prev ? prev[0] : 0;
+    if (n == 0) return pad[0];
+    return depth(n - 1, pad) + pad[63] % 2;
+}
+int main(int c, char** v) {
+    int n = c > 1 ? atoi(v[1]) : 1000000;
+    printf("done %d\n", depth(n, 0) & 0);
+    return 0;
+}
+""",
+        ["-O0"],
+    ),
+    # write argv[1] bytes to stdout
+    "writer": (
+        r"""
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+int main(int c, char** v) {
+    long n = atol(v[1]);
+    char buf[4096];
+    memset(buf, 'x', sizeof buf);
+    while (n > 0) { long k = n < 4096 ? n : 4096; if (write(1, buf, k) < 0) return 4; n -= k; }
+    return 0;
+}
+""",
+        [],
+    ),
+    # copy stdin to stdout, and "err" to stderr
+    "cat": (
+        r"""
+#include <stdio.h>
+int main(void) {
+    int ch;
+    while ((ch = getchar()) != EOF) putchar(ch);
+    fputs("err\n", stderr);
+    return 0;
+}
+""",
+        [],
+    ),
+    # everything about the process the launcher set up, one "key value" per line
+    "inspect": (
+        r"""
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+extern char** environ;
+static void lim(const char* name, int r) {
+    struct rlimit l; getrlimit(r, &l);
+    printf("%s %lld %lld\n", name, l.rlim_cur == RLIM_INFINITY ? -1LL : (long long)l.rlim_cur,
+           l.rlim_max == RLIM_INFINITY ? -1LL : (long long)l.rlim_max);
+}
+int main(int argc, char** argv) {
+    for (int i = 0; i < argc; i++) printf("argv %s\n", argv[i]);
+    for (char** e = environ; *e; e++) printf("env %s\n", *e);
+    char cwd[4096]; printf("cwd %s\n", getcwd(cwd, sizeof cwd));
+    printf("ids %d %d %d %d\n", (int)getuid(), (int)geteuid(), (int)getgid(), getgroups(0, NULL));
+    printf("pid %d pgid %d sid %d\n", (int)getpid(), (int)getpgid(0), (int)getsid(0));
+    struct sigaction sa; sigaction(SIGPIPE, NULL, &sa);
+    printf("sigpipe_default %d\n", sa.sa_handler == SIG_DFL);
+    sigaction(SIGINT, NULL, &sa);
+    printf("sigint_default %d\n", sa.sa_handler == SIG_DFL);
+    sigset_t m; sigprocmask(SIG_SETMASK, NULL, &m);
+    int blocked = 0; for (int s = 1; s < 32; s++) blocked += sigismember(&m, s);
+    printf("blocked %d\n", blocked);
+    DIR* d = opendir("/proc/self/fd");
+    struct dirent* e;
+    while ((e = readdir(d))) if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d)) printf("fd %s\n", e->d_name);
+    closedir(d);
+    lim("stack", RLIMIT_STACK); lim("core", RLIMIT_CORE); lim("nofile", RLIMIT_NOFILE);
+    lim("fsize", RLIMIT_FSIZE); lim("cpu", RLIMIT_CPU); lim("as", RLIMIT_AS); lim("nproc", RLIMIT_NPROC);
+    FILE* f = fopen("/proc/self/cgroup", "r"); char line[512];
+    while (f && fgets(line, sizeof line, f)) printf("cgroup %s", line);
+    return 0;
+}
+""",
+        [],
+    ),
+    # fork children that sleep until fork fails, print how many forks succeeded, exit
+    "fork_until_fail": (
+        r"""
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+    int n = 0;
+    for (; n < 100000; n++) {
+        pid_t p = fork();
+        if (p < 0) break;
+        if (p == 0) { sleep(1000); _exit(0); }
+    }
+    printf("%d\n", n);
+    fflush(stdout);
+    return 0;
+}
+""",
+        [],
+    ),
+    # the classic fork bomb
+    "forkbomb": (
+        "#include <unistd.h>\nint main(void) { for (;;) fork(); }\n",
+        [],
+    ),
+    # a grandchild leaves the session and process group and lives on: only a cgroup holds it
+    "escape": (
+        r"""
+#include <unistd.h>
+int main(void) {
+    if (fork() == 0) { setsid(); if (fork() == 0) { sleep(1000); _exit(0); } _exit(0); }
+    sleep(1);  /* let it escape */
+    return 0;
+}
+""",
+        [],
+    ),
+    # a child in our process group outlives us
+    "orphan": (
+        r"""
+#include <unistd.h>
+int main(void) {
+    if (fork() == 0) { sleep(1000); _exit(0); }
+    usleep(100000);
+    return 0;
+}
+""",
+        [],
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def native():
+    return _native
+
+
+@pytest.fixture(scope="session")
+def cg(native):
+    """cgroup_setup() result (version 0 when the machine gives us no cgroups)."""
+    return native.cgroup_setup()
+
+
+@pytest.fixture
+def need_cgroup(cg):
+    if cg["version"] == 0:
+        pytest.skip(f"no usable cgroups: {cg['reason']}")
+    return cg
+
+
+@pytest.fixture(scope="session")
+def progs() -> dict[str, str]:
+    """Compiled test programs: name -> absolute path (world-executable)."""
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc not available")
+    root = tempfile.mkdtemp(prefix="ioi-native-progs-")
+    os.chmod(root, 0o755)
+    out = {}
+    for name, (src, flags) in PROGRAMS.items():
+        c = Path(root) / f"{name}.c"
+        c.write_text(src)
+        exe = Path(root) / name
+        opt = [] if "-O0" in flags else ["-O2"]
+        subprocess.run(["gcc", *opt, *flags, str(c), "-o", str(exe)], check=True)
+        os.chmod(exe, 0o755)
+        out[name] = str(exe)
+    yield out
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def public_tmp():
+    """A temp dir anyone may write to (for runs under a dropped uid)."""
+    d = tempfile.mkdtemp(prefix="ioi-native-")
+    os.chmod(d, stat.S_IRWXU | stat.S_IRWXG | stat.S_IRWXO | stat.S_ISVTX)
+    yield Path(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def _pgrep(pattern: str) -> list[int]:
+    """pids whose command line contains `pattern` (fixed string), excluding pgrep itself."""
+    r = subprocess.run(["pgrep", "-f", "--", pattern], capture_output=True, text=True)
+    return [int(x) for x in r.stdout.split()]
+
+
+def _run_groups(cg: dict) -> list[str]:
+    """Per-run child groups currently present under our parent groups."""
+    found = []
+    for path in set(cg.get("paths", {}).values()):
+        if os.path.isdir(path):
+            found += [os.path.join(path, d) for d in os.listdir(path) if os.path.isdir(os.path.join(path, d))]
+    return found
+
+
+@pytest.fixture(scope="session")
+def pgrep():
+    return _pgrep
+
+
+@pytest.fixture(scope="session")
+def run_groups(cg):
+    return lambda: _run_groups(cg)

@@ -1,0 +1,122 @@
+"""End-to-end judging of small synthetic packages: every verdict, skipping, caching, JSON CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ioi_eval.judge.results import Verdict
+from ioi_eval.judge.submission import Submission
+from ioi_eval.problem.loader import load_problem
+
+CORRECT = "#include <cstdio>\nint main(){long long a,b;scanf(\"%lld %lld\",&a,&b);printf(\"%lld\\n\",a+b);}\n"
+OVERFLOW = "#include <cstdio>\nint main(){int a,b;scanf(\"%d %d\",&a,&b);printf(\"%d\\n\",a+b);}\n"
+
+
+def _judge(judge, package: Path, source: str, tmp_path: Path, suffix: str = ".cpp"):
+    sol = tmp_path / f"sol{suffix}"
+    sol.write_text(source)
+    prob = load_problem(package)
+    return judge.judge(prob, Submission.from_path(sol, prob.task_type))
+
+
+def test_accepted(judge, sum_package: Path, tmp_path: Path) -> None:
+    r = _judge(judge, sum_package, CORRECT, tmp_path)
+    assert r.compile.ok and r.score == 100 and r.verdicts() == {Verdict.AC}
+    assert [s.score for s in r.subtasks] == [0, 40, 60]
+    assert all(t.memory_bytes > 0 for t in r.tests)
+
+
+def test_wrong_answer_and_skipping(judge, sum_package: Path, tmp_path: Path) -> None:
+    r = _judge(judge, sum_package, OVERFLOW, tmp_path)
+    by = {t.name: t for t in r.tests}
+    assert by["2-01"].verdict == Verdict.WA
+    assert [s.score for s in r.subtasks] == [0, 40, 0] and r.score == 40
+    assert r.subtasks[2].status == Verdict.WA
+    # 2-02 belongs only to the zeroed subtask: skipped (with 1 worker it is never started).
+    if judge.box.workers == 1:
+        assert by["2-02"].verdict == Verdict.SKIPPED
+
+
+def test_python_accepted(judge, sum_package: Path, tmp_path: Path) -> None:
+    r = _judge(judge, sum_package, "a, b = map(int, input().split())\nprint(a + b)\n", tmp_path, ".py")
+    assert r.score == 100, [t.message for t in r.tests]
+
+
+def test_python_syntax_error_is_ce(judge, sum_package: Path, tmp_path: Path) -> None:
+    r = _judge(judge, sum_package, "def f(:\n  pass\n", tmp_path, ".py")
+    assert not r.compile.ok and "SyntaxError" in r.compile.message
+    assert r.score == 0 and r.verdicts() == {Verdict.CE}
+
+
+def test_cpp_compile_error_is_ce(judge, sum_package: Path, tmp_path: Path) -> None:
+    r = _judge(judge, sum_package, "int main( { return 0; }\n", tmp_path)
+    assert not r.compile.ok and "error" in r.compile.message
+    assert {s.status for s in r.subtasks} == {Verdict.CE}
+
+
+@pytest.mark.parametrize(
+    ("source", "verdict"),
+    [
+        ("int main(){volatile unsigned long x=0; for(;;) x++;}", Verdict.TLE),
+        ("#include <unistd.h>\nint main(){sleep(100);}", Verdict.TLE),
+        ("#include <cstdlib>\n#include <cstring>\nint main(){for(;;){char*p=(char*)malloc(1<<20);"
+         "memset(p,1,1<<20);}}", Verdict.MLE),
+        ("static char a[1<<30]; int main(){for(int i=0;i<(1<<30);i+=4096)a[i]=1; return a[77];}", Verdict.MLE),
+        ("#include <cstdlib>\nint main(){abort();}", Verdict.RE),
+        ("int main(){return 3;}", Verdict.RE),
+        ("int main(){int*p=nullptr; return *p;}", Verdict.RE),
+        ("#include <cstdio>\nint main(){static char b[1<<16]; for(;;) fwrite(b,1,sizeof b,stdout);}", Verdict.OLE),
+    ],
+    ids=["cpu-spin", "sleep", "heap-bomb", "static-array", "abort", "exit-code", "segfault", "output-flood"],
+)
+def test_failure_verdicts(judge, sum_package: Path, tmp_path: Path, source: str, verdict: Verdict) -> None:
+    r = _judge(judge, sum_package, source, tmp_path)
+    first = r.tests[0]
+    assert first.verdict == verdict, first
+    assert r.score == 0
+
+
+def test_tle_message_says_which_limit(judge, sum_package: Path, tmp_path: Path) -> None:
+    r = _judge(judge, sum_package, "#include <unistd.h>\nint main(){sleep(100);}", tmp_path)
+    assert "wall" in r.tests[0].message
+    r = _judge(judge, sum_package, "int main(){volatile int x=0; for(;;) x++;}", tmp_path)
+    assert "CPU" in r.tests[0].message and r.tests[0].cpu_s >= 1.0
+
+
+def test_deep_recursion_is_fine(judge, sum_package: Path, tmp_path: Path) -> None:
+    src = ("#include <cstdio>\nlong long f(int n){volatile char pad[64]; pad[0]=1; return n? f(n-1)+pad[0]:0;}\n"
+           "int main(){long long a,b;scanf(\"%lld %lld\",&a,&b); if(f(1000000)<0) return 1;"
+           "printf(\"%lld\\n\",a+b);}")
+    r = _judge(judge, sum_package, src, tmp_path)
+    assert r.score == 100, r.tests[0]
+
+
+def test_compile_cache_hits(judge, sum_package: Path, tmp_path: Path) -> None:
+    src = CORRECT + "// cache probe\n"
+    first = _judge(judge, sum_package, src, tmp_path)
+    second = _judge(judge, sum_package, src, tmp_path)
+    assert not first.compile.cached and second.compile.cached and second.score == first.score
+
+
+def test_cli_json(sum_package: Path, tmp_path: Path) -> None:
+    sol = tmp_path / "s.cpp"
+    sol.write_text(CORRECT)
+    res = subprocess.run([sys.executable, "-m", "ioi_eval.cli", "judge", "--problem", str(sum_package),
+                          "--solution", str(sol), "--json"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert set(data) >= {"problem", "score", "max_score", "compile", "subtasks", "tests"}
+    assert data["score"] == 100 and data["compile"]["ok"] is True
+    assert set(data["tests"][0]) >= {"name", "verdict", "score", "cpu_s", "wall_s", "memory_bytes", "message"}
+    assert set(data["subtasks"][0]) >= {"name", "points", "score", "status"}
+
+
+def test_cli_bad_arguments(sum_package: Path, tmp_path: Path) -> None:
+    res = subprocess.run([sys.executable, "-m", "ioi_eval.cli", "judge", "--problem", str(tmp_path / "nope"),
+                          "--solution", str(tmp_path / "x.cpp")], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and "no such file" in res.stderr
