@@ -7,6 +7,7 @@ Compiles `int main(){return 0;}` statically into a temp dir, then times, per lau
   * os.fork + execv + waitpid    (bare fork/exec)
   * _native.run, use_cgroup=False
   * _native.run, use_cgroup=True  (when cgroup_setup() finds cgroups: 3 mkdir + attach + rmdir)
+  * the same through the fork() path that FIFO stdio takes
 """
 
 from __future__ import annotations
@@ -65,10 +66,14 @@ def main() -> None:
         if info["version"]:
             label = f"_native.run (cgroup v{info['version']})"
             rows.append((label, bench(lambda: _native.run([{"argv": [exe]}]), n)))
+            # the fork() path, taken when a stdio path is a FIFO (Communication tasks)
+            _native._set_fallbacks(no_vfork=True)
+            rows.append((label[:-1] + ", fork path)", bench(lambda: _native.run([{"argv": [exe]}]), n)))
+            _native._set_fallbacks()
         base = rows[1][1]
         print(f"cgroups: {info}")
         for name, t in rows:
-            print(f"{name:32s} {t * 1e3:8.3f} ms   ({(t - base) * 1e3:+.3f} ms vs fork/exec)")
+            print(f"{name:38s} {t * 1e3:8.3f} ms   ({(t - base) * 1e3:+.3f} ms vs fork/exec)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -230,7 +230,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
 struct State {
     pid_t owner = 0;  // pid that created the groups; a forked child must not use or remove them
     CgroupInfo info;
-    std::string name;
     std::string mem, cpu, pids;  // parent groups per controller ("" = unusable)
     std::vector<std::string> created;  // distinct parent dirs to remove on cleanup
 };
@@ -396,7 +395,6 @@ CgroupInfo cgroup_setup(const std::string& name) {
     g_state = State{};  // inherited through fork from another process: not ours
     State st;
     st.owner = getpid();
-    st.name = name;
     if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
         st.info.reason = "invalid cgroup name '" + name + "'";
         g_state = st;
@@ -468,12 +466,6 @@ void cgroup_cleanup() {
 void set_fallbacks(bool no_pidfd, bool no_vfork) {
     g_no_pidfd = no_pidfd;
     g_no_vfork = no_vfork;
-}
-
-CgroupInfo cgroup_state() {
-    std::lock_guard<std::mutex> lock(g_mu);
-    if (g_state.owner != getpid()) return CgroupInfo{};
-    return g_state.info;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -674,6 +666,13 @@ struct Proc {
     std::string mem_dir, cpu_dir, kill_dir;
     ChildPlan plan;
 
+    // Without a memory cgroup: ru_maxrss is floored by the kernel at the launcher's own RSS (exec
+    // records the old mm's high-water mark), so remember that floor and sample VmHWM instead.
+    bool sample_hwm = false;
+    bool vforked = false;       // the child shared our mm: every sample is post-exec
+    int64_t rss_floor = -1;     // bytes; ru_maxrss at or below it tells nothing
+    int64_t hwm_sampled = 0;    // bytes, max VmHWM of the direct child seen while it ran
+
     pid_t pid = -1;
     int pidfd = -1;
     int err_r = -1;    // read end of the CLOEXEC error pipe
@@ -718,6 +717,35 @@ double cpu_usage(Proc& p) {
         if (i >= 14) v[i - 14] = std::strtoull(f.c_str(), nullptr, 10);
     static const double tick = double(sysconf(_SC_CLK_TCK));
     return double(v[0] + v[1] + v[2] + v[3]) / tick;
+}
+
+// VmHWM (peak RSS) in bytes from a /proc/<pid>/status file, -1 if unavailable.
+int64_t vmhwm(const char* status_path) {
+    auto s = read_small(status_path);
+    if (!s) return -1;
+    size_t at = s->find("VmHWM:");
+    if (at == std::string::npos) return -1;
+    return int64_t(std::strtoll(s->c_str() + at + 6, nullptr, 10)) * 1024;
+}
+
+// Sample the direct child's peak RSS (no-memory-cgroup mode). A forked (not vfork-style) child
+// is a copy of the launcher until it execs; its samples only count once /proc/<pid>/exe differs.
+void sample_hwm(Proc& p) {
+    if (!p.sample_hwm || p.pid <= 0) return;
+    char path[64];
+    if (!p.vforked) {
+        static const std::string self_exe = [] {
+            char buf[4096];
+            ssize_t n = readlink("/proc/self/exe", buf, sizeof buf);
+            return n > 0 ? std::string(buf, size_t(n)) : std::string();
+        }();
+        char buf[4096];
+        std::snprintf(path, sizeof path, "/proc/%d/exe", int(p.pid));
+        ssize_t n = readlink(path, buf, sizeof buf);
+        if (n <= 0 || std::string(buf, size_t(n)) == self_exe) return;
+    }
+    std::snprintf(path, sizeof path, "/proc/%d/status", int(p.pid));
+    p.hwm_sampled = std::max(p.hwm_sampled, vmhwm(path));
 }
 
 // Kill a live tree: the process group (covers the no-cgroup case) and the cgroup (covers
@@ -902,6 +930,14 @@ void launch(Proc& p, const Snapshot& snap) {
     // No race: the pid cannot be reused before we reap it.
     p.pidfd = g_no_pidfd ? -1 : int(syscall(SYS_pidfd_open, pid, 0));
     if (p.pidfd >= 0) fcntl(p.pidfd, F_SETFD, FD_CLOEXEC);
+    if (p.mem_dir.empty()) {
+        // Read after the child's exec (vfork-style) or fork: our high-water mark only grows, so
+        // this bounds what the kernel carried into the child's ru_maxrss.
+        p.sample_hwm = true;
+        p.vforked = c.nonblock_open;
+        p.rss_floor = vmhwm("/proc/self/status");
+        sample_hwm(p);
+    }
 }
 
 // Measurements after the main process is reaped and the tree is dead, then group removal.
@@ -936,6 +972,7 @@ void finish(Proc& p, int status, const rusage& ru) {
         if (u >= 0) r.cpu_s = u;
     }
     r.memory_bytes = int64_t(ru.ru_maxrss) * 1024;
+    if (p.sample_hwm && r.memory_bytes <= p.rss_floor) r.memory_bytes = p.hwm_sampled;
     if (!p.mem_dir.empty()) {
         bool v2 = p.cg_version == 2;
         int64_t peak = file_int(p.mem_dir + (v2 ? "/memory.peak" : "/memory.max_usage_in_bytes"));
@@ -986,7 +1023,18 @@ void reap(Proc& p, bool block) {
         p.res.setup_error = "lost the child: " + errstr(errno);
         status = 0;
     }
-    kill_cgroup(p.kill_dir, p.cg_version == 2);
+    if (!p.kill_dir.empty()) {
+        kill_cgroup(p.kill_dir, p.cg_version == 2);
+    } else {
+        // No cgroup: the rest of the process group was SIGKILLed above and reparented to init;
+        // wait (briefly: a sluggish init must not stall us) until the group is gone, so that the
+        // caller finds no survivors. The group id cannot be reused while any member exists.
+        double deadline = mono_now() + 0.5, nap = 20e-6;
+        while (kill(-p.pid, SIGKILL) == 0 && mono_now() < deadline) {
+            sleep_s(nap);
+            nap = std::min(nap * 2, 5e-3);
+        }
+    }
     finish(p, status, ru);
 }
 
@@ -1046,6 +1094,7 @@ std::vector<Result> run(const std::vector<Spec>& specs, double poll_interval_s, 
                 any = true;
                 const Spec& s = *p.spec;
                 if (p.killed) continue;
+                sample_hwm(p);
                 if (s.wall_limit_s > 0) {
                     if (now - p.start >= s.wall_limit_s) {
                         p.killed_wall = true;

@@ -29,9 +29,6 @@ CgroupInfo cgroup_setup(const std::string& name);
 // Remove what cgroup_setup created (killing anything still inside). Safe to call repeatedly.
 void cgroup_cleanup();
 
-// Current state (version 0 when cgroup_setup was not called in this process).
-CgroupInfo cgroup_state();
-
 struct Spec {
     std::vector<std::string> argv;
     std::vector<std::string> env;
@@ -48,9 +45,13 @@ struct Spec {
 };
 
 struct Result {
-    std::optional<int> exit_code;
+    std::optional<int> exit_code;  // both empty on a setup error
     std::optional<int> signal;
-    double cpu_s = 0, user_s = 0, sys_s = 0, wall_s = 0;
+    double cpu_s = 0;               // whole tree (cgroup), else rusage of the reaped child
+    double user_s = 0, sys_s = 0;   // rusage of the main process and the children it waited for
+    double wall_s = 0;
+    // Peak memory: the memory cgroup's; without one, ru_maxrss if above the launcher's own RSS
+    // (the kernel's floor for it), else the direct child's sampled VmHWM (a lower bound).
     int64_t memory_bytes = 0;
     bool oom_killed = false;
     bool cpu_limit_hit = false;

@@ -191,9 +191,14 @@ Each spec is a dict; only ``argv`` is required:
 * ``uid`` / ``gid`` (-1 = keep): dropped with setgroups/setresgid/setresuid before exec
 * ``use_cgroup`` (default True): put the run in its own child group of cgroup_setup()'s groups
 
-Returns one dict per spec: ``exit_code`` (int|None), ``signal`` (int|None), ``cpu_s``, ``user_s``,
-``sys_s``, ``wall_s`` (float seconds), ``memory_bytes`` (peak), ``oom_killed``, ``cpu_limit_hit``,
-``wall_limit_hit`` (bool), ``setup_error`` (str|None: the run could not be started).
+Returns one dict per spec: ``exit_code`` (int|None), ``signal`` (int|None), ``cpu_s`` (whole tree
+with a CPU cgroup, else the reaped child's rusage), ``user_s``, ``sys_s`` (rusage of the main process
+and the children it waited for), ``wall_s`` (float seconds), ``memory_bytes`` (peak of the memory
+cgroup; without one: ru_maxrss when it exceeds the launcher's own RSS, the floor Linux starts it
+at, else the direct child's VmHWM sampled while it ran, a lower bound that may be 0 for a very
+short run),
+``oom_killed``, ``cpu_limit_hit``, ``wall_limit_hit`` (bool), ``setup_error`` (str|None: the run
+could not be started; exit_code and signal are then None).
 
 The GIL is released while waiting; a pending signal exception (KeyboardInterrupt) kills and
 reaps every tree, removes their groups and is then raised.)doc");

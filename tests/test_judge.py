@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,91 @@ def test_cli_bad_arguments(sum_package: Path, tmp_path: Path) -> None:
     res = subprocess.run([sys.executable, "-m", "ioi_eval.cli", "judge", "--problem", str(tmp_path / "nope"),
                           "--solution", str(tmp_path / "x.cpp")], capture_output=True, text=True, timeout=60)
     assert res.returncode == 2 and "no such file" in res.stderr
+
+
+def test_named_input_output_files(judge, tmp_path: Path) -> None:
+    from .conftest import write_package
+
+    pkg = write_package(
+        tmp_path / "files",
+        problem={"code": "files", "name": "Files", "time_limit": 1.0, "memory_limit": 256 << 20,
+                 "task_type": "Batch",
+                 "task_type_params": {"input_file": "input.txt", "output_file": "output.txt"}},
+        subtasks={"01": {"score": 100, "testcases": ["a", "b"]}},
+        tests={"a": ("2 3\n", "5\n"), "b": ("10 -1\n", "9\n")},
+    )
+    src = ('#include <cstdio>\nint main(){FILE*i=fopen("input.txt","r");FILE*o=fopen("output.txt","w");'
+           'long long a,b; if(!i||!o) return 5; fscanf(i,"%lld %lld",&a,&b); fprintf(o,"%lld\\n",a+b);}')
+    r = _judge(judge, pkg, src, tmp_path)
+    assert r.score == 100, [t.message for t in r.tests]
+    r = _judge(judge, pkg, CORRECT, tmp_path)  # writes to stdout instead: nothing in output.txt
+    assert r.score == 0
+
+
+def test_standard_checker_and_package_checker_failure(judge, tmp_path: Path) -> None:
+    from .conftest import write_package
+
+    base = {"name": "F", "time_limit": 1.0, "memory_limit": 256 << 20, "task_type": "Batch"}
+    floats = write_package(
+        tmp_path / "floats", problem={**base, "code": "floats", "checker": {"standard": "floats", "abs_tol": 1e-3}},
+        subtasks={"01": {"score": 100, "testcases": ["a"]}}, tests={"a": ("\n", "3.14159\n")})
+    r = _judge(judge, floats, '#include <cstdio>\nint main(){puts("3.1414");}', tmp_path)
+    assert r.score == 100
+    r = _judge(judge, floats, '#include <cstdio>\nint main(){puts("3.1");}', tmp_path)
+    assert r.score == 0 and r.tests[0].verdict == Verdict.WA
+    broken = write_package(
+        tmp_path / "broken", problem={**base, "code": "broken"},
+        subtasks={"01": {"score": 100, "testcases": ["a"]}}, tests={"a": ("\n", "1\n")},
+        files={"checker/checker.cpp": "#include <cstdlib>\nint main(){abort();}\n"})
+    r = _judge(judge, broken, '#include <cstdio>\nint main(){puts("1");}', tmp_path)
+    assert r.tests[0].verdict == Verdict.SE and r.has_system_error
+    assert "checker failed" in r.tests[0].message
+    liar = write_package(
+        tmp_path / "liar", problem={**base, "code": "liar"},
+        subtasks={"01": {"score": 100, "testcases": ["a"]}}, tests={"a": ("\n", "1\n")},
+        files={"checker/checker.cpp": '#include <cstdio>\nint main(){puts("1.5");}\n'})
+    r = _judge(judge, liar, '#include <cstdio>\nint main(){puts("1");}', tmp_path)
+    assert r.tests[0].verdict == Verdict.SE and "outside [0, 1]" in r.tests[0].message
+
+
+def test_cli_exit_status_on_system_error(tmp_path: Path) -> None:
+    from .conftest import write_package
+
+    pkg = write_package(
+        tmp_path / "broken", problem={"code": "broken", "name": "B", "time_limit": 1.0,
+                                      "memory_limit": 256 << 20, "task_type": "Batch"},
+        subtasks={"01": {"score": 100, "testcases": ["a"]}}, tests={"a": ("\n", "1\n")},
+        files={"checker/checker.cpp": "int main(){return 3;}\n"})
+    sol = tmp_path / "s.cpp"
+    sol.write_text('#include <cstdio>\nint main(){puts("1");}')
+    res = subprocess.run([sys.executable, "-m", "ioi_eval.cli", "judge", "--problem", str(pkg),
+                          "--solution", str(sol), "--json"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1 and "SE" in res.stderr
+    assert json.loads(res.stdout)["tests"][0]["verdict"] == "SE"
+
+
+@pytest.mark.parametrize(
+    ("source", "needle"),
+    [
+        ('#include "/dev/random"\nint main(){}', "timed out|memory limit"),
+        ('#include "/etc/shadow"\nint main(){}', "No such file"),
+        ("template<int N> struct F { static const int v = F<N-1>::v + F<N-2>::v; };\n"
+         "int main(){ return F<100000>::v; }", "error"),
+        ("#define A x x x x x x x x x x\n#define B A A A A A A A A A A\n#define C B B B B B B B B B B\n"
+         "#define D C C C C C C C C C C\n#define E D D D D D D D D D D\nint main(){ E E E E E E E E E E }",
+         "error"),
+    ],
+    ids=["dev-random", "etc-shadow", "template-bomb", "error-flood"],
+)
+def test_compile_time_attacks_are_ce(judge, sum_package: Path, tmp_path: Path, monkeypatch, source: str,
+                                     needle: str) -> None:
+    from ioi_box.protocol import Limits
+
+    from ioi_eval.judge import compiler
+
+    monkeypatch.setattr(compiler, "UNTRUSTED_LIMITS", Limits(cpu_s=4, wall_s=9, memory_bytes=1 << 30,
+                                                             output_bytes=8 << 20, processes=64))
+    r = _judge(judge, sum_package, source + f"\n// {tmp_path.name}\n", tmp_path)
+    assert not r.compile.ok and r.verdicts() == {Verdict.CE}
+    assert re.search(needle, r.compile.message), r.compile.message[:500]
+    assert len(r.compile.message) < 70 << 10

@@ -247,8 +247,8 @@ def need_cgroup(cg):
 @pytest.fixture(scope="session")
 def progs() -> dict[str, str]:
     """Compiled test programs: name -> absolute path (world-executable)."""
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc not available")
+    if shutil.which("g++") is None:
+        pytest.skip("g++ not available")
     root = tempfile.mkdtemp(prefix="ioi-native-progs-")
     os.chmod(root, 0o755)
     out = {}
@@ -257,7 +257,7 @@ def progs() -> dict[str, str]:
         c.write_text(src)
         exe = Path(root) / name
         opt = [] if "-O0" in flags else ["-O2"]
-        subprocess.run(["gcc", *opt, *flags, str(c), "-o", str(exe)], check=True)
+        subprocess.run(["g++", "-x", "c", *opt, *flags, str(c), "-x", "none", "-o", str(exe)], check=True)
         os.chmod(exe, 0o755)
         out[name] = str(exe)
     yield out

@@ -74,8 +74,9 @@ def test_float_tolerance_arguments(checkers, tmp_path):
 
 def test_missing_output_is_a_verdict(checkers, tmp_path):
     (tmp_path / "exp").write_text("1\n")
-    r = subprocess.run([checkers["tokens"], "in", str(tmp_path / "exp"), str(tmp_path / "nope")], capture_output=True,
-                       text=True)
+    r = subprocess.run(
+        [checkers["tokens"], "in", str(tmp_path / "exp"), str(tmp_path / "nope")], capture_output=True, text=True
+    )
     assert r.returncode == 0 and r.stdout.startswith("0")
 
 

@@ -84,8 +84,7 @@ def test_stale_groups_of_dead_harness_removed_and_atexit_cleanup(need_cgroup, tm
         [
             sys.executable,
             "-c",
-            f"import os; from ioi_box import _native as n; "
-            f"print(repr(n.cgroup_setup({name!r})['paths'])); os._exit(0)",
+            f"import os; from ioi_box import _native as n; print(repr(n.cgroup_setup({name!r})['paths'])); os._exit(0)",
         ],
         capture_output=True,
         text=True,
@@ -138,11 +137,13 @@ def test_cgroup_cleanup_then_setup_again(need_cgroup):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_exit_codes_and_signals(native, progs, mode):
+def test_exit_codes_and_signals(native, progs, cg, mode):
     r = run1(native, argv=[progs["true"]])
     assert (r["exit_code"], r["signal"], r["setup_error"]) == (0, None, None)
     assert not (r["oom_killed"] or r["cpu_limit_hit"] or r["wall_limit_hit"])
-    assert r["wall_s"] > 0 and r["memory_bytes"] > 0
+    assert r["wall_s"] > 0
+    # without a memory cgroup a run this short may finish before any RSS sample
+    assert r["memory_bytes"] > 0 or not cg["memory"]
     assert run1(native, argv=[progs["exit_with"], "42"])["exit_code"] == 42
     r = run1(native, argv=[progs["abort"]])
     assert (r["exit_code"], r["signal"]) == (None, signal.SIGABRT)
@@ -308,7 +309,7 @@ def test_cpu_limit_spin(native, progs, cg, use_cgroup, mode):
     assert r["cpu_limit_hit"] and not r["wall_limit_hit"], r
     assert r["signal"] == signal.SIGKILL  # killed by the poller, long before RLIMIT_CPU's SIGXCPU at 2 s
     assert 0.5 <= r["cpu_s"] < 0.8, r
-    assert r["wall_s"] < 3
+    assert r["wall_s"] < 5
 
 
 def test_cpu_limit_whole_tree_only_cgroup_catches(native, progs, need_cgroup):
@@ -318,8 +319,8 @@ def test_cpu_limit_whole_tree_only_cgroup_catches(native, progs, need_cgroup):
         pytest.skip("no CPU accounting cgroup")
     r = run1(native, argv=[progs["spin"], "2"], cpu_limit_s=1.0, wall_limit_s=10)
     assert r["cpu_limit_hit"] and r["signal"] == signal.SIGKILL, r
+    # RLIMIT_CPU would have sent SIGXCPU at 2 s of CPU per process: this was the tree counter
     assert 1.0 <= r["cpu_s"] < 1.4, r
-    assert r["wall_s"] < 1.6, r  # ~0.5 s on two free cores
 
 
 def test_cpu_rlimit_backstop(native, progs, tmp_path):
@@ -338,7 +339,7 @@ def test_wall_limit(native, progs, mode):
     r = run1(native, argv=[progs["sleep"], "10"], wall_limit_s=0.3)
     assert r["wall_limit_hit"] and not r["cpu_limit_hit"], r
     assert r["signal"] == signal.SIGKILL
-    assert 0.3 <= r["wall_s"] < 1.0
+    assert 0.3 <= r["wall_s"] < 2.0
     assert r["cpu_s"] < 0.1
 
 
@@ -351,6 +352,20 @@ def test_memory_peak_measured(native, progs, cg):
     r = run1(native, argv=[progs["alloc"], "64"], memory_limit_bytes=512 << 20)
     assert r["exit_code"] == 0 and not r["oom_killed"], r
     assert 64 << 20 <= r["memory_bytes"] < 200 << 20
+
+
+@pytest.mark.parametrize("mode", ["default", "fork"], indirect=True)
+def test_memory_without_cgroup_not_floored_by_launcher_rss(native, progs, mode):
+    """Linux starts a child's ru_maxrss at the launcher's RSS (exec records the old mm's peak);
+    without a memory cgroup the launcher must not report that as the contestant's memory."""
+    ballast = bytearray(300 << 20)  # the launcher's own RSS: 300 MiB and more
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1
+    r = run1(native, argv=[progs["true"]], use_cgroup=False)
+    assert r["exit_code"] == 0 and r["memory_bytes"] < 64 << 20, r
+    r = run1(native, argv=[progs["alloc"], "400"], use_cgroup=False, stdout=os.devnull)
+    assert r["exit_code"] == 0 and r["memory_bytes"] >= 400 << 20, r
+    del ballast
 
 
 def test_memory_limit_cgroup_oom(native, progs, need_cgroup, tmp_path, mode):
@@ -528,9 +543,7 @@ def test_concurrent_calls_from_threads(native, progs, mode):
 
 def test_gil_released_while_waiting(native, progs):
     t = time.monotonic()
-    threads = [
-        threading.Thread(target=native.run, args=([{"argv": [progs["sleep"], "0.5"]}],)) for _ in range(4)
-    ]
+    threads = [threading.Thread(target=native.run, args=([{"argv": [progs["sleep"], "0.5"]}],)) for _ in range(4)]
     for th in threads:
         th.start()
     for th in threads:

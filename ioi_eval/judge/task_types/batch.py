@@ -32,12 +32,11 @@ class Batch:
         work = ctx.box.new_dir()
         try:
             output = f"{work}/output"
-            binds = dict(prepared.files)
-            proc = Proc(argv=list(prepared.argv), binds=binds, limits=ctx.user_limits(),
+            proc = Proc(argv=list(prepared.argv), binds=dict(prepared.files), limits=ctx.user_limits(),
                         stderr=f"{work}/stderr", capture_stderr=STDERR_CAPTURE)
             outputs = []
             if params.input_file:
-                binds[f"/box/{params.input_file}"] = ctx.blob(test.input)
+                proc.binds[f"/box/{params.input_file}"] = ctx.blob(test.input)
             else:
                 proc.stdin = ctx.blob(test.input)
             if params.output_file:

@@ -51,15 +51,16 @@ class Communication:
                 fifos += [to_m, to_u]
                 mgr_args += [f"/fifo{i}/u{i}_to_m", f"/fifo{i}/m_to_u{i}"]
                 argv = list(prepared.argv)
+                if params.user_io == "fifo_io":
+                    argv += [f"/fifo{i}/m_to_u{i}", f"/fifo{i}/u{i}_to_m"]
+                if n > 1:
+                    argv.append(str(i))
                 user = Proc(argv=argv, binds=dict(prepared.files), limits=ctx.user_limits(),
                             stderr=f"{work}/user{i}.err", capture_stderr=STDERR_CAPTURE)
                 if params.user_io == "fifo_io":
                     user.rw_binds[f"/fifo{i}"] = f"{work}/fifo{i}"
-                    argv += [f"/fifo{i}/m_to_u{i}", f"/fifo{i}/u{i}_to_m"]
                 else:
                     user.stdin, user.stdout = to_u, to_m
-                if n > 1:
-                    argv.append(str(i))
                 users.append(user)
             manager = Proc(argv=["/box/manager", *mgr_args], binds={"/box/manager": self.manager},
                            rw_binds={f"/fifo{i}": f"{work}/fifo{i}" for i in range(n)},

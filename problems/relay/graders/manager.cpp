@@ -110,7 +110,6 @@ struct Channel {
 
 const int NPROC = 2;
 Channel chans[NPROC];
-bool opened[NPROC] = {false, false};
 bool ended[NPROC] = {false, false};  // the final -1 has been sent to this process
 int cur = 0;                         // the process being talked to
 

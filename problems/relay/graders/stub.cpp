@@ -25,10 +25,10 @@ const int U2M_PV_CALL_EXIT = 13;
 const int U2M_PV_TAMPER = 14;
 const int U2M_SILENT = 15;
 
-bool exit_allowed = false;
+bool leaving_ok = false;
 
-[[noreturn]] void authorized_exit(int code) {
-    exit_allowed = true;
+[[noreturn]] void leave(int code) {
+    leaving_ok = true;
     exit(code);
 }
 
@@ -36,7 +36,7 @@ void write_secret(int code) { printf("%lld\n", SECRET_U2M | code); }
 
 // Leaves at once (also when called from the atexit handler): the manager decides the verdict.
 [[noreturn]] void die(int code) {
-    exit_allowed = true;
+    leaving_ok = true;
     if (code != U2M_SILENT) write_secret(code);
     fflush(stdout);
     _exit(0);
@@ -47,7 +47,7 @@ long long read_value() {
     if (scanf("%lld", &x) != 1) {
         fprintf(stderr, "stub: cannot read from the manager\n");
         fflush(stderr);
-        exit_allowed = true;
+        leaving_ok = true;
         _exit(3);
     }
     return x;
@@ -59,8 +59,8 @@ void read_secret() {
     if ((s & CODE_MASK) != M2U_OK) die(U2M_SILENT);
 }
 
-void check_exit_protocol() {
-    if (!exit_allowed) die(U2M_PV_CALL_EXIT);
+void on_unexpected_exit() {
+    if (!leaving_ok) die(U2M_PV_CALL_EXIT);
 }
 
 bool is_encoder = false;
@@ -106,8 +106,8 @@ void transmit(int bit) {
 
 int main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
-    atexit(check_exit_protocol);
-    at_quick_exit(check_exit_protocol);
+    atexit(on_unexpected_exit);
+    at_quick_exit(on_unexpected_exit);
 
     std::string id = argc >= 2 ? argv[argc - 1] : "";
     if (id == "0") {
@@ -117,8 +117,8 @@ int main(int argc, char** argv) {
         run_decoder();
     } else {
         fprintf(stderr, "stub: invalid process index '%s'\n", id.c_str());
-        authorized_exit(1);
+        leave(1);
     }
     fclose(stdout);
-    authorized_exit(0);
+    leave(0);
 }

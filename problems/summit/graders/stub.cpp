@@ -21,10 +21,10 @@ const int U2M_PV_CALL_EXIT = 13;
 const int U2M_PV_TAMPER = 14;
 const int U2M_SILENT = 15;
 
-bool exit_allowed = false;
+bool leaving_ok = false;
 
-[[noreturn]] void authorized_exit(int code) {
-    exit_allowed = true;
+[[noreturn]] void leave(int code) {
+    leaving_ok = true;
     exit(code);
 }
 
@@ -32,7 +32,7 @@ void write_secret(int code) { printf("%lld\n", SECRET_U2M | code); }
 
 // Leaves at once (also when called from the atexit handler): the manager decides the verdict.
 [[noreturn]] void die(int code) {
-    exit_allowed = true;
+    leaving_ok = true;
     if (code != U2M_SILENT) write_secret(code);
     fflush(stdout);
     _exit(0);
@@ -43,7 +43,7 @@ long long read_value() {
     if (scanf("%lld", &x) != 1) {
         fprintf(stderr, "stub: cannot read from the manager\n");
         fflush(stderr);
-        exit_allowed = true;
+        leaving_ok = true;
         _exit(3);
     }
     return x;
@@ -55,8 +55,8 @@ void read_secret() {
     if ((s & CODE_MASK) != M2U_OK) die(U2M_SILENT);
 }
 
-void check_exit_protocol() {
-    if (!exit_allowed) die(U2M_PV_CALL_EXIT);
+void on_unexpected_exit() {
+    if (!leaving_ok) die(U2M_PV_CALL_EXIT);
 }
 
 }  // namespace
@@ -71,8 +71,8 @@ int altitude(int i) {
 
 int main() {
     signal(SIGPIPE, SIG_IGN);
-    atexit(check_exit_protocol);
-    at_quick_exit(check_exit_protocol);
+    atexit(on_unexpected_exit);
+    at_quick_exit(on_unexpected_exit);
 
     for (;;) {
         read_secret();
@@ -84,5 +84,5 @@ int main() {
         fflush(stdout);
     }
     fclose(stdout);
-    authorized_exit(0);
+    leave(0);
 }

@@ -10,7 +10,7 @@ static int bits_for(int n) {  // smallest b with 2^b >= n!
     ull f = 1;
     for (int i = 2; i <= n; i++) f *= i;
     int b = 0;
-    while (b < 64 && (b == 64 ? true : ((ull)1 << b) < f)) b++;
+    while (b < 63 && ((ull)1 << b) < f) b++;
     return b;
 }
 

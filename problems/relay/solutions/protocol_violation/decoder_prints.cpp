@@ -4,7 +4,7 @@
 #include <iostream>
 #include <vector>
 
-void encode(int N, std::vector<int> P) {
+void encode(int /*N*/, std::vector<int> P) {
     for (int x : P)
         for (int k = 0; k < 5; k++) transmit((x >> k) & 1);
 }

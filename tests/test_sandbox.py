@@ -1,0 +1,354 @@
+"""Security properties of the local sandbox, each checked with a hostile program.
+
+Every program runs through the executor exactly as a submission would (bubblewrap when the
+machine allows it). Network checks only ever address listeners this test starts on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ioi_box import _native
+from ioi_box.executor import Executor
+from ioi_box.isolation import BwrapIsolation, detect
+from ioi_box.protocol import Batch, Limits, Proc, ProcStatus, RunJob
+
+LIMITS = Limits(cpu_s=2, wall_s=5, memory_bytes=256 << 20, output_bytes=16 << 20, processes=16)
+
+iso, why = detect()
+pytestmark = pytest.mark.skipif(not isinstance(iso, BwrapIsolation), reason=f"no namespaces here: {why}")
+
+
+@pytest.fixture(scope="module")
+def ex() -> Iterator[Executor]:
+    with Executor(workers=2) as e:
+        yield e
+
+
+@pytest.fixture(scope="module")
+def cc(tmp_path_factory) -> Iterator:
+    """Compile a C/C++ snippet on the host (static) and return the path of the binary."""
+    d = tmp_path_factory.mktemp("hostile")
+
+    def build(name: str, src: str, lang: str = "c++") -> Path:
+        s = d / f"{name}.cpp"
+        s.write_text(textwrap.dedent(src))
+        out = d / name
+        subprocess.run(["g++", "-x", lang, "-O2", "-static", "-o", str(out), str(s)], check=True,
+                       capture_output=True)
+        return out
+
+    yield build
+
+
+def run(ex: Executor, binary: Path, *args: str, stdin: bytes = b"", limits: Limits = LIMITS,
+        env: dict[str, str] | None = None) -> tuple[ProcStatus, str, object]:
+    prog = ex.put_file(binary, executable=True)
+    inp = ex.put_bytes(stdin)
+    work = ex.new_dir()
+    proc = Proc(argv=["/box/prog", *args], binds={"/box/prog": prog}, stdin=inp, stdout=f"{work}/out",
+                stderr=f"{work}/err", capture_stdout=1 << 16, capture_stderr=1 << 12, limits=limits,
+                env=env or {})
+    res = ex.execute(Batch(jobs=[RunJob(procs=[proc])])).results[0]
+    assert res.error is None, res.error
+    ex.remove([work])
+    pr = res.procs[0]
+    return pr.status, pr.stdout, pr
+
+
+def _uid_processes(harness_pid: int | None = None) -> list[str]:
+    """Processes running under the sandbox uids of one harness process (this one by default)."""
+    from ioi_box.isolation import SANDBOX_UID_BASE
+
+    lo = SANDBOX_UID_BASE + ((harness_pid or os.getpid()) % 4096) * 256
+    out = subprocess.run(["ps", "-eo", "uid=,pid=,comm="], capture_output=True, text=True).stdout
+    return [ln for ln in out.splitlines() if ln.split() and lo <= int(ln.split()[0]) < lo + 256]
+
+
+READ_FILE = r"""
+#include <cstdio>
+int main(int argc, char** argv) {
+    for (int i = 1; i < argc; i++) {
+        FILE* f = fopen(argv[i], "r");
+        printf("%s:%s\n", argv[i], f ? "READABLE" : "denied");
+    }
+}
+"""
+
+
+def test_host_files_invisible(ex: Executor, cc, tmp_path: Path) -> None:
+    secret = tmp_path / "expected.out"
+    secret.write_text("the answer")
+    binary = cc("readf", READ_FILE)
+    paths = ["/etc/passwd", "/etc/shadow", "/root/.bashrc", str(secret), str(ex.root / "blobs"),
+             str(Path.home()), f"/proc/{os.getpid()}/environ", "/usr/bin/g++"]
+    status, out, _ = run(ex, binary, *paths)
+    assert status == ProcStatus.OK
+    verdicts = dict(line.rsplit(":", 1) for line in out.splitlines())
+    for p in paths[:-1]:
+        assert verdicts[p] == "denied", (p, out)
+    assert verdicts["/usr/bin/g++"] == "READABLE"  # read-only system paths are visible
+
+
+def test_cannot_write_outside_box(ex: Executor, cc) -> None:
+    binary = cc("writef", r"""
+        #include <cstdio>
+        int main(int argc, char** argv) {
+            for (int i = 1; i < argc; i++) {
+                FILE* f = fopen(argv[i], "w");
+                printf("%s:%s\n", argv[i], f ? "WRITABLE" : "denied");
+            }
+        }
+    """)
+    status, out, _ = run(ex, binary, "/usr/evil", "/etc/evil", "/proc/evil", "/box/ok", "/tmp/ok")
+    verdicts = dict(line.rsplit(":", 1) for line in out.splitlines())
+    assert verdicts == {"/usr/evil": "denied", "/etc/evil": "denied", "/proc/evil": "denied",
+                        "/box/ok": "WRITABLE", "/tmp/ok": "WRITABLE"}
+    assert not Path("/usr/evil").exists()
+
+
+def test_nothing_persists_between_runs(ex: Executor, cc) -> None:
+    binary = cc("persist", r"""
+        #include <cstdio>
+        int main() {
+            const char* files[] = {"/box/mark", "/tmp/mark", "/dev/shm/mark"};
+            for (const char* p : files) {
+                FILE* f = fopen(p, "r");
+                printf("%s:%s\n", p, f ? "FOUND" : "absent");
+                f = fopen(p, "w"); if (f) { fputs("x", f); fclose(f); }
+            }
+        }
+    """)
+    run(ex, binary)
+    _, out, _ = run(ex, binary)
+    assert "FOUND" not in out, out
+
+
+def test_environment_scrubbed(ex: Executor, cc, monkeypatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_secret_token_value")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret")
+    binary = cc("env", r"""
+        #include <cstdio>
+        extern char** environ;
+        int main() { for (char** e = environ; *e; e++) puts(*e); }
+    """)
+    _, out, _ = run(ex, binary)
+    assert "secret" not in out
+    names = {line.split("=", 1)[0] for line in out.splitlines()}
+    assert names <= {"PATH", "HOME", "LANG", "TMPDIR", "PWD"}, names
+
+
+def test_no_network(ex: Executor, cc) -> None:
+    # Listeners on the host's loopback: a box with its own network namespace cannot reach them.
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(1)
+    tcp.settimeout(0.5)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(0.5)
+    binary = cc("net", r"""
+        #include <arpa/inet.h>
+        #include <cstdio>
+        #include <cstdlib>
+        #include <net/if.h>
+        #include <ifaddrs.h>
+        #include <sys/socket.h>
+        #include <unistd.h>
+        int main(int argc, char** argv) {
+            sockaddr_in a{}; a.sin_family = AF_INET; inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+            a.sin_port = htons(atoi(argv[1]));
+            int s = socket(AF_INET, SOCK_STREAM, 0);
+            printf("tcp:%s\n", s >= 0 && connect(s, (sockaddr*)&a, sizeof a) == 0 ? "CONNECTED" : "failed");
+            a.sin_port = htons(atoi(argv[2]));
+            int u = socket(AF_INET, SOCK_DGRAM, 0);
+            printf("udp:%s\n", u >= 0 && sendto(u, "x", 1, 0, (sockaddr*)&a, sizeof a) == 1 ? "sent" : "failed");
+            ifaddrs* ifs = nullptr; getifaddrs(&ifs);
+            for (ifaddrs* i = ifs; i; i = i->ifa_next)
+                printf("if:%s:%s:%d\n", i->ifa_name, (i->ifa_flags & IFF_UP) ? "up" : "down",
+                       i->ifa_addr ? i->ifa_addr->sa_family : -1);
+        }
+    """)
+    status, out, _ = run(ex, binary, str(tcp.getsockname()[1]), str(udp.getsockname()[1]))
+    assert "tcp:failed" in out
+    with pytest.raises(TimeoutError):
+        tcp.accept()
+    with pytest.raises(TimeoutError):
+        udp.recvfrom(16)  # whatever the box sent went to its own, unconfigured loopback
+    names = {line.split(":")[1] for line in out.splitlines() if line.startswith("if:")}
+    assert names <= {"lo"}, out
+    assert all(":down:" in line for line in out.splitlines() if line.startswith("if:lo")), out
+    tcp.close()
+    udp.close()
+
+
+def test_cannot_signal_or_trace_the_harness(ex: Executor, cc) -> None:
+    binary = cc("killer", r"""
+        #include <csignal>
+        #include <cstdio>
+        #include <sys/ptrace.h>
+        #include <unistd.h>
+        #include <cstdlib>
+        int main(int argc, char** argv) {
+            pid_t harness = atoi(argv[1]);   // the harness's pid as the host sees it
+            printf("kill-harness:%d\n", kill(harness, SIGKILL));
+            printf("ptrace-harness:%ld\n", ptrace(PTRACE_ATTACH, harness, 0, 0));
+            printf("kill-parent:%d\n", kill(getppid(), SIGKILL));   // its own sandbox's reaper
+            fflush(stdout);
+            kill(-1, SIGKILL);   // every process it may signal: only its own sandbox
+            return 0;
+        }
+    """)
+    status, out, _ = run(ex, binary, str(os.getpid()))
+    assert "kill-harness:-1" in out and "ptrace-harness:-1" in out, out
+    # the judge still answers
+    ok = cc("ok", "int main(){return 0;}")
+    assert run(ex, ok)[0] == ProcStatus.OK
+
+
+def test_fork_bomb_and_daemons_leave_nothing(ex: Executor, cc) -> None:
+    bomb = cc("bomb", r"""
+        #include <unistd.h>
+        int main() { for (;;) fork(); }
+    """)
+    status, _, pr = run(ex, bomb, limits=Limits(cpu_s=1, wall_s=3, memory_bytes=256 << 20, processes=16))
+    assert status in (ProcStatus.TLE_CPU, ProcStatus.TLE_WALL, ProcStatus.SG, ProcStatus.RE)
+    daemon = cc("daemon", r"""
+        #include <unistd.h>
+        #include <cstdlib>
+        int main() {
+            if (fork() == 0) { setsid(); if (fork() == 0) { for (;;) sleep(1); } _exit(0); }
+            return 0;
+        }
+    """)
+    assert run(ex, daemon)[0] == ProcStatus.OK
+    time.sleep(0.2)
+    assert _uid_processes() == []
+
+
+def test_cannot_raise_limits(ex: Executor, cc) -> None:
+    binary = cc("rlim", r"""
+        #include <cstdio>
+        #include <sys/resource.h>
+        int main() {
+            rlimit r{RLIM_INFINITY, RLIM_INFINITY};
+            printf("nproc:%d\n", setrlimit(RLIMIT_NPROC, &r));
+            printf("fsize:%d\n", setrlimit(RLIMIT_FSIZE, &r));
+            printf("cpu:%d\n", setrlimit(RLIMIT_CPU, &r));
+        }
+    """)
+    _, out, _ = run(ex, binary)
+    assert out.count(":-1") == 3, out
+
+
+def test_exec_shell_is_harmless(ex: Executor, cc) -> None:
+    binary = cc("sh", r"""
+        #include <unistd.h>
+        int main() { execl("/bin/sh", "sh", "-c", "cat /etc/passwd; id; ls /root; echo done", (char*)0); return 9; }
+    """)
+    status, out, _ = run(ex, binary)
+    assert "root:x:0" not in out and "done" in out
+
+
+def test_stack_is_unlimited_within_memory(ex: Executor, cc) -> None:
+    binary = cc("rec", r"""
+        #include <cstdio>
+        int f(int n) { volatile char pad[100]; pad[0] = 1; return n ? f(n - 1) + pad[0] : 0; }
+        int main() { printf("%d\n", f(1000000)); }
+    """)
+    status, out, _ = run(ex, binary)
+    assert status == ProcStatus.OK and out.strip() == "1000000"
+
+
+def test_file_writes_capped(ex: Executor, cc) -> None:
+    big = cc("big", r"""
+        #include <cstdio>
+        int main() {
+            FILE* f = fopen("/box/big", "w");
+            static char b[1 << 20];
+            for (int i = 0; i < 2048; i++) if (fwrite(b, 1, sizeof b, f) != sizeof b) return 7;
+            return 0;
+        }
+    """)
+    status, _, _ = run(ex, big, limits=Limits(cpu_s=5, wall_s=10, memory_bytes=256 << 20, output_bytes=8 << 20,
+                                               tmp_bytes=64 << 20))
+    assert status in (ProcStatus.OLE, ProcStatus.RE)  # SIGXFSZ, or the tmpfs is full
+    fill = cc("fill", r"""
+        #include <cstdio>
+        int main() {
+            static char b[1 << 16]; long total = 0;
+            for (int i = 0;; i++) {
+                char name[64]; snprintf(name, sizeof name, "/tmp/f%d", i);
+                FILE* f = fopen(name, "w"); if (!f) break;
+                size_t w = fwrite(b, 1, sizeof b, f); fclose(f); total += w; if (w < sizeof b) break;
+            }
+            printf("%ld\n", total);
+        }
+    """)
+    status, out, _ = run(ex, fill, limits=Limits(cpu_s=5, wall_s=10, memory_bytes=256 << 20,
+                                                 output_bytes=1 << 20, tmp_bytes=4 << 20))
+    assert status == ProcStatus.OK and int(out) <= 4 << 20
+
+
+def test_many_open_files(ex: Executor, cc) -> None:
+    binary = cc("fds", r"""
+        #include <cstdio>
+        #include <fcntl.h>
+        int main() { int n = 0; while (open("/dev/null", O_RDONLY) >= 0) n++; printf("%d\n", n); }
+    """)
+    status, out, _ = run(ex, binary)
+    assert status == ProcStatus.OK and int(out) < LIMITS.open_files
+
+
+def test_ctrl_c_and_crash_leave_nothing(tmp_path: Path) -> None:
+    """A harness interrupted (SIGINT) or killed (SIGKILL) mid-run leaves no process or cgroup."""
+    script = tmp_path / "harness.py"
+    script.write_text(textwrap.dedent("""
+        import sys
+        from ioi_box.executor import Executor
+        from ioi_box.protocol import Batch, Limits, Proc, RunJob
+        with Executor(workers=1) as ex:
+            job = RunJob(procs=[Proc(argv=["/bin/sh", "-c", "sleep 100 & sleep 100"],
+                                     limits=Limits(cpu_s=50, wall_s=100, memory_bytes=64 << 20))])
+            print("ready", flush=True)
+            ex.execute(Batch(jobs=[job]))
+    """))
+    killed = []
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert p.stdout.readline().strip() == b"ready"
+        time.sleep(0.5)
+        assert _uid_processes(p.pid), "the sandboxed sleepers should be running"
+        p.send_signal(sig)
+        p.wait(timeout=20)
+        deadline = time.time() + 5
+        while _uid_processes(p.pid) and time.time() < deadline:
+            time.sleep(0.1)
+        assert _uid_processes(p.pid) == []
+        killed.append(p.pid)
+    # stale cgroups of the killed harness are removed by the next harness to start
+    probe = textwrap.dedent("""
+        import json
+        from pathlib import Path
+        from ioi_box import _native
+        cg = _native.cgroup_setup()
+        stale = []
+        for path in cg.get("paths", {}).values():
+            parent = Path(path).parent
+            stale += [d.name for d in parent.iterdir() if d.is_dir() and d.name.startswith("ioi-eval-")
+                      and d.name.split("-")[-1] in %r]
+        print(json.dumps(stale))
+    """ % ([str(pid) for pid in killed],))
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"
