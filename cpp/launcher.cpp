@@ -476,7 +476,8 @@ namespace {
 
 enum Step : int {
     ST_ERRFD = 1, ST_SETSID, ST_CGROUP, ST_STDIN, ST_STDOUT, ST_STDERR, ST_DUP2, ST_CHDIR,
-    ST_RLIMIT, ST_SETGROUPS, ST_SETRESGID, ST_SETRESUID, ST_PDEATHSIG, ST_PARENT_DIED, ST_EXECVE
+    ST_RLIMIT, ST_SETGROUPS, ST_SETRESGID, ST_SETRESUID, ST_PDEATHSIG, ST_PARENT_DIED, ST_EXECVE,
+    ST_NETNS
 };
 
 const char* step_name(int s) {
@@ -496,6 +497,7 @@ const char* step_name(int s) {
         case ST_PDEATHSIG: return "prctl(PR_SET_PDEATHSIG)";
         case ST_PARENT_DIED: return "parent died";
         case ST_EXECVE: return "execve";
+        case ST_NETNS: return "unshare(CLONE_NEWNET)";
     }
     return "setup";
 }
@@ -524,6 +526,7 @@ struct ChildPlan {
     rlimit rl_val[kMaxRl] = {};
     int n_rl = 0;
     bool set_ids = false;
+    bool new_netns = false;
     long uid = -1, gid = -1;
     int errfd = -1;
     pid_t parent = 0;
@@ -593,6 +596,10 @@ int open_high(const char* path, int flags, int errfd, int step, bool nonblock) {
 
     for (int i = 0; i < p.n_rl; i++)
         if (setrlimit(static_cast<__rlimit_resource_t>(p.rl_res[i]), &p.rl_val[i]) < 0) child_fail(ef, ST_RLIMIT, errno, i);
+
+    // A network namespace of its own, with only a loopback interface that is down; needs
+    // CAP_SYS_ADMIN, so before the uid drop.
+    if (p.new_netns && unshare(CLONE_NEWNET) < 0) child_fail(ef, ST_NETNS, errno);
 
     // Raw syscalls: the libc wrappers of the set*id family broadcast the change to every thread
     // of the process through libc's thread list, which in a CLONE_VM child describes the
@@ -750,7 +757,55 @@ void sample_hwm(Proc& p) {
 
 // Kill a live tree: the process group (covers the no-cgroup case) and the cgroup (covers
 // everything, including processes that left the group with setsid).
+// Direct children of a process (every thread's), from /proc/<pid>/task/<tid>/children.
+std::vector<pid_t> children_of(pid_t pid) {
+    std::vector<pid_t> out;
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/task", int(pid));
+    DIR* d = opendir(path);
+    if (!d) return out;
+    while (dirent* e = readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        auto text = read_small(std::string(path) + "/" + e->d_name + "/children");
+        if (!text) continue;
+        std::istringstream in(*text);
+        long c;
+        while (in >> c) out.push_back(pid_t(c));
+    }
+    closedir(d);
+    return out;
+}
+
+// Wait (without reaping) until the process has exited, at most `timeout_s`.
+bool wait_exited(const Proc& p, double timeout_s) {
+    double deadline = mono_now() + timeout_s;
+    for (;;) {
+        if (p.pidfd >= 0) {
+            pollfd pfd{p.pidfd, POLLIN, 0};
+            int ms = int(std::max(0.0, deadline - mono_now()) * 1000) + 1;
+            int r = poll(&pfd, 1, ms);
+            if (r > 0) return true;
+            if (r == 0 || errno != EINTR) return false;
+            continue;
+        }
+        siginfo_t si;
+        si.si_pid = 0;
+        if (waitid(P_PID, id_t(p.pid), &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid != 0) return true;
+        if (mono_now() > deadline) return false;
+        sleep_s(1e-3);
+    }
+}
+
 void kill_tree(Proc& p) {
+    if (p.pid > 0 && p.spec->reaper) {
+        // Descendants first, so the reaper (bubblewrap's monitor) reaps them and exits by itself;
+        // killing it first would orphan its child, the sandbox's pid 1, to the host's init.
+        if (!p.kill_dir.empty())
+            for (pid_t q : read_procs(p.kill_dir))
+                if (q != p.pid) kill(q, SIGKILL);
+        for (pid_t q : children_of(p.pid)) kill(q, SIGKILL);
+        wait_exited(p, 1.0);
+    }
     if (p.pid > 0) {
         kill(-p.pid, SIGKILL);
         kill(p.pid, SIGKILL);
@@ -849,6 +904,11 @@ void launch(Proc& p, const Snapshot& snap) {
     c.set_ids = root && (s.uid >= 0 || s.gid >= 0);
     c.uid = s.uid;
     c.gid = s.gid;
+    if (s.new_netns && !root) {
+        p.res.setup_error = "a new network namespace was requested but the launcher is not root";
+        return;
+    }
+    c.new_netns = s.new_netns;
 
     if (s.use_cgroup && snap.version) {
         std::string e = make_cgroups(p, snap);

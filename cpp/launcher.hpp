@@ -42,6 +42,12 @@ struct Spec {
     int64_t nproc = 0;
     int64_t uid = -1, gid = -1;
     bool use_cgroup = true;
+    // Give the child a fresh, unconfigured network namespace (root only; a setup error otherwise).
+    bool new_netns = false;
+    // The direct child reaps its own descendants (bubblewrap's monitor): on a kill, its
+    // descendants die first and it gets a moment to reap them and exit, so that none of them is
+    // orphaned to an init that might never reap it.
+    bool reaper = false;
 };
 
 struct Result {

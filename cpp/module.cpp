@@ -17,7 +17,8 @@ namespace {
 
 const std::set<std::string> kSpecKeys = {
     "argv", "env", "cwd", "stdin", "stdout", "stderr", "cpu_limit_s", "wall_limit_s", "memory_limit_bytes",
-    "fsize_bytes", "nofile", "nproc", "uid", "gid", "use_cgroup"};
+    "fsize_bytes", "nofile", "nproc", "uid", "gid", "use_cgroup",
+    "new_netns", "reaper"};
 
 // str or os.PathLike -> str; anything else is a TypeError naming the key.
 std::string as_path(const py::handle& v, const char* key) {
@@ -75,6 +76,8 @@ ioi::Spec to_spec(const py::handle& h, size_t index) {
     s.uid = num<int64_t>(d, "uid", -1);
     s.gid = num<int64_t>(d, "gid", -1);
     s.use_cgroup = num<bool>(d, "use_cgroup", true);
+    s.new_netns = num<bool>(d, "new_netns", false);
+    s.reaper = num<bool>(d, "reaper", false);
     if (s.cpu_limit_s < 0 || s.wall_limit_s < 0 || s.memory_limit_bytes < 0 || s.fsize_bytes < 0 || s.nofile < 0 ||
         s.nproc < 0)
         throw py::value_error("spec " + std::to_string(index) + ": limits must be >= 0");

@@ -105,8 +105,11 @@ class BwrapIsolation:
 
     def spec(self, proc: Proc, host_path: HostPaths, scratch: Path) -> dict:
         lim = proc.limits
-        argv = [self.bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-                "--new-session", "--hostname", "box"]
+        # As root the launcher gives the run a fresh network namespace whose loopback stays down
+        # (bwrap would configure 127.0.0.1 in its own); bwrap then keeps that one.
+        own_netns = os.geteuid() == 0
+        argv = [self.bwrap, "--unshare-all", *(["--share-net"] if own_netns else []), "--unshare-user",
+                "--disable-userns", "--die-with-parent", "--new-session", "--hostname", "box"]
         for d in SYSTEM_DIRS:
             argv += ["--ro-bind", d, d]
         for item in self._compat:
@@ -121,8 +124,8 @@ class BwrapIsolation:
             argv += ["--ro-bind", str(host_path(box)), inside]
         argv += ["--chdir", proc.cwd, "--", *proc.argv]
         uid, gid = _drop_ids()
-        return {"argv": argv, "env": _env(proc), "cwd": "/", "uid": uid, "gid": gid,
-                **_stdio(proc, host_path), **_limits(proc)}
+        return {"argv": argv, "env": _env(proc), "cwd": "/", "uid": uid, "gid": gid, "reaper": True,
+                "new_netns": own_netns, **_stdio(proc, host_path), **_limits(proc)}
 
     def normalise(self, raw: dict) -> dict:
         """bwrap's pid-1 reaper reports a program killed by signal N as exit code 128+N.

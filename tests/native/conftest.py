@@ -105,6 +105,40 @@ int main(int c, char** v) {
 """,
         ["-O0"],
     ),
+    # a reaper like bubblewrap's monitor: runs argv[1..] as its child and exits with its status
+    # (128+signal when the child was killed)
+    "reaper": (
+        r"""
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int c, char** v) {
+    pid_t k = fork();
+    if (k == 0) { execv(v[1], v + 1); _exit(127); }
+    int st = 0;
+    while (waitpid(k, &st, 0) < 0) {}
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+""",
+        [],
+    ),
+    # the network interfaces it sees: "name up|down" per line
+    "ifaces": (
+        r"""
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <sys/socket.h>
+int main(void) {
+    struct ifaddrs* ifs = 0;
+    if (getifaddrs(&ifs) != 0) return 2;
+    for (struct ifaddrs* i = ifs; i; i = i->ifa_next)
+        if (i->ifa_addr && i->ifa_addr->sa_family == AF_PACKET)
+            printf("%s %s\n", i->ifa_name, (i->ifa_flags & IFF_UP) ? "up" : "down");
+    return 0;
+}
+""",
+        [],
+    ),
     # write argv[1] bytes to stdout
     "writer": (
         r"""

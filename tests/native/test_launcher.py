@@ -593,3 +593,35 @@ def test_launcher_death_kills_child(native, progs, pgrep, tmp_path, cg):
     stale = [os.path.join(os.path.dirname(path), f"ioi-eval-{p.pid}") for path in cg["paths"].values()]
     subprocess.run([sys.executable, "-c", "from ioi_box import _native as n; n.cgroup_setup()"], check=True)
     assert not any(os.path.exists(s) for s in stale)
+
+
+# ---------------------------------------------------------------------------------------------
+# Network namespace and reaper-aware kills
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a new network namespace needs root")
+def test_new_netns_has_only_a_loopback_that_is_down(native, progs, tmp_path):
+    out = tmp_path / "ifaces.txt"
+    r = native.run([{"argv": [progs["ifaces"]], "stdout": str(out), "new_netns": True}])[0]
+    assert r["exit_code"] == 0, r
+    assert out.read_text().split("\n")[:-1] == ["lo down"]
+    r = native.run([{"argv": [progs["ifaces"]], "stdout": str(out)}])[0]
+    assert len(out.read_text().splitlines()) >= 1  # the host's interfaces, for contrast
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="only meaningful without root")
+def test_new_netns_without_root_is_a_setup_error(native, progs):
+    r = native.run([{"argv": [progs["true"]], "new_netns": True}])[0]
+    assert "not root" in (r["setup_error"] or "")
+
+
+@pytest.mark.parametrize("use_cgroup", [True, False])
+def test_reaper_kill_lets_the_reaper_reap(native, progs, use_cgroup):
+    """With reaper=True the descendants die first and the reaper exits by itself (128+9)."""
+    spec = {"argv": [progs["reaper"], progs["spin"]], "wall_limit_s": 0.4, "use_cgroup": use_cgroup,
+            "reaper": True}
+    r = native.run([spec])[0]
+    assert r["wall_limit_hit"] and r["exit_code"] == 128 + signal.SIGKILL, r
+    r = native.run([{**spec, "reaper": False}])[0]
+    assert r["wall_limit_hit"] and r["signal"] == signal.SIGKILL, r
