@@ -65,7 +65,7 @@ def test_unknown_task_type(sum_package: Path) -> None:
 
 
 def test_not_a_package(tmp_path: Path) -> None:
-    with pytest.raises(PackageError, match="no problem.json"):
+    with pytest.raises(PackageError, match=r"no problem\.json"):
         load_problem(tmp_path)
     bad = tmp_path / "x.zip"
     bad.write_bytes(b"garbage")

@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from ioi_box import _native
 from ioi_box.executor import Executor
 from ioi_box.isolation import BwrapIsolation, detect
 from ioi_box.protocol import Batch, Limits, Proc, ProcStatus, RunJob
@@ -120,7 +118,7 @@ def test_cannot_write_outside_box(ex: Executor, cc) -> None:
             }
         }
     """)
-    status, out, _ = run(ex, binary, "/usr/evil", "/etc/evil", "/proc/evil", "/box/ok", "/tmp/ok")
+    _status, out, _ = run(ex, binary, "/usr/evil", "/etc/evil", "/proc/evil", "/box/ok", "/tmp/ok")
     verdicts = dict(line.rsplit(":", 1) for line in out.splitlines())
     assert verdicts == {"/usr/evil": "denied", "/etc/evil": "denied", "/proc/evil": "denied",
                         "/box/ok": "WRITABLE", "/tmp/ok": "WRITABLE"}
@@ -189,7 +187,7 @@ def test_no_network(ex: Executor, cc) -> None:
                        i->ifa_addr ? i->ifa_addr->sa_family : -1);
         }
     """)
-    status, out, _ = run(ex, binary, str(tcp.getsockname()[1]), str(udp.getsockname()[1]))
+    _status, out, _ = run(ex, binary, str(tcp.getsockname()[1]), str(udp.getsockname()[1]))
     assert "tcp:failed" in out
     with pytest.raises(TimeoutError):
         tcp.accept()
@@ -219,7 +217,7 @@ def test_cannot_signal_or_trace_the_harness(ex: Executor, cc) -> None:
             return 0;
         }
     """)
-    status, out, _ = run(ex, binary, str(os.getpid()))
+    _status, out, _ = run(ex, binary, str(os.getpid()))
     assert "kill-harness:-1" in out and "ptrace-harness:-1" in out, out
     # the judge still answers
     ok = cc("ok", "int main(){return 0;}")
@@ -231,7 +229,7 @@ def test_fork_bomb_and_daemons_leave_nothing(ex: Executor, cc) -> None:
         #include <unistd.h>
         int main() { for (;;) fork(); }
     """)
-    status, _, pr = run(ex, bomb, limits=Limits(cpu_s=1, wall_s=3, memory_bytes=256 << 20, processes=16))
+    status, _, _pr = run(ex, bomb, limits=Limits(cpu_s=1, wall_s=3, memory_bytes=256 << 20, processes=16))
     assert status in (ProcStatus.TLE_CPU, ProcStatus.TLE_WALL, ProcStatus.SG, ProcStatus.RE)
     daemon = cc("daemon", r"""
         #include <unistd.h>
@@ -265,7 +263,7 @@ def test_exec_shell_is_harmless(ex: Executor, cc) -> None:
         #include <unistd.h>
         int main() { execl("/bin/sh", "sh", "-c", "cat /etc/passwd; id; ls /root; echo done", (char*)0); return 9; }
     """)
-    status, out, _ = run(ex, binary)
+    _status, out, _ = run(ex, binary)
     assert "root:x:0" not in out and "done" in out
 
 
@@ -340,21 +338,21 @@ def test_ctrl_c_and_crash_leave_nothing(tmp_path: Path) -> None:
         assert _uid_processes(p.pid), "the sandboxed sleepers should be running"
         p.send_signal(sig)
         p.wait(timeout=20)
-        assert _gone(lambda: _uid_processes(p.pid))
+        assert _gone(lambda pid=p.pid: _uid_processes(pid))
         killed.append(p.pid)
     # stale cgroups of the killed harness are removed by the next harness to start
-    probe = textwrap.dedent("""
+    probe = textwrap.dedent(f"""
         import json
         from pathlib import Path
         from ioi_box import _native
         cg = _native.cgroup_setup()
         stale = []
-        for path in cg.get("paths", {}).values():
+        for path in cg.get("paths", {{}}).values():
             parent = Path(path).parent
             stale += [d.name for d in parent.iterdir() if d.is_dir() and d.name.startswith("ioi-eval-")
-                      and d.name.split("-")[-1] in %r]
+                      and d.name.split("-")[-1] in {[str(pid) for pid in killed]!r}]
         print(json.dumps(stale))
-    """ % ([str(pid) for pid in killed],))
+    """)
     res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"

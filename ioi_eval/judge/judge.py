@@ -92,8 +92,12 @@ class Judge:
             return state
 
     # -- judging -----------------------------------------------------------------------------
-    def judge(self, problem: Problem, submission: Submission, on_test: TestCallback | None = None) -> JudgeReport:
-        """Judge one submission. Judge errors of single tests are SE results, not exceptions."""
+    def judge(self, problem: Problem, submission: Submission, on_test: TestCallback | None = None,
+              skip: bool = True) -> JudgeReport:
+        """Judge one submission. Judge errors of single tests are SE results, not exceptions.
+
+        ``skip=False`` runs every test even where a subtask is already decided (full verdicts).
+        """
         state = self._state(problem)
         compile_result, prepared = state.task_type.prepare(state.ctx, submission)
         score_type = get_score_type(problem.score_type)
@@ -101,11 +105,11 @@ class Judge:
             tests = {name: TestResult(name=name, verdict=Verdict.CE, message="Compilation failed")
                      for name in problem.test_order()}
         else:
-            tests = self._run_tests(state, prepared, score_type, on_test)
+            tests = self._run_tests(state, prepared, score_type, on_test, skip)
         return build_report(problem, compile_result, tests, score_type)
 
     def _run_tests(self, state: _ProblemState, prepared: object, score_type: ScoreType,
-                   on_test: TestCallback | None) -> dict[str, TestResult]:
+                   on_test: TestCallback | None, skip: bool) -> dict[str, TestResult]:
         problem = state.ctx.problem
         order = problem.test_order()
         owners: dict[str, list[int]] = {t: [] for t in order}
@@ -117,7 +121,7 @@ class Judge:
         workers = max(1, getattr(state.ctx.box, "workers", 1))
 
         def needed(name: str) -> bool:
-            return not score_type.zero_decides or any(i not in zeroed for i in owners[name])
+            return not (skip and score_type.zero_decides) or any(i not in zeroed for i in owners[name])
 
         def evaluate(test: TestCase) -> TestResult:
             try:

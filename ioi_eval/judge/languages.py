@@ -49,7 +49,7 @@ def _which(tool: str, package: str) -> str:
     return resolved
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _tool_version(exe: str) -> str:
     try:
         out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30).stdout

@@ -6,6 +6,7 @@ A package is a folder holding ``problem.json`` (or a folder with exactly one suc
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -57,10 +58,8 @@ def _unzip(zip_path: Path) -> Path:
             zf.extractall(tmp)
     except zipfile.BadZipFile as exc:
         raise PackageError(f"{zip_path}: not a valid zip archive ({exc})") from None
-    try:
+    with contextlib.suppress(OSError):  # another process extracted it concurrently
         tmp.rename(dest)
-    except OSError:  # another process extracted it concurrently
-        pass
     return dest if dest.is_dir() else tmp
 
 
