@@ -168,13 +168,12 @@ def bench_end_to_end(workers: int, problems: list[str] | None) -> dict:
         compile_cpu = run_cpu = 0.0
         n_subs = n_tests = 0
         t0 = time.perf_counter()
-        for p in loaded:
-            for sol in p.solutions:
-                rep = judge.judge(p, Submission.from_path(sol.path, p.task_type))
-                compile_cpu += rep.compile.cpu_s
-                run_cpu += sum(t.cpu_s for t in rep.tests)
-                n_subs += 1
-                n_tests += sum(1 for t in rep.tests if t.verdict.value != "SKIPPED")
+        items = [(p, Submission.from_path(sol.path, p.task_type)) for p in loaded for sol in p.solutions]
+        for rep in judge.judge_many(items):
+            compile_cpu += rep.compile.cpu_s
+            run_cpu += sum(t.cpu_s for t in rep.tests)
+            n_subs += 1
+            n_tests += sum(1 for t in rep.tests if t.verdict.value != "SKIPPED")
         wall = time.perf_counter() - t0
         judge.close()
     ideal = (compile_cpu + run_cpu) / workers

@@ -815,6 +815,8 @@ void kill_tree(Proc& p) {
     p.killed = true;
 }
 
+void become_subreaper();
+
 // Make the per-run groups and write the limits. Returns an error message or "".
 std::string make_cgroups(Proc& p, const Snapshot& snap) {
     const Spec& s = *p.spec;
@@ -902,6 +904,7 @@ void launch(Proc& p, const Snapshot& snap) {
         return;
     }
     c.set_ids = root && (s.uid >= 0 || s.gid >= 0);
+    if (c.set_ids && s.uid > 0) become_subreaper();
     c.uid = s.uid;
     c.gid = s.gid;
     if (s.new_netns && !root) {
@@ -1063,6 +1066,44 @@ void finish(Proc& p, int status, const rusage& ru) {
 
 // Reap the main process once it has exited (block: we know it has, or we killed it) and finish
 // off its tree.
+// The uid a process runs under (real uid from /proc/<pid>/status), or -1.
+long uid_of(pid_t pid) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/status", int(pid));
+    auto text = read_small(path);
+    if (!text) return -1;
+    size_t at = text->find("\nUid:");
+    if (at == std::string::npos) return -1;
+    return std::strtol(text->c_str() + at + 5, nullptr, 10);
+}
+
+// bubblewrap's monitor exits as soon as its pid 1 reports the command's status, so that pid 1
+// is orphaned. Where the launcher is root and gives each run a private uid, the harness is a child
+// subreaper: such orphans come back to us instead of to an init that may never reap them, and we
+// reap exactly the ones running under the run's uid (never a stranger's child, which would break
+// the exit status another part of the program waits for).
+std::once_flag g_subreaper_once;
+bool g_subreaper = false;
+
+void become_subreaper() {
+    std::call_once(g_subreaper_once, [] { g_subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1) == 0; });
+}
+
+void reap_orphans(const Proc& p) {
+    if (!g_subreaper || p.spec->uid <= 0) return;
+    double deadline = mono_now() + 1.0;
+    for (;;) {
+        bool pending = false;
+        for (pid_t c : children_of(getpid())) {
+            if (uid_of(c) != p.spec->uid) continue;
+            int st;
+            if (waitpid(c, &st, WNOHANG) == 0) pending = true;  // dying (its parent is gone)
+        }
+        if (!pending || mono_now() > deadline) return;
+        sleep_s(200e-6);
+    }
+}
+
 void reap(Proc& p, bool block) {
     if (!block) {  // no-pidfd fallback: peek without reaping, so the zombie keeps its pgid
         siginfo_t si;
@@ -1095,6 +1136,7 @@ void reap(Proc& p, bool block) {
             nap = std::min(nap * 2, 5e-3);
         }
     }
+    reap_orphans(p);
     finish(p, status, ru);
 }
 

@@ -7,9 +7,12 @@ import platform
 import shutil
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from ioi_box import _native
 from ioi_box.isolation import PlainIsolation, detect
+
+from .judge.languages import PYTHON
 
 
 @dataclass
@@ -46,9 +49,12 @@ def diagnose() -> list[Finding]:
     else:
         out.append(Finding("cgroups", False, f"unavailable ({cg.get('reason', 'unknown')}): memory limit is "
                            "RLIMIT_AS per process, CPU time from rusage, MLE inferred"))
-    for tool, pkg in (("g++", "g++"), ("python3", "python3"), ("bwrap", "bubblewrap")):
+    for tool, pkg in (("g++", "g++"), ("bwrap", "bubblewrap")):
         path = shutil.which(tool)
         out.append(Finding(tool, path is not None, path or f"missing (Debian: apt-get install {pkg})"))
+    py = Path(PYTHON)
+    out.append(Finding("python3 for submissions", py.exists(),
+                       str(py) if py.exists() else f"{py} missing (Debian: apt-get install python3)"))
     return out
 
 

@@ -69,15 +69,15 @@ def check_solution(problem: Problem, solution: Solution, report: JudgeReport) ->
 
 def validate_problem(judge: Judge, problem: Problem,
                      on_result: Callable[[SolutionCheck], None] | None = None) -> list[SolutionCheck]:
-    """Judge every reference solution of ``problem``."""
+    """Judge every reference solution of ``problem`` (concurrently), in package order."""
+    subs = [Submission.from_path(sol.path, problem.task_type) for sol in problem.solutions]
+    reports = judge.judge_many([(problem, s) for s in subs])
     checks = []
-    for sol in problem.solutions:
-        submission = Submission.from_path(sol.path, problem.task_type)
-        report = judge.judge(problem, submission)
+    for sol, sub, report in zip(problem.solutions, subs, reports, strict=True):
         check = check_solution(problem, sol, report)
         if not check.ok and Verdict.SKIPPED in report.verdicts():
             # The verdict a category looks for may sit in a test that skipping never ran.
-            report = judge.judge(problem, submission, skip=False)
+            report = judge.judge(problem, sub, skip=False)
             check = check_solution(problem, sol, report)
         checks.append(check)
         if on_result is not None:

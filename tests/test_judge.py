@@ -209,3 +209,11 @@ def test_compile_time_attacks_are_ce(judge, sum_package: Path, tmp_path: Path, m
     assert not r.compile.ok and r.verdicts() == {Verdict.CE}
     assert re.search(needle, r.compile.message), r.compile.message[:500]
     assert len(r.compile.message) < 70 << 10
+
+
+def test_doctor_reports_mechanisms() -> None:
+    res = subprocess.run([sys.executable, "-m", "ioi_eval.cli", "doctor", "--overhead"], capture_output=True,
+                         text=True, timeout=120, env={**__import__("os").environ, "COLUMNS": "200"})
+    assert res.returncode == 0, res.stderr
+    for needle in ("namespaces", "cgroups", "memory accounting", "CPU accounting", "g++", "sandbox overhead"):
+        assert needle in res.stdout, res.stdout

@@ -64,13 +64,18 @@ def run(ex: Executor, binary: Path, *args: str, stdin: bytes = b"", limits: Limi
     return pr.status, pr.stdout, pr
 
 
-def _uid_processes(harness_pid: int | None = None) -> list[str]:
-    """Processes running under the sandbox uids of one harness process (this one by default)."""
+def _uid_processes(harness_pid: int | None = None, zombies: bool = True) -> list[str]:
+    """Processes under the sandbox uids of one harness process (this one by default).
+
+    ``zombies=False`` lists only processes that still exist as more than an exit status: once a
+    harness is SIGKILLed, reaping what it left is the init process's job, not ours.
+    """
     from ioi_box.isolation import SANDBOX_UID_BASE
 
     lo = SANDBOX_UID_BASE + ((harness_pid or os.getpid()) % 4096) * 256
-    out = subprocess.run(["ps", "-eo", "uid=,pid=,comm="], capture_output=True, text=True).stdout
-    return [ln for ln in out.splitlines() if ln.split() and lo <= int(ln.split()[0]) < lo + 256]
+    out = subprocess.run(["ps", "-eo", "uid=,pid=,stat=,comm="], capture_output=True, text=True).stdout
+    rows = [ln.split() for ln in out.splitlines() if ln.split()]
+    return [" ".join(r) for r in rows if lo <= int(r[0]) < lo + 256 and (zombies or not r[2].startswith("Z"))]
 
 
 def _gone(probe, timeout: float = 5.0) -> bool:
@@ -338,7 +343,8 @@ def test_ctrl_c_and_crash_leave_nothing(tmp_path: Path) -> None:
         assert _uid_processes(p.pid), "the sandboxed sleepers should be running"
         p.send_signal(sig)
         p.wait(timeout=20)
-        assert _gone(lambda pid=p.pid: _uid_processes(pid))
+        # Ctrl-C: the harness itself cleans up (zombies included); SIGKILL: nothing runs on.
+        assert _gone(lambda pid=p.pid, z=sig == signal.SIGINT: _uid_processes(pid, zombies=z))
         killed.append(p.pid)
     # stale cgroups of the killed harness are removed by the next harness to start
     probe = textwrap.dedent(f"""
@@ -356,3 +362,13 @@ def test_ctrl_c_and_crash_leave_nothing(tmp_path: Path) -> None:
     res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
+
+
+def test_no_zombies_left_behind(ex: Executor, cc) -> None:
+    """bubblewrap's monitor exits before its pid 1; the harness (a subreaper) reaps that orphan."""
+    ok = cc("ok2", "int main(){return 0;}")
+    spin = cc("spin2", "int main(){volatile unsigned x=0; for(;;) x++;}")
+    for _ in range(3):
+        assert run(ex, ok)[0] == ProcStatus.OK
+        assert run(ex, spin, limits=Limits(cpu_s=0.2, wall_s=2, memory_bytes=64 << 20))[0] == ProcStatus.TLE_CPU
+    assert _uid_processes() == []  # at once: nothing waits for an init to reap it

@@ -48,6 +48,7 @@ class Judge:
         self._compiler: Compiler | None = None
         self._problems: dict[tuple[str, Path], _ProblemState] = {}
         self._lock = threading.Lock()
+        self._slots: threading.BoundedSemaphore | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -56,6 +57,9 @@ class Judge:
         if self._box is None:
             self._box = self.backend.open(self.workers)
             self._compiler = Compiler(self._box, self.cache_dir, use_cache=self.use_cache)
+            # One slot per worker, shared by every compile and test of every submission in flight,
+            # so that one submission's compile overlaps another's tests without oversubscribing.
+            self._slots = threading.BoundedSemaphore(max(1, self._box.workers))
         return self._box
 
     def close(self) -> None:
@@ -99,7 +103,9 @@ class Judge:
         ``skip=False`` runs every test even where a subtask is already decided (full verdicts).
         """
         state = self._state(problem)
-        compile_result, prepared = state.task_type.prepare(state.ctx, submission)
+        assert self._slots is not None
+        with self._slots:
+            compile_result, prepared = state.task_type.prepare(state.ctx, submission)
         score_type = get_score_type(problem.score_type)
         if not compile_result.ok or prepared is None:
             tests = {name: TestResult(name=name, verdict=Verdict.CE, message="Compilation failed")
@@ -107,6 +113,19 @@ class Judge:
         else:
             tests = self._run_tests(state, prepared, score_type, on_test, skip)
         return build_report(problem, compile_result, tests, score_type)
+
+    def judge_many(self, items: list[tuple[Problem, Submission]], skip: bool = True,
+                   on_report: Callable[[int, JudgeReport], None] | None = None) -> list[JudgeReport]:
+        """Judge several submissions concurrently (compiles overlap tests); reports in input order."""
+        workers = max(1, self.box.workers)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ioi-sub") as pool:
+            futures = [pool.submit(self.judge, p, s, None, skip) for p, s in items]
+            reports = []
+            for i, fut in enumerate(futures):
+                reports.append(fut.result())
+                if on_report is not None:
+                    on_report(i, reports[-1])
+        return reports
 
     def _run_tests(self, state: _ProblemState, prepared: object, score_type: ScoreType,
                    on_test: TestCallback | None, skip: bool) -> dict[str, TestResult]:
@@ -123,11 +142,17 @@ class Judge:
         def needed(name: str) -> bool:
             return not (skip and score_type.zero_decides) or any(i not in zeroed for i in owners[name])
 
+        slots = self._slots
+        assert slots is not None
+
         def evaluate(test: TestCase) -> TestResult:
-            try:
-                return state.task_type.evaluate(state.ctx, prepared, test)
-            except JudgeError as exc:
-                return system_error(test, str(exc))
+            with slots:
+                if not needed(test.name):  # decided while this test waited for a slot
+                    return skipped(test.name)
+                try:
+                    return state.task_type.evaluate(state.ctx, prepared, test)
+                except JudgeError as exc:
+                    return system_error(test, str(exc))
 
         pending = iter(order)
         in_flight: dict[Future[TestResult], str] = {}
@@ -140,8 +165,7 @@ class Judge:
                     if needed(name):
                         in_flight[pool.submit(evaluate, problem.tests[name])] = name
                     else:
-                        results[name] = TestResult(name=name, verdict=Verdict.SKIPPED,
-                                                   message="Skipped: its subtasks already scored 0")
+                        results[name] = skipped(name)
                 if not in_flight:
                     break
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -154,6 +178,11 @@ class Judge:
                     if on_test is not None:
                         on_test(res)
         return results
+
+
+def skipped(name: str) -> TestResult:
+    """A test not run because every subtask that holds it already scored 0."""
+    return TestResult(name=name, verdict=Verdict.SKIPPED, message="Skipped: its subtasks already scored 0")
 
 
 def subtask_status(tests: list[TestResult]) -> Verdict:

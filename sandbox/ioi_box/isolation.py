@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -185,24 +185,21 @@ class PlainIsolation:
 
 def bwrap_works(bwrap: str) -> tuple[bool, str]:
     """Try a real sandbox start; user namespaces may be disabled even where bwrap exists."""
-    probe = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--ro-bind", "/usr", "/usr"]
-    for d in COMPAT_DIRS:
-        if os.path.islink(d):
-            probe += ["--symlink", os.readlink(d), d]
-    probe += ["--", "/usr/bin/true"]
-    preexec = None
-    uid, gid = _drop_ids()
-    if uid >= 0:
-        def preexec() -> None:  # pragma: no cover - runs in the child
-            os.setgroups([])
-            os.setresgid(gid, gid, gid)
-            os.setresuid(uid, uid, uid)
+    from . import _native  # the launcher reaps what bwrap leaves behind, unlike subprocess
+
+    iso = BwrapIsolation(bwrap)
+    probe = iso.spec(Proc(argv=["/usr/bin/true"]), lambda box: Path(box), Path("/"))
+    err = Path(tempfile.mkstemp(prefix="ioi-bwrap-probe-")[1])
     try:
-        res = subprocess.run(probe, capture_output=True, timeout=20, preexec_fn=preexec)
-    except (OSError, subprocess.SubprocessError) as exc:
-        return False, str(exc)
-    if res.returncode != 0:
-        return False, res.stderr.decode(errors="replace").strip() or f"exit {res.returncode}"
+        os.chmod(err, 0o666)
+        raw = _native.run([{**probe, "stderr": str(err), "wall_limit_s": 20}])[0]
+        text = err.read_text(errors="replace").strip()
+    finally:
+        err.unlink(missing_ok=True)
+    if raw.get("setup_error"):
+        return False, raw["setup_error"]
+    if raw.get("exit_code") != 0:
+        return False, text or f"exit {raw.get('exit_code')}, signal {raw.get('signal')}"
     return True, "ok"
 
 
