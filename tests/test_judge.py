@@ -217,3 +217,21 @@ def test_doctor_reports_mechanisms() -> None:
     assert res.returncode == 0, res.stderr
     for needle in ("namespaces", "cgroups", "memory accounting", "CPU accounting", "g++", "sandbox overhead"):
         assert needle in res.stdout, res.stdout
+
+
+def test_rlimits_fallback_gives_the_same_verdicts(sum_package: Path, tmp_path: Path) -> None:
+    """Where namespaces are unavailable the judge degrades to rlimits + cgroups, same verdicts."""
+    from ioi_eval.judge.judge import Judge
+
+    cases = {CORRECT: (100, {Verdict.AC}), OVERFLOW: (40, None),
+             "int main(){volatile int x=0; for(;;) x++;}": (0, Verdict.TLE),
+             "int main(){int*p=nullptr; return *p;}": (0, Verdict.RE),
+             "#include <cstdlib>\n#include <cstring>\nint main(){for(;;){char*p=(char*)malloc(1<<20);"
+             "memset(p,1,1<<20);}}": (0, Verdict.MLE)}
+    with Judge(cache_dir=tmp_path / "cache", isolation="rlimits") as j:
+        assert j.box.isolation_note == "rlimits requested"
+        for src, (score, verdict) in cases.items():
+            r = _judge(j, sum_package, src, tmp_path)
+            assert r.score == score, (src, [t.message for t in r.tests])
+            if isinstance(verdict, Verdict):
+                assert r.tests[0].verdict == verdict, (src, r.tests[0])

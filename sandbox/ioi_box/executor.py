@@ -214,8 +214,10 @@ class Executor:
         specs = []
         try:
             for proc in job.procs:
-                scratch = self.root / self.new_dir()
-                scratch_dirs.append(scratch)
+                scratch = self.root
+                if self.isolation.needs_scratch:
+                    scratch = self.root / self.new_dir()
+                    scratch_dirs.append(scratch)
                 spec = self.isolation.spec(proc, self.host_path, scratch)
                 for key in ("stdout", "stderr"):
                     if spec[key]:

@@ -39,6 +39,7 @@ class Isolation(Protocol):
     """Turns a :class:`Proc` into a spec for the native launcher."""
 
     name: str
+    needs_scratch: bool  # whether spec() uses its per-run scratch folder
 
     def spec(self, proc: Proc, host_path: HostPaths, scratch: Path) -> dict:
         """Build the launcher spec; ``scratch`` is a private per-run folder on the host."""
@@ -94,6 +95,7 @@ class BwrapIsolation:
 
     bwrap: str
     name: str = "bwrap"
+    needs_scratch: bool = False
     _compat: list[tuple[str, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -144,6 +146,7 @@ class PlainIsolation:
     """No namespaces: rlimits and cgroups only. Inside paths become symlinks in a scratch folder."""
 
     name: str = "rlimits"
+    needs_scratch: bool = True
 
     def spec(self, proc: Proc, host_path: HostPaths, scratch: Path) -> dict:
         mapping: dict[str, str] = {}
