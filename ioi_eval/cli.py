@@ -141,6 +141,71 @@ def list_problems(path: Annotated[Path, typer.Argument(help="a package or a fold
     out.print(table)
 
 
+class Engine(str, Enum):
+    """Generation engines."""
+
+    vllm = "vllm"
+    openai = "openai"
+    transformers = "transformers"
+    replay = "replay"
+    reference = "reference"
+
+
+@app.command()
+def run(
+    model: Annotated[str, typer.Option("--model", "-m", help="model name/path, a replay source, or 'reference'")],
+    problems: Annotated[str, typer.Option("--problems", "-p", help="folder of packages, or one package")] = "problems",
+    engine: Annotated[Engine | None, typer.Option("--engine", help="default: vllm ('reference' for --model reference)")]
+    = None,
+    samples: Annotated[int, typer.Option("--samples", "-n", help="generations per subtask (or problem)")] = 50,
+    per: Annotated[str, typer.Option("--per", help="prompt per 'subtask' or per 'problem'")] = "subtask",
+    language: Annotated[Language, typer.Option("--language", "-l")] = Language.cpp,
+    only: Annotated[list[str] | None, typer.Option("--only", help="judge only these problem codes")] = None,
+    temperature: Annotated[float, typer.Option("--temperature")] = 0.7,
+    top_p: Annotated[float, typer.Option("--top-p")] = 0.95,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="default: what the context allows")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="sample i uses seed+i")] = 0,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="openai: server URL")] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", help="openai: key (default $OPENAI_API_KEY)")] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="openai: requests in flight")] = 8,
+    api_mode: Annotated[str, typer.Option("--api-mode", help="openai: 'chat' or 'completions'")] = "chat",
+    tensor_parallel_size: Annotated[int, typer.Option("--tensor-parallel-size")] = 1,
+    data_parallel_size: Annotated[int, typer.Option("--data-parallel-size")] = 1,
+    max_model_len: Annotated[int | None, typer.Option("--max-model-len")] = None,
+    prompt_template: Annotated[Path | None, typer.Option("--prompt-template", help="Jinja2 template file")] = None,
+    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="default: runs/<model>-<problems>")] = None,
+    new_run: Annotated[bool, typer.Option("--new-run", help="start afresh even if the run folder exists")] = False,
+    backend: BackendOpt = "local",
+    workers: WorkersOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the run's scores as JSON")] = False,
+) -> None:
+    """Generate solutions, extract the code, judge it and score the set; re-run to resume."""
+    from .run.cli_run import run_command
+
+    if per not in ("subtask", "problem"):
+        _fail("--per must be 'subtask' or 'problem'")
+    if api_mode not in ("chat", "completions"):
+        _fail("--api-mode must be 'chat' or 'completions'")
+    chosen = engine.value if engine else ("reference" if model == "reference" else "vllm")
+    options: dict[str, object] = {}
+    if chosen == "openai":
+        if not base_url:
+            _fail("--engine openai needs --base-url")
+        options = {"base_url": base_url, "api_key": api_key, "concurrency": concurrency, "mode": api_mode}
+    elif chosen == "vllm":
+        options = {"tensor_parallel_size": tensor_parallel_size, "data_parallel_size": data_parallel_size,
+                   "max_model_len": max_model_len}
+    try:
+        code = run_command(model=model, problems=problems, engine=chosen, engine_options=options, samples=samples,
+                           per=per, language=language.value, only=only, temperature=temperature, top_p=top_p,
+                           max_tokens=max_tokens, seed=seed, prompt_template=prompt_template, run_dir=run_dir,
+                           new_run=new_run, backend=backend, workers=workers, as_json=as_json, out=out, err=err)
+    except IoiEvalError as exc:
+        _fail(str(exc))
+        return
+    raise typer.Exit(code)
+
+
 @app.command()
 def doctor(
     overhead: Annotated[bool, typer.Option("--overhead", help="also measure the sandbox overhead")] = False,

@@ -1,0 +1,288 @@
+"""Taking the submission out of a model's completion.
+
+Rules, in order:
+
+1. ``\\r\\n`` (and a lone ``\\r``) become ``\\n``.
+2. Reasoning is dropped: everything up to the last ``</think>`` (or ``</thinking>``). A ``<think>``
+   that is never closed (before any code fence) means the model never got to its answer: no code.
+3. Fenced blocks (```` ``` ```` or ``~~~``, three or more, any indentation) are found line by line.
+   The last complete block whose tag names the language wins (C++: ``cpp``, ``c++``, ``cc``,
+   ``cxx``, ``cpp17``…; Python: ``python``, ``py``, ``python3``…; case-insensitive). If there is
+   none, an unclosed final block with that tag (the model stopped before the closing fence: its
+   text up to the end), then the last untagged block that looks like the language (``#include`` /
+   ``int main`` for C++, ``def`` / ``import`` for Python). Tolerated: a tagged opening fence at the
+   end of a prose line (``Here: ```cpp``) and a closing fence glued to the last line of code.
+4. C++ for a problem with a header ``graders/<code>.h``: ``#include "<code>.h"`` is added at the
+   top when the code does not include it.
+
+No completion raises: one without usable code gives ``status="no_code"`` and ``code=None``. The
+scan is linear (no regular expression that can backtrack across the text): 10 MB of junk takes
+about 0.1 s, and even text made only of fence lines about 1 µs a line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+from .problem.model import Problem
+
+CPP_TAGS = frozenset({"cpp", "c++", "cc", "cxx", "cpp17", "c++17", "cpp14", "c++14", "cpp11", "c++11",
+                      "cpp20", "c++20", "gnu++17", "cplusplus"})
+PYTHON_TAGS = frozenset({"python", "py", "python3", "py3", "pypy", "pypy3"})
+LANGUAGE_TAGS: dict[str, frozenset[str]] = {"cpp": CPP_TAGS, "python": PYTHON_TAGS}
+_LANGUAGE_ALIASES = {"c++": "cpp", "cxx": "cpp", "cc": "cpp", "cpp17": "cpp", "py": "python",
+                     "python3": "python"}
+
+_FENCE_LINE = re.compile(r"^[ \t]*([`~]{3,})([^\n]*)", re.MULTILINE)
+_TAG_WORD = re.compile(r"[A-Za-z][\w+#.\-]{0,31}")
+_THINK_OPEN = ("<think>", "<thinking>")
+_THINK_CLOSE = ("</think>", "</thinking>")
+
+# Heuristics for untagged blocks. Each pattern is anchored at a line start and scans one line at
+# most ([ \t]* never crosses a newline), so the search stays linear.
+_LOOKS_CPP = re.compile(r"^[ \t]*(?:#[ \t]*include\b|int[ \t]+main[ \t]*\(|using[ \t]+namespace[ \t]+std\b)",
+                        re.MULTILINE)
+_LOOKS_PYTHON = re.compile(r"^[ \t]*(?:def[ \t]+\w+[ \t]*\(|import[ \t]+\w|from[ \t]+[\w.]+[ \t]+import\b)",
+                           re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The code taken from a completion (``code`` is None when ``status`` is ``no_code``)."""
+
+    code: str | None
+    status: Literal["ok", "no_code"]
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether code was found."""
+        return self.status == "ok"
+
+
+class _Block(NamedTuple):
+    """A fenced block: its tag and the offsets of its body in the text."""
+
+    tag: str
+    start: int
+    end: int
+    closed: bool
+
+
+def _no_code(note: str) -> Extraction:
+    return Extraction(code=None, status="no_code", note=note)
+
+
+def _normalise_language(language: str) -> str:
+    key = language.strip().lower()
+    key = _LANGUAGE_ALIASES.get(key, key)
+    if key not in LANGUAGE_TAGS:
+        raise ValueError(f"unknown language {language!r}; known: {', '.join(LANGUAGE_TAGS)}")
+    return key
+
+
+def _tag_of(info: str) -> str:
+    """The language tag of a fence's info string: ``{.cpp title="x"}`` → ``cpp``."""
+    info = info.strip().lstrip("{").lstrip(".").strip()
+    word = info.split(maxsplit=1)[0] if info else ""
+    return word.rstrip("}").rstrip(",;:").lower()
+
+
+def _glued_close(text: str, ch: str, n: int, start: int, stop: int) -> int:
+    """Where a closing fence glued to the end of a code line (``}`` then the fence) starts, or -1.
+
+    Only ``text[start:stop]`` is searched, one line at a time (linear in its length).
+    """
+    closing = ch * n
+    pos = text.find(closing, start, stop)
+    while pos != -1:
+        eol = text.find("\n", pos, stop)
+        eol = stop if eol == -1 else eol
+        rest = text[pos:eol].rstrip()
+        if rest.endswith(closing):
+            cut = pos + len(rest) - n
+            if cut > 0 and text[cut - 1] not in (ch, "\n"):
+                return cut
+        pos = text.find(closing, eol, stop)
+    return -1
+
+
+def _glued_open(text: str, start: int, stop: int) -> tuple[str, int, int] | None:
+    """An opening fence with a tag at the end of a prose line (``Code: ```cpp``) in ``text[start:stop]``.
+
+    Returns the tag, the fence length and where the body starts, or None. Linear, like :func:`_glued_close`.
+    """
+    pos = text.find("```", start, stop)
+    while pos != -1:
+        eol = text.find("\n", pos, stop)
+        eol = stop if eol == -1 else eol
+        rest = text[pos:eol].rstrip()
+        k = len(rest) - len(rest.lstrip("`"))
+        if pos > 0 and text[pos - 1] != "`" and _TAG_WORD.fullmatch(rest, k):
+            return rest[k:].lower(), k, min(eol + 1, len(text))
+        pos = text.find("```", eol, stop)
+    return None
+
+
+def _line_end(text: str, pos: int) -> int:
+    """The offset just after the line holding ``pos``."""
+    eol = text.find("\n", pos)
+    return len(text) if eol == -1 else eol + 1
+
+
+def find_blocks(text: str) -> list[_Block]:
+    """The non-empty fenced blocks of ``text`` (``\\n``-normalised), the last one possibly unclosed.
+
+    A fence is a line of three or more backticks or tildes (any indentation) with an optional
+    info string; the block ends at a line holding only a run of the same character at least as
+    long. Tolerated: a tagged opening fence at the end of a prose line, and a closing fence glued
+    to the end of the last line of code. Every part of the text is scanned once (linear time).
+    """
+    blocks: list[_Block] = []
+    tags: dict[str, str] = {}  # info string -> tag (long outputs repeat the same few)
+    is_open = False
+    ch, n, tag, body = "", 0, "", 0
+    pos = 0  # the text before pos is dealt with
+
+    def add(end: int, closed: bool) -> None:
+        if end > body and not text[body:end].isspace():
+            blocks.append(_Block(tag, body, end, closed))
+
+    def glued_events(stop: int) -> None:
+        """Glued opens and closes between pos and stop (a region with no fence line)."""
+        nonlocal is_open, ch, n, tag, body, pos
+        while pos < stop:
+            if is_open:
+                cut = _glued_close(text, ch, n, pos, stop)
+                if cut < 0:
+                    break
+                add(cut, True)
+                is_open = False
+                pos = min(_line_end(text, cut), stop)
+            else:
+                found = _glued_open(text, pos, stop)
+                if found is None:
+                    break
+                tag, n, body = found
+                ch, is_open, pos = "`", True, body
+
+    for m in _FENCE_LINE.finditer(text):
+        line_start = m.start()
+        glued_events(line_start)
+        pos = _line_end(text, m.end())
+        run, rest = m.groups()
+        k = len(run) - len(run.lstrip(run[0]))  # [`~]{3,} may mix the two characters
+        if k < 3:
+            continue
+        fence_ch, info = run[0], run[k:] + rest
+        if is_open:
+            if fence_ch == ch and k >= n and not info.strip():
+                add(line_start, True)
+                is_open = False
+            continue  # otherwise a fence-like line inside the block is code
+        if fence_ch == "`" and "`" in info:
+            continue  # ```inline``` on one line, not a fence
+        is_open = True
+        tag = tags.get(info)
+        if tag is None:
+            tag = _tag_of(info)
+            if len(tags) < 4096:
+                tags[info] = tag
+        ch, n, body = fence_ch, k, pos
+    glued_events(len(text))
+    if is_open:
+        add(len(text), False)
+    return blocks
+
+
+def _looks_like(code: str, language: str) -> bool:
+    if language == "cpp":
+        return _LOOKS_CPP.search(code) is not None
+    return _LOOKS_PYTHON.search(code) is not None and "#include" not in code
+
+
+def _strip_reasoning(text: str) -> tuple[str | None, str]:
+    """The answer part of ``text``, or None when the reasoning never ended; and a note."""
+    close_at = max(text.rfind(tag) for tag in _THINK_CLOSE)
+    if close_at >= 0:
+        end = text.index(">", close_at) + 1
+        return text[end:], "reasoning removed"
+    open_at = min((i for i in (text.find(tag) for tag in _THINK_OPEN) if i >= 0), default=-1)
+    if open_at >= 0:
+        fence = min((i for i in (text.find("```"), text.find("~~~")) if i >= 0), default=len(text))
+        if open_at < fence:
+            return None, "unclosed <think>: the reasoning never ended"
+    return text, ""
+
+
+def _add_header(code: str, problem: Problem | None) -> tuple[str, bool]:
+    """``#include "<code>.h"`` at the top, when the problem has that header and the code lacks it."""
+    if problem is None or problem.task_type == "OutputOnly" or problem.grader(f"{problem.code}.h") is None:
+        return code, False
+    header = f"{problem.code}.h"
+    pattern = re.compile(r"^[ \t]*#[ \t]*include[ \t]*[\"<]" + re.escape(header) + r"[\">]", re.MULTILINE)
+    if pattern.search(code):
+        return code, False
+    return f'#include "{header}"\n' + code, True
+
+
+def _clean(code: str) -> str:
+    """Drop leading and trailing blank lines; end with one newline."""
+    lines = code.split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def extract_code(text: str, language: str, problem: Problem | None = None) -> Extraction:
+    """The ``language`` (``cpp`` or ``python``) submission in a model's completion ``text``.
+
+    ``problem`` (optional) lets C++ code get the ``#include "<code>.h"`` of a grader or stub
+    header. Never raises for any ``text``; an unknown ``language`` is a ValueError.
+    """
+    lang = _normalise_language(language)
+    if not isinstance(text, str):
+        return _no_code(f"not text: {type(text).__name__}")
+    if not text.strip():
+        return _no_code("empty completion")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    answer, note = _strip_reasoning(text)
+    if answer is None:
+        return _no_code(note)
+    notes = [note] if note else []
+    blocks = find_blocks(answer)
+    tags = LANGUAGE_TAGS[lang]
+    chosen: str | None = None
+
+    for b in reversed(blocks):
+        if b.closed and b.tag in tags:
+            chosen = answer[b.start:b.end]
+            break
+    if chosen is None and blocks and not blocks[-1].closed and blocks[-1].tag in tags:
+        chosen = answer[blocks[-1].start:]
+        notes.append("unclosed final fence")
+    if chosen is None:
+        for b in reversed(blocks):
+            if not b.tag and _looks_like(content := answer[b.start:b.end], lang):
+                chosen = content
+                notes.append("untagged block" if b.closed else "untagged block; unclosed final fence")
+                break
+    if chosen is None:
+        others = sorted({b.tag for b in blocks if b.tag and b.tag not in tags})
+        if others:
+            notes.append(f"no {lang} block (found: {', '.join(others[:5])})")
+        elif blocks:
+            notes.append(f"no {lang} block (untagged blocks do not look like {lang})")
+        else:
+            notes.append("no code block")
+        return _no_code("; ".join(notes))
+    code = _clean(chosen)
+    if lang == "cpp":
+        code, added = _add_header(code, problem)
+        if added:
+            notes.append(f'added #include "{problem.code}.h"' if problem is not None else "")
+    return Extraction(code=code, status="ok", note="; ".join(n for n in notes if n))

@@ -1,0 +1,389 @@
+"""Replay completions recorded elsewhere, so published outputs can be re-judged without a model.
+
+Sources (``ReplayEngine(source)``):
+
+* a JSONL file (``.jsonl``, ``.jsonl.gz``) or a JSON file holding a list of rows (or JSON lines);
+* a Parquet file;
+* a folder written by ``datasets.Dataset.save_to_disk`` / ``DatasetDict.save_to_disk``;
+* a folder of ``*.jsonl`` / ``*.json`` / ``*.parquet`` files (read in name order);
+* ``hf:<repo>[:<config>][@<split>]``, loaded with ``datasets.load_dataset`` (the Hugging Face cache
+  serves it offline once downloaded; set ``HF_DATASETS_OFFLINE=1`` to forbid the network).
+
+Row layouts:
+
+* ours: ``key``, ``text`` (or ``generation``), ``reasoning``, ``finish_reason``, ``prompt_tokens``,
+  ``completion_tokens``, ``seed``, ``error``, and optionally ``problem``, ``subtask``, ``sample``;
+* open-r1's IOI layouts (``open-r1/ioi-2024-model-solutions``, ``ioi-leaderboard/*``, ``open-r1/ioi-cots``):
+  ``problem_id``, ``target_subtask`` / ``subtask``, ``generation``, ``code``, ``language``,
+  ``solution_number`` (the sample index), ``metadata.usage`` (``prompt_tokens``/``completion_tokens`` or
+  ``input_tokens``/``output_tokens``), ``metadata.stop_reason`` or ``finish_reason``, ``model_kwargs.seed``.
+
+A request is matched by ``key`` first, else by (problem, subtask, sample index). Rows without a sample
+index are numbered in order of appearance within their (problem, subtask). Problem ids are also compared
+in a normalised form (case, ``-``/``_``, a leading ``ioi2024_``-style prefix), so ``IOI2024_nile`` finds
+``nile``. A request with no matching row yields a Completion whose ``error`` says so, never an empty answer.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
+from ioi_eval.generate.reasoning import split_reasoning
+
+_DATASETS_HINT = "pip install datasets  (or: pip install 'ioi-eval[test]')"
+
+#: Provider stop reasons mapped to the OpenAI vocabulary (Anthropic's, mostly).
+_STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "eos": "stop"}
+
+
+@dataclass
+class _Record:
+    """One recorded completion, normalised from whatever layout it came in."""
+
+    key: str | None
+    problem: str | None
+    subtask: str | None
+    sample: int | None
+    text: str
+    reasoning: str | None
+    finish_reason: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    seed: int | None
+    error: str | None
+
+
+def _import_datasets(what: str) -> Any:
+    """Import ``datasets`` or fail with the install command."""
+    try:
+        import datasets
+    except ImportError as e:  # pragma: no cover - exercised only without datasets
+        raise ImportError(f"replaying {what} needs the 'datasets' package: {_DATASETS_HINT}") from e
+    return datasets
+
+
+def _int_or_none(value: Any) -> int | None:
+    """An int from a row value, None when absent or not a number."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _str_or_none(value: Any) -> str | None:
+    """A non-empty string from a row value, else None."""
+    if value is None:
+        return None
+    s = str(value)
+    return s if s != "" else None
+
+
+def _first(row: Mapping[str, Any], *names: str) -> Any:
+    """The first of ``names`` that ``row`` holds a non-None value for (columns of a unified schema are null
+    where a row did not have them)."""
+    for name in names:
+        value = row.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+def _fenced(code: str, language: str | None) -> str:
+    """A Markdown fenced code block holding ``code``."""
+    fence = "```"
+    while fence in code:
+        fence += "`"
+    return f"{fence}{language or ''}\n{code.rstrip()}\n{fence}\n"
+
+
+def norm_problem(problem: str) -> str:
+    """A problem id in a form that ignores case, separators and a leading ``ioi2024_``/``2024_``/``day1_``."""
+    p = re.sub(r"[\s\-]+", "_", problem.strip().lower())
+    p = p.rsplit("/", 1)[-1]
+    p = re.sub(r"^(?:ioi_?)?(?:\d{4}_)?(?:day_?\d_)?", "", p)
+    return p
+
+
+def normalise_row(row: Mapping[str, Any], *, prefer_code: bool = False) -> _Record:
+    """Turn one recorded row (ours or open-r1's layout) into a :class:`_Record`."""
+    meta = row.get("metadata") if isinstance(row.get("metadata"), Mapping) else {}
+    usage = meta.get("usage") if isinstance(meta.get("usage"), Mapping) else {}
+    model_kwargs = row.get("model_kwargs") if isinstance(row.get("model_kwargs"), Mapping) else {}
+
+    raw = _first(row, "text", "generation") or ""
+    code = row.get("code") or ""
+    language = _str_or_none(row.get("language"))
+    if language is not None:
+        language = language.lower()
+
+    reasoning = _str_or_none(row.get("reasoning"))
+    if reasoning is None:  # a raw generation (or an answer already split, which splitting leaves as it is)
+        reasoning, text = split_reasoning(raw)
+    else:
+        text = raw
+    if code and (prefer_code or not text.strip()):
+        text = _fenced(code, language)
+
+    finish = _str_or_none(_first(row, "finish_reason")) or _str_or_none(_first(meta, "stop_reason", "finish_reason"))
+    finish = _STOP_REASONS.get(finish, finish) if finish else None
+
+    prompt_tokens = _int_or_none(_first(row, "prompt_tokens"))
+    if prompt_tokens is None:
+        prompt_tokens = _int_or_none(_first(usage, "prompt_tokens", "input_tokens"))
+    if prompt_tokens is None:  # ioi-cots keeps the counts in metadata itself
+        prompt_tokens = _int_or_none(_first(meta, "prompt_tokens", "input_tokens"))
+    completion_tokens = _int_or_none(_first(row, "completion_tokens"))
+    if completion_tokens is None:
+        completion_tokens = _int_or_none(_first(usage, "completion_tokens", "output_tokens"))
+    if completion_tokens is None:
+        completion_tokens = _int_or_none(_first(meta, "completion_tokens", "output_tokens"))
+
+    seed = _int_or_none(_first(row, "seed"))
+    if seed is None:
+        seed = _int_or_none(_first(model_kwargs, "seed"))
+
+    subtask = _first(row, "subtask", "target_subtask")
+    sample = _int_or_none(_first(row, "sample", "solution_number"))
+    return _Record(
+        key=_str_or_none(row.get("key")),
+        problem=_str_or_none(_first(row, "problem", "problem_id")),
+        subtask=_str_or_none(subtask),
+        sample=sample,
+        text=text,
+        reasoning=reasoning,
+        finish_reason=finish,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        seed=seed,
+        error=_str_or_none(row.get("error")),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows of a JSON-lines file (optionally gzipped); blank lines are skipped."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}:{n}: not valid JSON: {e}") from e
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{n}: expected a JSON object per line")
+            yield row
+
+
+def _read_json(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows of a JSON file: a list of objects, an object with a list under ``rows``/``data``/``completions``,
+    or JSON lines under a .json name."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        content = f.read()
+    try:
+        data = json.loads(content)
+    except json.JSONDecodeError:
+        yield from _read_jsonl(path)
+        return
+    if isinstance(data, dict):
+        for name in ("rows", "data", "completions"):
+            if isinstance(data.get(name), list):
+                data = data[name]
+                break
+        else:
+            data = [data]
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a list of objects")
+    for row in data:
+        if not isinstance(row, dict):
+            raise ValueError(f"{path}: expected a list of objects")
+        yield row
+
+
+def _read_parquet(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows of a Parquet file (pyarrow, which ``datasets`` brings along)."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as e:  # pragma: no cover - exercised only without pyarrow
+        raise ImportError(f"replaying Parquet files needs pyarrow: {_DATASETS_HINT}") from e
+    pf = pq.ParquetFile(path)
+    for batch in pf.iter_batches(batch_size=1024):
+        yield from batch.to_pylist()
+
+
+def _rows_of_dataset(ds: Any, split: str | None) -> Iterator[dict[str, Any]]:
+    """Rows of a ``datasets.Dataset`` or of a ``DatasetDict`` (one split, or all of them in order)."""
+    if isinstance(ds, Mapping):  # DatasetDict / IterableDatasetDict
+        names = list(ds.keys())
+        if split is not None:
+            if split not in names:
+                raise ValueError(f"split {split!r} not in dataset (splits: {', '.join(names)})")
+            names = [split]
+        for name in names:
+            yield from ds[name]
+        return
+    yield from ds
+
+
+def _is_saved_dataset(path: Path) -> bool:
+    """True for a folder written by ``save_to_disk``."""
+    return (path / "dataset_dict.json").is_file() or (path / "state.json").is_file()
+
+
+def _read_path(path: Path, split: str | None) -> Iterator[dict[str, Any]]:
+    """Rows of a local source (file or folder)."""
+    if path.is_dir():
+        if _is_saved_dataset(path):
+            datasets = _import_datasets(f"a saved dataset folder ({path})")
+            yield from _rows_of_dataset(datasets.load_from_disk(str(path)), split)
+            return
+        files = sorted(p for p in path.rglob("*") if p.is_file() and _kind(p) is not None)
+        if not files:
+            raise FileNotFoundError(f"{path}: no .jsonl, .json or .parquet files, nor a saved dataset")
+        for f in files:
+            yield from _read_path(f, split)
+        return
+    if not path.exists():
+        raise FileNotFoundError(f"replay source not found: {path}")
+    kind = _kind(path)
+    if kind == "jsonl":
+        yield from _read_jsonl(path)
+    elif kind == "json":
+        yield from _read_json(path)
+    elif kind == "parquet":
+        yield from _read_parquet(path)
+    else:
+        raise ValueError(f"{path}: unknown replay file type (expected .jsonl, .json, .parquet or a dataset folder)")
+
+
+def _kind(path: Path) -> str | None:
+    """The reader for a file name."""
+    name = path.name.lower()
+    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+        return "jsonl"
+    if name.endswith((".json", ".json.gz")):
+        return "json"
+    if name.endswith(".parquet"):
+        return "parquet"
+    return None
+
+
+def parse_hf_source(source: str) -> tuple[str, str | None, str | None]:
+    """Split ``hf:<repo>[:<config>][@<split>]`` into (repo, config, split)."""
+    spec = source[len("hf:"):] if source.startswith("hf:") else source
+    split = None
+    if "@" in spec:
+        spec, split = spec.rsplit("@", 1)
+        split = split or None
+    config = None
+    if ":" in spec:
+        spec, config = spec.split(":", 1)
+        config = config or None
+    if not spec:
+        raise ValueError(f"bad Hugging Face source {source!r}: expected hf:<repo>[:<config>][@<split>]")
+    return spec, config, split
+
+
+def _read_hf(source: str, split: str | None) -> Iterator[dict[str, Any]]:
+    """Rows of a Hugging Face Hub dataset (from the local cache when offline)."""
+    repo, config, spec_split = parse_hf_source(source)
+    datasets = _import_datasets(f"Hugging Face datasets ({source})")
+    ds = datasets.load_dataset(repo, config, split=spec_split or split)
+    yield from _rows_of_dataset(ds, None)
+
+
+def read_rows(source: str | Path, *, split: str | None = None) -> Iterator[dict[str, Any]]:
+    """Raw rows of a replay source (see the module docstring for what a source may be)."""
+    if isinstance(source, str) and source.startswith("hf:"):
+        return _read_hf(source, split)
+    return _read_path(Path(source), split)
+
+
+# ---------------------------------------------------------------------------------------------- engine
+
+def _tuple_key(problem: str | None, subtask: str | None, sample: int) -> tuple[str, str, int]:
+    """The (problem, subtask, sample) matching key; a missing subtask matches a missing subtask."""
+    return (problem or "", (subtask or "").lower(), sample)
+
+
+class ReplayEngine:
+    """An :class:`~ioi_eval.generate.base.Engine` that serves recorded completions.
+
+    Args:
+        source: a file, a folder or ``hf:<repo>[:<config>][@<split>]`` (see the module docstring).
+        split: the split to use for a dataset source with several (default: all, in order).
+        prefer_code: answer with a fenced block of the row's extracted ``code`` whenever it has one,
+            instead of the full ``generation`` (reproduces scores published for that exact code).
+        rows: rows given directly (tests, in-memory use); ``source`` may then be ``None``.
+    """
+
+    name = "replay"
+
+    def __init__(self, source: str | Path | None = None, *, split: str | None = None, prefer_code: bool = False,
+                 rows: Iterable[Mapping[str, Any]] | None = None) -> None:
+        if source is None and rows is None:
+            raise ValueError("ReplayEngine needs a source (file, folder or hf:<repo>) or rows")
+        self.source = source
+        raw = list(rows) if rows is not None else list(read_rows(source, split=split))  # type: ignore[arg-type]
+        self.records: list[_Record] = [normalise_row(r, prefer_code=prefer_code) for r in raw]
+        self._by_key: dict[str, _Record] = {}
+        self._by_tuple: dict[tuple[str, str, int], _Record] = {}
+        self._by_norm: dict[tuple[str, str, int], _Record] = {}
+        counters: dict[tuple[str, str], int] = {}
+        for rec in self.records:
+            if rec.key is not None:
+                self._by_key.setdefault(rec.key, rec)
+            if rec.problem is None:
+                continue
+            group = (rec.problem, (rec.subtask or "").lower())
+            if rec.sample is None:
+                rec.sample = counters.get(group, 0)
+            counters[group] = max(counters.get(group, 0), rec.sample + 1)
+            self._by_tuple.setdefault(_tuple_key(rec.problem, rec.subtask, rec.sample), rec)
+            self._by_norm.setdefault(_tuple_key(norm_problem(rec.problem), rec.subtask, rec.sample), rec)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def lookup(self, request: GenerationRequest) -> _Record | None:
+        """The recorded row for a request: by key, else by (problem, subtask, sample)."""
+        rec = self._by_key.get(request.key)
+        if rec is not None:
+            return rec
+        rec = self._by_tuple.get(_tuple_key(request.problem, request.subtask, request.sample))
+        if rec is not None:
+            return rec
+        return self._by_norm.get(_tuple_key(norm_problem(request.problem), request.subtask, request.sample))
+
+    def generate(self, requests: Sequence[GenerationRequest], sampling: SamplingConfig) -> Iterator[Completion]:
+        """Yield the recorded completion of each request (sampling is ignored: it was fixed when recorded)."""
+        for req in requests:
+            rec = self.lookup(req)
+            if rec is None:
+                yield Completion(key=req.key, seed=req.seed, error=f"no recorded completion for {req.key}")
+                continue
+            yield Completion(
+                key=req.key,
+                text=rec.text,
+                reasoning=rec.reasoning,
+                finish_reason=rec.finish_reason,
+                prompt_tokens=rec.prompt_tokens,
+                completion_tokens=rec.completion_tokens,
+                seed=rec.seed if rec.seed is not None else req.seed,
+                error=rec.error,
+            )
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,27 @@
+"""Prompts: the chat messages that ask a model to solve a problem (or one subtask of it).
+
+The messages come from Jinja2 templates (``templates/ioi_<language>.j2`` by default, or a user's file
+given with ``--prompt-template``); :func:`build_prompt` gathers what the templates show.
+"""
+
+from __future__ import annotations
+
+from .builder import (
+    LANGUAGES,
+    TEMPLATES_DIR,
+    PromptError,
+    build_prompt,
+    default_template,
+    prompt_context,
+    supported_languages,
+)
+
+__all__ = [
+    "LANGUAGES",
+    "TEMPLATES_DIR",
+    "PromptError",
+    "build_prompt",
+    "default_template",
+    "prompt_context",
+    "supported_languages",
+]

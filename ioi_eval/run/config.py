@@ -1,0 +1,68 @@
+"""The configuration of a run, and what makes two runs "the same" for resuming."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ..generate.base import SamplingConfig
+
+SECRET_OPTIONS = {"api_key"}
+
+
+class RunConfig(BaseModel):
+    """Everything that decides a run's results. Changing any of it makes a different run."""
+
+    model: str
+    engine: str
+    problems: str = Field(description="the problem set (a folder of packages, or a package)")
+    problem_codes: list[str]
+    samples: int = Field(ge=1)
+    per: Literal["subtask", "problem"] = "subtask"
+    language: Literal["cpp", "python"] = "cpp"
+    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    engine_options: dict[str, Any] = Field(default_factory=dict)
+    prompt_template_sha256: str | None = None
+    max_submissions: int = 50
+
+    def stored(self) -> dict[str, Any]:
+        """The config as stored in the run (secrets removed: they do not change results)."""
+        data = self.model_dump(mode="json")
+        data["engine_options"] = {k: v for k, v in data["engine_options"].items() if k not in SECRET_OPTIONS}
+        return data
+
+    def fingerprint(self) -> str:
+        """A short hash of the stored config."""
+        return hashlib.sha256(json.dumps(self.stored(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def diff_configs(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
+    """Human-readable differences between two stored configs."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += diff_configs(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}: {a!r} -> {b!r}")
+    return out
+
+
+def slug(text: str) -> str:
+    """A file-system-safe short name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:80] or "run"
+
+
+def default_run_dir(runs_root: Path, model: str, problems: str) -> Path:
+    """``runs/<model>-<problem set>``: re-running the same command finds the same folder."""
+    return runs_root / f"{slug(Path(model).name or model)}-{slug(Path(problems).name)}"
+
+
+def template_digest(path: Path | None) -> str | None:
+    """The content hash of a prompt template override (so editing it makes a new run)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path else None

@@ -1,0 +1,203 @@
+"""``ioi-eval run``: generate, extract, judge and score a problem set, resumable end to end.
+
+Generation and judging overlap: each completion is stored, its code extracted and its submission
+handed to the judge pool the moment it arrives. Everything is committed to the run store as it
+happens, so a killed run resumes where it stopped: finished generations are not regenerated and
+judged submissions are not re-judged.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import IoiEvalError
+from ..extract import extract_code
+from ..generate.base import Completion, Engine, GenerationRequest
+from ..judge.judge import Judge
+from ..judge.languages import language_of
+from ..judge.results import JudgeReport
+from ..judge.submission import Submission
+from ..problem.loader import discover, load_problem
+from ..problem.model import Problem
+from ..prompts import build_prompt
+from .config import RunConfig, diff_configs
+from .store import RunStore
+
+REFERENCE = "reference"
+
+
+class ConfigMismatch(IoiEvalError):
+    """The run folder holds a run with another configuration."""
+
+
+def load_problem_set(path: str, only: list[str] | None = None) -> list[Problem]:
+    """The packages of a problem set (optionally only some codes)."""
+    problems = [load_problem(root) for root in discover(path)]
+    if only:
+        missing = set(only) - {p.code for p in problems}
+        if missing:
+            raise IoiEvalError(f"{path}: no problems named {', '.join(sorted(missing))}")
+        problems = [p for p in problems if p.code in only]
+    return problems
+
+
+def build_requests(config: RunConfig, problems: list[Problem], template: Path | None
+                   ) -> tuple[list[GenerationRequest], dict[str, str]]:
+    """All generation requests of a run, and (reference runs) the source file of each key."""
+    requests: list[GenerationRequest] = []
+    sources: dict[str, str] = {}
+    base_seed = config.sampling.seed or 0
+    for p in problems:
+        if config.engine == REFERENCE:
+            refs = [s for s in p.solutions if s.category == "model_solution"]
+            for i, sol in enumerate(refs[: config.samples]):
+                key = f"{p.code}/{REFERENCE}/{i}"
+                lang = "outputs" if p.task_type == "OutputOnly" else language_of(sol.path)
+                requests.append(GenerationRequest(key=key, problem=p.code, sample=i, language=lang, messages=[]))
+                sources[key] = str(sol.path)
+            continue
+        targets = [st for st in p.subtasks if st.points > 0] if config.per == "subtask" else [None]
+        for st in targets:
+            messages = build_prompt(p, st, config.language, template)
+            for i in range(config.samples):
+                key = f"{p.code}/{st.name if st else '-'}/{i}"
+                requests.append(GenerationRequest(key=key, problem=p.code, subtask=st.name if st else None,
+                                                  sample=i, language=config.language, messages=messages,
+                                                  seed=base_seed + i))
+    return requests, sources
+
+
+@dataclass
+class Progress:
+    """Callbacks the CLI uses to draw progress; all optional."""
+
+    on_generated: Callable[[Completion], None] = lambda c: None
+    on_judged: Callable[[str, JudgeReport | None], None] = lambda k, r: None
+    on_totals: Callable[[int, int], None] = lambda gen, judge: None
+
+
+@dataclass
+class RunResult:
+    """What a run did this time (the scores come from :mod:`ioi_eval.run.scoring`)."""
+
+    generated: int = 0
+    failed_generations: int = 0
+    judged: int = 0
+    judge_errors: list[str] = field(default_factory=list)
+
+
+class Runner:
+    """Drives one run folder."""
+
+    def __init__(self, config: RunConfig, run_dir: Path, judge: Judge, problems: list[Problem],
+                 engine_factory: Callable[[], Engine] | None, template: Path | None = None) -> None:
+        self.config = config
+        self.run_dir = run_dir
+        self.judge = judge
+        self.problems = {p.code: p for p in problems}
+        self.engine_factory = engine_factory
+        self.template = template
+        self.store = RunStore(run_dir / "run.sqlite")
+        self._judge_lock = threading.Lock()
+
+    def prepare(self) -> None:
+        """Check the stored config (refuse a different one) and register all requests."""
+        stored = self.store.get_meta("config")
+        new = self.config.stored()
+        if stored is not None and stored != new:
+            changes = "\n  ".join(diff_configs(stored, new))
+            raise ConfigMismatch(f"{self.run_dir} holds a run with another configuration:\n  {changes}\n"
+                                 "resume with the same options, or pass --new-run for a fresh run")
+        if stored is None:
+            self.store.set_meta("config", new)
+        requests, sources = build_requests(self.config, list(self.problems.values()), self.template)
+        self.store.add_requests(requests, sources)
+
+    # -- the run --------------------------------------------------------------------------------
+    def execute(self, progress: Progress | None = None) -> RunResult:
+        """Generate what is missing, extract, judge what is unjudged; overlapping all three."""
+        progress = progress or Progress()
+        result = RunResult()
+        for key in self.store.unextracted():  # a previous run stopped between the two writes
+            self._extract(key)
+        pending = self.store.pending_requests()
+        if pending and self.config.engine == REFERENCE:
+            for req in pending:  # reference solutions are judged from their files: nothing to generate
+                self.store.save_completion(Completion(key=req.key, text="", finish_reason="reference"))
+                self._extract(req.key)
+            pending = []
+        counts = self.store.counts()
+        progress.on_totals(len(pending), counts["done"] - counts["judged"] - counts["no_code"] + len(pending))
+        workers = max(1, self.judge.box.workers)
+        futures: list[Future] = []
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ioi-run-judge") as pool:
+            for row in self.store.unjudged():
+                futures.append(pool.submit(self._judge_one, row["key"], result, progress))
+            if pending:
+                if self.engine_factory is None:
+                    raise IoiEvalError(f"{len(pending)} generations are missing and no engine is configured")
+                engine = self.engine_factory()
+                try:
+                    for completion in engine.generate(pending, self.config.sampling):
+                        self.store.save_completion(completion)
+                        progress.on_generated(completion)
+                        if completion.failed:
+                            result.failed_generations += 1
+                            continue
+                        result.generated += 1
+                        if self._extract(completion.key):
+                            futures.append(pool.submit(self._judge_one, completion.key, result, progress))
+                finally:
+                    engine.close()
+            for fut in futures:
+                fut.result()
+        return result
+
+    def _extract(self, key: str) -> bool:
+        """Extract the code of a finished generation; True when there is something to judge."""
+        row = self.store.generation(key)
+        if row["source_path"]:
+            self.store.save_extraction(key, None, "source", "reference solution file")
+            return True
+        ex = extract_code(row["text"] or "", row["language"], self.problems.get(row["problem"]))
+        self.store.save_extraction(key, ex.code, ex.status, ex.note)
+        return ex.status == "ok"
+
+    def _judge_one(self, key: str, result: RunResult, progress: Progress) -> None:
+        gen = self.store.generation(key)
+        problem = self.problems.get(gen["problem"])
+        if problem is None:
+            result.judge_errors.append(f"{key}: problem {gen['problem']} is not in the problem set")
+            return
+        try:
+            if gen["source_path"]:
+                sub = Submission.from_path(Path(gen["source_path"]), problem.task_type)
+            else:
+                code = self.store.code(key)
+                suffix = ".py" if gen["language"] == "python" else ".cpp"
+                sub = Submission(name=f"{key.replace('/', '_')}{suffix}", language=gen["language"],
+                                 source=code.encode())
+            report = self.judge.judge(problem, sub)
+        except IoiEvalError as exc:  # never a silent 0: reported, and retried on the next resume
+            with self._judge_lock:
+                result.judge_errors.append(f"{key}: {exc}")
+            progress.on_judged(key, None)
+            return
+        if report.has_system_error:
+            bad = next(t for t in report.tests if t.verdict.value == "SE")
+            with self._judge_lock:
+                result.judge_errors.append(f"{key}: judge error on test {bad.name}: {bad.message}")
+            progress.on_judged(key, None)
+            return
+        self.store.save_report(key, report.model_dump_json(), report.score)
+        with self._judge_lock:
+            result.judged += 1
+        progress.on_judged(key, report)
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()

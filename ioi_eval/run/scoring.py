@@ -1,0 +1,85 @@
+"""Scores of a run: IOI's 50-submission rule per problem, the oracle and the mean single submission."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from ..judge.results import JudgeReport
+from ..problem.model import Problem
+from .selection import Candidate, mean_single_score, oracle_score, problem_score, samples_score_of, select
+from .store import RunStore
+
+
+class SubtaskScore(BaseModel):
+    """Best points on one subtask among the selected submissions."""
+
+    name: str
+    points: float
+    best: float
+
+
+class ProblemScore(BaseModel):
+    """One problem's scores in a run."""
+
+    problem: str
+    max_score: float
+    score: float
+    oracle: float
+    mean_single: float
+    subtasks: list[SubtaskScore]
+    generations: int
+    failed_generations: int
+    no_code: int
+    judged: int
+    submissions_used: int
+
+
+class RunScore(BaseModel):
+    """A run's scores over its problem set."""
+
+    model: str
+    total: float
+    max_total: float
+    oracle_total: float
+    mean_single_total: float
+    problems: list[ProblemScore]
+
+
+def _candidate(row, problem: Problem) -> Candidate | None:
+    if row["status"] != "done":
+        return None
+    report = JudgeReport.model_validate_json(row["report"]) if row["report"] else None
+    has_code = row["extraction"] in ("ok", "source")
+    return Candidate(
+        key=row["key"], target_subtask=row["subtask"], sample=row["sample"], has_code=has_code,
+        compiled=bool(report and report.compile.ok),
+        subtask_scores=[s.score for s in report.subtasks] if report else [0.0] * len(problem.subtasks),
+        samples_score=samples_score_of(report, problem) if report else None,
+        length=len(row["reasoning"] or "") + len(row["text"] or ""),
+    )
+
+
+def score_run(store: RunStore, problems: dict[str, Problem], model: str, cap: int = 50) -> RunScore:
+    """Score every problem of the run from what the store holds."""
+    by_problem: dict[str, list] = {}
+    for row in store.rows():
+        by_problem.setdefault(row["problem"], []).append(row)
+    out = []
+    for code, problem in problems.items():
+        rows = by_problem.get(code, [])
+        cands = [c for c in (_candidate(r, problem) for r in rows) if c is not None]
+        names = [st.name for st in problem.subtasks]
+        points = [st.points for st in problem.subtasks]
+        chosen = select(cands, names, points, cap=min(cap, problem.max_submissions))
+        best = [max((c.subtask_scores[i] for c in chosen), default=0.0) for i in range(len(names))]
+        out.append(ProblemScore(
+            problem=code, max_score=problem.max_score,
+            score=problem_score(chosen, problem.score_precision), oracle=oracle_score(cands),
+            mean_single=mean_single_score(cands),
+            subtasks=[SubtaskScore(name=n, points=p, best=b) for n, p, b in zip(names, points, best, strict=True)],
+            generations=len(rows), failed_generations=sum(1 for r in rows if r["status"] == "failed"),
+            no_code=sum(1 for r in rows if r["extraction"] == "no_code"),
+            judged=sum(1 for r in rows if r["report"]), submissions_used=len(chosen)))
+    return RunScore(model=model, total=round(sum(p.score for p in out), 2),
+                    max_total=sum(p.max_score for p in out), oracle_total=round(sum(p.oracle for p in out), 2),
+                    mean_single_total=round(sum(p.mean_single for p in out), 2), problems=out)
