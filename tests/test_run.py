@@ -198,3 +198,14 @@ def test_kill_and_resume(tmp_path: Path, model_server, phase: str) -> None:
     a, b = json.loads(resumed.stdout), json.loads(clean.stdout)
     assert a["total"] == b["total"] and a["problems"][0]["subtasks"] == b["problems"][0]["subtasks"]
     assert db_rows(killed_dir, "SELECT MAX(judge_count), MIN(judge_count) FROM submissions") == [(1, 1)]
+
+
+def test_malformed_replay_source_is_a_clear_error(tmp_path: Path) -> None:
+    src = tmp_path / "bad.jsonl"
+    src.write_text('{"key": "rainfall/01-small/0", "text": "x"}\n{not json\n')
+    res = cli("run", "--model", str(src), "--engine", "replay", "--problems", str(PROBLEMS), "--only", "rainfall",
+              "--samples", "1", "--run-dir", str(tmp_path / "r"), cwd=tmp_path)
+    assert res.returncode == 2 and "bad.jsonl:2" in res.stderr and "Traceback" not in res.stderr, res.stderr
+    missing = cli("run", "--model", str(tmp_path / "nope.jsonl"), "--engine", "replay", "--problems", str(PROBLEMS),
+                  "--only", "rainfall", "--samples", "1", "--run-dir", str(tmp_path / "r2"), cwd=tmp_path)
+    assert missing.returncode == 2 and "nope.jsonl" in missing.stderr and "Traceback" not in missing.stderr

@@ -140,9 +140,12 @@ class Runner:
             if pending:
                 if self.engine_factory is None:
                     raise IoiEvalError(f"{len(pending)} generations are missing and no engine is configured")
-                engine = self.engine_factory()
                 try:
-                    for completion in engine.generate(pending, self.config.sampling):
+                    engine = self.engine_factory()
+                except (ImportError, ValueError, OSError, RuntimeError) as exc:
+                    raise IoiEvalError(f"cannot start the {self.config.engine} engine: {exc}") from exc
+                try:
+                    for completion in self._completions(engine, pending):
                         self.store.save_completion(completion)
                         progress.on_generated(completion)
                         if completion.failed:
@@ -156,6 +159,14 @@ class Runner:
             for fut in futures:
                 fut.result()
         return result
+
+    def _completions(self, engine: Engine, pending: list[GenerationRequest]):
+        """The engine's completions; an engine failure is a clear error (what was stored stays)."""
+        try:
+            yield from engine.generate(pending, self.config.sampling)
+        except (ImportError, ValueError, OSError, RuntimeError) as exc:
+            raise IoiEvalError(f"the {self.config.engine} engine failed: {exc} "
+                               "(completions received so far are kept; re-run to resume)") from exc
 
     def _extract(self, key: str) -> bool:
         """Extract the code of a finished generation; True when there is something to judge."""

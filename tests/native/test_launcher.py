@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -363,7 +364,8 @@ def test_memory_without_cgroup_not_floored_by_launcher_rss(native, progs, mode):
         ballast[i] = 1
     r = run1(native, argv=[progs["true"]], use_cgroup=False)
     assert r["exit_code"] == 0 and r["memory_bytes"] < 64 << 20, r
-    own_hwm = int(next(ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")).split()[1]) << 10
+    status = Path("/proc/self/status").read_text()
+    own_hwm = int(next(ln for ln in status.splitlines() if ln.startswith("VmHWM")).split()[1]) << 10
     r = run1(native, argv=[progs["alloc"], "400"], use_cgroup=False, stdout=os.devnull)
     assert r["exit_code"] == 0, r
     if own_hwm < 400 << 20:  # else ru_maxrss is ambiguous and only the sampled lower bound is reported
