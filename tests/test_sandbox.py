@@ -372,3 +372,26 @@ def test_no_zombies_left_behind(ex: Executor, cc) -> None:
         assert run(ex, ok)[0] == ProcStatus.OK
         assert run(ex, spin, limits=Limits(cpu_s=0.2, wall_s=2, memory_bytes=64 << 20))[0] == ProcStatus.TLE_CPU
     assert _uid_processes() == []  # at once: nothing waits for an init to reap it
+
+
+def test_stale_work_roots_are_removed(tmp_path: Path) -> None:
+    """A harness killed mid-run leaves its work root; the next one deletes it (not a live one's)."""
+    import tempfile as tf
+
+    base = Path(tf.gettempdir()) / f"ioi-eval-{os.geteuid()}"
+    base.mkdir(exist_ok=True)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = base / f"box-{dead.pid}-test"
+    (stale / "blobs").mkdir(parents=True)
+    live = base / f"box-{os.getppid()}-test"
+    live.mkdir(exist_ok=True)
+    try:
+        with Executor(workers=1):
+            pass
+        assert not stale.exists() and live.exists()
+    finally:
+        import shutil
+
+        shutil.rmtree(live, ignore_errors=True)
+        shutil.rmtree(stale, ignore_errors=True)

@@ -92,7 +92,8 @@ class Executor:
         if root is None:
             base = Path(tempfile.gettempdir()) / f"ioi-eval-{os.geteuid()}"
             base.mkdir(mode=_SANDBOX_READABLE, exist_ok=True)
-            root = Path(tempfile.mkdtemp(prefix="box-", dir=base))
+            _remove_stale_roots(base)
+            root = Path(tempfile.mkdtemp(prefix=f"box-{os.getpid()}-", dir=base))
         self.root = root
         self._owns_root = True
         for sub in ("", "blobs", "work"):
@@ -249,6 +250,23 @@ class Executor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _remove_stale_roots(base: Path) -> None:
+    """Delete work roots left by harnesses that died without cleaning up (``box-<pid>-*``)."""
+    for d in base.glob("box-*-*"):
+        try:
+            pid = int(d.name.split("-")[1])
+        except ValueError:
+            continue
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except PermissionError:
+            pass  # alive, another user's
 
 
 def is_executable(path: Path) -> bool:
