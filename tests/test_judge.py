@@ -235,3 +235,23 @@ def test_rlimits_fallback_gives_the_same_verdicts(sum_package: Path, tmp_path: P
             assert r.score == score, (src, [t.message for t in r.tests])
             if isinstance(verdict, Verdict):
                 assert r.tests[0].verdict == verdict, (src, r.tests[0])
+
+
+def test_communication_sums_user_cpu_times(judge, tmp_path: Path) -> None:
+    """Two user processes each under the time limit but together over it: TLE (as CMS)."""
+    from .conftest import PROBLEMS
+
+    model = (PROBLEMS / "relay" / "solutions" / "model_solution" / "rank.cpp").read_text()
+    burn = ("#include <ctime>\nstatic void burn_once(){ static bool done=false; if(done) return; done=true;"
+            " volatile unsigned long x=0; while ((double)clock()/CLOCKS_PER_SEC < 0.65) x++; }\n")
+    src = burn + model.replace("void encode(int N, std::vector<int> P) {",
+                               "void encode(int N, std::vector<int> P) { burn_once();")
+    src = src.replace("std::vector<int> decode(int N, std::vector<int> bits) {",
+                      "std::vector<int> decode(int N, std::vector<int> bits) { burn_once();")
+    prob = load_problem(PROBLEMS / "relay")
+    sol = tmp_path / "burn.cpp"
+    sol.write_text(src)
+    r = judge.judge(prob, Submission.from_path(sol, prob.task_type))
+    first = r.tests[0]
+    assert first.verdict == Verdict.TLE and "total CPU time" in first.message, first
+    assert 1.0 < first.cpu_s < 2.0

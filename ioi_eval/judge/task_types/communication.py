@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ioi_box.protocol import Limits, Proc, ProcStatus, RunJob
+from ioi_box.protocol import Limits, Proc, ProcResult, ProcStatus, RunJob
 
 from ...problem.model import TestCase
 from ..checkers import CHECKER_LIMITS, CheckerFailure, cms_message, parse_cms_outcome
 from ..languages import Program
-from ..results import CompileResult, TestResult, Verdict
+from ..results import CompileResult, TestResult
 from ..submission import Submission
 from .base import STDERR_CAPTURE, JudgeContext, failed_run, scored, system_error
 from .programs import user_unit
@@ -93,11 +93,9 @@ class Communication:
             ctx.box.remove([work])
 
 
-def failed_cpu(template, cpu: float, wall: float, mem: int, tl: float):
+def failed_cpu(template: ProcResult, cpu: float, wall: float, mem: int, tl: float) -> ProcResult:
     """The user processes together used more CPU time than the limit (each stayed under it)."""
     return template.model_copy(update={
         "status": ProcStatus.TLE_CPU, "cpu_s": cpu, "wall_s": wall, "memory_bytes": mem,
         "message": f"Execution timed out (total CPU time of the user processes {cpu:.3f} s > {tl:g} s)"})
 
-
-__all__ = ["Communication", "Verdict"]
