@@ -195,6 +195,8 @@ def run(
     elif chosen == "vllm":
         options = {"tensor_parallel_size": tensor_parallel_size, "data_parallel_size": data_parallel_size,
                    "max_model_len": max_model_len}
+    import sqlite3
+
     try:
         code = run_command(model=model, problems=problems, engine=chosen, engine_options=options, samples=samples,
                            per=per, language=language.value, only=only, temperature=temperature, top_p=top_p,
@@ -202,6 +204,9 @@ def run(
                            new_run=new_run, backend=backend, workers=workers, as_json=as_json, out=out, err=err)
     except IoiEvalError as exc:
         _fail(str(exc))
+        return
+    except (sqlite3.Error, OSError) as exc:  # e.g. a full disk: what was committed before is kept
+        _fail(f"run store or file error: {exc} (everything committed so far is kept; fix it and re-run)")
         return
     raise typer.Exit(code)
 

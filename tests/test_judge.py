@@ -255,3 +255,14 @@ def test_communication_sums_user_cpu_times(judge, tmp_path: Path) -> None:
     first = r.tests[0]
     assert first.verdict == Verdict.TLE and "total CPU time" in first.message, first
     assert 1.0 < first.cpu_s < 2.0
+
+
+def test_unwritable_compile_cache_only_warns(sum_package: Path, tmp_path: Path) -> None:
+    from ioi_eval.judge.judge import Judge
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "compile").write_text("not a folder")  # every cache write fails
+    with Judge(cache_dir=cache) as j, pytest.warns(UserWarning, match="compile cache"):
+        r = _judge(j, sum_package, CORRECT + "// unwritable cache\n", tmp_path)
+    assert r.score == 100

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,6 +94,12 @@ class Compiler:
     def _save(self, key: str, res: CompileResult, prog: bytes | None) -> None:
         if not self.use_cache:
             return
+        try:
+            self._write_entry(key, res, prog)
+        except OSError as exc:  # a full or read-only disk costs a recompile later, never the result
+            warnings.warn(f"compile cache {self.cache_dir}: cannot store an entry ({exc.strerror})", stacklevel=2)
+
+    def _write_entry(self, key: str, res: CompileResult, prog: bytes | None) -> None:
         entry = self._entry(key)
         entry.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=".tmp-"))
