@@ -477,7 +477,7 @@ namespace {
 enum Step : int {
     ST_ERRFD = 1, ST_SETSID, ST_CGROUP, ST_STDIN, ST_STDOUT, ST_STDERR, ST_DUP2, ST_CHDIR,
     ST_RLIMIT, ST_SETGROUPS, ST_SETRESGID, ST_SETRESUID, ST_PDEATHSIG, ST_PARENT_DIED, ST_EXECVE,
-    ST_NETNS
+    ST_NETNS, ST_EXTRA_FD
 };
 
 const char* step_name(int s) {
@@ -498,6 +498,7 @@ const char* step_name(int s) {
         case ST_PARENT_DIED: return "parent died";
         case ST_EXECVE: return "execve";
         case ST_NETNS: return "unshare(CLONE_NEWNET)";
+        case ST_EXTRA_FD: return "open extra fd";
     }
     return "setup";
 }
@@ -510,6 +511,7 @@ struct ChildError {
 
 constexpr int kMaxCg = 3;
 constexpr int kMaxRl = 8;
+constexpr int kMaxExtra = 4;
 
 struct ChildPlan {
     const char* exe = nullptr;
@@ -527,6 +529,8 @@ struct ChildPlan {
     int n_rl = 0;
     bool set_ids = false;
     bool new_netns = false;
+    const char* extra[kMaxExtra] = {};  // opened read-only at fds 3, 4, ... for the program
+    int n_extra = 0;
     long uid = -1, gid = -1;
     int errfd = -1;
     pid_t parent = 0;
@@ -560,8 +564,8 @@ int open_high(const char* path, int flags, int errfd, int step, bool nonblock) {
 
 [[noreturn]] void child_main(ChildPlan p) {
     int ef = p.errfd;
-    if (ef < 3) {  // keep the error pipe out of the way of stdio
-        int hi = fcntl(ef, F_DUPFD_CLOEXEC, 3);
+    if (ef < 3 + kMaxExtra) {  // keep the error pipe out of the way of stdio and the extra fds
+        int hi = fcntl(ef, F_DUPFD_CLOEXEC, 3 + kMaxExtra);
         if (hi < 0) _exit(127);
         ef = hi;
     }
@@ -592,6 +596,16 @@ int open_high(const char* path, int flags, int errfd, int step, bool nonblock) {
     int err = p.err_is_out ? out : open_high(p.err, O_WRONLY | O_CREAT | O_TRUNC, ef, ST_STDERR, p.nonblock_open);
     if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) child_fail(ef, ST_DUP2, errno);
 
+    // Extra inherited files (e.g. a seccomp program for bubblewrap's --seccomp 3).
+    for (int i = 0; i < p.n_extra; i++) {
+        int fd = open_high(p.extra[i], O_RDONLY, ef, ST_EXTRA_FD, false);
+        if (fd == 3 + i) {
+            if (fcntl(fd, F_SETFD, 0) < 0) child_fail(ef, ST_EXTRA_FD, errno, i);
+        } else if (dup2(fd, 3 + i) < 0) {
+            child_fail(ef, ST_EXTRA_FD, errno, i);
+        }
+    }
+
     if (p.cwd && chdir(p.cwd) < 0) child_fail(ef, ST_CHDIR, errno);
 
     for (int i = 0; i < p.n_rl; i++)
@@ -615,10 +629,11 @@ int open_high(const char* path, int flags, int errfd, int step, bool nonblock) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) child_fail(ef, ST_PDEATHSIG, errno);
     if (getppid() != p.parent) _exit(127);
 
-    // Every fd but stdio and the error pipe (CLOEXEC, so execve closes it).
-    if (ef > 3) {
-        if (syscall(SYS_close_range, 3u, unsigned(ef - 1), 0u) < 0)
-            for (int fd = 3; fd < ef; fd++) close(fd);
+    // Every fd but stdio, the extra fds and the error pipe (CLOEXEC, so execve closes it).
+    int keep = 3 + p.n_extra;
+    if (ef > keep) {
+        if (syscall(SYS_close_range, unsigned(keep), unsigned(ef - 1), 0u) < 0)
+            for (int fd = keep; fd < ef; fd++) close(fd);
     }
     if (syscall(SYS_close_range, unsigned(ef + 1), ~0u, 0u) < 0)
         for (int fd = ef + 1; fd < p.close_max; fd++) close(fd);
@@ -912,6 +927,11 @@ void launch(Proc& p, const Snapshot& snap) {
         return;
     }
     c.new_netns = s.new_netns;
+    if (s.extra_fds.size() > size_t(kMaxExtra)) {
+        p.res.setup_error = "at most " + std::to_string(kMaxExtra) + " extra fds";
+        return;
+    }
+    for (const auto& path : s.extra_fds) c.extra[c.n_extra++] = path.c_str();
 
     if (s.use_cgroup && snap.version) {
         std::string e = make_cgroups(p, snap);

@@ -48,6 +48,8 @@ struct Spec {
     // descendants die first and it gets a moment to reap them and exit, so that none of them is
     // orphaned to an init that might never reap it.
     bool reaper = false;
+    // Files opened read-only at fds 3, 4, ... of the child (inherited across exec).
+    std::vector<std::string> extra_fds;
 };
 
 struct Result {

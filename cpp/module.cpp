@@ -18,7 +18,7 @@ namespace {
 const std::set<std::string> kSpecKeys = {
     "argv", "env", "cwd", "stdin", "stdout", "stderr", "cpu_limit_s", "wall_limit_s", "memory_limit_bytes",
     "fsize_bytes", "nofile", "nproc", "uid", "gid", "use_cgroup",
-    "new_netns", "reaper"};
+    "new_netns", "reaper", "extra_fds"};
 
 // str or os.PathLike -> str; anything else is a TypeError naming the key.
 std::string as_path(const py::handle& v, const char* key) {
@@ -59,6 +59,8 @@ ioi::Spec to_spec(const py::handle& h, size_t index) {
     if (s.argv.empty()) throw py::value_error("spec " + std::to_string(index) + ": 'argv' is empty");
     if (d.contains("env") && !d["env"].is_none())
         for (auto e : py::reinterpret_borrow<py::sequence>(d["env"])) s.env.push_back(e.cast<std::string>());
+    if (d.contains("extra_fds") && !d["extra_fds"].is_none())
+        for (auto e : py::reinterpret_borrow<py::sequence>(d["extra_fds"])) s.extra_fds.push_back(as_path(e, "extra_fds"));
     for (auto& str : s.argv)
         if (str.find('\0') != std::string::npos) throw py::value_error("argv contains a NUL byte");
     for (auto& str : s.env)

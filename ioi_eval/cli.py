@@ -214,6 +214,10 @@ def run(
 @app.command()
 def doctor(
     overhead: Annotated[bool, typer.Option("--overhead", help="also measure the sandbox overhead")] = False,
+    adversarial: Annotated[bool, typer.Option(
+        "--adversarial", help="also judge the adversarial suite (hostile programs) and check the host held; "
+                              "exit 1 if any case failed")] = False,
+    backend: BackendOpt = "local",
 ) -> None:
     """Show which isolation and accounting mechanisms this machine gives, and how precise they are."""
     from rich.table import Table
@@ -230,6 +234,28 @@ def doctor(
     if overhead:
         bare, boxed = measure_overhead()
         out.print(f"sandbox overhead: {boxed - bare:.1f} ms per run (bare {bare:.1f} ms, sandboxed {boxed:.1f} ms)")
+    if adversarial:
+        from .adversarial import CaseResult, results_table, run_suite, summary_line
+        from .adversarial.suite import cases_from_env
+
+        def progress(r: CaseResult) -> None:
+            status = "[green]held[/green]" if r.held else "[red]FAILED[/red]"
+            err.print(f"  {r.name}: {status} ({r.verdict.value if r.verdict else '-'}, {r.seconds:.1f} s)")
+
+        notes: list[str] = []
+        try:
+            cases = cases_from_env()  # all, or $IOI_EVAL_ADVERSARIAL_CASES
+            err.print(f"adversarial suite: {len(cases)} cases on the {backend} backend")
+            results = run_suite(backend, cases=cases, on_result=progress, notes=notes)
+        except (IoiEvalError, ValueError) as exc:
+            _fail(str(exc))
+            return
+        out.print(results_table(results, title=f"adversarial suite ({backend} backend)"))
+        for note in notes:
+            out.print(f"[yellow]note:[/yellow] {note}")
+        out.print(summary_line(results))
+        if not all(r.held for r in results):
+            raise typer.Exit(1)
 
 
 def main() -> None:

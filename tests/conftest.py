@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ioi_eval.adversarial.package import write_package
+
+__all__ = ["write_package"]
+
 REPO = Path(__file__).resolve().parent.parent
 PROBLEMS = REPO / "problems"
 IOI2024 = Path("/tmp/ioi24")  # the official packages, when fetched for local validation
-
-
-def write_package(root: Path, *, problem: dict, subtasks: dict[str, dict], tests: dict[str, tuple[str, str]],
-                  files: dict[str, str] | None = None) -> Path:
-    """Write a CMS-layout package folder from plain data."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "problem.json").write_text(json.dumps(problem))
-    (root / "subtasks").mkdir(exist_ok=True)
-    for name, st in subtasks.items():
-        (root / "subtasks" / f"{name}.json").write_text(json.dumps(st))
-    (root / "tests").mkdir(exist_ok=True)
-    for name, (inp, out) in tests.items():
-        (root / "tests" / f"{name}.in").write_text(inp)
-        (root / "tests" / f"{name}.out").write_text(out)
-    for rel, text in (files or {}).items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return root
 
 
 @pytest.fixture

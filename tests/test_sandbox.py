@@ -21,6 +21,8 @@ from ioi_box.executor import Executor
 from ioi_box.isolation import BwrapIsolation, detect
 from ioi_box.protocol import Batch, Limits, Proc, ProcStatus, RunJob
 
+from ioi_eval.adversarial.procs import sandbox_processes, wait_until_gone
+
 LIMITS = Limits(cpu_s=2, wall_s=5, memory_bytes=256 << 20, output_bytes=16 << 20, processes=16)
 
 iso, why = detect()
@@ -65,25 +67,12 @@ def run(ex: Executor, binary: Path, *args: str, stdin: bytes = b"", limits: Limi
 
 
 def _uid_processes(harness_pid: int | None = None, zombies: bool = True) -> list[str]:
-    """Processes under the sandbox uids of one harness process (this one by default).
-
-    ``zombies=False`` lists only processes that still exist as more than an exit status: once a
-    harness is SIGKILLed, reaping what it left is the init process's job, not ours.
-    """
-    from ioi_box.isolation import SANDBOX_UID_BASE
-
-    lo = SANDBOX_UID_BASE + ((harness_pid or os.getpid()) % 4096) * 256
-    out = subprocess.run(["ps", "-eo", "uid=,pid=,stat=,comm="], capture_output=True, text=True).stdout
-    rows = [ln.split() for ln in out.splitlines() if ln.split()]
-    return [" ".join(r) for r in rows if lo <= int(r[0]) < lo + 256 and (zombies or not r[2].startswith("Z"))]
+    return sandbox_processes(harness_pid, zombies)
 
 
 def _gone(probe, timeout: float = 5.0) -> bool:
     """Wait until ``probe()`` lists nothing (an exited process may linger briefly as a zombie)."""
-    deadline = time.time() + timeout
-    while probe() and time.time() < deadline:
-        time.sleep(0.1)
-    leftover = probe()
+    leftover = wait_until_gone(probe, timeout)
     assert leftover == [], leftover
     return True
 
@@ -395,3 +384,18 @@ def test_stale_work_roots_are_removed(tmp_path: Path) -> None:
 
         shutil.rmtree(live, ignore_errors=True)
         shutil.rmtree(stale, ignore_errors=True)
+
+
+def test_seccomp_refuses_ptrace_of_the_sandbox_init(ex: Executor, cc) -> None:
+    """bubblewrap's pid 1 shares the program's uid; the seccomp filter makes ptrace EPERM."""
+    binary = cc("ptrace1", r"""
+        #include <cerrno>
+        #include <cstdio>
+        #include <sys/ptrace.h>
+        int main() {
+            long r = ptrace(PTRACE_ATTACH, 1, 0, 0);
+            printf("%ld %d\n", r, errno);
+        }
+    """)
+    status, out, _ = run(ex, binary)
+    assert status == ProcStatus.OK and out.split() == ["-1", "1"], out  # EPERM

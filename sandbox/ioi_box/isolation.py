@@ -13,6 +13,7 @@ An isolation turns a process description that speaks in *inside* paths (``/box/p
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import shutil
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from . import seccomp
 from .protocol import Proc
 
 SYSTEM_DIRS = ("/usr",)
@@ -99,6 +101,7 @@ class BwrapIsolation:
     _compat: list[tuple[str, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self._seccomp = _seccomp_file()
         for d in COMPAT_DIRS:
             if os.path.islink(d):
                 self._compat.append(("--symlink", os.readlink(d), d))
@@ -116,7 +119,8 @@ class BwrapIsolation:
             argv += ["--ro-bind", d, d]
         for item in self._compat:
             argv += list(item)
-        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(lim.tmp_bytes), "--tmpfs", "/tmp"]
+        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(lim.tmp_bytes), "--tmpfs", "/tmp",
+                 "--size", str(1 << 20), "--tmpfs", "/dev/shm"]
         if "/box" not in proc.rw_binds:
             argv += ["--size", str(lim.tmp_bytes), "--perms", "0755", "--tmpfs", "/box"]
         # Folders first so that file binds inside them land on top.
@@ -124,10 +128,15 @@ class BwrapIsolation:
             argv += ["--bind", str(host_path(box)), inside]
         for inside, box in sorted(proc.binds.items(), key=lambda kv: len(kv[0])):
             argv += ["--ro-bind", str(host_path(box)), inside]
+        argv += ["--remount-ro", "/"]  # the box's root tmpfs: nothing but /box and /tmp is writable
+        extra = {}
+        if self._seccomp:  # the launcher opens it at fd 3 for bwrap
+            argv += ["--seccomp", "3"]
+            extra = {"extra_fds": [self._seccomp]}
         argv += ["--chdir", proc.cwd, "--", *proc.argv]
         uid, gid = _drop_ids()
         return {"argv": argv, "env": _env(proc), "cwd": "/", "uid": uid, "gid": gid, "reaper": True,
-                "new_netns": own_netns, **_stdio(proc, host_path), **_limits(proc)}
+                "new_netns": own_netns, **extra, **_stdio(proc, host_path), **_limits(proc)}
 
     def normalise(self, raw: dict) -> dict:
         """bwrap's pid-1 reaper reports a program killed by signal N as exit code 128+N.
@@ -184,6 +193,21 @@ class PlainIsolation:
     def normalise(self, raw: dict) -> dict:
         """The launcher sees the program itself: nothing to undo."""
         return raw
+
+
+_SECCOMP_PATH: str | None = None
+
+
+def _seccomp_file() -> str | None:
+    """The seccomp program, written once per process (None where the architecture is unknown)."""
+    global _SECCOMP_PATH
+    if _SECCOMP_PATH is None and seccomp.supported():
+        fd, path = tempfile.mkstemp(prefix="ioi-eval-seccomp-", suffix=".bpf")
+        with os.fdopen(fd, "wb") as f:
+            f.write(seccomp.build_filter())
+        atexit.register(lambda: Path(path).unlink(missing_ok=True))
+        _SECCOMP_PATH = path
+    return _SECCOMP_PATH
 
 
 def bwrap_works(bwrap: str) -> tuple[bool, str]:

@@ -139,6 +139,22 @@ int main(void) {
 """,
         [],
     ),
+    # copy fd 3 to stdout; exit 5 if fd 3 is not open, 6 if fd 4 is open (it must not be)
+    "fd3": (
+        r"""
+#include <fcntl.h>
+#include <unistd.h>
+int main(void) {
+    char buf[256];
+    if (fcntl(3, F_GETFD) < 0) return 5;
+    if (fcntl(4, F_GETFD) >= 0) return 6;
+    ssize_t n;
+    while ((n = read(3, buf, sizeof buf)) > 0) write(1, buf, n);
+    return 0;
+}
+""",
+        [],
+    ),
     # write argv[1] bytes to stdout
     "writer": (
         r"""

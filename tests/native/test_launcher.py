@@ -630,3 +630,16 @@ def test_reaper_kill_lets_the_reaper_reap(native, progs, use_cgroup):
     assert r["wall_limit_hit"] and r["exit_code"] == 128 + signal.SIGKILL, r
     r = native.run([{**spec, "reaper": False}])[0]
     assert r["wall_limit_hit"] and r["signal"] == signal.SIGKILL, r
+
+
+def test_extra_fds_are_inherited_at_fd_3(native, progs, tmp_path):
+    data = tmp_path / "seccomp.bin"
+    data.write_bytes(b"filter bytes")
+    out = tmp_path / "out"
+    r = native.run([{"argv": [progs["fd3"]], "stdout": str(out), "extra_fds": [str(data)]}])[0]
+    assert r["exit_code"] == 0, r
+    assert out.read_bytes() == b"filter bytes"
+    r = native.run([{"argv": [progs["fd3"]], "stdout": str(out)}])[0]
+    assert r["exit_code"] == 5, r  # without extra_fds nothing leaks in at fd 3
+    r = native.run([{"argv": [progs["fd3"]], "extra_fds": [str(tmp_path / "missing")]}])[0]
+    assert "open extra fd" in (r["setup_error"] or ""), r
