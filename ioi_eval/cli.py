@@ -66,7 +66,7 @@ def judge(
     else:
         render_report(report, out)
     if report.has_system_error:
-        bad = [t for t in report.tests if t.verdict.value == "SE"]
+        bad = report.system_errors()
         err.print(f"[bold red]judge error (SE) on {len(bad)} test(s)[/bold red]: {bad[0].name}: {bad[0].message}")
         raise typer.Exit(1)
 

@@ -53,7 +53,7 @@ def check_solution(problem: Problem, solution: Solution, report: JudgeReport) ->
     """Compare a solution's report with what its category (and expected.json) promise."""
     issues = []
     if report.has_system_error:
-        bad = next(t for t in report.tests if t.verdict == Verdict.SE)
+        bad = report.system_errors()[0]
         issues.append(f"judge error on test {bad.name}: {bad.message}")
     if not report.compile.ok:
         issues.append(f"does not compile: {report.compile.message[:300]}")

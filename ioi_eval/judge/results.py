@@ -72,10 +72,14 @@ class JudgeReport(BaseModel):
     subtasks: list[SubtaskResult]
     tests: list[TestResult]
 
+    def system_errors(self) -> list[TestResult]:
+        """The tests that could not be judged (SE)."""
+        return [t for t in self.tests if t.verdict == Verdict.SE]
+
     @property
     def has_system_error(self) -> bool:
         """Whether any test could not be judged (the score is then not trustworthy)."""
-        return any(t.verdict == Verdict.SE for t in self.tests)
+        return bool(self.system_errors())
 
     def verdicts(self) -> set[Verdict]:
         """The distinct verdicts among the tests."""

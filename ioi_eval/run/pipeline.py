@@ -182,7 +182,7 @@ class Runner:
         gen = self.store.generation(key)
         problem = self.problems.get(gen["problem"])
         if problem is None:
-            result.judge_errors.append(f"{key}: problem {gen['problem']} is not in the problem set")
+            self._judge_failed(result, progress, key, f"problem {gen['problem']} is not in the problem set")
             return
         try:
             if gen["source_path"]:
@@ -193,21 +193,23 @@ class Runner:
                 sub = Submission(name=f"{key.replace('/', '_')}{suffix}", language=gen["language"],
                                  source=code.encode())
             report = self.judge.judge(problem, sub)
-        except IoiEvalError as exc:  # never a silent 0: reported, and retried on the next resume
-            with self._judge_lock:
-                result.judge_errors.append(f"{key}: {exc}")
-            progress.on_judged(key, None)
+        except IoiEvalError as exc:
+            self._judge_failed(result, progress, key, str(exc))
             return
         if report.has_system_error:
-            bad = next(t for t in report.tests if t.verdict.value == "SE")
-            with self._judge_lock:
-                result.judge_errors.append(f"{key}: judge error on test {bad.name}: {bad.message}")
-            progress.on_judged(key, None)
+            bad = report.system_errors()[0]
+            self._judge_failed(result, progress, key, f"judge error on test {bad.name}: {bad.message}")
             return
         self.store.save_report(key, report.model_dump_json(), report.score)
         with self._judge_lock:
             result.judged += 1
         progress.on_judged(key, report)
+
+    def _judge_failed(self, result: RunResult, progress: Progress, key: str, message: str) -> None:
+        """Never a silent 0: the submission stays unjudged, is reported, and retried on resume."""
+        with self._judge_lock:
+            result.judge_errors.append(f"{key}: {message}")
+        progress.on_judged(key, None)
 
     def close(self) -> None:
         """Close the store."""
