@@ -216,12 +216,3 @@ class Compiler:
             return CompileResult(ok=True, message=message, **base), data, blob
         finally:
             self.box.remove([work])
-
-
-def read_source(path: Path) -> bytes:
-    """Read a submission, with a clear error when it is unreadable."""
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise JudgeError(f"{path}: cannot read the submission ({exc.strerror})") from None
-

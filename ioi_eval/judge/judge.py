@@ -114,18 +114,12 @@ class Judge:
             tests = self._run_tests(state, prepared, score_type, on_test, skip)
         return build_report(problem, compile_result, tests, score_type)
 
-    def judge_many(self, items: list[tuple[Problem, Submission]], skip: bool = True,
-                   on_report: Callable[[int, JudgeReport], None] | None = None) -> list[JudgeReport]:
+    def judge_many(self, items: list[tuple[Problem, Submission]], skip: bool = True) -> list[JudgeReport]:
         """Judge several submissions concurrently (compiles overlap tests); reports in input order."""
         workers = max(1, self.box.workers)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ioi-sub") as pool:
             futures = [pool.submit(self.judge, p, s, None, skip) for p, s in items]
-            reports = []
-            for i, fut in enumerate(futures):
-                reports.append(fut.result())
-                if on_report is not None:
-                    on_report(i, reports[-1])
-        return reports
+            return [fut.result() for fut in futures]
 
     def _run_tests(self, state: _ProblemState, prepared: object, score_type: ScoreType,
                    on_test: TestCallback | None, skip: bool) -> dict[str, TestResult]:

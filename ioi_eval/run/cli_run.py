@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -133,8 +132,3 @@ def render_summary(score: RunScore, console: Console) -> None:
     console.print(f"[bold]Total: {score.total:g} / {score.max_total:g}[/bold]  (oracle {score.oracle_total:g}, "
                   f"mean single submission {score.mean_single_total:g})")
     console.print(medal_line({p.problem for p in score.problems}, score.total))
-
-
-def load_summary(path: Path) -> RunScore:
-    """Read a run's summary.json."""
-    return RunScore.model_validate(json.loads(path.read_text()))

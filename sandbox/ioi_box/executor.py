@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import stat
 import tempfile
 import threading
 import uuid
@@ -270,8 +269,3 @@ def _remove_stale_roots(base: Path) -> None:
             shutil.rmtree(d, ignore_errors=True)
         except PermissionError:
             pass  # alive, another user's
-
-
-def is_executable(path: Path) -> bool:
-    """Whether a stored file carries an execute bit."""
-    return bool(path.stat().st_mode & stat.S_IXUSR)
