@@ -28,6 +28,8 @@ class Language(str, Enum):
     python = "python"
 
 
+SourceArg = Annotated[str, typer.Argument(help="a problem source: a package, a .zip, a folder of packages, "
+                                                "or a source spec such as hf:open-r1/ioi")]
 BackendOpt = Annotated[str, typer.Option("--backend", help="where to run untrusted code: local")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="parallel tests (default: CPU count)")]
 
@@ -73,7 +75,7 @@ def judge(
 
 @problems_app.command("validate")
 def validate(
-    path: Annotated[Path, typer.Argument(help="a package, a .zip, or a folder of packages")],
+    path: SourceArg,
     backend: BackendOpt = "local",
     workers: WorkersOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON summary on stdout")] = False,
@@ -84,13 +86,14 @@ def validate(
     from rich.table import Table
 
     from .judge.judge import Judge
-    from .problem.loader import discover, load_problem
+    from .problem.loader import load_problem
+    from .sources import resolve_source
     from .validate import SolutionCheck, validate_problem
 
     summary = []
     all_ok = True
     try:
-        roots = discover(path)
+        roots = resolve_source(path).packages()
         with Judge(backend=backend, workers=workers) as j:
             for root in roots:
                 prob = load_problem(root)
@@ -122,23 +125,42 @@ def validate(
 
 
 @problems_app.command("list")
-def list_problems(path: Annotated[Path, typer.Argument(help="a package or a folder of packages")]) -> None:
-    """List the packages under PATH."""
+def list_problems(source: SourceArg) -> None:
+    """List the problems a source holds."""
     from rich.table import Table
 
-    from .problem.loader import discover, load_problem
+    from .problem.loader import load_problem
+    from .sources import resolve_source
 
     table = Table()
     for col in ("code", "name", "type", "TL", "ML", "subtasks", "tests", "points"):
         table.add_column(col)
     try:
-        for root in discover(path):
+        for root in resolve_source(source).packages():
             p = load_problem(root)
             table.add_row(p.code, p.name, p.task_type, f"{p.time_limit:g}s", f"{p.memory_limit >> 20} MiB",
                           str(len(p.subtasks)), str(len(p.tests)), f"{p.max_score:g}")
     except IoiEvalError as exc:
         _fail(str(exc))
     out.print(table)
+
+
+@problems_app.command("export")
+def export_problems(
+    source: SourceArg,
+    to: Annotated[Path, typer.Option("--to", help="folder to write CMS-layout packages into")],
+    force: Annotated[bool, typer.Option("--force", help="replace packages already in the folder")] = False,
+) -> None:
+    """Write a source's problems as CMS-layout packages (the IOI 2024 layout), one folder each."""
+    from .sources.export import export_source
+
+    try:
+        written = export_source(source, to, force=force)
+    except IoiEvalError as exc:
+        _fail(str(exc))
+        return
+    for path in written:
+        out.print(str(path))
 
 
 class Engine(str, Enum):

@@ -22,6 +22,7 @@ from rich.text import Text
 from ..errors import IoiEvalError
 from ..generate.base import SamplingConfig
 from ..judge.judge import Judge
+from ..sources import is_local
 from .config import RunConfig, default_run_dir, template_digest
 from .medals import medal_line
 from .pipeline import Progress as RunProgress
@@ -57,7 +58,7 @@ def run_command(*, model: str, problems: str, engine: str, engine_options: dict,
     if not problem_list:
         raise IoiEvalError(f"{problems}: no problems to evaluate")
     config = RunConfig(
-        model=model, engine=engine, problems=str(Path(problems).resolve()),
+        model=model, engine=engine, problems=str(Path(problems).resolve()) if is_local(problems) else problems,
         problem_codes=sorted(p.code for p in problem_list), samples=samples, per=per, language=language,
         sampling=SamplingConfig(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed),
         engine_options=engine_options, prompt_template_sha256=template_digest(prompt_template))

@@ -1,0 +1,42 @@
+"""Problem sources: what ``--problems`` accepts.
+
+A spec is either ``<scheme>:<rest>`` for a registered scheme (``SCHEMES``) or a local path. A local
+path is offered to each detector in ``DETECTORS`` (e.g. "holds a ``problem.yaml``") before it is
+taken as CMS-layout packages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from .base import ProblemSource
+from .cms import CmsSource
+
+#: ``scheme -> factory(rest_of_spec)``; e.g. ``"hf": ...`` serves ``hf:open-r1/ioi``.
+SCHEMES: dict[str, Callable[[str], ProblemSource]] = {"cms": CmsSource}
+
+#: Local-path detectors, tried in order: each returns a source for paths in its format, else None.
+DETECTORS: list[Callable[[Path], ProblemSource | None]] = []
+
+
+def resolve_source(spec: str) -> ProblemSource:
+    """The source a ``--problems`` spec names."""
+    scheme, sep, rest = spec.partition(":")
+    if sep and scheme in SCHEMES and not Path(spec).exists():
+        return SCHEMES[scheme](rest)
+    path = Path(spec)
+    for detect in DETECTORS:
+        source = detect(path)
+        if source is not None:
+            return source
+    return CmsSource(path)
+
+
+def is_local(spec: str) -> bool:
+    """Whether a spec names a local path (rather than a scheme such as ``hf:``)."""
+    scheme, sep, _ = spec.partition(":")
+    return not (sep and scheme in SCHEMES) or Path(spec).exists()
+
+
+__all__ = ["DETECTORS", "SCHEMES", "CmsSource", "ProblemSource", "is_local", "resolve_source"]
