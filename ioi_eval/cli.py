@@ -234,6 +234,25 @@ def run(
 
 
 @app.command()
+def leaderboard(
+    run_dirs: Annotated[list[Path], typer.Argument(help="run folders (runs/<id>) made by `ioi-eval run`")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or md")] = "table",
+    html: Annotated[Path | None, typer.Option("--html", help="also write a static site into this folder")] = None,
+    contests: Annotated[Path | None, typer.Option("--contests", help="medal cutoffs JSON (default: bundled)")] = None,
+    confidence: Annotated[float, typer.Option("--confidence", help="level of the bootstrap intervals")] = 0.95,
+    resamples: Annotated[int, typer.Option("--resamples", help="bootstrap resamples")] = 4000,
+    seed: Annotated[int, typer.Option("--seed", help="bootstrap RNG seed")] = 0,
+) -> None:
+    """Rank runs: IOI total, per-problem scores, oracle, mean single submission (with a CI), medal."""
+    from .report.cli_leaderboard import leaderboard_command
+
+    try:
+        leaderboard_command(run_dirs, fmt, html, contests, confidence, resamples, seed, out=out, err=err)
+    except IoiEvalError as exc:
+        _fail(str(exc))
+
+
+@app.command()
 def doctor(
     overhead: Annotated[bool, typer.Option("--overhead", help="also measure the sandbox overhead")] = False,
     adversarial: Annotated[bool, typer.Option(

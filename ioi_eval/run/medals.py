@@ -4,20 +4,69 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from ..errors import IoiEvalError
+
+MEDALS = ("gold", "silver", "bronze")
 
 
-def contests() -> dict[str, dict]:
-    """The contests we know cutoffs for."""
-    return json.loads(resources.files("ioi_eval").joinpath("data/contests.json").read_text())
+class Contest(BaseModel):
+    """One contest's problems and medal cutoffs (total points)."""
+
+    name: str
+    problems: list[str]
+    max_score: float
+    cutoffs: dict[str, float] = Field(description="gold, silver and bronze: the least total earning each")
+
+
+class Award(BaseModel):
+    """The medal a total earns in a contest (``medal`` None: below bronze)."""
+
+    contest: str
+    contest_name: str
+    medal: str | None
+    cutoff: float | None = Field(description="the cutoff of the medal earned (None: no medal)")
+    cutoffs: dict[str, float]
+    partial: bool = Field(description="only some of the contest's problems were judged")
+
+
+def contests(path: Path | None = None) -> dict[str, dict]:
+    """The contests we know cutoffs for (the bundled data, or a JSON file of the same shape)."""
+    if path is None:
+        return json.loads(resources.files("ioi_eval").joinpath("data/contests.json").read_text())
+    try:
+        data = json.loads(path.read_text())
+        for cid, contest in data.items():
+            Contest.model_validate(contest)
+            if set(MEDALS) - set(contest["cutoffs"]):
+                raise IoiEvalError(f"{path}: contest {cid} lacks a cutoff for one of {', '.join(MEDALS)}")
+    except (OSError, ValueError, AttributeError, ValidationError) as exc:
+        raise IoiEvalError(f"{path}: not a contests file ({{id: {{name, problems, max_score, cutoffs}}}}): "
+                           f"{exc}") from exc
+    return data
+
+
+def award(problem_codes: set[str], total: float, known: dict[str, dict] | None = None) -> Award | None:
+    """The medal ``total`` earns in the first contest holding all these problems; None if none does."""
+    for cid, contest in (known if known is not None else contests()).items():
+        if problem_codes and problem_codes <= set(contest["problems"]):
+            cutoffs = {m: float(contest["cutoffs"][m]) for m in MEDALS}
+            medal = next((m for m in MEDALS if total >= cutoffs[m]), None)
+            return Award(contest=cid, contest_name=contest["name"], medal=medal,
+                         cutoff=cutoffs[medal] if medal else None, cutoffs=cutoffs,
+                         partial=problem_codes != set(contest["problems"]))
+    return None
 
 
 def medal_line(problem_codes: set[str], total: float) -> str:
     """The medal ``total`` would earn in the contest whose problems these are, or a note why none."""
-    for contest in contests().values():
-        if problem_codes and problem_codes <= set(contest["problems"]):
-            partial = "" if problem_codes == set(contest["problems"]) else " (only part of the contest judged)"
-            for medal in ("gold", "silver", "bronze"):
-                if total >= contest["cutoffs"][medal]:
-                    return f"{contest['name']}: {medal} (cutoff {contest['cutoffs'][medal]}){partial}"
-            return f"{contest['name']}: no medal (bronze at {contest['cutoffs']['bronze']}){partial}"
-    return "no medal cutoffs known for this problem set"
+    won = award(problem_codes, total)
+    if won is None:
+        return "no medal cutoffs known for this problem set"
+    partial = " (only part of the contest judged)" if won.partial else ""
+    if won.medal:
+        return f"{won.contest_name}: {won.medal} (cutoff {won.cutoff:g}){partial}"
+    return f"{won.contest_name}: no medal (bronze at {won.cutoffs['bronze']:g}){partial}"

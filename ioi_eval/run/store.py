@@ -52,12 +52,21 @@ CREATE INDEX IF NOT EXISTS generations_status ON generations(status);
 class RunStore:
     """Access to one run's SQLite database."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        """Open (creating it if need be) the store; ``readonly`` opens an existing one for reading only."""
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=60)
+        if readonly:  # readers (reports) never create, migrate or checkpoint a run they were pointed at
+            if not path.is_file():
+                raise FileNotFoundError(path)
+            self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False,
+                                       isolation_level=None, timeout=60)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=60)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        if readonly:
+            return
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
