@@ -69,8 +69,9 @@ def _subtask_stats(ps: ProblemScore, done: list[SampleResult]) -> list[SubtaskSt
 def _problem_result(ps: ProblemScore, samples: list[SampleResult], confidence: float, resamples: int,
                     seed: int) -> ProblemResult:
     done = [s for s in samples if s.done]
-    tests: Counter = Counter(t.verdict.value for s in done if s.report and s.has_code for t in s.report.tests
-                             if t.verdict.value != "SKIPPED")
+    # tests that ran: not those of submissions that did not compile (each would count as one more CE)
+    tests: Counter = Counter(t.verdict.value for s in done if s.has_code and s.compiled
+                             for t in s.report.tests if t.verdict.value != "SKIPPED")  # type: ignore[union-attr]
     return ProblemResult(
         problem=ps.problem, max_score=ps.max_score, score=ps.score, oracle=ps.oracle, mean_single=ps.mean_single,
         mean_single_ci=bootstrap_ci([_groups(samples)], confidence, resamples, seed),

@@ -57,21 +57,23 @@ def grouped_bars(title: str, groups: Sequence[str], series: Sequence[str], value
     colors = list(colors or [color(i) for i in range(len(series))])
     left, top, plot_h = 44, 12, 180
     bar_w = max(6, min(28, 220 // max(1, len(series))))
-    group_w = bar_w * len(series) + 24
-    width = max(360, left + group_w * len(groups) + 16)
+    # each group as wide as its bars or its label, whichever is wider
+    widths = [max(bar_w * len(series) + 24, 7 * len(name) + 14) for name in groups]
+    starts = [left + sum(widths[:g]) for g in range(len(groups))]
+    width = max(360, left + sum(widths) + 16)
     body = []
     for frac in (0, 0.25, 0.5, 0.75, 1):
         y = top + plot_h * (1 - frac)
         body.append(f'<line x1="{left}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
                     f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{frac * 100:.0f}%</text>')
     for g, name in enumerate(groups):
-        gx = left + 12 + g * group_w
+        gx = starts[g] + (widths[g] - bar_w * len(series)) / 2
         for s, label in enumerate(series):
             v = values[s][g]
             if v is None:
                 continue
             h = plot_h * (v / maxima[g] if maxima[g] else 0)
-            body.append(f'<rect class="bar" x="{gx + s * bar_w}" y="{top + plot_h - h:.1f}" width="{bar_w - 2}" '
+            body.append(f'<rect class="bar" x="{gx + s * bar_w:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w - 2}" '
                         f'height="{max(h, 0.5):.1f}" fill="{colors[s]}"><title>{escape(label)} on {escape(name)}: '
                         f'{v:g} / {maxima[g]:g}</title></rect>')
         body.append(f'<text x="{gx + bar_w * len(series) / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle">'
