@@ -60,7 +60,7 @@ def grouped_bars(title: str, groups: Sequence[str], series: Sequence[str], value
     # each group as wide as its bars or its label, whichever is wider
     widths = [max(bar_w * len(series) + 24, 7 * len(name) + 14) for name in groups]
     starts = [left + sum(widths[:g]) for g in range(len(groups))]
-    width = max(360, left + sum(widths) + 16)
+    width = max(240, left + sum(widths) + 16)
     body = []
     for frac in (0, 0.25, 0.5, 0.75, 1):
         y = top + plot_h * (1 - frac)

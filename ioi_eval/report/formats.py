@@ -111,7 +111,9 @@ def notes(lb: Leaderboard) -> list[str]:
         if e.award and e.award.contest not in seen:
             seen.add(e.award.contest)
             cut = ", ".join(f"{m} {v:g}" for m, v in e.award.cutoffs.items())
-            out.append(f"{e.award.contest_name} cutoffs: {cut} (* only part of the contest judged)")
+            partial = " (* only part of the contest judged)" if any(
+                x.award and x.award.contest == e.award.contest and x.award.partial for x in lb.entries) else ""
+            out.append(f"{e.award.contest_name} cutoffs: {cut}{partial}")
     out += [f"{e.label}: {n}" for e in lb.entries for n in e.notes]
     return out
 
