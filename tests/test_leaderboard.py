@@ -208,6 +208,35 @@ def test_missing_summary_is_rescored(runs: dict[str, Path], tmp_path: Path) -> N
     assert any("scored afresh" in n for n in lb.entries[0].notes)
 
 
+def _set_config(run: Path, **changes: object) -> None:
+    with sqlite3.connect(run / "run.sqlite") as db:
+        config = json.loads(db.execute("SELECT value FROM meta WHERE key='config'").fetchone()[0])
+        config.update(changes)
+        db.execute("UPDATE meta SET value=? WHERE key='config'", (json.dumps(config),))
+
+
+def test_same_model_twice_and_hostile_names(runs: dict[str, Path], tmp_path: Path) -> None:
+    """Two runs of one model are told apart; a model name full of markup is text everywhere."""
+    twin = tmp_path / "twin"
+    shutil.copytree(runs["strong-model"], twin)
+    evil = tmp_path / "evil"
+    shutil.copytree(runs["weak-model"], evil)
+    name = 'x<script>alert("pwned")</script> | &amp;'
+    _set_config(evil, model=name, engine="openai")
+    lb = build_leaderboard([runs["strong-model"], twin, evil])
+    assert [e.rank for e in lb.entries] == [1, 1, 3]  # a tie shares its rank
+    assert lb.entries[0].label != lb.entries[1].label and len({e.id for e in lb.entries}) == 3
+    assert lb.entries[2].label == name and "/" not in lb.entries[2].id and "<" not in lb.entries[2].id
+    site = tmp_path / "site"
+    write_site(lb, site)
+    for page in site.rglob("*.html"):
+        assert "<script>alert" not in page.read_text(), page
+    assert "&lt;script&gt;" in (site / "index.html").read_text()
+    md = [line for line in to_markdown(lb).splitlines() if line.startswith("|")]
+    assert {line.count(" | ") for line in md if "---" not in line} == {md[0].count(" | ")}  # "|" escaped
+    assert [r["model"] for r in csv.DictReader(io.StringIO(to_csv(lb)))][2] == name
+
+
 def _corrupt(kind: str, runs: dict[str, Path], tmp: Path) -> tuple[Path, str]:
     run = tmp / "run"
     if kind == "missing":
@@ -225,10 +254,7 @@ def _corrupt(kind: str, runs: dict[str, Path], tmp: Path) -> tuple[Path, str]:
     shutil.copytree(runs["strong-model"], run)
     if kind == "summary":  # damaged summary and the problems moved away: nothing to score with
         (run / "summary.json").write_text("{oops")
-        with sqlite3.connect(run / "run.sqlite") as db:
-            config = json.loads(db.execute("SELECT value FROM meta WHERE key='config'").fetchone()[0])
-            config["problems"] = str(tmp / "moved-away")
-            db.execute("UPDATE meta SET value=? WHERE key='config'", (json.dumps(config),))
+        _set_config(run, problems=str(tmp / "moved-away"))
         return run, "summary.json is damaged"
     if kind == "report":
         with sqlite3.connect(run / "run.sqlite") as db:
@@ -255,6 +281,10 @@ def test_stale_summary_is_used_with_a_note(runs: dict[str, Path], tmp_path: Path
     (run / "summary.json").write_text(json.dumps(summary))
     lb = build_leaderboard([run])
     assert any("scored afresh" in n for n in lb.entries[0].notes)  # the problems are here: rescored
+    assert lb.entries[0].complete and lb.entries[0].total == 200
+    _set_config(run, problems=str(tmp_path / "moved-away"))  # now they are not: the summary is used as it is
+    lb = build_leaderboard([run])
+    assert any("used as it is" in n for n in lb.entries[0].notes) and lb.entries[0].total == 200
 
 
 # -- the site ----------------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ def _entry(run: RunData, known: dict[str, dict], confidence: float, resamples: i
     return Entry(
         id="", rank=0, label=run_label(cfg), model=str(cfg.get("model")), engine=str(cfg.get("engine", "?")),
         run_dir=str(run.run_dir), per=str(cfg.get("per", "?")), samples=int(cfg.get("samples", 0)),
-        language=str(cfg.get("language", "?")), complete=not run.notes, notes=run.notes, total=run.score.total,
+        language=str(cfg.get("language", "?")), complete=run.complete, notes=run.notes, total=run.score.total,
         max_total=run.score.max_total, oracle_total=run.score.oracle_total,
         mean_single_total=run.score.mean_single_total,
         mean_single_ci=bootstrap_ci(all_groups, confidence, resamples, seed),

@@ -56,6 +56,7 @@ class RunData:
     score: RunScore
     counts: dict[str, int]
     notes: list[str]
+    complete: bool  # every generation finished and every submission judged
 
 
 class RunLoadError(IoiEvalError):
@@ -87,12 +88,14 @@ def load_run(run_dir: Path) -> RunData:
                            "`ioi-eval run`") from exc
     finally:
         store.close()
-    if counts["pending"] or counts["failed"]:
-        notes.append(f"{counts['pending'] + counts['failed']} generation(s) not finished")
+    unfinished = counts["pending"] + counts["failed"]
+    if unfinished:
+        notes.append(f"{unfinished} generation(s) not finished")
     unjudged = sum(1 for s in samples if s.done and s.has_code and s.report is None)
     if unjudged:
         notes.append(f"{unjudged} submission(s) not judged")
-    return RunData(run_dir=run_dir, config=config, samples=samples, score=score, counts=counts, notes=notes)
+    return RunData(run_dir=run_dir, config=config, samples=samples, score=score, counts=counts, notes=notes,
+                   complete=not unfinished and not unjudged)
 
 
 def _sample(row: sqlite3.Row, db: Path) -> SampleResult:
