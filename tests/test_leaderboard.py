@@ -316,7 +316,7 @@ def _artifacts(tmp_path: Path) -> Path:
     return out
 
 
-def test_site_in_a_browser(board: Leaderboard, tmp_path: Path) -> None:
+def test_site_in_a_browser(board: Leaderboard, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Every page loads without console errors, sorting works, every link resolves; screenshots saved."""
     chromium = shutil.which("chromium")
     require(chromium is not None, "Debian's chromium is not installed (run scripts/setup-browser)")
@@ -380,6 +380,8 @@ def test_site_in_a_browser(board: Leaderboard, tmp_path: Path) -> None:
         assert page.url.endswith("problems/rainfall.html") and page.locator("#comparison tbody tr").count() == 2
         page.screenshot(path=str(artifacts / "leaderboard-problem.png"), full_page=True)
         browser.close()
-    print(f"leaderboard screenshots: {artifacts}")
+    shutil.copytree(site, artifacts / "site", dirs_exist_ok=True)
+    with capsys.disabled():
+        print(f"\nleaderboard site and screenshots: {artifacts}")
     assert not errors, errors
     assert (artifacts / "leaderboard-index.png").stat().st_size > 10_000
