@@ -27,6 +27,7 @@ from ioi_eval.report.html import write_site
 from ioi_eval.report.model import Leaderboard
 from ioi_eval.run.medals import award, contests, medal_line
 
+from .conftest import PROBLEMS
 from .leaderboard_runs import MODELS, contests_file, make_run
 from .strict import require
 
@@ -235,6 +236,27 @@ def test_same_model_twice_and_hostile_names(runs: dict[str, Path], tmp_path: Pat
     md = [line for line in to_markdown(lb).splitlines() if line.startswith("|")]
     assert {line.count(" | ") for line in md if "---" not in line} == {md[0].count(" | ")}  # "|" escaped
     assert [r["model"] for r in csv.DictReader(io.StringIO(to_csv(lb)))][2] == name
+
+
+def test_runs_of_different_problem_sets(runs: dict[str, Path], tmp_path: Path) -> None:
+    """A reference run of one problem beside the replayed runs: caveats, blanks, a zero-width interval."""
+    ref = tmp_path / "ref"
+    res = cli("run", "--model", "reference", "--problems", str(PROBLEMS), "--only", "pairsum", "--run-dir", str(ref),
+              cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    lb = build_leaderboard([runs["strong-model"], ref])
+    assert any("different problem sets" in n for n in lb.notes) and any("samples per prompt" in n for n in lb.notes)
+    entry = next(e for e in lb.entries if e.label == "reference")
+    assert entry.problem("rainfall") is None and entry.total == 100
+    ci = entry.problem("pairsum").mean_single_ci
+    assert ci.n == 1 and ci.low == ci.mean == ci.high == 100  # one sample: nothing to resample
+    row = next(r for r in csv.DictReader(io.StringIO(to_csv(lb))) if r["model"] == "reference")
+    assert row["rainfall"] == "" and row["pairsum"] == "100"
+    assert "different problem sets" in to_markdown(lb)
+    site = tmp_path / "site"
+    write_site(lb, site)
+    assert "different problem sets" in (site / "index.html").read_text()
+    assert build_leaderboard([runs["strong-model"], runs["weak-model"]]).notes == []
 
 
 def _corrupt(kind: str, runs: dict[str, Path], tmp: Path) -> tuple[Path, str]:

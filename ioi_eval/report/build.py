@@ -145,6 +145,12 @@ def build_leaderboard(run_dirs: Sequence[Path], contests_file: Path | None = Non
         for ps in e.problems:
             infos.setdefault(ps.problem, ProblemInfo(code=ps.problem, max_score=ps.max_score, subtasks=[
                 SubtaskInfo(name=st.name, points=st.points) for st in ps.subtasks]))
+    board_notes = []
+    if len({frozenset(p.problem for p in e.problems) for e in entries}) > 1:
+        board_notes.append("the runs cover different problem sets: compare totals only between runs of the same set")
+    if len({(e.per, e.samples) for e in entries}) > 1:
+        board_notes.append("the runs differ in samples per prompt or prompt layout: oracle and mean single are "
+                           "not measured alike")
     return Leaderboard(confidence=confidence, resamples=resamples, seed=seed,
-                       problems=sorted(infos.values(), key=lambda p: p.code), entries=entries)
+                       problems=sorted(infos.values(), key=lambda p: p.code), entries=entries, notes=board_notes)
 

@@ -106,6 +106,7 @@ def notes(lb: Leaderboard) -> list[str]:
     out = [f"total: IOI score, at most 50 submissions per problem; mean single: the mean score of one submission, "
            f"with its {lb.confidence * 100:g}% bootstrap interval over samples ({lb.resamples} resamples, "
            f"seed {lb.seed})"]
+    out += lb.notes
     seen = set()
     for e in lb.entries:
         if e.award and e.award.contest not in seen:

@@ -97,3 +97,4 @@ class Leaderboard(BaseModel):
     verdict_order: list[str] = Field(default_factory=lambda: list(VERDICTS))
     problems: list[ProblemInfo]
     entries: list[Entry]
+    notes: list[str] = Field(default_factory=list, description="caveats about the whole board")
