@@ -50,6 +50,7 @@ def markdown_summary(gate: GateResult, *, baseline_path: str | None, run_folder:
     against = f"baseline `{baseline_path}` (model `{gate.baseline_model}`)" if gate.baseline_model else "no baseline"
     lines.append(f"Model `{gate.model}` against {against}" + (f"; run folder `{run_folder}`" if run_folder else "")
                  + ".")
+    lines.append("")
     rules = [f"max drop {p.max_drop:g} point(s) per {'subtask and ' if p.per_subtask else ''}problem"]
     if p.max_total_drop is not None:
         rules.append(f"max total drop {p.max_total_drop:g}")
