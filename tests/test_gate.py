@@ -141,7 +141,8 @@ def test_gate_bad_baseline_and_bad_run_are_exit_2(tmp_path: Path) -> None:
     res = _ci(tmp_path, "reference", newer, "r")
     assert res.returncode == 2 and "version 99" in res.stderr
     missing_problem = cli("ci", "--model", "reference", "--problems", str(PROBLEMS), "--only", "nosuch",
-                          "--baseline", str(tmp_path / "new.json"), "--init-baseline", "--run-dir", str(tmp_path / "x"), cwd=tmp_path)
+                          "--baseline", str(tmp_path / "new.json"), "--init-baseline", "--run-dir", str(tmp_path / "x"),
+                          cwd=tmp_path)
     assert missing_problem.returncode == 2 and "nosuch" in missing_problem.stderr
     assert not (tmp_path / "new.json").exists()
 
