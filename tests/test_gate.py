@@ -188,8 +188,13 @@ def test_compare_rules() -> None:
     other = Baseline.from_run(_score({"a": 40, "b": 60}, {"a": 40, "b": 20})).model_copy(
         update={"problems": [base.problems[0].model_copy(update={"problem": "q"})]})
     gate = compare(other, moved, RunResult(), GatePolicy())
-    assert [c.status for c in gate.problems] == [Status.NEW, Status.MISSING] and gate.exit_code == 0
-    assert any("nothing was compared" in n for n in gate.notes)
+    assert [c.status for c in gate.problems] == [Status.NEW, Status.MISSING]
+    assert gate.exit_code == 2 and "nothing was compared" in gate.errors[0]
+    assert junit_xml(gate).getroot().get("errors") == "1"
+    both = other.model_copy(update={"problems": [*other.problems, base.problems[0]]})
+    gate = compare(both, moved, RunResult(), GatePolicy())
+    assert [c.status for c in gate.problems] == [Status.PASS, Status.MISSING] and gate.exit_code == 0
+    assert any("not evaluated (skipped): q" in n for n in gate.notes)
 
 
 def test_junit_survives_control_characters(tmp_path: Path) -> None:

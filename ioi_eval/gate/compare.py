@@ -8,7 +8,7 @@ Rules (documented in the README's "CI gate" section):
 * ``max_total_drop`` (optional) bounds the fall of the total over the problems both sides have;
 * ``min_score`` (optional) is a floor on the run's total;
 * problems only in the baseline are **missing** (reported, skipped); problems only in the run are
-  **new** (reported, nothing to compare);
+  **new** (reported, nothing to compare); a run sharing no problem with the baseline is an error;
 * a failed generation or a submission the judge could not judge (SE) is an **evaluation error**:
   exit 2 unless ``allow_errors`` (the failed items then count as 0 points, as in scoring).
 
@@ -105,6 +105,7 @@ class GateResult:
     total_regressed: bool = False
     under_floor: bool = False
     errors: list[str] = field(default_factory=list)
+    general_errors: list[str] = field(default_factory=list)  # those of no single problem (also in errors)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -196,8 +197,10 @@ def compare(baseline: Baseline, score: RunScore, result: RunResult, policy: Gate
         gate.total_regressed = cur_sum < base_sum - policy.max_total_drop - EPS
     if policy.min_score is not None:
         gate.under_floor = score.total < policy.min_score - EPS
-    if not any(c.baseline is not None and c.current is not None for c in checks):
-        gate.notes.append("no problem of the run is in the baseline: nothing was compared")
+    if baseline.problems and not any(c.baseline is not None and c.current is not None for c in checks):
+        # a gate that compared nothing must not pass: the baseline is for another problem set
+        gate.general_errors.append("no problem of the run is in the baseline: nothing was compared")
+        gate.errors += gate.general_errors
     missing = [c.problem for c in checks if c.status == Status.MISSING]
     if missing:
         gate.notes.append(f"in the baseline but not evaluated (skipped): {', '.join(missing)}")

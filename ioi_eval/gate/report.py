@@ -155,7 +155,9 @@ def junit_xml(gate: GateResult, *, name: str = "ioi-eval ci") -> ET.ElementTree:
     for c in gate.problems:
         _problem_case(suite, c, gate)
     total = _case(suite, "ioi-eval", "total")
-    if gate.under_floor:
+    if gate.general_errors and not gate.policy.allow_errors:
+        ET.SubElement(total, "error", type="evaluation-error", message=gate.general_errors[0])
+    elif gate.under_floor:
         ET.SubElement(total, "failure", type="floor",
                       message=f"total {gate.total:g} is under the floor {gate.policy.min_score:g}")
     elif gate.total_regressed:
