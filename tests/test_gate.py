@@ -191,6 +191,7 @@ def test_compare_rules() -> None:
     assert [c.status for c in gate.problems] == [Status.NEW, Status.MISSING]
     assert gate.exit_code == 2 and "nothing was compared" in gate.errors[0]
     assert junit_xml(gate).getroot().get("errors") == "1"
+    assert compare(other, moved, RunResult(), GatePolicy(allow_errors=True)).exit_code == 2
     both = other.model_copy(update={"problems": [*other.problems, base.problems[0]]})
     gate = compare(both, moved, RunResult(), GatePolicy())
     assert [c.status for c in gate.problems] == [Status.PASS, Status.MISSING] and gate.exit_code == 0

@@ -120,8 +120,8 @@ class GateResult:
 
     @property
     def has_errors(self) -> bool:
-        """Evaluation errors that the policy does not allow."""
-        return bool(self.errors) and not self.policy.allow_errors
+        """Evaluation errors that the policy does not allow (``allow_errors`` covers failed items only)."""
+        return bool(self.general_errors) or (bool(self.errors) and not self.policy.allow_errors)
 
     @property
     def exit_code(self) -> int:
