@@ -136,6 +136,8 @@ def test_export_filters(tmp_path: Path, replay_run) -> None:
     assert again.returncode == 2 and "--force" in again.stderr
     assert _export(tmp_path, run, "verified", "--force").returncode == 0
     assert len(datasets.load_from_disk(str(tmp_path / "verified"))) == 7
+    twice = cli("export", "cots", str(run), str(run), "--out", str(tmp_path / "twice"), cwd=tmp_path)
+    assert twice.returncode == 0 and len(datasets.load_from_disk(str(tmp_path / "twice"))) == 14
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
     refused = _export(tmp_path, run, "mine", "--force")
