@@ -16,7 +16,7 @@ from ioi_eval.run.pipeline import RunResult
 from ioi_eval.run.scoring import ProblemScore, RunScore, SubtaskScore
 
 from .conftest import PROBLEMS
-from .test_run import RAINFALL_OK, RAINFALL_OVERFLOW, _fence, cli
+from .test_run import RAINFALL_OK, RAINFALL_OVERFLOW, _fence, cli, db_rows
 
 SUBTASKS = ["01-small", "02-medium", "03-small-values", "04-full"]
 
@@ -110,6 +110,7 @@ def test_gate_fails_a_regression_and_respects_drop_and_floor(tmp_path: Path, ref
     assert attrs["failures"] == "1" and cases["total"].find("failure").get("type") == "floor"
     total = _ci(tmp_path, str(src), reference_baseline, "bad", "--max-drop", "100", "--max-total-drop", "0")
     assert total.returncode == 1
+    assert db_rows(tmp_path / "bad", "SELECT MAX(judge_count), MIN(judge_count) FROM submissions") == [(1, 1)]
 
 
 def test_gate_exits_2_on_failed_generations_unless_allowed(tmp_path: Path, reference_baseline: Path) -> None:
