@@ -11,11 +11,15 @@ import typer
 from rich.console import Console
 
 from .errors import IoiEvalError
+from .export.cli import export_app
+from .gate.cli import ci as ci_command
 
 app = typer.Typer(help="Judge code models on IOI-style problems exactly as the official CMS judge would.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 problems_app = typer.Typer(help="Inspect and validate problem packages.", no_args_is_help=True)
 app.add_typer(problems_app, name="problems")
+app.add_typer(export_app, name="export")
+app.command("ci")(ci_command)
 
 out = Console()
 err = Console(stderr=True)

@@ -96,3 +96,25 @@ def prompt_opens_reasoning(prompt: str) -> bool:
     appends ``<think>\\n``), so the completion starts mid-trace."""
     tail = prompt.rstrip().lower()
     return any(tail.endswith(opening.lower()) for opening, _ in REASONING_TAGS)
+
+
+_JOIN_HEAD, _JOIN_TAIL = "<think>\n", "\n</think>\n"
+
+
+def join_reasoning(reasoning: str | None, answer: str) -> str:
+    """A raw completion from its split parts, as reasoning models write it: ``<think>\\nR\\n</think>\\nA``
+    (just ``A`` without reasoning). :func:`unjoin_reasoning` undoes it exactly, given ``A``."""
+    if reasoning is None:
+        return answer
+    return f"{_JOIN_HEAD}{reasoning}{_JOIN_TAIL}{answer}"
+
+
+def unjoin_reasoning(generation: str, answer: str) -> tuple[str | None, str] | None:
+    """The exact ``(reasoning, answer)`` that :func:`join_reasoning` made ``generation`` from, or None
+    when ``generation`` is not of that form (then :func:`split_reasoning` is the way to split it)."""
+    if generation == answer:
+        return None, answer
+    head, tail = _JOIN_HEAD, _JOIN_TAIL + answer
+    if len(generation) >= len(head) + len(tail) and generation.startswith(head) and generation.endswith(tail):
+        return generation[len(head): len(generation) - len(tail)], answer
+    return None

@@ -13,6 +13,9 @@ Row layouts:
 
 * ours: ``key``, ``text`` (or ``generation``), ``reasoning``, ``finish_reason``, ``prompt_tokens``,
   ``completion_tokens``, ``seed``, ``error``, and optionally ``problem``, ``subtask``, ``sample``;
+* ``ioi-eval export cots`` datasets (saved folder or Parquet): codeforces-cots' ``generation``,
+  ``finish_reason`` and ``api_metadata`` token counts, plus our ``key``, ``answer`` (the completion after
+  the reasoning, which splits ``generation`` back exactly), ``problem``, ``subtask``, ``sample``, ``seed``;
 * open-r1's IOI layouts (``open-r1/ioi-2024-model-solutions``, ``ioi-leaderboard/*``, ``open-r1/ioi-cots``):
   ``problem_id``, ``target_subtask`` / ``subtask``, ``generation``, ``code``, ``language``,
   ``solution_number`` (the sample index), ``metadata.usage`` (``prompt_tokens``/``completion_tokens`` or
@@ -35,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
-from ioi_eval.generate.reasoning import split_reasoning
+from ioi_eval.generate.reasoning import split_reasoning, unjoin_reasoning
 
 _DATASETS_HINT = "pip install datasets  (or: pip install 'ioi-eval[test]')"
 
@@ -118,6 +121,8 @@ def normalise_row(row: Mapping[str, Any], *, prefer_code: bool = False) -> _Reco
     meta = row.get("metadata") if isinstance(row.get("metadata"), Mapping) else {}
     usage = meta.get("usage") if isinstance(meta.get("usage"), Mapping) else {}
     model_kwargs = row.get("model_kwargs") if isinstance(row.get("model_kwargs"), Mapping) else {}
+    if not usage and isinstance(row.get("api_metadata"), Mapping):  # codeforces-cots' token counts
+        usage = row["api_metadata"]
 
     raw = _first(row, "text", "generation") or ""
     code = row.get("code") or ""
@@ -126,7 +131,11 @@ def normalise_row(row: Mapping[str, Any], *, prefer_code: bool = False) -> _Reco
         language = language.lower()
 
     reasoning = _str_or_none(row.get("reasoning"))
-    if reasoning is None:  # a raw generation (or an answer already split, which splitting leaves as it is)
+    answer = row.get("answer")
+    exact = unjoin_reasoning(raw, answer) if reasoning is None and isinstance(answer, str) else None
+    if exact is not None:  # our ``export cots`` layout: the answer is kept apart, so the split is exact
+        reasoning, text = exact
+    elif reasoning is None:  # a raw generation (or an answer already split, which splitting leaves as it is)
         reasoning, text = split_reasoning(raw)
     else:
         text = raw

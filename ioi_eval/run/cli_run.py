@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -26,7 +27,7 @@ from ..sources import is_local
 from .config import RunConfig, default_run_dir, template_digest
 from .medals import medal_line
 from .pipeline import Progress as RunProgress
-from .pipeline import Runner, load_problem_set
+from .pipeline import Runner, RunResult, load_problem_set
 from .scoring import RunScore, score_run
 
 
@@ -42,11 +43,24 @@ def _engine_factory(engine: str, model: str, options: dict):
     return make
 
 
-def run_command(*, model: str, problems: str, engine: str, engine_options: dict, samples: int, per: str,
-                language: str, only: list[str] | None, temperature: float, top_p: float, max_tokens: int | None,
-                seed: int, prompt_template: Path | None, run_dir: Path | None, new_run: bool, backend: str,
-                workers: int | None, as_json: bool, out: Console, err: Console) -> int:
-    """Run (or resume) an evaluation; returns the exit status."""
+@dataclass
+class RunOutcome:
+    """What one ``ioi-eval run`` execution left: where, its scores, and what went wrong this time."""
+
+    folder: Path
+    config: RunConfig
+    score: RunScore
+    result: RunResult
+
+
+def evaluate(*, model: str, problems: str, engine: str, engine_options: dict, samples: int, per: str,
+             language: str, only: list[str] | None, temperature: float, top_p: float, max_tokens: int | None,
+             seed: int, prompt_template: Path | None, run_dir: Path | None, new_run: bool, backend: str,
+             workers: int | None, err: Console) -> RunOutcome:
+    """Run (or resume) an evaluation and score it; ``summary.json`` is written in the run folder.
+
+    Raises :class:`IoiEvalError` when the run cannot go on (what was stored stays for a resume).
+    """
     if prompt_template is not None and not prompt_template.is_file():
         raise IoiEvalError(f"{prompt_template}: prompt template not found")
     problem_list = load_problem_set(problems, only)
@@ -77,6 +91,13 @@ def run_command(*, model: str, problems: str, engine: str, engine_options: dict,
         runner.close()
         judge.close()
     (folder / "summary.json").write_text(score.model_dump_json(indent=2))
+    return RunOutcome(folder=folder, config=config, score=score, result=result)
+
+
+def run_command(*, as_json: bool, out: Console, err: Console, **options) -> int:
+    """Run (or resume) an evaluation (``options``: those of :func:`evaluate`); returns the exit status."""
+    outcome = evaluate(err=err, **options)
+    score, result = outcome.score, outcome.result
     if as_json:
         sys.stdout.write(score.model_dump_json() + "\n")
     else:
