@@ -12,8 +12,11 @@ from ..submission import Submission
 _PRIVATE = ("manager.cpp", "manager.py", "testlib.h")
 
 
-def user_unit(problem: Problem, submission: Submission, harness: str | None) -> CompileUnit:
+def user_unit(problem: Problem, submission: Submission, harness: str | None,
+              cpp_flags: tuple[str, ...] = CPP_FLAGS) -> CompileUnit:
     """The unit compiling ``submission`` with ``harness`` (``grader``/``stub`` base name, or None).
+
+    C++ compiles with ``cpp_flags`` (the judge profile's) plus ``-D`` for each of the problem's defines.
 
     The submission is named after the task code (``<code>.cpp`` / ``<code>.py``), as CMS does,
     so graders can include ``<code>.h`` or import ``<code>``.
@@ -37,6 +40,6 @@ def user_unit(problem: Problem, submission: Submission, harness: str | None) -> 
         if submission.language == "cpp":
             compiled = (harness_file.name, own)
     files[own] = submission.source
-    flags = CPP_FLAGS if submission.language == "cpp" else ()
+    flags = (*cpp_flags, *(f"-D{d}" for d in problem.defines)) if submission.language == "cpp" else ()
     return CompileUnit(language=submission.language, files=tuple(sorted(files.items())), compiled=compiled,
                        main=main, flags=flags)
