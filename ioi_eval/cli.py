@@ -32,6 +32,8 @@ SourceArg = Annotated[str, typer.Argument(help="a problem source: a package, a .
                                                 "or a source spec such as hf:open-r1/ioi")]
 BackendOpt = Annotated[str, typer.Option("--backend", help="where to run untrusted code: local")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="parallel tests (default: CPU count)")]
+ProfileOpt = Annotated[str, typer.Option(
+    "--judge-profile", help="cms (strict, default), piston or codeforces (open-r1's judges; docs/sources.md)")]
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -48,6 +50,7 @@ def judge(
     backend: BackendOpt = "local",
     workers: WorkersOpt = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="do not use the compile cache")] = False,
+    judge_profile: ProfileOpt = "cms",
 ) -> None:
     """Judge one solution. Exit 0 when judged (whatever the verdicts), 1 on a judge error (SE)."""
     from .judge.judge import Judge
@@ -58,7 +61,7 @@ def judge(
     try:
         prob = load_problem(problem)
         sub = Submission.from_path(solution, prob.task_type, language.value if language else None)
-        with Judge(backend=backend, workers=workers, use_cache=not no_cache) as j:
+        with Judge(backend=backend, workers=workers, use_cache=not no_cache, profile=judge_profile) as j:
             report = j.judge(prob, sub)
     except IoiEvalError as exc:
         _fail(str(exc))
@@ -79,6 +82,7 @@ def validate(
     backend: BackendOpt = "local",
     workers: WorkersOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON summary on stdout")] = False,
+    judge_profile: ProfileOpt = "cms",
 ) -> None:
     """Judge every reference solution and check it behaves as its category says."""
     import json
@@ -94,7 +98,7 @@ def validate(
     all_ok = True
     try:
         roots = resolve_source(path).packages()
-        with Judge(backend=backend, workers=workers) as j:
+        with Judge(backend=backend, workers=workers, profile=judge_profile) as j:
             for root in roots:
                 prob = load_problem(root)
                 table = Table(title=f"{prob.code} ({prob.task_type}, {len(prob.tests)} tests)")
@@ -176,7 +180,8 @@ class Engine(str, Enum):
 @app.command()
 def run(
     model: Annotated[str, typer.Option("--model", "-m", help="model name/path, a replay source, or 'reference'")],
-    problems: Annotated[str, typer.Option("--problems", "-p", help="folder of packages, or one package")] = "problems",
+    problems: Annotated[str, typer.Option("--problems", "-p", help="folder of packages, one package, or a source "
+                                          "spec such as hf:open-r1/ioi (docs/sources.md)")] = "problems",
     engine: Annotated[Engine | None, typer.Option("--engine", help="default: vllm ('reference' for --model reference)")]
     = None,
     samples: Annotated[int, typer.Option("--samples", "-n", help="generations per subtask (or problem)")] = 50,
@@ -200,6 +205,7 @@ def run(
     backend: BackendOpt = "local",
     workers: WorkersOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the run's scores as JSON")] = False,
+    judge_profile: ProfileOpt = "cms",
 ) -> None:
     """Generate solutions, extract the code, judge it and score the set; re-run to resume."""
     from .run.cli_run import run_command
@@ -223,7 +229,8 @@ def run(
         code = run_command(model=model, problems=problems, engine=chosen, engine_options=options, samples=samples,
                            per=per, language=language.value, only=only, temperature=temperature, top_p=top_p,
                            max_tokens=max_tokens, seed=seed, prompt_template=prompt_template, run_dir=run_dir,
-                           new_run=new_run, backend=backend, workers=workers, as_json=as_json, out=out, err=err)
+                           new_run=new_run, backend=backend, workers=workers, as_json=as_json, out=out, err=err,
+                           judge_profile=judge_profile)
     except IoiEvalError as exc:
         _fail(str(exc))
         return

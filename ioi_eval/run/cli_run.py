@@ -45,7 +45,7 @@ def _engine_factory(engine: str, model: str, options: dict):
 def run_command(*, model: str, problems: str, engine: str, engine_options: dict, samples: int, per: str,
                 language: str, only: list[str] | None, temperature: float, top_p: float, max_tokens: int | None,
                 seed: int, prompt_template: Path | None, run_dir: Path | None, new_run: bool, backend: str,
-                workers: int | None, as_json: bool, out: Console, err: Console) -> int:
+                workers: int | None, as_json: bool, out: Console, err: Console, judge_profile: str = "cms") -> int:
     """Run (or resume) an evaluation; returns the exit status."""
     if prompt_template is not None and not prompt_template.is_file():
         raise IoiEvalError(f"{prompt_template}: prompt template not found")
@@ -61,12 +61,13 @@ def run_command(*, model: str, problems: str, engine: str, engine_options: dict,
         model=model, engine=engine, problems=str(Path(problems).resolve()) if is_local(problems) else problems,
         problem_codes=sorted(p.code for p in problem_list), samples=samples, per=per, language=language,
         sampling=SamplingConfig(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed),
-        engine_options=engine_options, prompt_template_sha256=template_digest(prompt_template))
+        engine_options=engine_options, prompt_template_sha256=template_digest(prompt_template),
+        judge_profile=judge_profile)
     folder = run_dir or default_run_dir(Path("runs"), model, problems)
     if new_run and (folder / "run.sqlite").exists():
         folder = folder.with_name(f"{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}")
     err.print(f"run folder: {folder}")
-    judge = Judge(backend=backend, workers=workers)
+    judge = Judge(backend=backend, workers=workers, profile=judge_profile)
     runner = Runner(config, folder, judge, problem_list, _engine_factory(engine, model, engine_options),
                     prompt_template)
     try:
@@ -132,4 +133,10 @@ def render_summary(score: RunScore, console: Console) -> None:
     console.print(table)
     console.print(f"[bold]Total: {score.total:g} / {score.max_total:g}[/bold]  (oracle {score.oracle_total:g}, "
                   f"mean single submission {score.mean_single_total:g})")
+    if score.codeforces is not None:
+        cf = score.codeforces
+        shown = {1, 5, 10, len(cf.pass_at_k)}
+        ks = ", ".join(f"pass@{k} {v:.3f}" for k, v in cf.pass_at_k.items() if k in shown)
+        console.print(f"[bold]Codeforces: {cf.solved} / {cf.problems} solved[/bold]  ({ks}; "
+                      f"mean partial {cf.partial_mean:.3f})")
     console.print(medal_line({p.problem for p in score.problems}, score.total))
