@@ -2,7 +2,7 @@
 
 Spec syntax (see ``docs/sources.md``)::
 
-    hf:<dataset>[@<config>[/<split>]][?<option>=<value>&...]
+    hf:<dataset>[:<config>][@<split>][?<option>=<value>&...]     (also <dataset>@<config>/<split>)
 
 ``<dataset>`` is a Hub id (``open-r1/ioi``, read through the ``datasets`` cache, so offline with
 ``HF_DATASETS_OFFLINE=1`` once cached) or a local path (absolute or ``./``): a ``save_to_disk``
@@ -52,7 +52,8 @@ class HfSpec:
 
 
 def parse_spec(rest: str) -> HfSpec:
-    """Parse what follows ``hf:``."""
+    """Parse what follows ``hf:``: ``<dataset>[:<config>][@<split>]`` (as the replay engine's ``hf:``)
+    or ``<dataset>@<config>/<split>``, then ``?<option>=<value>&...``."""
     body, _, query = rest.partition("?")
     options = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
     unknown = set(options) - OPTIONS
@@ -62,9 +63,15 @@ def parse_spec(rest: str) -> HfSpec:
     config = split = None
     if "@" in body:
         body, _, selector = body.rpartition("@")
-        config, _, split = selector.partition("/")
+        if "/" in selector:  # <config>/<split>
+            config, _, split = selector.partition("/")
+        else:
+            split = selector
+    head, colon, tail = body.rpartition(":")
+    if colon and head and "/" not in tail and not Path(body).exists():
+        body, config = head, config or tail
     if not body:
-        raise SourceError(f"hf:{rest}: no dataset named (hf:<hub id or path>[@<config>[/<split>]])")
+        raise SourceError(f"hf:{rest}: no dataset named (hf:<hub id or path>[:<config>][@<split>])")
     spec = HfSpec(body, config or None, split or None, options)
     if not spec.is_local and body in HUB_DEFAULTS:
         default_config, default_split = HUB_DEFAULTS[body]
