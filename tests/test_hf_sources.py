@@ -179,3 +179,28 @@ def test_cli_list_and_export(tmp_path):
     assert load_problem(tmp_path / "out" / "cf1A").scoring == "codeforces"
     res = runner.invoke(app, ["problems", "list", "hf:/nonexistent/x.parquet"])
     assert res.exit_code == 2 and "no such file" in res.output
+
+
+def test_run_reports_codeforces_scores(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    main = fx.save_cf_dataset(tmp_path)
+    ok = "```python\na, b = map(int, input().split())\nprint(a + b)\n```"
+    half = "```python\na, b = map(int, input().split())\nprint(a + b if a < 50 else 0)\n```"
+    rows = [{"key": "cf1A/01-all/0", "text": ok}, {"key": "cf1A/01-all/1", "text": half},
+            {"key": "cf1A/01-all/2", "text": "no code here"}]
+    src = tmp_path / "replay.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = subprocess.run([sys.executable, "-m", "ioi_eval.cli", "run", "--model", str(src), "--engine", "replay",
+                          "--problems", f"hf:{main}", "--only", "cf1A", "--samples", "3", "--language", "python",
+                          "--run-dir", str(tmp_path / "run"), "--json"], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=600, env={**os.environ, "COLUMNS": "200"})
+    assert res.returncode == 0, res.stderr
+    score = json.loads(res.stdout)
+    cf = score["problems"][0]["codeforces"]
+    assert (cf["n"], cf["c"], cf["solved"]) == (3, 1, True)
+    assert cf["pass_at_k"]["1"] == pytest.approx(1 / 3) and cf["pass_at_k"]["3"] == 1.0
+    assert cf["partial_mean"] == pytest.approx((1 + 0.75) / 3)
+    assert score["codeforces"]["solved"] == 1 and score["codeforces"]["problems"] == 1
