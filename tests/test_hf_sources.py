@@ -204,3 +204,28 @@ def test_run_reports_codeforces_scores(tmp_path):
     assert cf["pass_at_k"]["1"] == pytest.approx(1 / 3) and cf["pass_at_k"]["3"] == 1.0
     assert cf["partial_mean"] == pytest.approx((1 + 0.75) / 3)
     assert score["codeforces"]["solved"] == 1 and score["codeforces"]["problems"] == 1
+
+
+def test_codeforces_generated_tests_from_the_hub_cache(tmp_path, monkeypatch):
+    """A Hub dataset's generated tests come per contest through ``hf_hub_download`` (offline: cache only)."""
+    import huggingface_hub
+
+    from ioi_eval.sources.openr1_codeforces import CodeforcesMaterialiser
+    from ioi_eval.sources.tables import FilesTable
+
+    main = fx.save_cf_dataset(tmp_path)
+    calls = []
+
+    def fake_download(repo, filename, repo_type=None, local_files_only=False):
+        calls.append((repo, filename, repo_type, local_files_only))
+        if filename.endswith("test_cases_0001.parquet"):
+            return str(main.parent.parent / filename)
+        raise huggingface_hub.errors.EntryNotFoundError("absent")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    mat = CodeforcesMaterialiser(parse_spec("open-r1/codeforces"), FilesTable("t", [main]))
+    with pytest.warns(UserWarning, match="interactive"):
+        codes = mat.write(tmp_path / "out")
+    assert calls == [("open-r1/codeforces", "generated_tests/test_cases_0001.parquet", "dataset", True)]
+    assert codes == ["cf1A", "cf1B"] and len(load_problem(tmp_path / "out" / "cf1A").tests) == 4
