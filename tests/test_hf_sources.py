@@ -114,6 +114,11 @@ def test_ioi_bad_data_is_a_clear_error(tmp_path):
         HfSource(str(lonely)).packages()
     with pytest.raises(SourceError, match="no such file"):
         HfSource(str(tmp_path / "absent")).packages()
+    broken = tmp_path / "broken" / "rows.jsonl"
+    broken.parent.mkdir()
+    broken.write_text("".join(json.dumps({**r, "time_limit": None}) + "\n" for r in fx.ioi_rows()))
+    with pytest.raises(SourceError, match="sumab: malformed row"):
+        HfSource(f"{broken}?tests={tmp_path / 'ioi-test-cases'}").packages()
 
 
 def test_hub_id_offline_without_cache_is_a_clear_error(monkeypatch, tmp_path):

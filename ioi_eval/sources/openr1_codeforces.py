@@ -213,13 +213,15 @@ class CodeforcesMaterialiser:
         """Write every package under ``root``; returns the problem codes."""
         by_contest: dict[int, list[str]] = defaultdict(list)
         for pid, row in self.rows().items():
-            if row.get("contest_id") is not None:
-                by_contest[int(row["contest_id"])].append(pid)
+            try:
+                by_contest[int(row["contest_id"]) if row.get("contest_id") is not None else -1].append(pid)
+            except (TypeError, ValueError):
+                raise SourceError(f"{self.spec.dataset}: {pid}: bad contest_id {row.get('contest_id')!r}") from None
         codes = []
         no_generated = 0
         for contest in sorted(by_contest):
             generated: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
-            gen_file = self._generated_file(contest)
+            gen_file = self._generated_file(contest) if contest >= 0 else None
             if gen_file is None:
                 no_generated += 1
             else:
@@ -228,7 +230,11 @@ class CodeforcesMaterialiser:
                     if t.get("problem_id") in wanted:
                         generated[t["problem_id"]].append((t.get("input"), t.get("output")))
             for pid in by_contest[contest]:
-                code = self._write_problem(root, self.rows()[pid], generated.get(pid, []))
+                try:
+                    code = self._write_problem(root, self.rows()[pid], generated.get(pid, []))
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    raise SourceError(f"{self.spec.dataset}: problem {pid}: malformed row ({type(exc).__name__}: "
+                                      f"{exc})") from None
                 if code:
                     codes.append(code)
         if no_generated:

@@ -124,7 +124,11 @@ class IoiMaterialiser:
         """Write every package under ``root``; returns the problem codes (folder names)."""
         wanted: dict[tuple[int, str], set[str]] = {}
         for pid, rows in self.problems().items():
-            self._write_problem(root / check_code(pid, self.spec.dataset), pid, rows)
+            try:
+                self._write_problem(root / check_code(pid, self.spec.dataset), pid, rows)
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise SourceError(f"{self.spec.dataset}: problem {pid}: malformed row ({type(exc).__name__}: "
+                                  f"{exc})") from None
             wanted[(int(rows[0].get("year") or 0), pid)] = {t for r in rows for t in (r.get("test_names") or [])}
         names = {str(r[0].get("name")): pid for pid, r in self.problems().items()}
         found: dict[str, set[str]] = defaultdict(set)

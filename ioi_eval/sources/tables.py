@@ -187,7 +187,10 @@ def open_local(path: Path, config: str | None, split: str | None, name: str) -> 
             raise SourceError(f"{path}: not a dataset file ({', '.join(DATA_SUFFIXES)})")
         return FilesTable(name, [path])
     if is_saved_dataset(path):
-        ds = _datasets().load_from_disk(str(path))
+        try:
+            ds = _datasets().load_from_disk(str(path))
+        except Exception as exc:  # corrupt or foreign folders raise many types
+            raise SourceError(f"{path}: cannot load the saved dataset: {type(exc).__name__}: {exc}") from None
         if hasattr(ds, "keys"):  # a DatasetDict
             chosen = split or ("test" if "test" in ds else next(iter(ds)))
             if chosen not in ds:
