@@ -199,7 +199,8 @@ def run(
     tensor_parallel_size: Annotated[int, typer.Option("--tensor-parallel-size")] = 1,
     data_parallel_size: Annotated[int, typer.Option("--data-parallel-size")] = 1,
     max_model_len: Annotated[int | None, typer.Option("--max-model-len")] = None,
-    prompt_template: Annotated[Path | None, typer.Option("--prompt-template", help="Jinja2 template file")] = None,
+    prompt_template: Annotated[Path | None, typer.Option(
+        "--prompt-template", help="Jinja2 template file, or 'source' (a dataset's own prompts)")] = None,
     run_dir: Annotated[Path | None, typer.Option("--run-dir", help="default: runs/<model>-<problems>")] = None,
     new_run: Annotated[bool, typer.Option("--new-run", help="start afresh even if the run folder exists")] = False,
     backend: BackendOpt = "local",

@@ -22,6 +22,7 @@ from rich.text import Text
 from ..errors import IoiEvalError
 from ..generate.base import SamplingConfig
 from ..judge.judge import Judge
+from ..prompts import resolve_template
 from ..sources import is_local
 from .config import RunConfig, default_run_dir, template_digest
 from .medals import medal_line
@@ -47,6 +48,7 @@ def run_command(*, model: str, problems: str, engine: str, engine_options: dict,
                 seed: int, prompt_template: Path | None, run_dir: Path | None, new_run: bool, backend: str,
                 workers: int | None, as_json: bool, out: Console, err: Console, judge_profile: str = "cms") -> int:
     """Run (or resume) an evaluation; returns the exit status."""
+    prompt_template = resolve_template(prompt_template)  # a file, or a shipped name such as 'source'
     if prompt_template is not None and not prompt_template.is_file():
         raise IoiEvalError(f"{prompt_template}: prompt template not found")
     problem_list = load_problem_set(problems, only)
