@@ -55,7 +55,9 @@ def test_profiles(sum_package):
     problem = load_problem(sum_package)
     sub = Submission(name="s.cpp", language="cpp", source=b"int main(){}")
     assert "-static" in user_unit(problem, sub, None).flags
-    assert "-static" not in user_unit(problem, sub, None, PROFILES["piston"].cpp_flags).flags
+    piston = user_unit(problem, sub, None, PROFILES["piston"])
+    assert "-static" not in piston.flags
+    assert dict(piston.files)["sum.cpp"].startswith(b"#include <bits/stdc++.h>\n\nusing namespace std;\n\nint main")
     strict = JudgeContext(box=None, compiler=None, problem=problem).user_limits()  # type: ignore[arg-type]
     wall = JudgeContext(box=None, compiler=None, problem=problem,  # type: ignore[arg-type]
                         profile=PROFILES["piston"]).user_limits()

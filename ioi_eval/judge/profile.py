@@ -29,13 +29,17 @@ class JudgeProfile(BaseModel):
                            "wall: wall-clock time against the limit (``timeout TL``, as Piston)")
     comparator: Literal["diff_b", "cf_lenient"] | None = Field(
         None, description="replaces the package's standard checker when it has no checker program")
+    add_includes: bool = Field(
+        False, description="prepend open-r1's add_includes to C++ submissions (bits/stdc++.h, the task "
+                           "header, using namespace std)")
 
 
 PROFILES: dict[str, JudgeProfile] = {
     "cms": JudgeProfile(),
-    # open-r1's ``cms_ioi`` Piston package: no -static, wall-clock limit, diff -b without a checker.
+    # open-r1's IOI reward: add_includes, then the ``cms_ioi`` Piston package: no -static, wall-clock
+    # limit, diff -b without a checker.
     "piston": JudgeProfile(name="piston", cpp_flags=("-DEVAL", "-std=gnu++17", "-O2", "-pipe", "-s"),
-                           time="wall", comparator="diff_b"),
+                           time="wall", comparator="diff_b", add_includes=True),
     # open-r1's ``codeforces`` Piston package (c++17): its flags, wall-clock limit, lenient comparison.
     "codeforces": JudgeProfile(name="codeforces", cpp_flags=("-DONLINE_JUDGE", "-O2", "-std=c++17", "-pipe", "-s"),
                                time="wall", comparator="cf_lenient"),

@@ -30,7 +30,7 @@ class Communication:
 
     def prepare(self, ctx: JudgeContext, submission: Submission) -> tuple[CompileResult, Program | None]:
         harness = "stub" if ctx.problem.params.compilation == "stub" else None
-        return ctx.compiler.compile(user_unit(ctx.problem, submission, harness, ctx.profile.cpp_flags))
+        return ctx.compiler.compile(user_unit(ctx.problem, submission, harness, ctx.profile))
 
     def _manager_limits(self, ctx: JudgeContext) -> Limits:
         # As CMS: generous enough that user processes always hit their own limits first.
