@@ -108,6 +108,9 @@ def cached_packages(kind: str, key_parts: dict, write: Callable[[Path], list[str
                 tmp.rename(dest)
             except OSError:  # built concurrently by another process: keep theirs
                 shutil.rmtree(tmp, ignore_errors=True)
+        except OSError as exc:  # a full or read-only cache: nothing half-written is left behind
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise SourceError(f"{base}: cannot write the materialised packages: {exc}") from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -157,6 +160,16 @@ def option_int(options: dict[str, str], key: str) -> int | None:
     raw = options.get(key)
     if raw in (None, ""):
         return None
+    return _int(raw, key)
+
+
+def option_ints(options: dict[str, str], key: str) -> set[int] | None:
+    """A comma-separated list of integers (None when absent)."""
+    items = option_list(options, key)
+    return {_int(x, key) for x in items} if items else None
+
+
+def _int(raw: str, key: str) -> int:
     try:
         return int(raw)
     except ValueError:

@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from .hf import HfSpec, option_list
+from .hf import HfSpec, option_ints, option_list
 from .pkgwrite import check_code, safe_relative, write, write_json
 from .tables import SourceError, Table, open_hub, open_local
 
@@ -58,8 +58,7 @@ class IoiMaterialiser:
     def __init__(self, spec: HfSpec, table: Table) -> None:
         self.spec = spec
         self.table = table
-        years = option_list(spec.options, "year")
-        self.years = {int(y) for y in years} if years else None
+        self.years = option_ints(spec.options, "year")
         self.ids = set(option_list(spec.options, "ids") or [])
         self._problems: dict[str, list[dict[str, Any]]] | None = None
         self._tests: dict[int, Table] | None = None
