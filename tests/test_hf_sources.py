@@ -173,6 +173,7 @@ def test_codeforces_judging_and_profiles(tmp_path):
         assert strict.judge(a, _sub(cpp)).score == 1
 
 
+@pytest.mark.filterwarnings("ignore:.*interactive")
 def test_cli_list_and_export(tmp_path):
     main = fx.save_cf_dataset(tmp_path)
     runner = CliRunner()
