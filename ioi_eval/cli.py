@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from rich.console import Console
 from .errors import IoiEvalError
 from .export.cli import export_app
 from .gate.cli import ci as ci_command
+from .run.options import BackendOpt, Language, ProfileOpt, WorkersOpt, evaluate_kwargs, with_run_options
 
 app = typer.Typer(help="Judge code models on IOI-style problems exactly as the official CMS judge would.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -25,17 +25,8 @@ out = Console()
 err = Console(stderr=True)
 
 
-class Language(str, Enum):
-    """Submission languages."""
-
-    cpp = "cpp"
-    python = "python"
-
-
 SourceArg = Annotated[str, typer.Argument(help="a problem source: a package, a .zip, a folder of packages, "
                                                 "or a source spec such as hf:open-r1/ioi")]
-BackendOpt = Annotated[str, typer.Option("--backend", help="where to run untrusted code: local")]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="parallel tests (default: CPU count)")]
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -52,6 +43,7 @@ def judge(
     backend: BackendOpt = "local",
     workers: WorkersOpt = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="do not use the compile cache")] = False,
+    judge_profile: ProfileOpt = "cms",
 ) -> None:
     """Judge one solution. Exit 0 when judged (whatever the verdicts), 1 on a judge error (SE)."""
     from .judge.judge import Judge
@@ -62,7 +54,7 @@ def judge(
     try:
         prob = load_problem(problem)
         sub = Submission.from_path(solution, prob.task_type, language.value if language else None)
-        with Judge(backend=backend, workers=workers, use_cache=not no_cache) as j:
+        with Judge(backend=backend, workers=workers, use_cache=not no_cache, profile=judge_profile) as j:
             report = j.judge(prob, sub)
     except IoiEvalError as exc:
         _fail(str(exc))
@@ -83,6 +75,7 @@ def validate(
     backend: BackendOpt = "local",
     workers: WorkersOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON summary on stdout")] = False,
+    judge_profile: ProfileOpt = "cms",
 ) -> None:
     """Judge every reference solution and check it behaves as its category says."""
     import json
@@ -98,7 +91,7 @@ def validate(
     all_ok = True
     try:
         roots = resolve_source(path).packages()
-        with Judge(backend=backend, workers=workers) as j:
+        with Judge(backend=backend, workers=workers, profile=judge_profile) as j:
             for root in roots:
                 prob = load_problem(root)
                 table = Table(title=f"{prob.code} ({prob.task_type}, {len(prob.tests)} tests)")
@@ -167,67 +160,19 @@ def export_problems(
         out.print(str(path))
 
 
-class Engine(str, Enum):
-    """Generation engines."""
-
-    vllm = "vllm"
-    openai = "openai"
-    transformers = "transformers"
-    replay = "replay"
-    reference = "reference"
-
-
 @app.command()
+@with_run_options
 def run(
-    model: Annotated[str, typer.Option("--model", "-m", help="model name/path, a replay source, or 'reference'")],
-    problems: Annotated[str, typer.Option("--problems", "-p", help="folder of packages, or one package")] = "problems",
-    engine: Annotated[Engine | None, typer.Option("--engine", help="default: vllm ('reference' for --model reference)")]
-    = None,
-    samples: Annotated[int, typer.Option("--samples", "-n", help="generations per subtask (or problem)")] = 50,
-    per: Annotated[str, typer.Option("--per", help="prompt per 'subtask' or per 'problem'")] = "subtask",
-    language: Annotated[Language, typer.Option("--language", "-l")] = Language.cpp,
-    only: Annotated[list[str] | None, typer.Option("--only", help="judge only these problem codes")] = None,
-    temperature: Annotated[float, typer.Option("--temperature")] = 0.7,
-    top_p: Annotated[float, typer.Option("--top-p")] = 0.95,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="default: what the context allows")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="sample i uses seed+i")] = 0,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="openai: server URL")] = None,
-    api_key: Annotated[str | None, typer.Option("--api-key", help="openai: key (default $OPENAI_API_KEY)")] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", help="openai: requests in flight")] = 8,
-    api_mode: Annotated[str, typer.Option("--api-mode", help="openai: 'chat' or 'completions'")] = "chat",
-    tensor_parallel_size: Annotated[int, typer.Option("--tensor-parallel-size")] = 1,
-    data_parallel_size: Annotated[int, typer.Option("--data-parallel-size")] = 1,
-    max_model_len: Annotated[int | None, typer.Option("--max-model-len")] = None,
-    prompt_template: Annotated[Path | None, typer.Option("--prompt-template", help="Jinja2 template file")] = None,
-    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="default: runs/<model>-<problems>")] = None,
-    new_run: Annotated[bool, typer.Option("--new-run", help="start afresh even if the run folder exists")] = False,
-    backend: BackendOpt = "local",
-    workers: WorkersOpt = None,
+    run_options: dict,
     as_json: Annotated[bool, typer.Option("--json", help="print the run's scores as JSON")] = False,
 ) -> None:
     """Generate solutions, extract the code, judge it and score the set; re-run to resume."""
-    from .run.cli_run import run_command
-
-    if per not in ("subtask", "problem"):
-        _fail("--per must be 'subtask' or 'problem'")
-    if api_mode not in ("chat", "completions"):
-        _fail("--api-mode must be 'chat' or 'completions'")
-    chosen = engine.value if engine else ("reference" if model == "reference" else "vllm")
-    options: dict[str, object] = {}
-    if chosen == "openai":
-        if not base_url:
-            _fail("--engine openai needs --base-url")
-        options = {"base_url": base_url, "api_key": api_key, "concurrency": concurrency, "mode": api_mode}
-    elif chosen == "vllm":
-        options = {"tensor_parallel_size": tensor_parallel_size, "data_parallel_size": data_parallel_size,
-                   "max_model_len": max_model_len}
     import sqlite3
 
+    from .run.cli_run import run_command
+
     try:
-        code = run_command(model=model, problems=problems, engine=chosen, engine_options=options, samples=samples,
-                           per=per, language=language.value, only=only, temperature=temperature, top_p=top_p,
-                           max_tokens=max_tokens, seed=seed, prompt_template=prompt_template, run_dir=run_dir,
-                           new_run=new_run, backend=backend, workers=workers, as_json=as_json, out=out, err=err)
+        code = run_command(as_json=as_json, out=out, err=err, **evaluate_kwargs(run_options))
     except IoiEvalError as exc:
         _fail(str(exc))
         return

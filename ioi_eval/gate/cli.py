@@ -9,7 +9,6 @@ XML file and the new scores as a baseline file (see :mod:`ioi_eval.gate.baseline
 from __future__ import annotations
 
 import sqlite3
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,45 +16,16 @@ import typer
 from rich.console import Console
 
 from ..errors import IoiEvalError
+from ..run.options import evaluate_kwargs, with_run_options
 
 out = Console()
 err = Console(stderr=True)
 
 
-class _Engine(str, Enum):
-    vllm = "vllm"
-    openai = "openai"
-    transformers = "transformers"
-    replay = "replay"
-    reference = "reference"
-
-
-class _Language(str, Enum):
-    cpp = "cpp"
-    python = "python"
-
-
-def engine_options(engine: str, *, base_url: str | None, api_key: str | None, concurrency: int, api_mode: str,
-                   tensor_parallel_size: int, data_parallel_size: int, max_model_len: int | None) -> dict:
-    """The engine constructor options ``ioi-eval run`` passes for ``engine`` (as its command does)."""
-    if engine == "openai":
-        if not base_url:
-            raise IoiEvalError("--engine openai needs --base-url")
-        if api_mode not in ("chat", "completions"):
-            raise IoiEvalError("--api-mode must be 'chat' or 'completions'")
-        return {"base_url": base_url, "api_key": api_key, "concurrency": concurrency, "mode": api_mode}
-    if engine == "vllm":
-        return {"tensor_parallel_size": tensor_parallel_size, "data_parallel_size": data_parallel_size,
-                "max_model_len": max_model_len}
-    return {}
-
-
+@with_run_options
 def ci(
-    model: Annotated[str, typer.Option("--model", "-m", help="checkpoint: model name/path, a replay source, "
-                                                             "or 'reference'")],
+    run_options: dict,
     baseline: Annotated[Path, typer.Option("--baseline", "-b", help="baseline JSON (ours, or a run's summary.json)")],
-    problems: Annotated[str, typer.Option("--problems", "-p", help="folder of packages, or a source spec")]
-    = "problems",
     max_drop: Annotated[float, typer.Option("--max-drop", help="points a problem may lose against the baseline")]
     = 0.0,
     max_total_drop: Annotated[float | None, typer.Option(
@@ -77,28 +47,6 @@ def ci(
     new_baseline: Annotated[Path | None, typer.Option(
         "--new-baseline", help="where to write this run's scores as a baseline (default: <run folder>/"
                                "ci-baseline.json)")] = None,
-    engine: Annotated[_Engine | None, typer.Option("--engine", help="default: vllm ('reference' for --model "
-                                                                    "reference)")] = None,
-    samples: Annotated[int, typer.Option("--samples", "-n", help="generations per subtask (or problem)")] = 50,
-    per: Annotated[str, typer.Option("--per", help="prompt per 'subtask' or per 'problem'")] = "subtask",
-    language: Annotated[_Language, typer.Option("--language", "-l")] = _Language.cpp,
-    only: Annotated[list[str] | None, typer.Option("--only", help="evaluate only these problem codes")] = None,
-    temperature: Annotated[float, typer.Option("--temperature")] = 0.7,
-    top_p: Annotated[float, typer.Option("--top-p")] = 0.95,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens")] = None,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="openai: server URL")] = None,
-    api_key: Annotated[str | None, typer.Option("--api-key", help="openai: key (default $OPENAI_API_KEY)")] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency")] = 8,
-    api_mode: Annotated[str, typer.Option("--api-mode", help="openai: 'chat' or 'completions'")] = "chat",
-    tensor_parallel_size: Annotated[int, typer.Option("--tensor-parallel-size")] = 1,
-    data_parallel_size: Annotated[int, typer.Option("--data-parallel-size")] = 1,
-    max_model_len: Annotated[int | None, typer.Option("--max-model-len")] = None,
-    prompt_template: Annotated[Path | None, typer.Option("--prompt-template")] = None,
-    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="default: runs/<model>-<problems>")] = None,
-    new_run: Annotated[bool, typer.Option("--new-run", help="start afresh even if the run folder exists")] = False,
-    backend: Annotated[str, typer.Option("--backend")] = "local",
-    workers: Annotated[int | None, typer.Option("--workers", "-j")] = None,
 ) -> None:
     """Evaluate (or resume) a checkpoint and gate it: exit 0 holds, 1 regressed, 2 evaluation error."""
     from ..run.cli_run import evaluate, render_summary
@@ -108,7 +56,7 @@ def ci(
 
     policy = GatePolicy(max_drop=max_drop, max_total_drop=max_total_drop, min_score=min_score,
                         per_subtask=per_subtask, allow_errors=allow_errors)
-    chosen = engine.value if engine else ("reference" if model == "reference" else "vllm")
+    model = run_options["model"]
 
     def fail(message: str) -> None:
         """An evaluation error: reports say so (when their paths are known), exit 2."""
@@ -118,19 +66,11 @@ def ci(
         err.print(f"[bold red]error:[/bold red] {message}")
         raise typer.Exit(2)
 
-    if per not in ("subtask", "problem"):
-        fail("--per must be 'subtask' or 'problem'")
     if max_drop < 0 or (max_total_drop is not None and max_total_drop < 0):
         fail("--max-drop and --max-total-drop must be >= 0")
     try:
         base = None if init_baseline and not baseline.exists() else load_baseline(baseline)
-        options = engine_options(chosen, base_url=base_url, api_key=api_key, concurrency=concurrency,
-                                 api_mode=api_mode, tensor_parallel_size=tensor_parallel_size,
-                                 data_parallel_size=data_parallel_size, max_model_len=max_model_len)
-        outcome = evaluate(model=model, problems=problems, engine=chosen, engine_options=options, samples=samples,
-                           per=per, language=language.value, only=only, temperature=temperature, top_p=top_p,
-                           max_tokens=max_tokens, seed=seed, prompt_template=prompt_template, run_dir=run_dir,
-                           new_run=new_run, backend=backend, workers=workers, err=err)
+        outcome = evaluate(err=err, **evaluate_kwargs(run_options))
     except IoiEvalError as exc:
         fail(str(exc))
         return

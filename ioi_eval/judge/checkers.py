@@ -73,14 +73,18 @@ def proc_failure(result: JobResult, who: str) -> ProcStatus | None:
 
 @dataclass
 class StandardChecker:
-    """A built-in comparator run in-process by the executor (no process per test)."""
+    """A built-in comparator run in-process by the executor (no process per test).
+
+    ``comparator`` (a judge profile's) replaces the package's standard checker when set.
+    """
 
     spec: CheckerSpec
+    comparator: str | None = None
 
     def job(self, input_blob: str, expected_blob: str | None, output: str, work: str) -> CompareJob:
         if expected_blob is None:
             raise CheckerFailure("the test has no expected output to compare with")
-        return CompareJob(comparator=self.spec.standard, expected=expected_blob, output=output,
+        return CompareJob(comparator=self.comparator or self.spec.standard, expected=expected_blob, output=output,
                           abs_tol=self.spec.abs_tol, rel_tol=self.spec.rel_tol)
 
     def interpret(self, result: JobResult) -> tuple[float, str]:
@@ -94,11 +98,15 @@ class StandardChecker:
 
 @dataclass
 class ProgramChecker:
-    """A package checker binary in the CMS protocol or the testlib protocol."""
+    """A package checker in the CMS protocol or the testlib protocol.
+
+    ``binary`` is a compiled checker, or a script when ``interpreter`` (e.g. python3) is given.
+    """
 
     binary: str  # blob path
     protocol: str = "cms"
     extra_args: tuple[str, ...] = ()
+    interpreter: tuple[str, ...] = ()
 
     def job(self, input_blob: str, expected_blob: str | None, output: str, work: str) -> RunJob:
         binds = {"/box/checker": self.binary, "/box/input.txt": input_blob, "/box/output.txt": output}
@@ -110,7 +118,7 @@ class ProgramChecker:
             args = ["/box/input.txt", "/box/output.txt", "/box/correct.txt"]
         else:
             args = ["/box/input.txt", "/box/correct.txt", "/box/output.txt"]
-        proc = Proc(argv=["/box/checker", *args, *self.extra_args], binds=binds,
+        proc = Proc(argv=[*self.interpreter, "/box/checker", *args, *self.extra_args], binds=binds,
                     stdout=f"{work}/checker.out", stderr=f"{work}/checker.err",
                     capture_stdout=CAPTURE, capture_stderr=CAPTURE, limits=CHECKER_LIMITS)
         return RunJob(procs=[proc])

@@ -21,6 +21,8 @@ from ..problem.model import Problem, TestCase
 from ..scoring.score_types import ScoreType, get_score_type
 from .checkers import ProgramChecker, StandardChecker
 from .compiler import Compiler
+from .languages import Python, get_language
+from .profile import JudgeProfile, get_profile
 from .results import CompileResult, JudgeReport, SubtaskResult, TestResult, Verdict
 from .submission import Submission
 from .task_types import JudgeContext, TaskType, get_task_type
@@ -39,7 +41,9 @@ class Judge:
     """Judges submissions on one backend; reuse it for many submissions (caches per problem)."""
 
     def __init__(self, backend: str = "local", workers: int | None = None, cache_dir: Path | None = None,
-                 use_cache: bool = True, **backend_options: object) -> None:
+                 use_cache: bool = True, profile: str | JudgeProfile | None = None,
+                 **backend_options: object) -> None:
+        self.profile = get_profile(profile)
         self.backend = get_backend(backend, **backend_options)
         self.workers = workers
         self.cache_dir = cache_dir
@@ -82,13 +86,18 @@ class Judge:
                 return self._problems[key]
             box = self.box
             assert self._compiler is not None
-            ctx = JudgeContext(box=box, compiler=self._compiler, problem=problem)
+            ctx = JudgeContext(box=box, compiler=self._compiler, problem=problem, profile=self.profile)
             spec = problem.checker
-            if spec.source is not None:
+            if spec.source is not None and spec.source.suffix == ".py":
+                python = get_language("python")
+                assert isinstance(python, Python)
+                ctx.checker = ProgramChecker(ctx.blob(spec.source), spec.protocol,
+                                             interpreter=(python.interpreter, "-I", "-B"))
+            elif spec.source is not None:
                 binary = ctx.compile_trusted(spec.source.parent, spec.source.name, "checker")
                 ctx.checker = ProgramChecker(binary, spec.protocol)
             else:
-                ctx.checker = StandardChecker(spec)
+                ctx.checker = StandardChecker(spec, self.profile.comparator)
             task_type = get_task_type(problem.task_type)
             task_type.setup(ctx)
             state = _ProblemState(ctx, task_type)
@@ -100,8 +109,10 @@ class Judge:
               skip: bool = True) -> JudgeReport:
         """Judge one submission. Judge errors of single tests are SE results, not exceptions.
 
-        ``skip=False`` runs every test even where a subtask is already decided (full verdicts).
+        ``skip=False`` runs every test even where a subtask is already decided (full verdicts). A
+        problem scored the Codeforces way never skips: its partial fraction needs every test.
         """
+        skip = skip and problem.scoring != "codeforces"
         state = self._state(problem)
         assert self._slots is not None
         with self._slots:

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -142,9 +143,9 @@ def _load_checker(root: Path, meta: dict[str, Any]) -> CheckerSpec:
     conf = meta.get("checker") or {}
     if not isinstance(conf, dict):
         raise PackageError(f"{root / 'problem.json'}: 'checker' must be an object")
-    src = root / "checker" / "checker.cpp"
+    src = next((p for p in (root / "checker" / "checker.cpp", root / "checker" / "checker.py") if p.is_file()), None)
     try:
-        return CheckerSpec(source=src if src.is_file() else None, **conf)
+        return CheckerSpec(source=src, **conf)
     except ValidationError as exc:
         raise PackageError(f"{root / 'problem.json'}: bad 'checker' settings: {exc.errors()[0]['msg']}") from None
 
@@ -170,6 +171,14 @@ def _load_solutions(root: Path, task_type: str) -> tuple[Solution, ...]:
     if unknown:
         raise PackageError(f"{folder}: unknown solution categories: {', '.join(sorted(unknown))}")
     return tuple(sols)
+
+
+def _defines(meta: dict[str, Any], where: Path) -> tuple[str, ...]:
+    raw = meta.get("defines") or []
+    ok = isinstance(raw, list) and all(isinstance(d, str) and re.fullmatch(r"[A-Za-z_]\w*(=\S*)?", d) for d in raw)
+    if not ok:
+        raise PackageError(f"{where}: 'defines' must be a list of macro names (NAME or NAME=value)")
+    return tuple(raw)
 
 
 def load_problem(path: str | os.PathLike[str]) -> Problem:
@@ -222,6 +231,8 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
             statement=statement.read_text(encoding="utf-8") if statement.is_file() else None,
             solutions=_load_solutions(root, task_type),
             max_submissions=int(meta.get("max_submissions", 50)),
+            scoring=meta.get("scoring", "ioi"),
+            defines=_defines(meta, meta_path),
         )
     except (ValidationError, ValueError, TypeError) as exc:
         raise PackageError(f"{meta_path}: {exc}") from None

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 TaskTypeName = Literal["Batch", "Communication", "OutputOnly"]
 ScoreTypeName = Literal["GroupMin", "Sum", "GroupMul", "GroupThreshold"]
-StandardChecker = Literal["white_diff", "tokens", "floats", "yes_no", "unordered_lines"]
+StandardChecker = Literal["white_diff", "tokens", "floats", "yes_no", "unordered_lines", "diff_b", "cf_lenient"]
+ScoringName = Literal["ioi", "codeforces"]
 
 SOLUTION_CATEGORIES = (
     "model_solution", "correct", "incorrect", "partially_correct", "time_limit", "memory_limit",
@@ -41,7 +42,10 @@ class Subtask(BaseModel):
 
 
 class CheckerSpec(BaseModel):
-    """How outputs are checked: a package checker (CMS or testlib protocol) or a standard one."""
+    """How outputs are checked: a package checker (CMS or testlib protocol) or a standard one.
+
+    ``source`` is ``checker/checker.cpp`` (compiled) or ``checker/checker.py`` (run by python3).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -100,6 +104,8 @@ class Problem(BaseModel):
     statement: str | None = None
     solutions: tuple[Solution, ...] = ()
     max_submissions: int = 50
+    scoring: ScoringName = Field("ioi", description="how a run scores it: IOI subtasks or Codeforces solved/pass@k")
+    defines: tuple[str, ...] = Field((), description="macros defined in contestant C++ compiles, e.g. ONLINE_JUDGE")
 
     @property
     def max_score(self) -> float:

@@ -13,6 +13,7 @@ from .builder import (
     build_prompt,
     default_template,
     prompt_context,
+    resolve_template,
     supported_languages,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "build_prompt",
     "default_template",
     "prompt_context",
+    "resolve_template",
     "supported_languages",
 ]

@@ -9,7 +9,9 @@ may drop the system message, as some reasoning models recommend). Templates may
 Variables available to templates (see :func:`prompt_context`):
 
 - ``problem``: ``code``, ``name``, ``task_type`` (``Batch``/``Communication``/``OutputOnly``),
-  ``max_score``.
+  ``max_score``, ``scoring`` (``ioi``/``codeforces``).
+- ``source_prompt``: the dataset's own prompt a source kept in ``prompts/`` (``<subtask>.md``,
+  ``<language>.md``), or None (see ``templates/source.j2``).
 - ``statement``: the text of ``statement.md``, or None when the package has none.
 - ``time_limit`` (seconds), ``time_limit_text`` (``"1 second"``), ``memory_limit_mib``,
   ``memory_limit_text`` (``"256 MiB"``).
@@ -76,9 +78,32 @@ def _language(language: str) -> LanguageInfo:
         raise PromptError(f"unknown language {language!r}; known: {', '.join(LANGUAGES)}") from None
 
 
-def default_template(language: str) -> Path:
-    """The template shipped for ``language``: ``templates/ioi_<language>.j2``."""
+def default_template(language: str, scoring: str = "ioi") -> Path:
+    """The template shipped for ``language``: ``templates/ioi_<language>.j2``, or
+    ``templates/codeforces.j2`` for problems scored the Codeforces way."""
+    if scoring == "codeforces":
+        return TEMPLATES_DIR / "codeforces.j2"
     return TEMPLATES_DIR / f"ioi_{_language(language).name}.j2"
+
+
+def resolve_template(template: Path | str | None) -> Path | None:
+    """A template file, or the name of one shipped in ``templates/`` (e.g. ``source``)."""
+    if template is None:
+        return None
+    path = Path(template)
+    shipped = TEMPLATES_DIR / f"{template}.j2"
+    return shipped if not path.is_file() and path.parent == Path(".") and shipped.is_file() else path
+
+
+def _source_prompt(problem: Problem, subtask: Subtask | None, lang: LanguageInfo) -> str | None:
+    """The dataset's own prompt kept by a source in ``prompts/``: per subtask (open-r1 IOI) or per
+    language (open-r1 Codeforces ``verifiable-prompts``)."""
+    names = ([subtask.name] if subtask is not None else []) + [lang.name, "prompt"]
+    for name in names:
+        p = problem.root / "prompts" / f"{name}.md"
+        if p.is_file():
+            return p.read_text(encoding="utf-8", errors="replace").strip()
+    return None
 
 
 def _harness(problem: Problem) -> str | None:
@@ -206,7 +231,8 @@ def prompt_context(problem: Problem, subtask: Subtask | None, language: str) -> 
     mib_shown = _number(round(mib, 1))
     return {
         "problem": {"code": problem.code, "name": problem.name, "task_type": problem.task_type,
-                    "max_score": _number(problem.max_score)},
+                    "max_score": _number(problem.max_score), "scoring": problem.scoring},
+        "source_prompt": _source_prompt(problem, subtask, lang),
         "statement": problem.statement.replace("\r\n", "\n").strip() if problem.statement else None,
         "time_limit": problem.time_limit,
         "time_limit_text": _time_text(problem.time_limit),
@@ -261,7 +287,7 @@ def build_prompt(problem: Problem, subtask: Subtask | None, language: str,
     {"role": "user", ...}]`` (a template may leave out the system message).
     """
     context = prompt_context(problem, subtask, language)
-    path = Path(template) if template is not None else default_template(language)
+    path = resolve_template(template) or default_template(language, problem.scoring)
     if not path.is_file():
         raise PromptError(f"{path}: prompt template not found")
     messages: list[dict[str, str]] = []

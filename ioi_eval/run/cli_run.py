@@ -23,6 +23,7 @@ from rich.text import Text
 from ..errors import IoiEvalError
 from ..generate.base import SamplingConfig
 from ..judge.judge import Judge
+from ..prompts import resolve_template
 from ..sources import is_local
 from .config import RunConfig, default_run_dir, template_digest
 from .medals import medal_line
@@ -56,11 +57,12 @@ class RunOutcome:
 def evaluate(*, model: str, problems: str, engine: str, engine_options: dict, samples: int, per: str,
              language: str, only: list[str] | None, temperature: float, top_p: float, max_tokens: int | None,
              seed: int, prompt_template: Path | None, run_dir: Path | None, new_run: bool, backend: str,
-             workers: int | None, err: Console) -> RunOutcome:
+             workers: int | None, err: Console, judge_profile: str = "cms") -> RunOutcome:
     """Run (or resume) an evaluation and score it; ``summary.json`` is written in the run folder.
 
     Raises :class:`IoiEvalError` when the run cannot go on (what was stored stays for a resume).
     """
+    prompt_template = resolve_template(prompt_template)  # a file, or a shipped name such as 'source'
     if prompt_template is not None and not prompt_template.is_file():
         raise IoiEvalError(f"{prompt_template}: prompt template not found")
     problem_list = load_problem_set(problems, only)
@@ -75,12 +77,13 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: dict, sa
         model=model, engine=engine, problems=str(Path(problems).resolve()) if is_local(problems) else problems,
         problem_codes=sorted(p.code for p in problem_list), samples=samples, per=per, language=language,
         sampling=SamplingConfig(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed),
-        engine_options=engine_options, prompt_template_sha256=template_digest(prompt_template))
+        engine_options=engine_options, prompt_template_sha256=template_digest(prompt_template),
+        judge_profile=judge_profile)
     folder = run_dir or default_run_dir(Path("runs"), model, problems)
     if new_run and (folder / "run.sqlite").exists():
         folder = folder.with_name(f"{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}")
     err.print(f"run folder: {folder}")
-    judge = Judge(backend=backend, workers=workers)
+    judge = Judge(backend=backend, workers=workers, profile=judge_profile)
     runner = Runner(config, folder, judge, problem_list, _engine_factory(engine, model, engine_options),
                     prompt_template)
     try:
@@ -153,4 +156,10 @@ def render_summary(score: RunScore, console: Console) -> None:
     console.print(table)
     console.print(f"[bold]Total: {score.total:g} / {score.max_total:g}[/bold]  (oracle {score.oracle_total:g}, "
                   f"mean single submission {score.mean_single_total:g})")
+    if score.codeforces is not None:
+        cf = score.codeforces
+        shown = {1, 5, 10, len(cf.pass_at_k)}
+        ks = ", ".join(f"pass@{k} {v:.3f}" for k, v in cf.pass_at_k.items() if k in shown)
+        console.print(f"[bold]Codeforces: {cf.solved} / {cf.problems} solved[/bold]  ({ks}; "
+                      f"mean partial {cf.partial_mean:.3f})")
     console.print(medal_line({p.problem for p in score.problems}, score.total))

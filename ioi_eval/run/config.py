@@ -29,10 +29,13 @@ class RunConfig(BaseModel):
     engine_options: dict[str, Any] = Field(default_factory=dict)
     prompt_template_sha256: str | None = None
     max_submissions: int = 50
+    judge_profile: str = Field("cms", description="judge behaviour (ioi_eval.judge.profile)")
 
     def stored(self) -> dict[str, Any]:
         """The config as stored in the run (secrets removed: they do not change results)."""
         data = self.model_dump(mode="json")
+        if data["judge_profile"] == "cms":  # the default is left out, so runs stored before it resume
+            del data["judge_profile"]
         data["engine_options"] = {k: v for k, v in data["engine_options"].items() if k not in SECRET_OPTIONS}
         return data
 

@@ -1,4 +1,8 @@
-"""Scores of a run: IOI's 50-submission rule per problem, the oracle and the mean single submission."""
+"""Scores of a run: IOI's 50-submission rule per problem, the oracle and the mean single submission.
+
+Problems scored the Codeforces way (``"scoring": "codeforces"``) also get solved / pass@k / partial
+fraction (:mod:`ioi_eval.run.cf_scoring`); the IOI figures of the others are unchanged.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from pydantic import BaseModel
 
 from ..judge.results import JudgeReport
 from ..problem.model import Problem
+from .cf_scoring import CodeforcesScore, CodeforcesSummary, score_samples, summarise
 from .selection import Candidate, mean_single_score, oracle_score, problem_score, samples_score_of, select
 from .store import RunStore
 
@@ -32,6 +37,7 @@ class ProblemScore(BaseModel):
     no_code: int
     judged: int
     submissions_used: int
+    codeforces: CodeforcesScore | None = None  # problems scored the Codeforces way
 
 
 class RunScore(BaseModel):
@@ -43,6 +49,7 @@ class RunScore(BaseModel):
     oracle_total: float
     mean_single_total: float
     problems: list[ProblemScore]
+    codeforces: CodeforcesSummary | None = None
 
 
 def _candidate(row, problem: Problem) -> Candidate | None:
@@ -79,7 +86,22 @@ def score_run(store: RunStore, problems: dict[str, Problem], model: str, cap: in
             subtasks=[SubtaskScore(name=n, points=p, best=b) for n, p, b in zip(names, points, best, strict=True)],
             generations=len(rows), failed_generations=sum(1 for r in rows if r["status"] == "failed"),
             no_code=sum(1 for r in rows if r["extraction"] == "no_code"),
-            judged=sum(1 for r in rows if r["report"]), submissions_used=len(chosen)))
+            judged=sum(1 for r in rows if r["report"]), submissions_used=len(chosen),
+            codeforces=_codeforces(rows) if problem.scoring == "codeforces" else None))
     return RunScore(model=model, total=round(sum(p.score for p in out), 2),
                     max_total=sum(p.max_score for p in out), oracle_total=round(sum(p.oracle for p in out), 2),
-                    mean_single_total=round(sum(p.mean_single for p in out), 2), problems=out)
+                    mean_single_total=round(sum(p.mean_single for p in out), 2), problems=out,
+                    codeforces=summarise([p.codeforces for p in out if p.codeforces is not None]))
+
+
+def _codeforces(rows: list) -> CodeforcesScore | None:
+    """Solved / pass@k / partial over a problem's judged samples (no code = a failed sample)."""
+    reports: list[JudgeReport | None] = []
+    for row in rows:
+        if row["status"] != "done":
+            continue
+        if row["report"]:
+            reports.append(JudgeReport.model_validate_json(row["report"]))
+        elif row["extraction"] not in ("ok", "source"):
+            reports.append(None)  # nothing to judge: a failure; judged-later rows are left out until judged
+    return score_samples(reports) if reports else None

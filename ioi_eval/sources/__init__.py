@@ -12,12 +12,13 @@ from pathlib import Path
 
 from .base import ProblemSource
 from .cms import CmsSource
+from .hf import HfSource, detect_dataset
 
 #: ``scheme -> factory(rest_of_spec)``; e.g. ``"hf": ...`` serves ``hf:open-r1/ioi``.
-SCHEMES: dict[str, Callable[[str], ProblemSource]] = {"cms": CmsSource}
+SCHEMES: dict[str, Callable[[str], ProblemSource]] = {"cms": CmsSource, "hf": HfSource}
 
 #: Local-path detectors, tried in order: each returns a source for paths in its format, else None.
-DETECTORS: list[Callable[[Path], ProblemSource | None]] = []
+DETECTORS: list[Callable[[Path], ProblemSource | None]] = [detect_dataset]
 
 
 def resolve_source(spec: str) -> ProblemSource:
@@ -39,4 +40,4 @@ def is_local(spec: str) -> bool:
     return not (sep and scheme in SCHEMES) or Path(spec).exists()
 
 
-__all__ = ["DETECTORS", "SCHEMES", "CmsSource", "ProblemSource", "is_local", "resolve_source"]
+__all__ = ["DETECTORS", "SCHEMES", "CmsSource", "HfSource", "ProblemSource", "is_local", "resolve_source"]

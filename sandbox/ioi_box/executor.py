@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import _native
+from .compare_py import PY_COMPARATORS, compare_files
 from .isolation import Isolation, detect
 from .protocol import (
     Batch,
@@ -199,6 +200,9 @@ class Executor:
             return JobResult(error=f"{type(exc).__name__}: {exc}")
 
     def _compare(self, job: CompareJob) -> JobResult:
+        if job.comparator in PY_COMPARATORS:  # other judges' comparisons, reproduced in Python
+            ok, message = compare_files(job.comparator, self.host_path(job.expected), self.host_path(job.output))
+            return JobResult(compare=CompareResult(score=1.0 if ok else 0.0, message=message))
         ok, message = _native.compare(job.comparator, str(self.host_path(job.expected)),
                                       str(self.host_path(job.output)), job.abs_tol, job.rel_tol)
         return JobResult(compare=CompareResult(score=1.0 if ok else 0.0, message=message))

@@ -15,6 +15,7 @@ from ...problem.model import Problem, TestCase
 from ..checkers import Checker, CheckerFailure
 from ..compiler import Compiler, CompileUnit
 from ..languages import TRUSTED_CPP_FLAGS
+from ..profile import JudgeProfile
 from ..results import CompileResult, TestResult, Verdict, verdict_for_score
 from ..submission import Submission
 
@@ -40,6 +41,7 @@ class JudgeContext:
     compiler: Compiler
     problem: Problem
     checker: Checker | None = None
+    profile: JudgeProfile = field(default_factory=JudgeProfile)
     _blobs: dict[Path, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,9 +57,13 @@ class JudgeContext:
         return self.box.execute(Batch(jobs=[job])).results[0]
 
     def user_limits(self) -> Limits:
-        """The problem's limits for contestant processes (wall backstop 2*TL+1 as in CMS)."""
+        """The problem's limits for contestant processes (wall backstop 2*TL+1 as in CMS).
+
+        Under a wall-clock profile (Piston's ``timeout TL``) the limit is on wall time only.
+        """
         tl = self.problem.time_limit
-        return Limits(cpu_s=tl, wall_s=2 * tl + 1, memory_bytes=self.problem.memory_limit,
+        cpu, wall = (0.0, tl) if self.profile.time == "wall" else (tl, 2 * tl + 1)
+        return Limits(cpu_s=cpu, wall_s=wall, memory_bytes=self.problem.memory_limit,
                       output_bytes=OUTPUT_CAP, processes=16, tmp_bytes=64 << 20)
 
     def compile_trusted(self, folder: Path, main: str, what: str) -> str:

@@ -25,7 +25,7 @@ class Batch:
 
     def prepare(self, ctx: JudgeContext, submission: Submission) -> tuple[CompileResult, Program | None]:
         harness = "grader" if ctx.problem.params.compilation == "grader" else None
-        return ctx.compiler.compile(user_unit(ctx.problem, submission, harness))
+        return ctx.compiler.compile(user_unit(ctx.problem, submission, harness, ctx.profile))
 
     def evaluate(self, ctx: JudgeContext, prepared: Program, test: TestCase) -> TestResult:
         params = ctx.problem.params

@@ -30,7 +30,7 @@ class Communication:
 
     def prepare(self, ctx: JudgeContext, submission: Submission) -> tuple[CompileResult, Program | None]:
         harness = "stub" if ctx.problem.params.compilation == "stub" else None
-        return ctx.compiler.compile(user_unit(ctx.problem, submission, harness))
+        return ctx.compiler.compile(user_unit(ctx.problem, submission, harness, ctx.profile))
 
     def _manager_limits(self, ctx: JudgeContext) -> Limits:
         # As CMS: generous enough that user processes always hit their own limits first.
@@ -82,7 +82,7 @@ class Communication:
             failed = next((u for u in user_results if u.status != ProcStatus.OK), None)
             if failed is not None:
                 return failed_run(test, failed)
-            if cpu > ctx.problem.time_limit:
+            if cpu > ctx.problem.time_limit and ctx.profile.time == "cpu":
                 return failed_run(test, failed_cpu(user_results[0], cpu, wall, mem, ctx.problem.time_limit))
             try:
                 score = parse_cms_outcome(mgr.stdout, "manager")

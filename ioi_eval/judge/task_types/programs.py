@@ -5,15 +5,31 @@ from __future__ import annotations
 from ...errors import JudgeError
 from ...problem.model import Problem
 from ..compiler import CompileUnit
-from ..languages import CPP_FLAGS, get_language
+from ..languages import get_language
+from ..profile import JudgeProfile
 from ..submission import Submission
 
 # Package programs the contestant's compile never sees.
 _PRIVATE = ("manager.cpp", "manager.py", "testlib.h")
 
 
-def user_unit(problem: Problem, submission: Submission, harness: str | None) -> CompileUnit:
+def add_includes(source: bytes, problem: Problem) -> bytes:
+    """open-r1's ``add_includes``: ``bits/stdc++.h``, the task header, ``using namespace std``."""
+    text = source.decode("utf-8", errors="surrogateescape")
+    head = "#include <bits/stdc++.h>\n"
+    own = f'#include "{problem.code}.h"'
+    if problem.grader(f"{problem.code}.h") is not None and own not in text:
+        head += own + "\n"
+    if "using namespace std;" not in text and "std::" not in text:
+        head += "\nusing namespace std;\n\n"
+    return (head + text).encode("utf-8", errors="surrogateescape")
+
+
+def user_unit(problem: Problem, submission: Submission, harness: str | None,
+              profile: JudgeProfile | None = None) -> CompileUnit:
     """The unit compiling ``submission`` with ``harness`` (``grader``/``stub`` base name, or None).
+
+    C++ compiles with the judge profile's flags plus ``-D`` for each of the problem's defines.
 
     The submission is named after the task code (``<code>.cpp`` / ``<code>.py``), as CMS does,
     so graders can include ``<code>.h`` or import ``<code>``.
@@ -36,7 +52,9 @@ def user_unit(problem: Problem, submission: Submission, harness: str | None) -> 
         main = harness_file.name
         if submission.language == "cpp":
             compiled = (harness_file.name, own)
-    files[own] = submission.source
-    flags = CPP_FLAGS if submission.language == "cpp" else ()
+    profile = profile or JudgeProfile()
+    cpp = submission.language == "cpp"
+    files[own] = add_includes(submission.source, problem) if cpp and profile.add_includes else submission.source
+    flags = (*profile.cpp_flags, *(f"-D{d}" for d in problem.defines)) if cpp else ()
     return CompileUnit(language=submission.language, files=tuple(sorted(files.items())), compiled=compiled,
                        main=main, flags=flags)

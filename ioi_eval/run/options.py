@@ -1,0 +1,119 @@
+"""The options of ``ioi-eval run``, defined once for every command that runs an evaluation.
+
+``run`` and ``ci`` both take them: :func:`with_run_options` adds them to a command's signature
+(typer reads signatures), and :func:`evaluate_kwargs` checks their values and turns them into the
+keyword arguments of :func:`ioi_eval.run.cli_run.evaluate`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import IoiEvalError
+
+
+class Engine(str, Enum):
+    """Generation engines."""
+
+    vllm = "vllm"
+    openai = "openai"
+    transformers = "transformers"
+    replay = "replay"
+    reference = "reference"
+
+
+class Language(str, Enum):
+    """Submission languages."""
+
+    cpp = "cpp"
+    python = "python"
+
+
+BackendOpt = Annotated[str, typer.Option("--backend", help="where to run untrusted code: local, docker or e2b")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="parallel tests (default: CPU count)")]
+ProfileOpt = Annotated[str, typer.Option(
+    "--judge-profile", help="cms (strict, default), piston or codeforces (open-r1's judges; docs/sources.md)")]
+
+
+def _run_options(
+    model: Annotated[str, typer.Option("--model", "-m", help="model name/path, a replay source, or 'reference'")],
+    problems: Annotated[str, typer.Option(
+        "--problems", "-p", help="folder of packages, one package, or a source spec (hf:..., kattis:..., "
+                                 "polygon:...; docs/sources.md)")] = "problems",
+    engine: Annotated[Engine | None, typer.Option("--engine", help="default: vllm ('reference' for --model reference)")]
+    = None,
+    samples: Annotated[int, typer.Option("--samples", "-n", help="generations per subtask (or problem)")] = 50,
+    per: Annotated[str, typer.Option("--per", help="prompt per 'subtask' or per 'problem'")] = "subtask",
+    language: Annotated[Language, typer.Option("--language", "-l")] = Language.cpp,
+    only: Annotated[list[str] | None, typer.Option("--only", help="evaluate only these problem codes")] = None,
+    temperature: Annotated[float, typer.Option("--temperature")] = 0.7,
+    top_p: Annotated[float, typer.Option("--top-p")] = 0.95,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="default: what the context allows")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="sample i uses seed+i")] = 0,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="openai: server URL")] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", help="openai: key (default $OPENAI_API_KEY)")] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="openai: requests in flight")] = 8,
+    api_mode: Annotated[str, typer.Option("--api-mode", help="openai: 'chat' or 'completions'")] = "chat",
+    tensor_parallel_size: Annotated[int, typer.Option("--tensor-parallel-size")] = 1,
+    data_parallel_size: Annotated[int, typer.Option("--data-parallel-size")] = 1,
+    max_model_len: Annotated[int | None, typer.Option("--max-model-len")] = None,
+    prompt_template: Annotated[Path | None, typer.Option(
+        "--prompt-template", help="Jinja2 template file, or 'source' for the dataset's own prompt")] = None,
+    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="default: runs/<model>-<problems>")] = None,
+    new_run: Annotated[bool, typer.Option("--new-run", help="start afresh even if the run folder exists")] = False,
+    backend: BackendOpt = "local",
+    workers: WorkersOpt = None,
+    judge_profile: ProfileOpt = "cms",
+) -> None:
+    """Never called: its signature is the list of run options."""
+
+
+RUN_OPTIONS = inspect.signature(_run_options, eval_str=True).parameters
+
+
+def with_run_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give ``command`` every run option too; it receives their values as one dict, ``run_options``."""
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "run_options"]
+    params = own + list(RUN_OPTIONS.values())
+    # keyword-only, required ones first: a Signature refuses a required parameter after a defaulted one
+    params = sorted((p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params),
+                    key=lambda p: p.default is not inspect.Parameter.empty)
+
+    @functools.wraps(command)
+    def wrapper(**values: Any) -> Any:
+        run_values = {name: values.pop(name) for name in RUN_OPTIONS}
+        return command(run_options=run_values, **values)
+
+    del wrapper.__wrapped__  # typer must see the combined signature, not the wrapped one
+    wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    return wrapper
+
+
+def evaluate_kwargs(values: dict[str, Any]) -> dict[str, Any]:
+    """Check run option values; the keyword arguments of :func:`ioi_eval.run.cli_run.evaluate`."""
+    v = dict(values)
+    if v["per"] not in ("subtask", "problem"):
+        raise IoiEvalError("--per must be 'subtask' or 'problem'")
+    engine = v.pop("engine")
+    chosen = engine.value if engine else ("reference" if v["model"] == "reference" else "vllm")
+    openai = {k: v.pop(k) for k in ("base_url", "api_key", "concurrency", "api_mode")}
+    vllm = {k: v.pop(k) for k in ("tensor_parallel_size", "data_parallel_size", "max_model_len")}
+    options: dict[str, Any] = {}
+    if chosen == "openai":
+        if not openai["base_url"]:
+            raise IoiEvalError("--engine openai needs --base-url")
+        if openai["api_mode"] not in ("chat", "completions"):
+            raise IoiEvalError("--api-mode must be 'chat' or 'completions'")
+        mode = openai.pop("api_mode")
+        options = {**openai, "mode": mode}
+    elif chosen == "vllm":
+        options = vllm
+    return {**v, "engine": chosen, "engine_options": options, "language": v["language"].value}
