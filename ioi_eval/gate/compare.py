@@ -52,6 +52,13 @@ class GatePolicy:
     allow_errors: bool = False
 
 
+def _delta(baseline: float | None, current: float | None) -> float | None:
+    """``current - baseline`` (rounded off float noise), or None when a side is missing."""
+    if baseline is None or current is None:
+        return None
+    return round(current - baseline, 6)
+
+
 @dataclass
 class SubtaskCheck:
     """One subtask of a problem, baseline against run."""
@@ -65,9 +72,7 @@ class SubtaskCheck:
     @property
     def delta(self) -> float | None:
         """Current minus baseline points (None when one side lacks the subtask)."""
-        if self.baseline is None or self.current is None:
-            return None
-        return round(self.current - self.baseline, 6)
+        return _delta(self.baseline, self.current)
 
 
 @dataclass
@@ -85,9 +90,7 @@ class ProblemCheck:
     @property
     def delta(self) -> float | None:
         """Current minus baseline score (None for new or missing problems)."""
-        if self.baseline is None or self.current is None:
-            return None
-        return round(self.current - self.baseline, 6)
+        return _delta(self.baseline, self.current)
 
 
 @dataclass

@@ -24,6 +24,16 @@ _YES = re.compile(rb"\byes\b", re.IGNORECASE)
 _NO = re.compile(rb"\bno\b", re.IGNORECASE)
 
 
+def _same(exp: list[bytes], out: list[bytes], unit: str, note: str = "") -> tuple[bool, str]:
+    """Whether two lists of lines (or tokens) are equal, and where they first differ."""
+    for i, (a, b) in enumerate(zip(exp, out, strict=False)):
+        if a != b:
+            return False, f"{unit[:-1]} {i + 1} differs{note}"
+    if len(exp) != len(out):
+        return False, f"expected {len(exp)} {unit}, got {len(out)}{note}"
+    return True, ""
+
+
 def _diff_b_lines(data: bytes) -> list[bytes]:
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
@@ -33,14 +43,7 @@ def _diff_b_lines(data: bytes) -> list[bytes]:
 
 def diff_b(expected: bytes, output: bytes) -> tuple[bool, str]:
     """``diff -b`` of ``echo "$(cat expected)"`` and the output."""
-    exp = _diff_b_lines(expected.rstrip(b"\n") + b"\n")
-    out = _diff_b_lines(output)
-    for i, (a, b) in enumerate(zip(exp, out, strict=False)):
-        if a != b:
-            return False, f"line {i + 1} differs (diff -b)"
-    if len(exp) != len(out):
-        return False, f"expected {len(exp)} lines, got {len(out)} (diff -b)"
-    return True, ""
+    return _same(_diff_b_lines(expected.rstrip(b"\n") + b"\n"), _diff_b_lines(output), "lines", " (diff -b)")
 
 
 def _cf_tokens(data: bytes) -> list[bytes]:
@@ -49,13 +52,7 @@ def _cf_tokens(data: bytes) -> list[bytes]:
 
 def cf_lenient(expected: bytes, output: bytes) -> tuple[bool, str]:
     """open-r1's Codeforces comparison: tokens equal, with yes/no in any case."""
-    exp, out = _cf_tokens(expected), _cf_tokens(output)
-    for i, (a, b) in enumerate(zip(exp, out, strict=False)):
-        if a != b:
-            return False, f"token {i + 1} differs"
-    if len(exp) != len(out):
-        return False, f"expected {len(exp)} tokens, got {len(out)}"
-    return True, ""
+    return _same(_cf_tokens(expected), _cf_tokens(output), "tokens")
 
 
 PY_COMPARATORS = {"diff_b": diff_b, "cf_lenient": cf_lenient}
