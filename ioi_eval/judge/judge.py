@@ -17,9 +17,9 @@ from pathlib import Path
 from ..backends import get_backend
 from ..backends.base import Box
 from ..errors import JudgeError
-from ..problem.model import Problem, TestCase
+from ..problem.model import Problem, Subtask, TestCase
 from ..scoring.score_types import ScoreType, get_score_type
-from .checkers import ProgramChecker, StandardChecker
+from .checkers import KattisValidator, ProgramChecker, StandardChecker
 from .compiler import Compiler
 from .results import CompileResult, JudgeReport, SubtaskResult, TestResult, Verdict
 from .submission import Submission
@@ -86,7 +86,8 @@ class Judge:
             spec = problem.checker
             if spec.source is not None:
                 binary = ctx.compile_trusted(spec.source.parent, spec.source.name, "checker")
-                ctx.checker = ProgramChecker(binary, spec.protocol)
+                ctx.checker = (KattisValidator(binary, spec) if spec.protocol == "kattis"
+                               else ProgramChecker(binary, spec.protocol))
             else:
                 ctx.checker = StandardChecker(spec)
             task_type = get_task_type(problem.task_type)
@@ -130,11 +131,13 @@ class Judge:
             for t in st.tests:
                 owners[t].append(st.index)
         zeroed: set[int] = set()
+        # Subtasks that one zero outcome decides (their remaining tests may be skipped).
+        decides = {st.index: subtask_score_type(st, score_type).zero_decides for st in problem.subtasks}
         results: dict[str, TestResult] = {}
         workers = max(1, getattr(state.ctx.box, "workers", 1))
 
         def needed(name: str) -> bool:
-            return not (skip and score_type.zero_decides) or any(i not in zeroed for i in owners[name])
+            return not skip or any(i not in zeroed for i in owners[name])
 
         slots = self._slots
         assert slots is not None
@@ -168,7 +171,7 @@ class Judge:
                     res = fut.result()
                     results[name] = res
                     if res.score <= 0.0 and res.verdict != Verdict.SE:
-                        zeroed.update(owners[name])
+                        zeroed.update(i for i in owners[name] if decides[i])
                     if on_test is not None:
                         on_test(res)
         return results
@@ -177,6 +180,11 @@ class Judge:
 def skipped(name: str) -> TestResult:
     """A test not run because every subtask that holds it already scored 0."""
     return TestResult(name=name, verdict=Verdict.SKIPPED, message="Skipped: its subtasks already scored 0")
+
+
+def subtask_score_type(subtask: Subtask, default: ScoreType) -> ScoreType:
+    """The subtask's own score type where it has one (e.g. a Polygon each-test group), else the problem's."""
+    return get_score_type(subtask.score_type) if subtask.score_type else default
 
 
 def subtask_status(tests: list[TestResult]) -> Verdict:
@@ -196,7 +204,7 @@ def build_report(problem: Problem, compile_result: CompileResult, tests: dict[st
     subtasks = []
     for st in problem.subtasks:
         st_tests = [tests[t] for t in st.tests]
-        points = score_type.subtask_points(st, [t.score for t in st_tests])
+        points = subtask_score_type(st, score_type).subtask_points(st, [t.score for t in st_tests])
         subtasks.append(SubtaskResult(name=st.name, points=st.points,
                                       score=round(points, problem.score_precision),
                                       status=subtask_status(st_tests)))

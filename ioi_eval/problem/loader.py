@@ -118,7 +118,11 @@ def _load_subtasks(root: Path, meta: dict[str, Any]) -> tuple[Subtask, ...]:
         except (TypeError, ValueError):
             raise PackageError(f"{f}: 'score' must be a number") from None
         threshold = thresholds[i] if i < len(thresholds) else None
-        subtasks.append(Subtask(index=i, name=f.stem, points=points, tests=tuple(tests), threshold=threshold))
+        try:
+            subtasks.append(Subtask(index=i, name=f.stem, points=points, tests=tuple(tests), threshold=threshold,
+                                    score_type=data.get("score_type")))
+        except ValidationError as exc:
+            raise PackageError(f"{f}: {exc.errors()[0]['msg']}") from None
     return tuple(subtasks)
 
 
@@ -199,6 +203,9 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
         task_params = TaskParams(**{k: v for k, v in params.items() if k in TaskParams.model_fields})
     except ValidationError as exc:
         raise PackageError(f"{meta_path}: bad task_type_params: {exc.errors()[0]['msg']}") from None
+    if task_params.interactor != "cms" and (task_type != "Communication" or task_params.num_processes != 1):
+        raise PackageError(f"{meta_path}: a {task_params.interactor} interactor needs a Communication task "
+                           "with one process")
     subtasks = _load_subtasks(root, meta)
     checker = _load_checker(root, meta)
     needs_output = task_type != "Communication"

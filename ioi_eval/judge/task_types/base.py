@@ -75,8 +75,17 @@ class JudgeContext:
         """Check ``output`` with the problem's checker; raises CheckerFailure on judge errors."""
         assert self.checker is not None
         expected = self.blob(test.output) if test.output else None
-        job = self.checker.job(self.blob(test.input), expected, output, work)
-        return self.checker.interpret(self.run(job))
+        job = self.checker.job(self.blob(test.input), expected, output, work, test=test.name)
+        return self.checker.interpret(self.run(job), test=test.name, read=self.reader(work))
+
+    def reader(self, work: str):
+        """Reads (the head of) a file a trusted program left in the scratch folder ``work``, or None."""
+        def read(name: str) -> bytes | None:
+            try:
+                return self.box.read_bytes(f"{work}/{name}", 1 << 16)
+            except (FileNotFoundError, IsADirectoryError):
+                return None
+        return read
 
 
 def failed_run(test: TestCase, pr: ProcResult) -> TestResult:
