@@ -317,7 +317,7 @@ def polygon_standard(root: Path) -> Path:
 
 def polygon_interactive(root: Path) -> Path:
     """An interactive Polygon package (testlib interactor + checker of its output), no points."""
-    tests = """<test method="manual" sample="true"/><test method="manual"/><test method="manual"/>"""
+    tests = """<test method="manual" sample="true"/>""" + """<test method="manual"/>""" * 3
     assets = """
     <checker type="testlib"><source path="files/check.cpp" type="cpp.g++17"/></checker>
     <interactor><source path="files/interactor.cpp" type="cpp.g++17"/></interactor>
@@ -325,11 +325,11 @@ def polygon_interactive(root: Path) -> Path:
       <solution tag="main"><source path="solutions/bsearch.cpp" type="cpp.g++17"/></solution>
       <solution tag="wrong-answer"><source path="solutions/linear.cpp" type="cpp.g++17"/></solution>
     </solutions>"""
-    xml = _problem_xml(tests, "", 3, assets=assets).replace("{code}", "pguess").replace("{name}", "Guess")
+    xml = _problem_xml(tests, "", 4, assets=assets).replace("{code}", "pguess").replace("{name}", "Guess")
     files = {"problem.xml": xml, "files/testlib.h": MINI_TESTLIB, "files/check.cpp": POLYGON_TOUT_CHECKER,
              "files/interactor.cpp": POLYGON_INTERACTOR, "solutions/bsearch.cpp": GUESS_CPP,
              "solutions/linear.cpp": GUESS_LINEAR_CPP}
-    for i, secret in enumerate([500, 3, 900], 1):
+    for i, secret in enumerate([500, 3, 900, 15], 1):
         files[f"tests/{i:02d}"] = f"{secret}\n"
         files[f"tests/{i:02d}.a"] = "\n"
     return write(root, files)

@@ -35,6 +35,11 @@ def only_package(source) -> Path:
     return roots[0]
 
 
+def solution(problem, key: str) -> Submission:
+    """The reference solution ``<category>/<file>`` as a submission."""
+    return Submission.from_source(next(s.path for s in problem.solutions if s.key == key))
+
+
 def scores(judge, problem) -> dict[str, float]:
     """Each reference solution's total score."""
     out = {}
@@ -152,7 +157,7 @@ def test_polygon_each_test_unequal_points(tmp_path):
 
 def test_polygon_no_points_is_one_subtask(tmp_path):
     p = load_problem(only_package(PolygonSource(fx.polygon_interactive(tmp_path / "pguess"))))
-    assert [(s.points, list(s.tests)) for s in p.subtasks] == [(100.0, ["01", "02", "03"])]
+    assert [(s.points, list(s.tests)) for s in p.subtasks] == [(100.0, ["01", "02", "03", "04"])]
     assert (p.task_type, p.params.interactor) == ("Communication", "testlib")
 
 
@@ -194,7 +199,7 @@ def test_judge_kattis_passfail(judge, tmp_path):
 def test_judge_kattis_legacy_groups_custom_validator(judge, tmp_path):
     p = load_problem(only_package(KattisSource(fx.kattis_legacy_groups(tmp_path / "sumgroups"))))
     assert scores(judge, p) == {"model_solution/sum.cpp": 100.0, "partially_correct/off.cpp": 65.0}
-    report = judge.judge(p, Submission.from_source(p.solutions[1].path), skip=False)
+    report = judge.judge(p, solution(p, "partially_correct/off.cpp"), skip=False)
     big = next(t for t in report.tests if t.name == "secret-g2-003-big")
     assert big.score == 0.5 and "partially" in big.message
     wrong = tmp_path / "wrong.py"
@@ -220,7 +225,7 @@ def test_judge_kattis_interactive(judge, tmp_path):
     p = load_problem(only_package(KattisSource(fx.kattis_interactive(tmp_path / "guess"))))
     got = scores(judge, p)
     assert got == {"model_solution/bsearch.cpp": 100.0, "incorrect/linear.cpp": 0.0}
-    report = judge.judge(p, Submission.from_source(p.solutions[1].path), skip=False)
+    report = judge.judge(p, solution(p, "incorrect/linear.cpp"), skip=False)
     assert [t.verdict.value for t in report.tests] == ["WA", "AC", "WA"]
 
 
@@ -235,7 +240,7 @@ def test_judge_kattis_include_grader(judge, tmp_path):
 def test_judge_polygon_full(judge, tmp_path):
     p = load_problem(only_package(PolygonSource(fx.polygon_full(tmp_path / "psum"))))
     assert scores(judge, p) == {"model_solution/sum.cpp": 100.0, "incorrect/off.cpp": 40.0}
-    report = judge.judge(p, Submission.from_source(p.solutions[1].path), skip=False)
+    report = judge.judge(p, solution(p, "incorrect/off.cpp"), skip=False)
     assert "expected 501, found 502" in next(t for t in report.tests if t.name == "04").message
 
 
@@ -243,10 +248,11 @@ def test_judge_polygon_full(judge, tmp_path):
 def test_judge_polygon_interactive(judge, tmp_path):
     p = load_problem(only_package(PolygonSource(fx.polygon_interactive(tmp_path / "pguess"))))
     assert scores(judge, p) == {"model_solution/bsearch.cpp": 100.0, "incorrect/linear.cpp": 0.0}
-    report = judge.judge(p, Submission.from_source(p.solutions[1].path), skip=False)
-    # 500 guesses are too many for the interactor; 3 is found but the checker wants at most 10 queries:
-    # secret 900 -> the interactor gives up after 20 guesses.
-    assert [t.verdict.value for t in report.tests] == ["WA", "AC", "WA"]
+    report = judge.judge(p, solution(p, "incorrect/linear.cpp"), skip=False)
+    # Secrets 500 and 900: the interactor gives up after 20 guesses; 3: found in 3 queries;
+    # 15: the interactor accepts, but the checker of its output wants at most 10 queries.
+    assert [t.verdict.value for t in report.tests] == ["WA", "AC", "WA", "WA"]
+    assert report.tests[3].message == "15 queries"
 
 
 # -- CLI ---------------------------------------------------------------------------------------

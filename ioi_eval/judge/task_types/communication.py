@@ -122,14 +122,21 @@ class Communication:
         assert self.manager is not None
         answer = ctx.blob(test.output) if test.output else ctx.blob(test.input)
         binds = {"/box/manager": self.manager, "/box/input.txt": ctx.blob(test.input), "/box/answer.txt": answer}
-        common = dict(binds=binds, stdin=f"{work}/fifo0/u0_to_m", stdout=f"{work}/fifo0/m_to_u0",
-                      stderr=f"{work}/manager.err", capture_stderr=CAPTURE, limits=self._manager_limits(ctx))
+        common = dict(binds=binds, stderr=f"{work}/manager.err", capture_stderr=CAPTURE,
+                      limits=self._manager_limits(ctx))
+        # The user opens its stdin (m_to_u0) before its stdout, so the interactor must open its
+        # stdout (m_to_u0) before its stdin, or both would block opening their FIFOs: a shell
+        # opens them in that order and then becomes the interactor.
+        wire = ["/bin/sh", "-c", 'o=$1; i=$2; shift 2; exec "$@" >"$o" <"$i"', "sh",
+                "/fifo0/m_to_u0", "/fifo0/u0_to_m"]
+        rw = {"/fifo0": f"{work}/fifo0"}
         if ctx.problem.params.interactor == "kattis":
             args = KattisValidator("", ctx.problem.checker).args(test.name)
-            argv = ["/box/manager", "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/", *args]
-            return Proc(argv=argv, rw_binds={FEEDBACK: work}, **common), []
-        argv = ["/box/manager", "/box/input.txt", "/box/tout.txt", "/box/answer.txt"]
-        return Proc(argv=argv, rw_binds={"/box/tout.txt": f"{work}/tout"}, **common), [f"{work}/tout"]
+            # Feedback files go next to the FIFOs: a folder the executor creates and users never see.
+            argv = [*wire, "/box/manager", "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/", *args]
+            return Proc(argv=argv, rw_binds={**rw, FEEDBACK: f"{work}/fifo0"}, **common), []
+        argv = [*wire, "/box/manager", "/box/input.txt", "/box/tout.txt", "/box/answer.txt"]
+        return Proc(argv=argv, rw_binds={**rw, "/box/tout.txt": f"{work}/tout"}, **common), [f"{work}/tout"]
 
     def _interactor_result(self, ctx: JudgeContext, test: TestCase, work: str, mgr: ProcResult,
                            users: list[ProcResult]) -> TestResult:
@@ -138,7 +145,7 @@ class Communication:
         try:
             if ctx.problem.params.interactor == "kattis":
                 score, message = kattis_outcome(ctx.problem.checker, test.name, mgr.status, mgr.exit_code,
-                                                mgr.stderr, ctx.reader(work), "interactive validator")
+                                                mgr.stderr, ctx.reader(f"{work}/fifo0"), "interactive validator")
             else:
                 score, message = ProgramChecker._testlib(mgr.status, mgr.exit_code, mgr.stderr, mgr.message)
         except CheckerFailure as exc:
