@@ -45,13 +45,17 @@ int main(int argc, char** argv) {
     bool partial = false;
     for (int i = 4; i < argc; i++) if (!strcmp(argv[i], "partial")) partial = true;
     std::string fb = argv[3];
-    if (scanf("%lld", &got) != 1) { FILE* m = fopen((fb + "judgemessage.txt").c_str(), "w"); fputs("no number\n", m); fclose(m); return 43; }
+    if (scanf("%lld", &got) != 1) {
+        FILE* m = fopen((fb + "judgemessage.txt").c_str(), "w"); fputs("no number\n", m); fclose(m);
+        return 43;
+    }
     if (got == want) return 42;
     if (partial && got == want + 1) {
         FILE* s = fopen((fb + "score_multiplier.txt").c_str(), "w"); fputs("0.5\n", s); fclose(s);
         return 42;
     }
-    FILE* m = fopen((fb + "judgemessage.txt").c_str(), "w"); fprintf(m, "expected %lld got %lld\n", want, got); fclose(m);
+    FILE* m = fopen((fb + "judgemessage.txt").c_str(), "w");
+    fprintf(m, "expected %lld got %lld\n", want, got); fclose(m);
     return 43;
 }
 """
@@ -198,9 +202,13 @@ inline void quitf(TResult r, const char* fmt, ...) {
 inline void quitp(double p, const char* msg) { fprintf(stderr, "points %.6f %s\n", p, msg); exit(7); }
 struct InStream {
     FILE* f = nullptr; TResult on_error = _fail;
-    long long readLong() { long long x; if (!f || fscanf(f, "%lld", &x) != 1) quitf(on_error, "expected a number"); return x; }
+    long long readLong() {
+        long long x; if (!f || fscanf(f, "%lld", &x) != 1) quitf(on_error, "expected a number"); return x;
+    }
     int readInt() { return (int)readLong(); }
-    bool seekEof() { int c; while ((c = fgetc(f)) != EOF) if (!isspace(c)) { ungetc(c, f); return false; } return true; }
+    bool seekEof() {
+        int c; while ((c = fgetc(f)) != EOF) if (!isspace(c)) { ungetc(c, f); return false; } return true;
+    }
 };
 static InStream inf, ouf, ans;
 static FILE* tout = nullptr;
