@@ -258,7 +258,7 @@ int main(int argc, char** argv) {
 """
 
 
-def _problem_xml(tests: str, groups: str, count: int, extra: str = "", assets: str = "") -> str:
+def _problem_xml(tests: str, groups: str, count: int, extra: str = "", assets: str = "", resources: str = "") -> str:
     return f"""<?xml version="1.0" encoding="utf-8" standalone="no"?>
 <problem revision="3" short-name="{{code}}" url="https://polygon.codeforces.com/p/x/{{code}}">
   <names><name language="english" value="{{name}}"/></names>
@@ -274,7 +274,7 @@ def _problem_xml(tests: str, groups: str, count: int, extra: str = "", assets: s
     </testset>
     {extra}
   </judging>
-  <files><resources><file path="files/testlib.h" type="h.g++"/></resources></files>
+  <files><resources><file path="files/testlib.h" type="h.g++"/>{resources}</resources></files>
   <assets>{assets}</assets>
 </problem>
 """
@@ -340,4 +340,22 @@ def polygon_interactive(root: Path) -> Path:
     for i, secret in enumerate([500, 3, 900, 15], 1):
         files[f"tests/{i:02d}"] = f"{secret}\n"
         files[f"tests/{i:02d}.a"] = "\n"
+    return write(root, files)
+
+
+def polygon_grader(root: Path) -> Path:
+    """A Polygon package whose solutions are compiled with a grader resource (IOI style)."""
+    tests = """<test method="manual" sample="true"/><test method="manual"/>"""
+    resources = """
+    <file path="files/grader.cpp" type="cpp.g++17"><assets><asset name="solution"/></assets></file>
+    <file path="files/add.h" type="h.g++"><assets><asset name="solution"/></assets></file>"""
+    assets = """<solutions><solution tag="main"><source path="solutions/add.cpp" type="cpp.g++17"/></solution>
+      </solutions>"""
+    xml = _problem_xml(tests, "", 2, assets=assets, resources=resources).replace("{code}", "add")
+    files = {"problem.xml": xml.replace("{name}", "Add"), "files/testlib.h": MINI_TESTLIB,
+             "files/grader.cpp": "#include <cstdio>\n#include \"add.h\"\nint main(){long long a,b;"
+                                 "scanf(\"%lld %lld\",&a,&b);printf(\"%lld\\n\",add(a,b));}\n",
+             "files/add.h": "long long add(long long a, long long b);\n",
+             "solutions/add.cpp": "#include \"add.h\"\nlong long add(long long a, long long b){return a+b;}\n",
+             "tests/01": "1 2\n", "tests/01.a": "3\n", "tests/02": "40 2\n", "tests/02.a": "42\n"}
     return write(root, files)

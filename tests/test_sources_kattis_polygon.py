@@ -255,6 +255,13 @@ def test_judge_polygon_interactive(judge, tmp_path):
     assert report.tests[3].message == "15 queries"
 
 
+@pytestmark_judge
+def test_judge_polygon_grader(judge, tmp_path):
+    p = load_problem(only_package(PolygonSource(fx.polygon_grader(tmp_path / "add"))))
+    assert p.params.compilation == "grader" and p.grader("grader.cpp") is not None
+    assert scores(judge, p) == {"model_solution/add.cpp": 100.0}
+
+
 # -- CLI ---------------------------------------------------------------------------------------
 
 def test_cli_list_and_export(tmp_path):

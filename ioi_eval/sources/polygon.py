@@ -14,6 +14,8 @@ missing files and generator commands. The import into a CMS-layout package:
 - the checker (``assets/checker``, testlib) is compiled with the ``testlib.h`` from the package's
   ``files/`` (never one of ours) and runs in the testlib protocol; an interactor makes the task
   Communication with ``interactor = testlib`` (the checker then judges the interactor's output);
+- resources compiled with the solution (``<asset name="solution"/>``: a grader and its headers)
+  become ``graders/grader.cpp`` (Batch with a grader) or ``graders/stub.cpp`` (interactive);
 - solutions tagged main/accepted/wrong-answer/... go to the matching ``solutions/`` categories.
 """
 
@@ -177,6 +179,7 @@ class PolygonImporter:
             self._headers(draft, "graders", "interactor", interactor)
             draft.task_type = "Communication"
             params.update({"interactor": "testlib", "num_processes": 1, "user_io": "std_io", "compilation": "alone"})
+        self.add_graders(draft, params)
         draft.task_params = params
 
         draft.subtasks = self.subtasks(ts, tests, names)
@@ -237,6 +240,26 @@ class PolygonImporter:
             else:
                 raise PackageError(f"{self.xml_path}: group {g!r} has an unknown points-policy {policy!r}")
         return subtasks
+
+    def add_graders(self, draft: PackageDraft, params: dict[str, Any]) -> None:
+        """Resources compiled with solutions (``<asset name="solution"/>``): a C++ grader and its headers."""
+        sources = []
+        for res in self.xml.findall("files/resources/file"):
+            if not any(a.get("name") == "solution" for a in res.findall("assets/asset")):
+                continue
+            path = self.root / res.get("path", "")
+            if not path.is_file():
+                raise PackageError(f"{path}: a grader resource named in problem.xml is missing")
+            if path.suffix in (".h", ".hpp"):
+                draft.files[f"graders/{path.name}"] = path
+            elif path.suffix in (".cpp", ".cc"):
+                sources.append(path)
+        if len(sources) > 1:
+            raise PackageError(f"{self.xml_path}: several C++ grader resources; ioi-eval compiles one grader")
+        if sources:
+            harness = "stub" if draft.task_type == "Communication" else "grader"
+            draft.files[f"graders/{harness}.cpp"] = sources[0]
+            params["compilation"] = "stub" if harness == "stub" else "grader"
 
     def add_solutions(self, draft: PackageDraft, assets: ET.Element | None) -> None:
         if assets is None:
