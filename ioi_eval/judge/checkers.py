@@ -169,6 +169,11 @@ def _feedback_number(read: FeedbackReader, name: str) -> float | None:
     return value
 
 
+def kattis_args(spec: CheckerSpec, test: str) -> list[str]:
+    """The Kattis validator flags of ``test`` (its group's, else the problem's)."""
+    return list(spec.test_args.get(test, spec.args))
+
+
 def kattis_outcome(spec: CheckerSpec, test: str, status: ProcStatus, code: int | None, stderr: str,
                    read: FeedbackReader | None, who: str = "output validator") -> tuple[float, str]:
     """Score and message of a Kattis-protocol validator run (exit 42 accept, 43 reject).
@@ -217,15 +222,12 @@ class KattisValidator:
     binary: str  # blob path
     spec: CheckerSpec
 
-    def args(self, test: str) -> list[str]:
-        """The validator flags of ``test`` (its group's, else the problem's)."""
-        return list(self.spec.test_args.get(test, self.spec.args))
-
     def job(self, input_blob: str, expected_blob: str | None, output: str, work: str, test: str = "") -> RunJob:
         binds = {"/box/validator": self.binary, "/box/input.txt": input_blob,
                  "/box/answer.txt": expected_blob if expected_blob is not None else input_blob}
         # The feedback folder is the test's scratch folder; contestants never get it writable.
-        proc = Proc(argv=["/box/validator", "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/", *self.args(test)],
+        proc = Proc(argv=["/box/validator", "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/",
+                          *kattis_args(self.spec, test)],
                     binds=binds, rw_binds={FEEDBACK: work}, stdin=output, stdout=f"{work}/validator.out",
                     stderr=f"{work}/validator.err", capture_stderr=CAPTURE, limits=CHECKER_LIMITS)
         return RunJob(procs=[proc])

@@ -16,9 +16,9 @@ from ..checkers import (
     CHECKER_LIMITS,
     FEEDBACK,
     CheckerFailure,
-    KattisValidator,
     ProgramChecker,
     cms_message,
+    kattis_args,
     kattis_outcome,
     parse_cms_outcome,
 )
@@ -131,7 +131,7 @@ class Communication:
                 "/fifo0/m_to_u0", "/fifo0/u0_to_m"]
         rw = {"/fifo0": f"{work}/fifo0"}
         if ctx.problem.params.interactor == "kattis":
-            args = KattisValidator("", ctx.problem.checker).args(test.name)
+            args = kattis_args(ctx.problem.checker, test.name)
             # Feedback files go next to the FIFOs: a folder the executor creates and users never see.
             argv = [*wire, "/box/manager", "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/", *args]
             return Proc(argv=argv, rw_binds={**rw, FEEDBACK: f"{work}/fifo0"}, **common), []
