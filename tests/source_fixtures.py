@@ -60,6 +60,24 @@ int main(int argc, char** argv) {
 }
 """
 
+# The same validator in Python (Kattis validators are often Python).
+KATTIS_VALIDATOR_PY = """import sys
+want = int(open(sys.argv[2]).read().split()[0])
+feedback = sys.argv[3]
+try:
+    got = int(sys.stdin.read().split()[0])
+except (ValueError, IndexError):
+    open(feedback + "judgemessage.txt", "w").write("no number\\n")
+    sys.exit(43)
+if got == want:
+    sys.exit(42)
+if "partial" in sys.argv[4:] and got == want + 1:
+    open(feedback + "score_multiplier.txt", "w").write("0.5\\n")
+    sys.exit(42)
+open(feedback + "judgemessage.txt", "w").write(f"expected {want} got {got}\\n")
+sys.exit(43)
+"""
+
 # A Kattis interactive validator: the secret is in the input file; answers <, > or = to guesses.
 KATTIS_INTERACTOR = r"""
 #include <cstdio>

@@ -122,8 +122,8 @@ def test_kattis_errors(tmp_path):
         KattisSource(src).packages()
     src = fx.kattis_legacy_groups(tmp_path / "pyval")
     shutil.rmtree(src / "output_validators/check")
-    fx.write(src, {"output_validators/check/validate.py": "import sys\nsys.exit(42)\n"})
-    with pytest.raises(PackageError, match=r"only C/C\+\+ output validators"):
+    fx.write(src, {"output_validators/check/Validate.java": "class Validate {}\n"})
+    with pytest.raises(PackageError, match=r"only C/C\+\+ or single-file Python output validators"):
         KattisSource(src).packages()
 
 
@@ -207,6 +207,16 @@ def test_judge_kattis_legacy_groups_custom_validator(judge, tmp_path):
     report = judge.judge(p, Submission.from_source(wrong), skip=False)
     assert report.score == 0.0
     assert "expected 11 got -1" in next(t for t in report.tests if t.name == "secret-g1-001-a").message
+
+
+@pytestmark_judge
+def test_judge_kattis_python_validator(judge, tmp_path):
+    src = fx.kattis_legacy_groups(tmp_path / "sumgroups")
+    shutil.rmtree(src / "output_validators/check")
+    fx.write(src, {"output_validators/check/validate.py": fx.KATTIS_VALIDATOR_PY})
+    p = load_problem(only_package(KattisSource(src)))
+    assert p.checker.source is not None and p.checker.source.name == "checker.py"
+    assert scores(judge, p) == {"model_solution/sum.cpp": 100.0, "partially_correct/off.cpp": 65.0}
 
 
 @pytestmark_judge

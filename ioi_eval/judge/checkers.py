@@ -106,6 +106,7 @@ class ProgramChecker:
     binary: str  # blob path
     protocol: str = "cms"
     extra_args: tuple[str, ...] = ()
+    interpreter: tuple[str, ...] = ()  # e.g. python3 -B for a Python checker
 
     def job(self, input_blob: str, expected_blob: str | None, output: str, work: str, test: str = "") -> RunJob:
         binds = {"/box/checker": self.binary, "/box/input.txt": input_blob, "/box/output.txt": output}
@@ -117,7 +118,7 @@ class ProgramChecker:
             args = ["/box/input.txt", "/box/output.txt", "/box/correct.txt"]
         else:
             args = ["/box/input.txt", "/box/correct.txt", "/box/output.txt"]
-        proc = Proc(argv=["/box/checker", *args, *self.extra_args], binds=binds,
+        proc = Proc(argv=[*self.interpreter, "/box/checker", *args, *self.extra_args], binds=binds,
                     stdout=f"{work}/checker.out", stderr=f"{work}/checker.err",
                     capture_stdout=CAPTURE, capture_stderr=CAPTURE, limits=CHECKER_LIMITS)
         return RunJob(procs=[proc])
@@ -221,12 +222,13 @@ class KattisValidator:
 
     binary: str  # blob path
     spec: CheckerSpec
+    interpreter: tuple[str, ...] = ()  # e.g. python3 -B for a Python validator
 
     def job(self, input_blob: str, expected_blob: str | None, output: str, work: str, test: str = "") -> RunJob:
         binds = {"/box/validator": self.binary, "/box/input.txt": input_blob,
                  "/box/answer.txt": expected_blob if expected_blob is not None else input_blob}
         # The feedback folder is the test's scratch folder; contestants never get it writable.
-        proc = Proc(argv=["/box/validator", "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/",
+        proc = Proc(argv=[*self.interpreter, "/box/validator", "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/",
                           *kattis_args(self.spec, test)],
                     binds=binds, rw_binds={FEEDBACK: work}, stdin=output, stdout=f"{work}/validator.out",
                     stderr=f"{work}/validator.err", capture_stderr=CAPTURE, limits=CHECKER_LIMITS)

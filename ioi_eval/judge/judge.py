@@ -85,9 +85,9 @@ class Judge:
             ctx = JudgeContext(box=box, compiler=self._compiler, problem=problem)
             spec = problem.checker
             if spec.source is not None:
-                binary = ctx.compile_trusted(spec.source.parent, spec.source.name, "checker")
-                ctx.checker = (KattisValidator(binary, spec) if spec.protocol == "kattis"
-                               else ProgramChecker(binary, spec.protocol))
+                binary, prefix = ctx.trusted_program(spec.source, "checker")
+                ctx.checker = (KattisValidator(binary, spec, prefix) if spec.protocol == "kattis"
+                               else ProgramChecker(binary, spec.protocol, interpreter=prefix))
             else:
                 ctx.checker = StandardChecker(spec)
             task_type = get_task_type(problem.task_type)

@@ -146,9 +146,9 @@ def _load_checker(root: Path, meta: dict[str, Any]) -> CheckerSpec:
     conf = meta.get("checker") or {}
     if not isinstance(conf, dict):
         raise PackageError(f"{root / 'problem.json'}: 'checker' must be an object")
-    src = root / "checker" / "checker.cpp"
+    src = next((p for p in (root / "checker" / "checker.cpp", root / "checker" / "checker.py") if p.is_file()), None)
     try:
-        return CheckerSpec(source=src if src.is_file() else None, **conf)
+        return CheckerSpec(source=src, **conf)
     except ValidationError as exc:
         raise PackageError(f"{root / 'problem.json'}: bad 'checker' settings: {exc.errors()[0]['msg']}") from None
 
@@ -197,7 +197,7 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
         params["compilation"] = "grader" if has_grader else "alone"
     if task_type == "Communication":
         params.setdefault("compilation", "stub")
-        if not (graders / "manager.cpp").is_file():
+        if not ((graders / "manager.cpp").is_file() or (graders / "manager.py").is_file()):
             raise PackageError(f"{graders / 'manager.cpp'}: a Communication task needs a manager")
     try:
         task_params = TaskParams(**{k: v for k, v in params.items() if k in TaskParams.model_fields})

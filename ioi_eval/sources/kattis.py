@@ -177,15 +177,20 @@ class KattisImporter:
         return None
 
     def validator_files(self, folder: Path) -> dict[str, Path]:
-        """The validator's C/C++ sources as ``{name in the package: file}``, main file as ``main.cpp``."""
+        """The validator's sources as ``{name in the package: file}``, the main file as ``main.cpp``
+        (C/C++, with its headers) or ``main.py`` (a single-file Python 3 program)."""
         programs = [p for p in sorted(folder.iterdir()) if not p.name.startswith(".")]
         if len(programs) == 1 and programs[0].is_dir():
             folder = programs[0]
-        files = [p for p in walk_files(folder)]
+        files = list(walk_files(folder))
         sources = [p for p in files if p.suffix.lower() in CPP_SOURCES]
+        python = [p for p in files if p.suffix.lower() == ".py"]
+        if not sources and len(python) == 1:
+            return {"main.py": python[0]}
         if not sources:
             found = ", ".join(p.name for p in files) or "nothing"
-            raise PackageError(f"{folder}: only C/C++ output validators can be imported (found: {found})")
+            raise PackageError(f"{folder}: only C/C++ or single-file Python output validators can be imported "
+                               f"(found: {found})")
         mains = [p for p in sources if re.search(rb"\bmain\s*\(", p.read_bytes())]
         if len(sources) > 1 and len(mains) != 1:
             raise PackageError(f"{folder}: the validator has several C/C++ sources; ioi-eval compiles "
@@ -343,7 +348,9 @@ class KattisImporter:
             folder = "graders" if interactive else "checker"
             main = "manager.cpp" if interactive else "checker.cpp"
             for rel, src in files.items():
-                draft.files[f"{folder}/{main if rel == 'main.cpp' else rel}"] = src
+                if rel.startswith("main."):
+                    rel = main.replace(".cpp", Path(rel).suffix)
+                draft.files[f"{folder}/{rel}"] = src
             common = problem_flags + _args(base_conf.get("output_validator_args" if self.new
                                                          else "output_validator_flags"), data)
             checker = {"protocol": "kattis", "args": common,

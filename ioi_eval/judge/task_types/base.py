@@ -14,7 +14,7 @@ from ...errors import JudgeError
 from ...problem.model import Problem, TestCase
 from ..checkers import Checker, CheckerFailure
 from ..compiler import Compiler, CompileUnit
-from ..languages import TRUSTED_CPP_FLAGS
+from ..languages import TRUSTED_CPP_FLAGS, get_language
 from ..results import CompileResult, TestResult, Verdict, verdict_for_score
 from ..submission import Submission
 
@@ -70,6 +70,13 @@ class JudgeContext:
         if not res.ok or prog is None:
             raise JudgeError(f"the package's {what} ({folder / main}) does not compile:\n{res.message[:2000]}")
         return prog.files["/box/prog"]
+
+    def trusted_program(self, source: Path, what: str) -> tuple[str, tuple[str, ...]]:
+        """A package program ready to run: (blob path, argv prefix). C++ is compiled with the files
+        of its folder; a single-file Python program (e.g. a Kattis validator) runs under python3."""
+        if source.suffix == ".py":
+            return self.blob(source), (get_language("python").interpreter, "-B")
+        return self.compile_trusted(source.parent, source.name, what), ()
 
     def check(self, test: TestCase, output: str, work: str) -> tuple[float, str]:
         """Check ``output`` with the problem's checker; raises CheckerFailure on judge errors."""

@@ -38,9 +38,12 @@ class Communication:
 
     def __init__(self) -> None:
         self.manager: str | None = None
+        self.interpreter: tuple[str, ...] = ()
 
     def setup(self, ctx: JudgeContext) -> None:
-        self.manager = ctx.compile_trusted(ctx.problem.graders_dir, "manager.cpp", "manager")
+        source = ctx.problem.grader("manager.cpp") or ctx.problem.grader("manager.py")
+        assert source is not None  # the loader checked
+        self.manager, self.interpreter = ctx.trusted_program(source, "manager")
 
     def prepare(self, ctx: JudgeContext, submission: Submission) -> tuple[CompileResult, Program | None]:
         harness = "stub" if ctx.problem.params.compilation == "stub" else None
@@ -77,7 +80,8 @@ class Communication:
                     user.stdin, user.stdout = to_u, to_m
                 users.append(user)
             if params.interactor == "cms":
-                manager = Proc(argv=["/box/manager", *mgr_args], binds={"/box/manager": self.manager},
+                manager = Proc(argv=[*self.interpreter, "/box/manager", *mgr_args],
+                               binds={"/box/manager": self.manager},
                                rw_binds={f"/fifo{i}": f"{work}/fifo{i}" for i in range(n)},
                                stdin=ctx.blob(test.input), stdout=f"{work}/manager.out",
                                stderr=f"{work}/manager.err", capture_stdout=CAPTURE, capture_stderr=CAPTURE,
@@ -133,9 +137,10 @@ class Communication:
         if ctx.problem.params.interactor == "kattis":
             args = kattis_args(ctx.problem.checker, test.name)
             # Feedback files go next to the FIFOs: a folder the executor creates and users never see.
-            argv = [*wire, "/box/manager", "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/", *args]
+            argv = [*wire, *self.interpreter, "/box/manager", "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/",
+                    *args]
             return Proc(argv=argv, rw_binds={**rw, FEEDBACK: f"{work}/fifo0"}, **common), []
-        argv = [*wire, "/box/manager", "/box/input.txt", "/box/tout.txt", "/box/answer.txt"]
+        argv = [*wire, *self.interpreter, "/box/manager", "/box/input.txt", "/box/tout.txt", "/box/answer.txt"]
         return Proc(argv=argv, rw_binds={**rw, "/box/tout.txt": f"{work}/tout"}, **common), [f"{work}/tout"]
 
     def _interactor_result(self, ctx: JudgeContext, test: TestCase, work: str, mgr: ProcResult,
