@@ -155,6 +155,20 @@ def test_polygon_each_test_unequal_points(tmp_path):
         ("02-large-04", 30.0, ["04"]), ("03-large-05", 20.0, ["05"])]
 
 
+def test_polygon_points_without_groups(tmp_path):
+    """Per-test points and no groups (Codeforces style): samples at 0, the rest a Sum subtask."""
+    src = fx.polygon_full(tmp_path / "psum")
+    xml = (src / "problem.xml").read_text()
+    xml = xml.replace(' group="samples"', "").replace(' group="small"', "").replace(' group="large"', "")
+    start, end = xml.index("<groups>"), xml.index("</groups>") + len("</groups>")
+    xml = (xml[:start] + xml[end:]).replace('cmd="gen 5 6" points="0"', 'cmd="gen 5 6" points="30"')
+    xml = xml.replace('cmd="gen 7 8" points="0"', 'cmd="gen 7 8" points="30"')
+    (src / "problem.xml").write_text(xml)
+    p = load_problem(only_package(PolygonSource(src)))
+    assert [(s.name, s.points, list(s.tests), s.score_type) for s in p.subtasks] == [
+        ("00-tests-unscored", 0.0, ["01"], None), ("01-tests", 120.0, ["02", "03", "04", "05"], "Sum")]
+
+
 def test_polygon_no_points_is_one_subtask(tmp_path):
     p = load_problem(only_package(PolygonSource(fx.polygon_interactive(tmp_path / "pguess"))))
     assert [(s.points, list(s.tests)) for s in p.subtasks] == [(100.0, ["01", "02", "03", "04"])]

@@ -232,10 +232,15 @@ class PolygonImporter:
                 points = _float(group_points, self.xml_path, "points") if group_points else sum(test_points)
                 subtasks.append(SubtaskDraft(label, points, dep_tests + [n for n in own if n not in dep_tests]))
             elif policy == "each-test":
-                if not dep_tests and len(set(test_points)) == 1:
-                    subtasks.append(SubtaskDraft(label, sum(test_points), own, "Sum"))
+                # Tests worth nothing (often the samples) are judged in a 0-point subtask of their own.
+                scored = [(n, p) for n, p in zip(own, test_points, strict=True) if p > 0]
+                unscored = [n for n, p in zip(own, test_points, strict=True) if p <= 0]
+                if unscored:
+                    subtasks.append(SubtaskDraft(f"{label}-unscored" if scored else label, 0.0, unscored))
+                if scored and not dep_tests and len({p for _, p in scored}) == 1:
+                    subtasks.append(SubtaskDraft(label, sum(p for _, p in scored), [n for n, _ in scored], "Sum"))
                 else:  # unequal points or dependencies: one all-or-nothing subtask per test
-                    for n, p in zip(own, test_points, strict=True):
+                    for n, p in scored:
                         subtasks.append(SubtaskDraft(f"{label}-{n}", p, [*dep_tests, n]))
             else:
                 raise PackageError(f"{self.xml_path}: group {g!r} has an unknown points-policy {policy!r}")
