@@ -104,6 +104,14 @@ def test_kattis_sum_aggregation_is_a_sum_subtask(tmp_path):
     assert p.checker.test_max["secret-group2-1"] == 30.0
 
 
+def test_kattis_pass_fail_secret_is_all_or_nothing(tmp_path):
+    src = fx.kattis_2025_groups(tmp_path / "sum2025")
+    (src / "data/secret/test_group.yaml").write_text("max_score: 100\nscore_aggregation: pass-fail\n")
+    (src / "data/secret/group2/test_group.yaml").write_text("max_score: 60\n")
+    p = load_problem(only_package(KattisSource(src)))
+    assert [(s.points, len(s.tests)) for s in p.subtasks] == [(0.0, 1), (100.0, 3)]
+
+
 def test_kattis_interactive_import(tmp_path):
     p = load_problem(only_package(KattisSource(fx.kattis_interactive(tmp_path / "guess"))))
     assert p.task_type == "Communication"

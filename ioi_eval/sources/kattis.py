@@ -270,8 +270,9 @@ class KattisImporter:
         score_type = "Sum" if aggregation in ("sum", "avg") and always else None
         return points, score_type, per_test
 
-    def new_group_scores(self, secret: _Group, groups: list[_Group]) -> tuple[float, list[tuple[float, str]]]:
-        """(secret's max, [(points, aggregation)] per group) for the 2023-07 and 2025-09 formats."""
+    def new_group_scores(self, secret: _Group, groups: list[_Group]) -> list[tuple[_Group, float, str]]:
+        """[(group, points, aggregation)] for the 2023-07 and 2025-09 formats (``secret`` alone when
+        it is pass-fail: then every secret test must pass for any points)."""
         where = secret.path / self.group_file
 
         def conf(g: _Group, is_secret: bool) -> tuple[Any, str]:
@@ -291,20 +292,20 @@ class KattisImporter:
         total = _number(total, where, "max score")
         if secret_agg == "min":
             raise PackageError(f"{where}: 'min' aggregation over the groups has no CMS equivalent")
-        if groups == [secret]:
-            return total, [(total, "pass-fail" if secret_agg == "pass-fail" else secret_agg)]
+        if groups == [secret] or secret_agg == "pass-fail":
+            return [(secret, total, secret_agg)]
         given = [conf(g, False) for g in groups]
         fixed = sum(_number(s, g.path, "max score") for (s, _), g in zip(given, groups, strict=True) if s is not None)
         missing = sum(1 for s, _ in given if s is None)
         if fixed > total + 1e-9:
             raise PackageError(f"{where}: the groups' scores ({fixed:g}) exceed the maximum {total:g}")
         share = (total - fixed) / missing if missing else 0.0
-        out = []
+        out: list[tuple[_Group, float, str]] = []
         for (score, agg), g in zip(given, groups, strict=True):
             if score == "unbounded":
                 raise PackageError(f"{g.path}: unbounded scores have no CMS equivalent")
-            out.append((_number(score, g.path, "max score") if score is not None else share, agg))
-        return total, out
+            out.append((g, _number(score, g.path, "max score") if score is not None else share, agg))
+        return out
 
     # -- the draft ---------------------------------------------------------------------------
     def draft(self) -> PackageDraft:
@@ -427,9 +428,8 @@ class KattisImporter:
                 test_max.update({n: per_test for n in names})
                 subtasks.append(SubtaskDraft(g.rel.split("/")[-1], points, names, score_type))
         else:
-            _, scores = self.new_group_scores(secret, groups)
             by_rel = {g.rel: g for g in groups}
-            for g, (points, agg) in zip(groups, scores, strict=True):
+            for g, points, agg in self.new_group_scores(secret, groups):
                 names = [tname(t) for t in g.tests]
                 if agg not in ("pass-fail", "sum", "min"):
                     raise PackageError(f"{g.path}: unknown score aggregation {agg!r}")
