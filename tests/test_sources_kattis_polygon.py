@@ -104,6 +104,16 @@ def test_kattis_sum_aggregation_is_a_sum_subtask(tmp_path):
     assert p.checker.test_max["secret-group2-1"] == 30.0
 
 
+def test_kattis_newer_version_with_legacy_group_keys(tmp_path):
+    """problemtools' own oddecho example says 2023-07-draft but scores with legacy testdata.yaml keys."""
+    src = fx.kattis_legacy_groups(tmp_path / "sumgroups")
+    (src / "problem.yaml").write_text("problem_format_version: 2023-07-draft\nname: x\ntype: scoring\n"
+                                      "limits: {time_limit: 1}\n")
+    (src / "output_validators").rename(src / "output_validator")
+    p = load_problem(only_package(KattisSource(src)))
+    assert [(s.points, s.score_type) for s in p.subtasks] == [(0.0, None), (30.0, None), (70.0, None)]
+
+
 def test_kattis_pass_fail_secret_is_all_or_nothing(tmp_path):
     src = fx.kattis_2025_groups(tmp_path / "sum2025")
     (src / "data/secret/test_group.yaml").write_text("max_score: 100\nscore_aggregation: pass-fail\n")

@@ -416,12 +416,19 @@ class KattisImporter:
             walk(sample)
         return out
 
+    @staticmethod
+    def _legacy_keys(groups: list[_Group]) -> bool:
+        """A newer-format package that still scores with legacy keys (seen in the wild)."""
+        own = [g.config["_own"] for g in groups]
+        new_keys = any(k in o for o in own for k in ("scoring", "max_score", "score_aggregation"))
+        return not new_keys and any(k in o for o in own for k in ("accept_score", "grader_flags"))
+
     def scoring_subtasks(self, secret: _Group, sample: _Group | None, tname, draft: PackageDraft,
                          custom_score: bool) -> list[SubtaskDraft]:
         groups = self.scoring_groups(secret)
         test_max: dict[str, float] = {}
         subtasks: list[SubtaskDraft] = []
-        if not self.new:
+        if not self.new or self._legacy_keys(groups):
             for g in groups:
                 points, score_type, per_test = self.legacy_group(g, custom_score)
                 names = [tname(t) for t in g.tests]
