@@ -71,6 +71,8 @@ def test_kattis_import_is_cached_by_content(tmp_path):
     src = fx.kattis_passfail(tmp_path / "divide")
     first = only_package(KattisSource(src))
     assert only_package(KattisSource(src)) == first
+    twin = shutil.copytree(src, tmp_path / "divide2", symlinks=True)  # same content, another code
+    assert load_problem(only_package(KattisSource(twin))).code == "divide2"
     (src / "data/secret/01.ans").write_text("2.50\n")
     again = only_package(KattisSource(src))
     assert again != first and (again / "tests/secret-01.out").read_text() == "2.50\n"
@@ -214,6 +216,10 @@ def test_polygon_zip_and_folder_of_packages(tmp_path):
     source = resolve_source(archive)
     assert isinstance(source, PolygonSource) and load_problem(only_package(source)).code == "pa"
     assert isinstance(resolve_source(f"polygon:{tmp_path / 'set'}"), PolygonSource)
+    contest = tmp_path / "contest"
+    fx.write(contest, {"contest.xml": "<contest><problems><problem index='A' path='problems/A'/></problems></contest>"})
+    fx.polygon_full(contest / "problems" / "A", code="pa")
+    assert [load_problem(r).code for r in resolve_source(str(contest)).packages()] == ["pa"]
 
 
 # -- judged end to end ---------------------------------------------------------------------------

@@ -60,8 +60,9 @@ def walk_files(root: Path) -> list[Path]:
 
 
 def content_hash(root: Path, kind: str) -> str:
-    """A digest of every file's relative path and content under ``root``, and of the importer."""
-    h = hashlib.sha256(f"{kind}\0{IMPORTER_VERSION}\0".encode())
+    """A digest of ``root``'s name, every file's relative path and content under it, and the importer."""
+    # The folder's name is part of it: a Kattis problem's code is its folder name.
+    h = hashlib.sha256(f"{kind}\0{IMPORTER_VERSION}\0{root.name}\0".encode())
     for p in walk_files(root):
         h.update(str(p.relative_to(root)).encode() + b"\0")
         with p.open("rb") as f:

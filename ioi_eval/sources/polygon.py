@@ -299,7 +299,8 @@ class PolygonImporter:
 
 
 class PolygonSource:
-    """Polygon packages: one package folder (or ``.zip``), or a folder of them."""
+    """Polygon packages: one package folder (or ``.zip``), a folder of them, or a contest package
+    (``contest.xml`` with ``problems/<index>/``)."""
 
     def __init__(self, path: str | Path) -> None:
         self.spec = str(path)
@@ -317,6 +318,8 @@ class PolygonSource:
                 path = subs[0] if len(subs) == 1 else path
         if (path / "problem.xml").is_file():
             return [path]
+        if (path / "contest.xml").is_file() and (path / "problems").is_dir():
+            path = path / "problems"  # a Polygon contest package: problems/A, problems/B, ...
         roots = [c for c in sorted(path.iterdir()) if (c / "problem.xml").is_file()] if path.is_dir() else []
         if not roots:
             raise PackageError(f"{path}: no Polygon package (a folder with problem.xml)")
@@ -332,7 +335,7 @@ def detect(path: Path) -> PolygonSource | None:
     try:
         if path.is_file() and path.suffix.lower() == ".zip":
             return PolygonSource(path) if zip_holds(path, "problem.xml") else None
-        if path.is_dir() and ((path / "problem.xml").is_file() or any(
+        if path.is_dir() and ((path / "problem.xml").is_file() or (path / "contest.xml").is_file() or any(
                 (c / "problem.xml").is_file() for c in path.iterdir() if c.is_dir())):
             return PolygonSource(path)
     except OSError:
