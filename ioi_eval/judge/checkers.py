@@ -127,29 +127,31 @@ class ProgramChecker:
         status = proc_failure(result, "checker")
         pr = result.procs[0]
         if self.protocol == "testlib":
-            return self._testlib(pr.status, pr.exit_code, pr.stderr, pr.message)
+            return testlib_outcome(pr.status, pr.exit_code, pr.stderr, pr.message)
         if status != ProcStatus.OK:
             raise CheckerFailure(f"checker failed: {pr.message}; stderr: {pr.stderr[:300]!r}")
         return parse_cms_outcome(pr.stdout, "checker"), cms_message(pr.stderr)
 
-    @staticmethod
-    def _testlib(status: ProcStatus, code: int | None, stderr: str, message: str) -> tuple[float, str]:
-        text = stderr.strip()
-        if status not in (ProcStatus.OK, ProcStatus.RE):
-            raise CheckerFailure(f"checker failed: {message}; stderr: {text[:300]!r}")
-        if code == 0:
-            return 1.0, text or "ok"
-        if code in (1, 2, 4, 8):  # WA, PE, dirt (PE) and unexpected EOF (PE)
-            return 0.0, text or "wrong answer"
-        if code == 7:
-            m = re.search(r"points\s+([-+0-9.eE]+)", text)
-            if not m:
-                raise CheckerFailure(f"testlib checker exited 7 without 'points X' on stderr: {text[:200]!r}")
-            value = float(m.group(1))
-            if math.isnan(value) or not 0.0 <= value <= 1.0:
-                raise CheckerFailure(f"testlib checker gave points outside [0, 1]: {m.group(1)}")
-            return value, text
-        raise CheckerFailure(f"testlib checker failed (exit code {code}): {text[:300]!r}")
+
+def testlib_outcome(status: ProcStatus, code: int | None, stderr: str, message: str,
+                    who: str = "checker") -> tuple[float, str]:
+    """Score and message of a testlib checker or interactor from its exit code (0/1/2/4/8/7, else SE)."""
+    text = stderr.strip()
+    if status not in (ProcStatus.OK, ProcStatus.RE):
+        raise CheckerFailure(f"{who} failed: {message}; stderr: {text[:300]!r}")
+    if code == 0:
+        return 1.0, text or "ok"
+    if code in (1, 2, 4, 8):  # WA, PE, dirt (PE) and unexpected EOF (PE)
+        return 0.0, text or "wrong answer"
+    if code == 7:
+        m = re.search(r"points\s+([-+0-9.eE]+)", text)
+        if not m:
+            raise CheckerFailure(f"testlib {who} exited 7 without 'points X' on stderr: {text[:200]!r}")
+        value = float(m.group(1))
+        if math.isnan(value) or not 0.0 <= value <= 1.0:
+            raise CheckerFailure(f"testlib {who} gave points outside [0, 1]: {m.group(1)}")
+        return value, text
+    raise CheckerFailure(f"testlib {who} failed (exit code {code}): {text[:300]!r}")
 
 
 KATTIS_ACCEPT, KATTIS_REJECT = 42, 43

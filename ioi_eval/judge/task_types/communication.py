@@ -16,11 +16,11 @@ from ..checkers import (
     CHECKER_LIMITS,
     FEEDBACK,
     CheckerFailure,
-    ProgramChecker,
     cms_message,
     kattis_args,
     kattis_outcome,
     parse_cms_outcome,
+    testlib_outcome,
 )
 from ..languages import Program
 from ..results import CompileResult, TestResult
@@ -152,7 +152,7 @@ class Communication:
                 score, message = kattis_outcome(ctx.problem.checker, test.name, mgr.status, mgr.exit_code,
                                                 mgr.stderr, ctx.reader(f"{work}/fifo0"), "interactive validator")
             else:
-                score, message = ProgramChecker._testlib(mgr.status, mgr.exit_code, mgr.stderr, mgr.message)
+                score, message = testlib_outcome(mgr.status, mgr.exit_code, mgr.stderr, mgr.message, "interactor")
         except CheckerFailure as exc:
             if user.status != ProcStatus.OK:  # the interactor died of the submission's failure
                 return failed_run(test, user)
