@@ -201,6 +201,13 @@ def test_polygon_standard_package_names_the_generators(tmp_path):
         PolygonSource(fx.polygon_standard(tmp_path / "gen")).packages()
 
 
+def test_polygon_checker_from_its_root_copy(tmp_path):
+    src = fx.polygon_full(tmp_path / "psum")
+    (src / "files/check.cpp").unlink()  # <copy path="check.cpp"/> is there
+    p = load_problem(only_package(PolygonSource(src)))
+    assert (p.root / "checker/checker.cpp").read_text() == fx.POLYGON_CHECKER
+
+
 def test_polygon_checker_needs_the_packages_testlib(tmp_path):
     src = fx.polygon_full(tmp_path / "psum")
     (src / "files/testlib.h").unlink()

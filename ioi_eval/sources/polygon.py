@@ -95,6 +95,9 @@ class PolygonImporter:
         if source is None or not source.get("path"):
             raise PackageError(f"{self.xml_path}: the {what} has no <source path=...>")
         path = self.root / source.get("path", "")
+        copy = node.find("copy")
+        if not path.is_file() and copy is not None and (self.root / copy.get("path", "")).is_file():
+            path = self.root / copy.get("path", "")  # the copy Polygon puts at the package's root
         if not path.is_file():
             raise PackageError(f"{path}: the {what}'s source is missing from the package")
         return path
