@@ -140,6 +140,10 @@ def test_kattis_errors(tmp_path):
     (src / "data/secret/01.ans").unlink()
     with pytest.raises(PackageError, match=r"01\.ans: answer file missing"):
         KattisSource(src).packages()
+    src = fx.kattis_passfail(tmp_path / "loop")
+    fx.link(src, "data/secret/again", "..")
+    with pytest.raises(PackageError, match="loops back"):
+        KattisSource(src).packages()
     src = fx.kattis_legacy_groups(tmp_path / "pyval")
     shutil.rmtree(src / "output_validators/check")
     fx.write(src, {"output_validators/check/Validate.java": "class Validate {}\n"})
@@ -163,6 +167,15 @@ def test_polygon_full_import(tmp_path):
     assert p.checker.protocol == "testlib"
     assert (p.root / "checker" / "testlib.h").read_text() == fx.MINI_TESTLIB  # the package's own header
     assert {s.key for s in p.solutions} == {"model_solution/sum.cpp", "incorrect/off.cpp"}
+
+
+def test_polygon_file_io(tmp_path):
+    src = fx.polygon_full(tmp_path / "psum")
+    xml = (src / "problem.xml").read_text().replace('input-file="" output-file=""',
+                                                    'input-file="sum.in" output-file="sum.out"')
+    (src / "problem.xml").write_text(xml)
+    p = load_problem(only_package(PolygonSource(src)))
+    assert (p.params.input_file, p.params.output_file) == ("sum.in", "sum.out")
 
 
 def test_polygon_each_test_unequal_points(tmp_path):

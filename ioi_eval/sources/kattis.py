@@ -137,7 +137,11 @@ class KattisImporter:
         return str(raw) if raw else self.root.name
 
     # -- test data ---------------------------------------------------------------------------
-    def load_group(self, path: Path, rel: str, inherited: dict[str, Any]) -> _Group:
+    def load_group(self, path: Path, rel: str, inherited: dict[str, Any],
+                   above: frozenset[Path] = frozenset()) -> _Group:
+        real = path.resolve()
+        if real in above:
+            raise PackageError(f"{path}: a symlinked folder loops back to {real}")
         own = _yaml(path / self.group_file)
         config = {**inherited, **own} if not self.new else {**{k: v for k, v in inherited.items()
                                                                  if k != "scoring"}, **own}
@@ -146,7 +150,7 @@ class KattisImporter:
         entries = sorted(path.iterdir()) if path.is_dir() else []
         for entry in entries:
             if entry.is_dir():
-                child = self.load_group(entry, f"{rel}/{entry.name}", config)
+                child = self.load_group(entry, f"{rel}/{entry.name}", config, above | {real})
                 group.children.append(child)
                 group.tests.extend(child.tests)
             elif entry.suffix == ".in" and entry.is_file():
