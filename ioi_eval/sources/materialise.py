@@ -3,8 +3,9 @@
 An importer describes the problem as a :class:`PackageDraft`; :func:`materialise` writes it once to
 ``<cache>/sources/<kind>/<code>-<hash>`` where the hash covers every file of the source package
 (symlinks followed) and the importer's version, so an edited package is imported again and an
-unchanged one is not. The folder is written aside and renamed into place, so a crash never leaves
-half a package in the cache.
+unchanged one is not. The hash is remembered under a fingerprint of the files' sizes and
+modification times, so an unchanged package is not read again. The folder is written aside and
+renamed into place, so a crash never leaves half a package in the cache.
 """
 
 from __future__ import annotations
@@ -72,6 +73,30 @@ def content_hash(root: Path, kind: str) -> str:
     return h.hexdigest()[:16]
 
 
+def stat_fingerprint(root: Path, kind: str) -> str:
+    """A cheap digest of the names, sizes and modification times of every file under ``root``."""
+    h = hashlib.sha256(f"{kind}\0{IMPORTER_VERSION}\0{root.resolve()}\0".encode())
+    for p in walk_files(root):
+        st = p.stat()
+        h.update(f"{p.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\1".encode())
+    return h.hexdigest()[:32]
+
+
+def package_digest(root: Path, kind: str) -> str:
+    """:func:`content_hash` of ``root``, remembered under its :func:`stat_fingerprint` so that an
+    unchanged package (often hundreds of MB of tests) is not read again on every listing."""
+    memo = cache_base() / "sources" / kind / ".stat" / stat_fingerprint(root, kind)
+    with contextlib.suppress(OSError):
+        digest = memo.read_text().strip()
+        if len(digest) == 16:
+            return digest
+    digest = content_hash(root, kind)
+    with contextlib.suppress(OSError):
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        memo.write_text(digest)
+    return digest
+
+
 def unpack_zip(path: Path) -> Path:
     """A ``.zip`` package extracted once into the cache (the loader's extraction, keyed by content)."""
     from ..problem.loader import _unzip
@@ -136,7 +161,7 @@ class PackageDraft:
 
 def materialise(source_root: Path, kind: str, draft_of: Callable[[Path], PackageDraft]) -> Path:
     """The cached CMS-layout package of ``source_root``, importing it first if needed."""
-    digest = content_hash(source_root, kind)
+    digest = package_digest(source_root, kind)
     base = cache_base() / "sources" / kind
     done = [p for p in base.glob(f"*-{digest}") if (p / "problem.json").is_file()] if base.is_dir() else []
     if done:
