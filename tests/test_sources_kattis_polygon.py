@@ -70,6 +70,8 @@ def test_kattis_passfail_import(tmp_path):
 def test_kattis_import_is_cached_by_content(tmp_path):
     src = fx.kattis_passfail(tmp_path / "divide")
     first = only_package(KattisSource(src))
+    memo = list((tmp_path / "cache/sources/kattis/.stat").iterdir())
+    assert [m.read_text() for m in memo] == [first.name.rsplit("-", 1)[1]]  # the hash, kept by stat
     assert only_package(KattisSource(src)) == first
     twin = shutil.copytree(src, tmp_path / "divide2", symlinks=True)  # same content, another code
     assert load_problem(only_package(KattisSource(twin))).code == "divide2"
