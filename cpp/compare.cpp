@@ -240,7 +240,7 @@ bool floats_match(double e, double o, double abs_tol, double rel_tol) {
     return d <= abs_tol + slack || d <= rel_tol * std::fabs(e) + slack;
 }
 
-enum class TokMode { exact, nocase, floats };
+enum class TokMode { exact, nocase, floats, floats_nocase };
 
 CompareResult compare_tokens(Reader& expected, Reader& output, TokMode mode, double abs_tol, double rel_tol) {
     Tokens e(expected), o(output);
@@ -256,7 +256,7 @@ CompareResult compare_tokens(Reader& expected, Reader& output, TokMode mode, dou
             return wrong("token " + std::to_string(n) + " on line " + std::to_string(o.token_line()) +
                          " differs: expected " + excerpt(a, am) + ", got " + excerpt(b, bm));
         };
-        if (mode == TokMode::floats && !am && !bm) {
+        if ((mode == TokMode::floats || mode == TokMode::floats_nocase) && !am && !bm) {
             double x, y;
             if (parse_float(a, x)) {
                 if (!parse_float(b, y) || !floats_match(x, y, abs_tol, rel_tol)) return differs();
@@ -266,7 +266,9 @@ CompareResult compare_tokens(Reader& expected, Reader& output, TokMode mode, dou
         // String comparison, chunk by chunk.
         for (;;) {
             bool same = a.size() == b.size() &&
-                        (mode == TokMode::nocase ? std::equal(a.begin(), a.end(), b.begin(), ieq) : a == b);
+                        (mode == TokMode::nocase || mode == TokMode::floats_nocase
+                             ? std::equal(a.begin(), a.end(), b.begin(), ieq)
+                             : a == b);
             if (!same || am != bm) return differs();
             if (!am) break;
             e.cont(a, am);
@@ -306,14 +308,15 @@ CompareResult unordered_lines(Reader& expected, Reader& output) {
 }  // namespace
 
 bool is_compare_kind(const std::string& k) {
-    return k == "white_diff" || k == "tokens" || k == "floats" || k == "yes_no" || k == "unordered_lines";
+    return k == "white_diff" || k == "tokens" || k == "floats" || k == "floats_nocase" || k == "yes_no" ||
+           k == "unordered_lines";
 }
 
 CompareResult compare(const std::string& kind, const std::string& expected_path, const std::string& output_path,
                       double abs_tol, double rel_tol) {
     if (!is_compare_kind(kind))
         throw std::invalid_argument("unknown comparator '" + kind +
-                                    "' (white_diff, tokens, floats, yes_no, unordered_lines)");
+                                    "' (white_diff, tokens, floats, floats_nocase, yes_no, unordered_lines)");
     try {
         Reader expected(expected_path, false);
         std::unique_ptr<Reader> output;
@@ -325,6 +328,8 @@ CompareResult compare(const std::string& kind, const std::string& expected_path,
         if (kind == "white_diff") return white_diff(expected, *output);
         if (kind == "tokens") return compare_tokens(expected, *output, TokMode::exact, abs_tol, rel_tol);
         if (kind == "floats") return compare_tokens(expected, *output, TokMode::floats, abs_tol, rel_tol);
+        if (kind == "floats_nocase")
+            return compare_tokens(expected, *output, TokMode::floats_nocase, abs_tol, rel_tol);
         if (kind == "yes_no") return compare_tokens(expected, *output, TokMode::nocase, abs_tol, rel_tol);
         return unordered_lines(expected, *output);
     } catch (const ReadFailure& f) {

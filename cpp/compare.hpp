@@ -32,7 +32,7 @@ private:
     std::string path_;
 };
 
-// kind: white_diff | tokens | floats | yes_no | unordered_lines. Throws std::invalid_argument for
+// kind: white_diff | tokens | floats | floats_nocase | yes_no | unordered_lines. Throws std::invalid_argument for
 // an unknown kind and CompareIOError when expected_path cannot be read.
 CompareResult compare(const std::string& kind, const std::string& expected_path, const std::string& output_path,
                       double abs_tol = 1e-6, double rel_tol = 1e-6);

@@ -1,4 +1,4 @@
-"""Output checkers behind one interface: standard comparators, CMS-protocol and testlib-protocol programs.
+"""Output checkers behind one interface: standard comparators and CMS, testlib or Kattis-protocol programs.
 
 A checker builds the job that checks one output (run inside the box) and interprets its result
 as a score in [0, 1] and a message. A checker that crashes, times out or prints nonsense raises
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +27,10 @@ TRANSLATIONS = {
 }
 
 
+#: Reads a file the checker left in the test's scratch folder (None when it wrote none).
+FeedbackReader = Callable[[str], "bytes | None"]
+
+
 class CheckerFailure(Exception):
     """The checker itself failed (judge error, reported as SE)."""
 
@@ -33,12 +38,13 @@ class CheckerFailure(Exception):
 class Checker(Protocol):
     """Checks one contestant output against the expected one."""
 
-    def job(self, input_blob: str, expected_blob: str | None, output: str, work: str) -> RunJob | CompareJob:
-        """The job that checks ``output`` (a box path); ``work`` is a scratch folder."""
+    def job(self, input_blob: str, expected_blob: str | None, output: str, work: str,
+            test: str = "") -> RunJob | CompareJob:
+        """The job that checks ``output`` (a box path) of test ``test``; ``work`` is a scratch folder."""
         ...
 
-    def interpret(self, result: JobResult) -> tuple[float, str]:
-        """Score in [0, 1] and message, or raise :class:`CheckerFailure`."""
+    def interpret(self, result: JobResult, test: str = "", read: FeedbackReader | None = None) -> tuple[float, str]:
+        """Score in [0, 1] and message, or raise :class:`CheckerFailure`; ``read`` reads files left in ``work``."""
         ...
 
 
@@ -81,13 +87,14 @@ class StandardChecker:
     spec: CheckerSpec
     comparator: str | None = None
 
-    def job(self, input_blob: str, expected_blob: str | None, output: str, work: str) -> CompareJob:
+    def job(self, input_blob: str, expected_blob: str | None, output: str, work: str,
+            test: str = "") -> CompareJob:
         if expected_blob is None:
             raise CheckerFailure("the test has no expected output to compare with")
         return CompareJob(comparator=self.comparator or self.spec.standard, expected=expected_blob, output=output,
                           abs_tol=self.spec.abs_tol, rel_tol=self.spec.rel_tol)
 
-    def interpret(self, result: JobResult) -> tuple[float, str]:
+    def interpret(self, result: JobResult, test: str = "", read: FeedbackReader | None = None) -> tuple[float, str]:
         if result.error or result.compare is None:
             raise CheckerFailure(f"comparison failed: {result.error}")
         ok = result.compare.score >= 1.0
@@ -106,9 +113,9 @@ class ProgramChecker:
     binary: str  # blob path
     protocol: str = "cms"
     extra_args: tuple[str, ...] = ()
-    interpreter: tuple[str, ...] = ()
+    interpreter: tuple[str, ...] = ()  # e.g. python3 -B for a Python checker
 
-    def job(self, input_blob: str, expected_blob: str | None, output: str, work: str) -> RunJob:
+    def job(self, input_blob: str, expected_blob: str | None, output: str, work: str, test: str = "") -> RunJob:
         binds = {"/box/checker": self.binary, "/box/input.txt": input_blob, "/box/output.txt": output}
         if expected_blob is not None:
             binds["/box/correct.txt"] = expected_blob
@@ -123,30 +130,120 @@ class ProgramChecker:
                     capture_stdout=CAPTURE, capture_stderr=CAPTURE, limits=CHECKER_LIMITS)
         return RunJob(procs=[proc])
 
-    def interpret(self, result: JobResult) -> tuple[float, str]:
+    def interpret(self, result: JobResult, test: str = "", read: FeedbackReader | None = None) -> tuple[float, str]:
         status = proc_failure(result, "checker")
         pr = result.procs[0]
         if self.protocol == "testlib":
-            return self._testlib(pr.status, pr.exit_code, pr.stderr, pr.message)
+            return testlib_outcome(pr.status, pr.exit_code, pr.stderr, pr.message)
         if status != ProcStatus.OK:
             raise CheckerFailure(f"checker failed: {pr.message}; stderr: {pr.stderr[:300]!r}")
         return parse_cms_outcome(pr.stdout, "checker"), cms_message(pr.stderr)
 
-    @staticmethod
-    def _testlib(status: ProcStatus, code: int | None, stderr: str, message: str) -> tuple[float, str]:
-        text = stderr.strip()
-        if status not in (ProcStatus.OK, ProcStatus.RE):
-            raise CheckerFailure(f"checker failed: {message}; stderr: {text[:300]!r}")
-        if code == 0:
-            return 1.0, text or "ok"
-        if code in (1, 2, 4, 8):  # WA, PE, dirt (PE) and unexpected EOF (PE)
-            return 0.0, text or "wrong answer"
-        if code == 7:
-            m = re.search(r"points\s+([-+0-9.eE]+)", text)
-            if not m:
-                raise CheckerFailure(f"testlib checker exited 7 without 'points X' on stderr: {text[:200]!r}")
-            value = float(m.group(1))
-            if math.isnan(value) or not 0.0 <= value <= 1.0:
-                raise CheckerFailure(f"testlib checker gave points outside [0, 1]: {m.group(1)}")
-            return value, text
-        raise CheckerFailure(f"testlib checker failed (exit code {code}): {text[:300]!r}")
+
+def testlib_outcome(status: ProcStatus, code: int | None, stderr: str, message: str,
+                    who: str = "checker") -> tuple[float, str]:
+    """Score and message of a testlib checker or interactor from its exit code (0/1/2/4/8/7, else SE)."""
+    text = stderr.strip()
+    if status not in (ProcStatus.OK, ProcStatus.RE):
+        raise CheckerFailure(f"{who} failed: {message}; stderr: {text[:300]!r}")
+    if code == 0:
+        return 1.0, text or "ok"
+    if code in (1, 2, 4, 8):  # WA, PE, dirt (PE) and unexpected EOF (PE)
+        return 0.0, text or "wrong answer"
+    if code == 7:
+        m = re.search(r"points\s+([-+0-9.eE]+)", text)
+        if not m:
+            raise CheckerFailure(f"testlib {who} exited 7 without 'points X' on stderr: {text[:200]!r}")
+        value = float(m.group(1))
+        if math.isnan(value) or not 0.0 <= value <= 1.0:
+            raise CheckerFailure(f"testlib {who} gave points outside [0, 1]: {m.group(1)}")
+        return value, text
+    raise CheckerFailure(f"testlib {who} failed (exit code {code}): {text[:300]!r}")
+
+
+KATTIS_ACCEPT, KATTIS_REJECT = 42, 43
+FEEDBACK = "/feedback"
+
+
+def _feedback_number(read: FeedbackReader, name: str) -> float | None:
+    data = read(name)
+    if data is None:
+        return None
+    text = data.decode(errors="replace").strip()
+    try:
+        value = float(text.split()[0]) if text else math.nan
+    except ValueError:
+        value = math.nan
+    if math.isnan(value) or value < 0:
+        raise CheckerFailure(f"validator wrote an invalid {name}: {text[:80]!r}")
+    return value
+
+
+def kattis_args(spec: CheckerSpec, test: str) -> list[str]:
+    """The Kattis validator flags of ``test`` (its group's, else the problem's)."""
+    return list(spec.test_args.get(test, spec.args))
+
+
+def kattis_outcome(spec: CheckerSpec, test: str, status: ProcStatus, code: int | None, stderr: str,
+                   read: FeedbackReader | None, who: str = "output validator") -> tuple[float, str]:
+    """Score and message of a Kattis-protocol validator run (exit 42 accept, 43 reject).
+
+    An accepted test scores ``score_multiplier.txt``, or ``score.txt`` (a multiplier, or a score
+    divided by the test's maximum, as ``spec.score_file`` says), or 1; a rejected one 0. The
+    message is the head of ``judgemessage.txt`` (else ``teammessage.txt``).
+    """
+    if status not in (ProcStatus.OK, ProcStatus.RE):
+        raise CheckerFailure(f"{who} failed ({status.value}); stderr: {stderr.strip()[:300]!r}")
+    if code not in (KATTIS_ACCEPT, KATTIS_REJECT):
+        raise CheckerFailure(f"{who} exited {code} (42 accepts, 43 rejects); stderr: {stderr.strip()[:300]!r}")
+    note = ""
+    if read is not None:
+        for name in ("judgemessage.txt", "teammessage.txt"):
+            data = read(name)
+            if data and data.strip():
+                note = _first_line(data.decode(errors="replace"))[:200]
+                break
+    if code == KATTIS_REJECT:
+        return 0.0, f"Output isn't correct: {note}" if note else "Output isn't correct"
+    value = 1.0
+    if read is not None:
+        multiplier = _feedback_number(read, "score_multiplier.txt")
+        score = _feedback_number(read, "score.txt")
+        if multiplier is not None:
+            value = multiplier
+        elif score is not None and spec.score_file == "multiplier":
+            value = score
+        elif score is not None:
+            top = spec.test_max.get(test)
+            if not top:
+                raise CheckerFailure(f"{who} wrote score.txt but test {test!r} has no maximum score")
+            value = score / top
+        if value > 1.0 + 1e-9:
+            raise CheckerFailure(f"{who} gave a score above the test's maximum ({value:g} of 1)")
+    value = min(value, 1.0)
+    msg = "Output is correct" if value >= 1.0 else "Output is partially correct"
+    return value, f"{msg}: {note}" if note else msg
+
+
+@dataclass
+class KattisValidator:
+    """A Kattis output validator: ``validator input answer feedback_dir [args] < output``."""
+
+    binary: str  # blob path
+    spec: CheckerSpec
+    interpreter: tuple[str, ...] = ()  # e.g. python3 -B for a Python validator
+
+    def job(self, input_blob: str, expected_blob: str | None, output: str, work: str, test: str = "") -> RunJob:
+        binds = {"/box/validator": self.binary, "/box/input.txt": input_blob,
+                 "/box/answer.txt": expected_blob if expected_blob is not None else input_blob}
+        # The feedback folder is the test's scratch folder; contestants never get it writable.
+        proc = Proc(argv=[*self.interpreter, "/box/validator", "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/",
+                          *kattis_args(self.spec, test)],
+                    binds=binds, rw_binds={FEEDBACK: work}, stdin=output, stdout=f"{work}/validator.out",
+                    stderr=f"{work}/validator.err", capture_stderr=CAPTURE, limits=CHECKER_LIMITS)
+        return RunJob(procs=[proc])
+
+    def interpret(self, result: JobResult, test: str = "", read: FeedbackReader | None = None) -> tuple[float, str]:
+        proc_failure(result, "output validator")
+        pr = result.procs[0]
+        return kattis_outcome(self.spec, test, pr.status, pr.exit_code, pr.stderr, read)

@@ -17,11 +17,10 @@ from pathlib import Path
 from ..backends import get_backend
 from ..backends.base import Box
 from ..errors import JudgeError
-from ..problem.model import Problem, TestCase
+from ..problem.model import Problem, Subtask, TestCase
 from ..scoring.score_types import ScoreType, get_score_type
-from .checkers import ProgramChecker, StandardChecker
+from .checkers import KattisValidator, ProgramChecker, StandardChecker
 from .compiler import Compiler
-from .languages import Python, get_language
 from .profile import JudgeProfile, get_profile
 from .results import CompileResult, JudgeReport, SubtaskResult, TestResult, Verdict
 from .submission import Submission
@@ -88,14 +87,10 @@ class Judge:
             assert self._compiler is not None
             ctx = JudgeContext(box=box, compiler=self._compiler, problem=problem, profile=self.profile)
             spec = problem.checker
-            if spec.source is not None and spec.source.suffix == ".py":
-                python = get_language("python")
-                assert isinstance(python, Python)
-                ctx.checker = ProgramChecker(ctx.blob(spec.source), spec.protocol,
-                                             interpreter=(python.interpreter, "-I", "-B"))
-            elif spec.source is not None:
-                binary = ctx.compile_trusted(spec.source.parent, spec.source.name, "checker")
-                ctx.checker = ProgramChecker(binary, spec.protocol)
+            if spec.source is not None:
+                binary, prefix = ctx.trusted_program(spec.source, "checker")
+                ctx.checker = (KattisValidator(binary, spec, prefix) if spec.protocol == "kattis"
+                               else ProgramChecker(binary, spec.protocol, interpreter=prefix))
             else:
                 ctx.checker = StandardChecker(spec, self.profile.comparator)
             task_type = get_task_type(problem.task_type)
@@ -141,11 +136,13 @@ class Judge:
             for t in st.tests:
                 owners[t].append(st.index)
         zeroed: set[int] = set()
+        # Subtasks that one zero outcome decides (their remaining tests may be skipped).
+        decides = {st.index: subtask_score_type(st, score_type).zero_decides for st in problem.subtasks}
         results: dict[str, TestResult] = {}
         workers = max(1, getattr(state.ctx.box, "workers", 1))
 
         def needed(name: str) -> bool:
-            return not (skip and score_type.zero_decides) or any(i not in zeroed for i in owners[name])
+            return not skip or any(i not in zeroed for i in owners[name])
 
         slots = self._slots
         assert slots is not None
@@ -179,7 +176,7 @@ class Judge:
                     res = fut.result()
                     results[name] = res
                     if res.score <= 0.0 and res.verdict != Verdict.SE:
-                        zeroed.update(owners[name])
+                        zeroed.update(i for i in owners[name] if decides[i])
                     if on_test is not None:
                         on_test(res)
         return results
@@ -188,6 +185,11 @@ class Judge:
 def skipped(name: str) -> TestResult:
     """A test not run because every subtask that holds it already scored 0."""
     return TestResult(name=name, verdict=Verdict.SKIPPED, message="Skipped: its subtasks already scored 0")
+
+
+def subtask_score_type(subtask: Subtask, default: ScoreType) -> ScoreType:
+    """The subtask's own score type where it has one (e.g. a Polygon each-test group), else the problem's."""
+    return get_score_type(subtask.score_type) if subtask.score_type else default
 
 
 def subtask_status(tests: list[TestResult]) -> Verdict:
@@ -207,7 +209,7 @@ def build_report(problem: Problem, compile_result: CompileResult, tests: dict[st
     subtasks = []
     for st in problem.subtasks:
         st_tests = [tests[t] for t in st.tests]
-        points = score_type.subtask_points(st, [t.score for t in st_tests])
+        points = subtask_score_type(st, score_type).subtask_points(st, [t.score for t in st_tests])
         subtasks.append(SubtaskResult(name=st.name, points=st.points,
                                       score=round(points, problem.score_precision),
                                       status=subtask_status(st_tests)))

@@ -119,7 +119,11 @@ def _load_subtasks(root: Path, meta: dict[str, Any]) -> tuple[Subtask, ...]:
         except (TypeError, ValueError):
             raise PackageError(f"{f}: 'score' must be a number") from None
         threshold = thresholds[i] if i < len(thresholds) else None
-        subtasks.append(Subtask(index=i, name=f.stem, points=points, tests=tuple(tests), threshold=threshold))
+        try:
+            subtasks.append(Subtask(index=i, name=f.stem, points=points, tests=tuple(tests), threshold=threshold,
+                                    score_type=data.get("score_type")))
+        except ValidationError as exc:
+            raise PackageError(f"{f}: {exc.errors()[0]['msg']}") from None
     return tuple(subtasks)
 
 
@@ -202,12 +206,15 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
         params["compilation"] = "grader" if has_grader else "alone"
     if task_type == "Communication":
         params.setdefault("compilation", "stub")
-        if not (graders / "manager.cpp").is_file():
+        if not ((graders / "manager.cpp").is_file() or (graders / "manager.py").is_file()):
             raise PackageError(f"{graders / 'manager.cpp'}: a Communication task needs a manager")
     try:
         task_params = TaskParams(**{k: v for k, v in params.items() if k in TaskParams.model_fields})
     except ValidationError as exc:
         raise PackageError(f"{meta_path}: bad task_type_params: {exc.errors()[0]['msg']}") from None
+    if task_params.interactor != "cms" and (task_type != "Communication" or task_params.num_processes != 1):
+        raise PackageError(f"{meta_path}: a {task_params.interactor} interactor needs a Communication task "
+                           "with one process")
     subtasks = _load_subtasks(root, meta)
     checker = _load_checker(root, meta)
     needs_output = task_type != "Communication"

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 TaskTypeName = Literal["Batch", "Communication", "OutputOnly"]
 ScoreTypeName = Literal["GroupMin", "Sum", "GroupMul", "GroupThreshold"]
-StandardChecker = Literal["white_diff", "tokens", "floats", "yes_no", "unordered_lines", "diff_b", "cf_lenient"]
+StandardChecker = Literal["white_diff", "tokens", "floats", "floats_nocase", "yes_no", "unordered_lines", "diff_b",
+                          "cf_lenient"]
 ScoringName = Literal["ioi", "codeforces"]
 
 SOLUTION_CATEGORIES = (
@@ -39,10 +40,16 @@ class Subtask(BaseModel):
     points: float
     tests: tuple[str, ...]
     threshold: float | None = Field(None, description="GroupThreshold parameter")
+    score_type: ScoreTypeName | None = Field(None, description="overrides the problem's score type for this subtask")
 
 
 class CheckerSpec(BaseModel):
-    """How outputs are checked: a package checker (CMS or testlib protocol) or a standard one.
+    """How outputs are checked: a package checker (CMS, testlib or Kattis protocol) or a standard one.
+
+    For the Kattis protocol (``validator input answer feedback_dir [args] < output``, exit 42/43),
+    ``args`` are the validator flags, ``test_args`` per-test replacements of them, and a
+    ``score.txt`` is read as a fraction of ``test_max[test]`` (``score_file: absolute``) or as a
+    multiplier in [0, 1] (``multiplier``); a ``score_multiplier.txt`` is always a multiplier.
 
     ``source`` is ``checker/checker.cpp`` (compiled) or ``checker/checker.py`` (run by python3).
     """
@@ -50,10 +57,14 @@ class CheckerSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     source: Path | None = None
-    protocol: Literal["cms", "testlib"] = "cms"
+    protocol: Literal["cms", "testlib", "kattis"] = "cms"
     standard: StandardChecker = "white_diff"
     abs_tol: float = 1e-6
     rel_tol: float = 1e-6
+    args: tuple[str, ...] = ()
+    test_args: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    score_file: Literal["absolute", "multiplier"] = "multiplier"
+    test_max: dict[str, float] = Field(default_factory=dict)
 
 
 class TaskParams(BaseModel):
@@ -66,6 +77,9 @@ class TaskParams(BaseModel):
     output_file: str = ""
     num_processes: int = 1
     user_io: Literal["std_io", "fifo_io"] = "std_io"
+    interactor: Literal["cms", "kattis", "testlib"] = Field(
+        "cms", description="Communication manager protocol: CMS manager, Kattis interactive validator, "
+        "or testlib interactor")
 
 
 class Solution(BaseModel):

@@ -10,15 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from . import kattis, polygon
 from .base import ProblemSource
 from .cms import CmsSource
 from .hf import HfSource, detect_dataset
+from .kattis import KattisSource
+from .polygon import PolygonSource
 
 #: ``scheme -> factory(rest_of_spec)``; e.g. ``"hf": ...`` serves ``hf:open-r1/ioi``.
-SCHEMES: dict[str, Callable[[str], ProblemSource]] = {"cms": CmsSource, "hf": HfSource}
+SCHEMES: dict[str, Callable[[str], ProblemSource]] = {"cms": CmsSource, "hf": HfSource, "kattis": KattisSource,
+                                                      "polygon": PolygonSource}
 
 #: Local-path detectors, tried in order: each returns a source for paths in its format, else None.
-DETECTORS: list[Callable[[Path], ProblemSource | None]] = [detect_dataset]
+DETECTORS: list[Callable[[Path], ProblemSource | None]] = [kattis.detect, polygon.detect, detect_dataset]
 
 
 def resolve_source(spec: str) -> ProblemSource:
@@ -40,4 +44,5 @@ def is_local(spec: str) -> bool:
     return not (sep and scheme in SCHEMES) or Path(spec).exists()
 
 
-__all__ = ["DETECTORS", "SCHEMES", "CmsSource", "HfSource", "ProblemSource", "is_local", "resolve_source"]
+__all__ = ["DETECTORS", "SCHEMES", "CmsSource", "HfSource", "KattisSource", "PolygonSource", "ProblemSource",
+           "is_local", "resolve_source"]

@@ -96,7 +96,8 @@ class CompareJob(BaseModel):
     """Compare a contestant output with the expected one in-process (no program is spawned)."""
 
     kind: Literal["compare"] = "compare"
-    comparator: Literal["white_diff", "tokens", "floats", "yes_no", "unordered_lines", "diff_b", "cf_lenient"] = (
+    comparator: Literal["white_diff", "tokens", "floats", "floats_nocase", "yes_no", "unordered_lines", "diff_b",
+                        "cf_lenient"] = (
         "white_diff")
     expected: str
     output: str

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-KINDS = ["tokens", "floats", "yes_no", "unordered_lines", "white_diff"]
+KINDS = ["tokens", "floats", "floats_nocase", "yes_no", "unordered_lines", "white_diff"]
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,8 @@ def check(exe: str, tmp: Path, expected: str, output: str, *tol: str) -> tuple[i
         ("tokens", "1 2 3\n", "1 2 4", False),
         ("floats", "0.5\n", "0.5000001", True),
         ("floats", "0.5\n", "0.6", False),
+        ("floats_nocase", "0.5 NO\n", "0.5000001 no", True),
+        ("floats_nocase", "0.5 NO\n", "0.5 yes", False),
         ("yes_no", "YES\n", "yes", True),
         ("yes_no", "YES\n", "no", False),
         ("unordered_lines", "a\nb\n", "b\na\n", True),

@@ -187,6 +187,20 @@ def test_yes_no(cmp, expected, output, ok):
     assert cmp("yes_no", expected, output)[0] == ok
 
 
+@pytest.mark.parametrize(
+    ("expected", "output", "ok"),
+    [
+        ("1.0 IMPOSSIBLE", "1.0000001 impossible", True),  # strings ignore case, numbers within 1e-6
+        ("1.0 IMPOSSIBLE", "1.1 IMPOSSIBLE", False),
+        ("1.0 yes", "1.0 no", False),
+        ("2.5", "abc", False),
+    ],
+)
+def test_floats_nocase(cmp, expected, output, ok):
+    """The Kattis default validator with a float tolerance (case-insensitive string tokens)."""
+    assert cmp("floats_nocase", expected, output, 1e-6, 1e-6)[0] == ok
+
+
 # ---------------------------------------------------------------------------------------------
 # floats
 # ---------------------------------------------------------------------------------------------
@@ -277,7 +291,7 @@ def test_missing_expected_is_an_error(native, tmp_path):
         native.compare("tokens", str(tmp_path), str(tmp_path / "o"))
 
 
-@pytest.mark.parametrize("kind", ["white_diff", "tokens", "floats", "yes_no", "unordered_lines"])
+@pytest.mark.parametrize("kind", ["white_diff", "tokens", "floats", "floats_nocase", "yes_no", "unordered_lines"])
 def test_missing_output_is_wrong_answer(native, tmp_path, kind):
     (tmp_path / "e").write_text("1")
     ok, msg = native.compare(kind, str(tmp_path / "e"), str(tmp_path / "missing"))

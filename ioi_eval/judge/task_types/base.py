@@ -14,7 +14,7 @@ from ...errors import JudgeError
 from ...problem.model import Problem, TestCase
 from ..checkers import Checker, CheckerFailure
 from ..compiler import Compiler, CompileUnit
-from ..languages import TRUSTED_CPP_FLAGS
+from ..languages import TRUSTED_CPP_FLAGS, get_language
 from ..profile import JudgeProfile
 from ..results import CompileResult, TestResult, Verdict, verdict_for_score
 from ..submission import Submission
@@ -77,12 +77,28 @@ class JudgeContext:
             raise JudgeError(f"the package's {what} ({folder / main}) does not compile:\n{res.message[:2000]}")
         return prog.files["/box/prog"]
 
+    def trusted_program(self, source: Path, what: str) -> tuple[str, tuple[str, ...]]:
+        """A package program ready to run: (blob path, argv prefix). C++ is compiled with the files
+        of its folder; a single-file Python program (e.g. a Kattis validator) runs under python3."""
+        if source.suffix == ".py":
+            return self.blob(source), (get_language("python").interpreter, "-B")
+        return self.compile_trusted(source.parent, source.name, what), ()
+
     def check(self, test: TestCase, output: str, work: str) -> tuple[float, str]:
         """Check ``output`` with the problem's checker; raises CheckerFailure on judge errors."""
         assert self.checker is not None
         expected = self.blob(test.output) if test.output else None
-        job = self.checker.job(self.blob(test.input), expected, output, work)
-        return self.checker.interpret(self.run(job))
+        job = self.checker.job(self.blob(test.input), expected, output, work, test=test.name)
+        return self.checker.interpret(self.run(job), test=test.name, read=self.reader(work))
+
+    def reader(self, work: str):
+        """Reads (the head of) a file a trusted program left in the scratch folder ``work``, or None."""
+        def read(name: str) -> bytes | None:
+            try:
+                return self.box.read_bytes(f"{work}/{name}", 1 << 16)
+            except (FileNotFoundError, IsADirectoryError):
+                return None
+        return read
 
 
 def failed_run(test: TestCase, pr: ProcResult) -> TestResult:

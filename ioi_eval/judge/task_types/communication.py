@@ -1,4 +1,9 @@
-"""Communication: a trusted manager talks to N user processes over FIFO pairs and scores them."""
+"""Communication: a trusted manager talks to N user processes over FIFO pairs and scores them.
+
+The manager is a CMS manager (score on stdout), a Kattis interactive validator (exit 42/43,
+feedback files) or a testlib interactor (testlib exit codes, then the checker on its ``tout``),
+as ``task_type_params.interactor`` says; the latter two talk to one user process on stdin/stdout.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,16 @@ from typing import ClassVar
 from ioi_box.protocol import Limits, Proc, ProcResult, ProcStatus, RunJob
 
 from ...problem.model import TestCase
-from ..checkers import CHECKER_LIMITS, CheckerFailure, cms_message, parse_cms_outcome
+from ..checkers import (
+    CHECKER_LIMITS,
+    FEEDBACK,
+    CheckerFailure,
+    cms_message,
+    kattis_args,
+    kattis_outcome,
+    parse_cms_outcome,
+    testlib_outcome,
+)
 from ..languages import Program
 from ..results import CompileResult, TestResult
 from ..submission import Submission
@@ -24,9 +38,12 @@ class Communication:
 
     def __init__(self) -> None:
         self.manager: str | None = None
+        self.interpreter: tuple[str, ...] = ()
 
     def setup(self, ctx: JudgeContext) -> None:
-        self.manager = ctx.compile_trusted(ctx.problem.graders_dir, "manager.cpp", "manager")
+        source = ctx.problem.grader("manager.cpp") or ctx.problem.grader("manager.py")
+        assert source is not None  # the loader checked
+        self.manager, self.interpreter = ctx.trusted_program(source, "manager")
 
     def prepare(self, ctx: JudgeContext, submission: Submission) -> tuple[CompileResult, Program | None]:
         harness = "stub" if ctx.problem.params.compilation == "stub" else None
@@ -62,12 +79,17 @@ class Communication:
                 else:
                     user.stdin, user.stdout = to_u, to_m
                 users.append(user)
-            manager = Proc(argv=["/box/manager", *mgr_args], binds={"/box/manager": self.manager},
-                           rw_binds={f"/fifo{i}": f"{work}/fifo{i}" for i in range(n)},
-                           stdin=ctx.blob(test.input), stdout=f"{work}/manager.out",
-                           stderr=f"{work}/manager.err", capture_stdout=CAPTURE, capture_stderr=CAPTURE,
-                           limits=self._manager_limits(ctx))
-            result = ctx.run(RunJob(procs=[manager, *users], fifos=fifos))
+            if params.interactor == "cms":
+                manager = Proc(argv=[*self.interpreter, "/box/manager", *mgr_args],
+                               binds={"/box/manager": self.manager},
+                               rw_binds={f"/fifo{i}": f"{work}/fifo{i}" for i in range(n)},
+                               stdin=ctx.blob(test.input), stdout=f"{work}/manager.out",
+                               stderr=f"{work}/manager.err", capture_stdout=CAPTURE, capture_stderr=CAPTURE,
+                               limits=self._manager_limits(ctx))
+                outputs = []
+            else:
+                manager, outputs = self._interactor(ctx, test, work)
+            result = ctx.run(RunJob(procs=[manager, *users], fifos=fifos, outputs=outputs))
             if result.error:
                 return system_error(test, f"sandbox error: {result.error}")
             mgr, user_results = result.procs[0], result.procs[1:]
@@ -77,6 +99,8 @@ class Communication:
             if any(u.status == ProcStatus.XX for u in user_results):
                 bad = next(u for u in user_results if u.status == ProcStatus.XX)
                 return system_error(test, bad.message)
+            if params.interactor != "cms":
+                return self._interactor_result(ctx, test, work, mgr, user_results)
             if mgr.status != ProcStatus.OK:
                 return system_error(test, f"manager failed: {mgr.message}; stderr: {mgr.stderr[:300]!r}")
             failed = next((u for u in user_results if u.status != ProcStatus.OK), None)
@@ -91,6 +115,61 @@ class Communication:
             return scored(test, score, cms_message(mgr.stderr), cpu, wall, mem)
         finally:
             ctx.box.remove([work])
+
+    # -- Kattis interactive validators and testlib interactors ------------------------------
+    def _interactor(self, ctx: JudgeContext, test: TestCase, work: str) -> tuple[Proc, list[str]]:
+        """The interactor process: it talks to user process 0 over its stdin/stdout.
+
+        Kattis: ``validator input answer feedback_dir [args]`` (feedback in the scratch folder);
+        testlib: ``interactor input tout answer`` (``tout`` is kept for the package's checker).
+        """
+        assert self.manager is not None
+        answer = ctx.blob(test.output) if test.output else ctx.blob(test.input)
+        binds = {"/box/manager": self.manager, "/box/input.txt": ctx.blob(test.input), "/box/answer.txt": answer}
+        common = dict(binds=binds, stderr=f"{work}/manager.err", capture_stderr=CAPTURE,
+                      limits=self._manager_limits(ctx))
+        # The user opens its stdin (m_to_u0) before its stdout, so the interactor must open its
+        # stdout (m_to_u0) before its stdin, or both would block opening their FIFOs: a shell
+        # opens them in that order and then becomes the interactor.
+        wire = ["/bin/sh", "-c", 'o=$1; i=$2; shift 2; exec "$@" >"$o" <"$i"', "sh",
+                "/fifo0/m_to_u0", "/fifo0/u0_to_m"]
+        rw = {"/fifo0": f"{work}/fifo0"}
+        if ctx.problem.params.interactor == "kattis":
+            args = kattis_args(ctx.problem.checker, test.name)
+            # Feedback files go next to the FIFOs: a folder the executor creates and users never see.
+            argv = [*wire, *self.interpreter, "/box/manager", "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/",
+                    *args]
+            return Proc(argv=argv, rw_binds={**rw, FEEDBACK: f"{work}/fifo0"}, **common), []
+        argv = [*wire, *self.interpreter, "/box/manager", "/box/input.txt", "/box/tout.txt", "/box/answer.txt"]
+        return Proc(argv=argv, rw_binds={**rw, "/box/tout.txt": f"{work}/tout"}, **common), [f"{work}/tout"]
+
+    def _interactor_result(self, ctx: JudgeContext, test: TestCase, work: str, mgr: ProcResult,
+                           users: list[ProcResult]) -> TestResult:
+        user = users[0]
+        tl = ctx.problem.time_limit
+        try:
+            if ctx.problem.params.interactor == "kattis":
+                score, message = kattis_outcome(ctx.problem.checker, test.name, mgr.status, mgr.exit_code,
+                                                mgr.stderr, ctx.reader(f"{work}/fifo0"), "interactive validator")
+            else:
+                score, message = testlib_outcome(mgr.status, mgr.exit_code, mgr.stderr, mgr.message, "interactor")
+        except CheckerFailure as exc:
+            if user.status != ProcStatus.OK:  # the interactor died of the submission's failure
+                return failed_run(test, user)
+            return system_error(test, str(exc))
+        if score <= 0.0 and user.status not in (ProcStatus.TLE_CPU, ProcStatus.TLE_WALL, ProcStatus.MLE):
+            return scored(test, 0.0, message, user.cpu_s, user.wall_s, user.memory_bytes)  # rejected first
+        if user.status != ProcStatus.OK:
+            return failed_run(test, user)
+        if user.cpu_s > tl:
+            return failed_run(test, failed_cpu(user, user.cpu_s, user.wall_s, user.memory_bytes, tl))
+        if ctx.problem.params.interactor == "testlib" and ctx.problem.checker.source is not None:
+            try:  # Polygon: the checker judges what the interactor wrote to tout
+                checked, message = ctx.check(test, f"{work}/tout", work)
+            except CheckerFailure as exc:
+                return system_error(test, str(exc))
+            score *= checked
+        return scored(test, score, message, user.cpu_s, user.wall_s, user.memory_bytes)
 
 
 def failed_cpu(template: ProcResult, cpu: float, wall: float, mem: int, tl: float) -> ProcResult:

@@ -1,0 +1,206 @@
+"""Writing an imported problem as a CMS-layout package in the cache (shared by the Kattis and Polygon importers).
+
+An importer describes the problem as a :class:`PackageDraft`; :func:`materialise` writes it once to
+``<cache>/sources/<kind>/<code>-<hash>`` where the hash covers every file of the source package
+(symlinks followed) and the importer's version, so an edited package is imported again and an
+unchanged one is not. The hash is remembered under a fingerprint of the files' sizes and
+modification times, so an unchanged package is not read again. The folder is written aside and
+renamed into place, so a crash never leaves half a package in the cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import PackageError
+from ..problem.loader import find_root
+
+#: Bump when an importer's output changes, so cached imports are redone.
+IMPORTER_VERSION = "1"
+CODE_CHARS = re.compile(r"[^A-Za-z0-9_]")
+
+
+def cache_base() -> Path:
+    """``$IOI_EVAL_CACHE`` or ``~/.cache/ioi-eval``."""
+    return Path(os.environ.get("IOI_EVAL_CACHE", Path.home() / ".cache" / "ioi-eval"))
+
+
+def safe_code(name: str) -> str:
+    """A task code usable as a file and module name (``<code>.cpp``, ``import <code>``)."""
+    code = CODE_CHARS.sub("_", name).strip("_") or "problem"
+    return f"p_{code}" if code[0].isdigit() else code
+
+
+def walk_files(root: Path) -> list[Path]:
+    """Every file under ``root``, sorted, following symlinked files and folders (each real folder once)."""
+    seen: set[str] = set()
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        dirnames.sort()
+        for name in filenames:
+            p = Path(dirpath) / name
+            if p.is_file():
+                out.append(p)
+    return sorted(out)
+
+
+def content_hash(root: Path, kind: str) -> str:
+    """A digest of ``root``'s name, every file's relative path and content under it, and the importer."""
+    # The folder's name is part of it: a Kattis problem's code is its folder name.
+    h = hashlib.sha256(f"{kind}\0{IMPORTER_VERSION}\0{root.name}\0".encode())
+    for p in walk_files(root):
+        h.update(str(p.relative_to(root)).encode() + b"\0")
+        with p.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        h.update(b"\1")
+    return h.hexdigest()[:16]
+
+
+def stat_fingerprint(root: Path, kind: str) -> str:
+    """A cheap digest of the names, sizes and modification times of every file under ``root``."""
+    h = hashlib.sha256(f"{kind}\0{IMPORTER_VERSION}\0{root.resolve()}\0".encode())
+    for p in walk_files(root):
+        st = p.stat()
+        h.update(f"{p.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\1".encode())
+    return h.hexdigest()[:32]
+
+
+def package_digest(root: Path, kind: str) -> str:
+    """:func:`content_hash` of ``root``, remembered under its :func:`stat_fingerprint` so that an
+    unchanged package (often hundreds of MB of tests) is not read again on every listing."""
+    memo = cache_base() / "sources" / kind / ".stat" / stat_fingerprint(root, kind)
+    with contextlib.suppress(OSError):
+        digest = memo.read_text().strip()
+        if len(digest) == 16:
+            return digest
+    digest = content_hash(root, kind)
+    with contextlib.suppress(OSError):
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        memo.write_text(digest)
+    return digest
+
+
+def unpack_zip(path: Path) -> Path:
+    """A ``.zip`` package extracted once into the cache (the loader's extraction, keyed by content)."""
+    from ..problem.loader import _unzip
+
+    return _unzip(path)
+
+
+def zip_holds(path: Path, marker: str) -> bool:
+    """Whether a zip archive holds ``marker`` at its top level or one folder down."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any(n.strip("/").split("/")[-1] == marker and n.strip("/").count("/") <= 1 for n in zf.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+@dataclass
+class SubtaskDraft:
+    """One subtask: its name (file stem), points, tests, and a score type where not the problem's."""
+
+    name: str
+    points: float
+    tests: list[str]
+    score_type: str | None = None
+
+
+@dataclass
+class PackageDraft:
+    """Everything a CMS-layout package needs; ``files`` maps package paths to source files or bytes."""
+
+    code: str
+    name: str
+    time_limit: float
+    memory_limit: int
+    task_type: str = "Batch"
+    task_params: dict[str, Any] = field(default_factory=dict)
+    checker: dict[str, Any] | None = None
+    subtasks: list[SubtaskDraft] = field(default_factory=list)
+    files: dict[str, Path | bytes] = field(default_factory=dict)
+    origin: dict[str, Any] = field(default_factory=dict)
+
+    def add_test(self, name: str, inp: Path, out: Path | None) -> None:
+        """Add ``tests/<name>.in`` (and ``.out``) from the source package's files."""
+        if f"tests/{name}.in" in self.files:
+            raise PackageError(f"{inp}: two tests map to the same name {name!r}")
+        self.files[f"tests/{name}.in"] = inp
+        if out is not None:
+            self.files[f"tests/{name}.out"] = out
+
+    def problem_json(self) -> dict[str, Any]:
+        """The ``problem.json`` of the package."""
+        meta: dict[str, Any] = {"protocol_version": 1, "code": self.code, "name": self.name,
+                                "time_limit": self.time_limit, "memory_limit": self.memory_limit,
+                                "score_precision": 2, "task_type": self.task_type,
+                                "task_type_params": self.task_params}
+        if self.checker:
+            meta["checker"] = self.checker
+        if self.origin:
+            meta["imported_from"] = self.origin
+        return meta
+
+
+def materialise(source_root: Path, kind: str, draft_of: Callable[[Path], PackageDraft]) -> Path:
+    """The cached CMS-layout package of ``source_root``, importing it first if needed."""
+    digest = package_digest(source_root, kind)
+    base = cache_base() / "sources" / kind
+    done = [p for p in base.glob(f"*-{digest}") if (p / "problem.json").is_file()] if base.is_dir() else []
+    if done:
+        return done[0]
+    draft = draft_of(source_root)
+    dest = base / f"{draft.code}-{digest}"
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=base, prefix=".import-"))
+    try:
+        write_package(draft, tmp)
+        with contextlib.suppress(OSError):  # another process imported it concurrently
+            tmp.rename(dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return find_root(dest)
+
+
+def write_package(draft: PackageDraft, root: Path) -> None:
+    """Write ``draft`` as a CMS-layout package into the (empty) folder ``root``."""
+    if not draft.subtasks or not any(st.tests for st in draft.subtasks):
+        raise PackageError(f"{draft.origin.get('path', draft.code)}: the package holds no tests")
+    (root / "problem.json").write_text(json.dumps(draft.problem_json(), indent=1) + "\n", encoding="utf-8")
+    width = max(2, len(str(len(draft.subtasks) - 1)))
+    for i, st in enumerate(draft.subtasks):
+        data: dict[str, Any] = {"score": st.points, "testcases": st.tests}
+        if st.score_type:
+            data["score_type"] = st.score_type
+        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", st.name)
+        path = root / "subtasks" / f"{i:0{width}d}-{stem}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    for rel, src in draft.files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if isinstance(src, bytes):
+                target.write_bytes(src)
+            else:
+                shutil.copyfile(src, target)  # follows symlinks
+        except OSError as exc:
+            raise PackageError(f"{src if not isinstance(src, bytes) else rel}: cannot copy: {exc}") from None
