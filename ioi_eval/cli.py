@@ -16,6 +16,9 @@ app = typer.Typer(help="Judge code models on IOI-style problems exactly as the o
                   no_args_is_help=True, pretty_exceptions_enable=False)
 problems_app = typer.Typer(help="Inspect and validate problem packages.", no_args_is_help=True)
 app.add_typer(problems_app, name="problems")
+from .sandbox_cli import sandbox_app  # noqa: E402  (ioi-eval sandbox build)
+
+app.add_typer(sandbox_app, name="sandbox")
 
 out = Console()
 err = Console(stderr=True)
@@ -30,7 +33,7 @@ class Language(str, Enum):
 
 SourceArg = Annotated[str, typer.Argument(help="a problem source: a package, a .zip, a folder of packages, "
                                                 "or a source spec such as hf:open-r1/ioi")]
-BackendOpt = Annotated[str, typer.Option("--backend", help="where to run untrusted code: local")]
+BackendOpt = Annotated[str, typer.Option("--backend", help="where to run untrusted code: local or docker")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="parallel tests (default: CPU count)")]
 
 

@@ -1,12 +1,13 @@
-"""Backends: where the in-box executor runs (local now; Docker and E2B plug in the same way)."""
+"""Backends: where the in-box executor runs (in-process, or in Docker containers over the remote protocol)."""
 
 from __future__ import annotations
 
 from ..errors import IoiEvalError
 from .base import Backend, Box
+from .docker import DockerBackend
 from .local import LocalBackend
 
-BACKENDS: dict[str, type] = {"local": LocalBackend}
+BACKENDS: dict[str, type] = {"local": LocalBackend, "docker": DockerBackend}
 
 
 def get_backend(name: str, **options: object) -> Backend:
@@ -17,4 +18,4 @@ def get_backend(name: str, **options: object) -> Backend:
         raise IoiEvalError(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}") from None
 
 
-__all__ = ["BACKENDS", "Backend", "Box", "LocalBackend", "get_backend"]
+__all__ = ["BACKENDS", "Backend", "Box", "DockerBackend", "LocalBackend", "get_backend"]

@@ -316,11 +316,17 @@ class ChannelPool:
         self._start(slot)
 
     def close(self) -> None:
-        """Stop every box."""
+        """Stop every box (in parallel: stopping a container takes a while)."""
+        channels = []
         for s in self.slots:
             ch, s.channel = s.channel, None
             if ch is not None:
-                ch.close()
+                channels.append(ch)
+        if len(channels) == 1:
+            channels[0].close()
+        elif channels:
+            with ThreadPoolExecutor(max_workers=len(channels)) as ex:
+                list(ex.map(lambda c: c.close(), channels))
 
 
 # -- the box --------------------------------------------------------------------------------------
@@ -353,8 +359,9 @@ def _job_deadline(jobs: Iterable[RunJob | CompareJob]) -> float:
 class RemoteBox:
     """A :class:`~ioi_eval.backends.base.Box` spread over the boxes of a :class:`ChannelPool`."""
 
-    def __init__(self, pool: ChannelPool) -> None:
+    def __init__(self, pool: ChannelPool, on_close: Callable[[], None] | None = None) -> None:
         self.pool = pool
+        self._on_close = on_close
         info = pool.info
         self.info = info
         self.workers = sum(s.info.workers for s in pool.slots if s.info is not None)
@@ -558,7 +565,12 @@ class RemoteBox:
 
     def close(self) -> None:
         """Stop every box of the pool."""
-        self.pool.close()
+        try:
+            self.pool.close()
+        finally:
+            if self._on_close is not None:
+                self._on_close()
+                self._on_close = None
 
     def __enter__(self) -> RemoteBox:
         return self
