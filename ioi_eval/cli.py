@@ -33,7 +33,7 @@ class Language(str, Enum):
 
 SourceArg = Annotated[str, typer.Argument(help="a problem source: a package, a .zip, a folder of packages, "
                                                 "or a source spec such as hf:open-r1/ioi")]
-BackendOpt = Annotated[str, typer.Option("--backend", help="where to run untrusted code: local or docker")]
+BackendOpt = Annotated[str, typer.Option("--backend", help="where to run untrusted code: local, docker or e2b")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="parallel tests (default: CPU count)")]
 
 

@@ -121,6 +121,10 @@ def backend_ready(name: str) -> tuple[bool, str]:
         if not image_exists(DEFAULT_IMAGE):
             return False, f"the judge image {DEFAULT_IMAGE} is missing (ioi-eval sandbox build --offline)"
         return True, "the docker engine answers and has the judge image"
+    if name == "e2b":
+        if not os.environ.get("E2B_API_KEY"):
+            return False, "E2B_API_KEY is not set"
+        return True, "E2B_API_KEY is set"
     return True, "registered"
 
 

@@ -237,11 +237,13 @@ class _Slot:
 class ChannelPool:
     """N boxes started in parallel, each greeted with :class:`Hello`; a broken box is replaced.
 
-    ``factory(i)`` starts box ``i`` and returns its channel.
+    ``factory(i)`` starts box ``i`` and returns its channel. By default every box must start;
+    with ``min_live`` the pool goes on with at least that many (a cloud account may refuse the
+    rest: its concurrency limit), the others left empty (``start_errors`` says why).
     """
 
     def __init__(self, factory: ChannelFactory, size: int, workers_per_box: int | None = None,
-                 isolation: str | None = None) -> None:
+                 isolation: str | None = None, min_live: int | None = None) -> None:
         if size < 1:
             raise ValueError("a pool needs at least one box")
         self.factory = factory
@@ -256,7 +258,8 @@ class ChannelPool:
             errors = list(ex.map(self._start, self.slots))
         self.started_s = time.perf_counter() - t0
         failed = [e for e in errors if e]
-        if failed:
+        self.start_errors = failed
+        if failed and size - len(failed) < (size if min_live is None else max(1, min_live)):
             self.close()
             raise JudgeError(f"cannot start the box pool: {failed[0]}")
 

@@ -159,10 +159,15 @@ class BlobSpec(BaseModel):
 
 
 class PutBlobs(BaseModel):
-    """Store blobs by content; the payload is their bytes, concatenated in order."""
+    """Store blobs by content; the payload is their bytes, concatenated in order.
+
+    With ``staged``, the payload is empty: each blob lies in that folder of the box, as a file
+    named by its blob name, put there out of band (a cloud SDK's file API); it is moved in.
+    """
 
     op: Literal["put"] = "put"
     blobs: list[BlobSpec]
+    staged: str | None = None
 
 
 class Promote(BaseModel):

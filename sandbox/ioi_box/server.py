@@ -5,7 +5,8 @@ This is the in-box end of the remote protocol (:mod:`ioi_box.protocol`, framed b
 talks to it through the process's standard streams. The first request must be a ``hello``, which
 starts the executor (so a host may prepare the box, e.g. delegate cgroups, before that); the
 others run concurrently on a thread pool and are answered as they finish, each reply carrying its
-request's id. The server exits when its input ends.
+request's id. The server exits when its input ends. ``--base64-out`` armours the output for
+transports that carry stdout as text (:mod:`ioi_box.textwire`).
 
 Stray output must never reach the stream: the protocol's stdout is moved to a private descriptor
 and fd 1 becomes a copy of stderr (fd 0 becomes /dev/null).
@@ -38,6 +39,7 @@ from .protocol import (
     Reply,
     RequestFrame,
 )
+from .textwire import Base64LineWriter
 from .wire import WireError, read_frame, write_frame
 
 PCH_DIRS = ("/usr/lib/ioi-eval/pch",)
@@ -107,8 +109,13 @@ class Server:
         if isinstance(req, PutBlobs):
             offset = 0
             for spec in req.blobs:
-                data = payload[offset:offset + spec.size]
-                offset += spec.size
+                if req.staged is not None:  # uploaded out of band into a staging folder
+                    staged = Path(req.staged, os.path.basename(spec.name))
+                    data = staged.read_bytes()
+                    staged.unlink()
+                else:
+                    data = payload[offset:offset + spec.size]
+                    offset += spec.size
                 digest, _, suffix = spec.name.partition(".")
                 if len(data) != spec.size or hashlib.sha256(data).hexdigest() != digest or suffix not in ("", "x"):
                     return Reply(id=frame.id, error=f"blob {spec.name}: content does not match its name"), b""
@@ -184,8 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--root", type=Path, help="work root (default: a fresh temporary folder)")
     ap.add_argument("--workers", type=int, help="parallel job slots (default: CPU count)")
     ap.add_argument("--isolation", choices=("bwrap", "rlimits"), help="require an isolation (default: the best)")
+    ap.add_argument("--base64-out", action="store_true",
+                    help="armour the output as base64 lines, for transports that carry stdout as text (E2B)")
     args = ap.parse_args(argv)
     inp, out = _claim_stdio()
+    if args.base64_out:
+        out = Base64LineWriter(out)  # type: ignore[assignment]
     try:
         Server(args.root, args.workers, args.isolation).serve(inp, out)
     except (WireError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
