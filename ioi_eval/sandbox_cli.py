@@ -9,7 +9,7 @@ from rich.console import Console
 
 from .errors import IoiEvalError
 
-sandbox_app = typer.Typer(help="Build the judge image of the Docker backend.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Build the judge image of the Docker backend (or the E2B template).", no_args_is_help=True)
 err = Console(stderr=True)
 
 
@@ -19,7 +19,8 @@ def build(
                                                             "pulling it (no container registry needed)")] = False,
     tag: Annotated[str | None, typer.Option("--tag", help="image tag (default: ioi-eval-judge:latest)")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="rebuild every layer")] = False,
-    e2b: Annotated[bool, typer.Option("--e2b", help="build the E2B sandbox template instead (needs E2B_API_KEY)")] = False,
+    e2b: Annotated[bool, typer.Option("--e2b", help="build the E2B sandbox template instead "
+                                                     "(needs E2B_API_KEY)")] = False,
     alias: Annotated[str | None, typer.Option("--alias", help="E2B template name (default: ioi-eval-judge)")] = None,
     cpu: Annotated[int, typer.Option("--cpu", help="E2B: vCPUs per sandbox (= parallel runs per sandbox)")] = 4,
     memory_mb: Annotated[int, typer.Option("--memory-mb", help="E2B: memory per sandbox")] = 8192,

@@ -1,4 +1,4 @@
-"""Backends: where the in-box executor runs (in-process, or in Docker containers or E2B sandboxes over the remote protocol)."""
+"""Backends: where the in-box executor runs (in-process, or in Docker containers or E2B sandboxes)."""
 
 from __future__ import annotations
 

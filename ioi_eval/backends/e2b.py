@@ -48,7 +48,7 @@ from ioi_box.protocol import PutBlobs, Reply
 from ioi_box.protocol import Request as _Request
 from ioi_box.textwire import decode_line
 
-from ..errors import IoiEvalError
+from ..errors import IoiEvalError, JudgeError
 from .remote import ChannelError, ChannelPool, RemoteBox, StreamChannel
 
 log = logging.getLogger("ioi_eval.e2b")
@@ -68,7 +68,7 @@ STDERR_KEPT = 8192
 T = TypeVar("T")
 
 
-class E2BError(IoiEvalError):
+class E2BError(JudgeError):
     """The e2b package or the API key is missing, E2B refused us, or no sandbox could be started."""
 
 
@@ -439,7 +439,8 @@ class E2BBackend:
                  sandbox_timeout_s: int = SANDBOX_TIMEOUT_S, keepalive_s: float = KEEPALIVE_S,
                  backoff: Backoff | None = None, sdk: ModuleType | None = None) -> None:
         self.template = template or DEFAULT_TEMPLATE
-        self.slots_per_sandbox = max(1, slots_per_sandbox or int(os.environ.get("IOI_EVAL_E2B_SLOTS", SLOTS_PER_SANDBOX)))
+        env_slots = os.environ.get("IOI_EVAL_E2B_SLOTS")
+        self.slots_per_sandbox = max(1, slots_per_sandbox or (int(env_slots) if env_slots else SLOTS_PER_SANDBOX))
         env_max = os.environ.get("IOI_EVAL_E2B_MAX_SANDBOXES")
         self.max_sandboxes = max(1, max_sandboxes or (int(env_max) if env_max else DEFAULT_MAX_SANDBOXES))
         self.isolation = os.environ.get("IOI_EVAL_E2B_ISOLATION", isolation) or None
