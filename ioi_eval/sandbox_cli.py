@@ -9,7 +9,8 @@ from rich.console import Console
 
 from .errors import IoiEvalError
 
-sandbox_app = typer.Typer(help="Build the judge image of the Docker backend (or the E2B template).", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Build the judge image of the Docker backend (or the E2B template).",
+                          no_args_is_help=True)
 err = Console(stderr=True)
 
 
