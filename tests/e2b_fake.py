@@ -30,7 +30,9 @@ SANDBOX_DIR = str(Path(__file__).resolve().parent.parent / "sandbox")
 
 
 class SandboxException(Exception):
-    pass
+    def __init__(self, *args: object, status_code: int | None = None) -> None:
+        super().__init__(*args)
+        self.status_code = status_code
 
 
 class TimeoutException(SandboxException):
@@ -62,6 +64,10 @@ class AuthenticationException(Exception):
 
 
 class ServiceBusyException(Exception):
+    pass
+
+
+class TemplateException(SandboxException):
     pass
 
 
@@ -288,8 +294,8 @@ class FakeE2B:
                     exc = sdk.create_fault(n)
                     if exc is not None:
                         raise exc
-                if template not in sdk.templates:
-                    raise NotFoundException(f"template '{template}' not found")
+                if template not in sdk.templates:  # what the API answers: a plain SandboxException, 404
+                    raise SandboxException(f"404: template '{template}' not found", status_code=404)
                 with sdk.lock:
                     if sdk.max_concurrent is not None and len(sdk.live) >= sdk.max_concurrent:
                         raise RateLimitException("concurrent sandboxes limit reached")
@@ -304,7 +310,7 @@ class FakeE2B:
         self.Template = FakeTemplate
         for exc in (SandboxException, TimeoutException, RateLimitException, NotFoundException,
                     SandboxNotFoundException, SandboxNotRunningException, InvalidArgumentException,
-                    AuthenticationException, ServiceBusyException, CommandExitException):
+                    AuthenticationException, ServiceBusyException, CommandExitException, TemplateException):
             setattr(self, exc.__name__, exc)
 
     def record(self, op: str, sandbox_id: str | None, **kw: Any) -> None:

@@ -31,7 +31,7 @@ from ioi_eval.judge.results import Verdict
 from ioi_eval.judge.submission import Submission
 from ioi_eval.problem.loader import load_problem
 
-from .e2b_fake import FakeE2B, RateLimitException, ServiceBusyException, TimeoutException
+from .e2b_fake import AuthenticationException, FakeE2B, RateLimitException, ServiceBusyException, TimeoutException
 
 CORRECT = "#include <cstdio>\nint main(){long long a,b;scanf(\"%lld %lld\",&a,&b);printf(\"%lld\\n\",a+b);}\n"
 REPO = Path(__file__).resolve().parent.parent
@@ -232,8 +232,13 @@ def test_creation_failing_for_good_is_a_clear_error(sdk: FakeE2B) -> None:
     with pytest.raises(E2BError, match=r"after 4 attempt\(s\): E2B is busy"):
         _backend(sdk).open(1)
     sdk.create_fault = None
+    n = len(sdk.ops("create"))
     with pytest.raises(E2BError, match=r"no template 'nope'.*sandbox build --e2b"):
         _backend(sdk, template="nope").open(1)
+    assert len(sdk.ops("create")) == n + 1  # not retried
+    sdk.create_fault = lambda n: AuthenticationException("401: Unauthorized")
+    with pytest.raises(E2BError, match=r"rejected the API key \(\$E2B_API_KEY\)"):
+        _backend(sdk).open(1)
     assert not sdk.live
 
 

@@ -121,10 +121,12 @@ def refused(sdk: ModuleType, exc: BaseException) -> bool:
 
 
 def transient(sdk: ModuleType, exc: BaseException) -> bool:
-    """Whether a failed sandbox creation is worth retrying (refused, timed out, network trouble)."""
-    if _is(sdk, exc, "AuthenticationException", "NotFoundException", "InvalidArgumentException"):
+    """Whether a failed sandbox creation is worth retrying (refused, timed out, a server error, network trouble)."""
+    if _is(sdk, exc, "AuthenticationException", "NotFoundException", "InvalidArgumentException",
+           "TemplateException"):
         return False
     return (refused(sdk, exc) or _is(sdk, exc, "TimeoutException") or isinstance(exc, OSError)
+            or getattr(exc, "status_code", None) in (500, 502, 504)
             or type(exc).__module__.startswith(("httpx", "httpcore")))
 
 
@@ -332,10 +334,13 @@ class E2BChannel(StreamChannel):
 
     def _create_error(self, exc: BaseException) -> str:
         t = self.settings.template
-        if _is(self.sdk, exc, "NotFoundException"):
+        # The API answers an unknown template with 404 (a plain SandboxException carrying the status).
+        if _is(self.sdk, exc, "NotFoundException") or getattr(exc, "status_code", None) == 404:
             return f"E2B has no template {t!r}: build it with `ioi-eval sandbox build --e2b` ({exc})"
         if _is(self.sdk, exc, "AuthenticationException"):
             return f"E2B rejected the API key (${API_KEY_ENV}): {exc}"
+        if _is(self.sdk, exc, "TemplateException"):
+            return f"the E2B template {t!r} is too old for this SDK: rebuild it (`ioi-eval sandbox build --e2b`): {exc}"
         tries = self.settings.backoff.attempts if transient(self.sdk, exc) else 1
         return f"cannot create an E2B sandbox from template {t!r} after {tries} attempt(s): {describe(self.sdk, exc)}"
 
