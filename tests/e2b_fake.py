@@ -29,6 +29,38 @@ from typing import Any, ClassVar
 SANDBOX_DIR = str(Path(__file__).resolve().parent.parent / "sandbox")
 
 
+def _real(name: str) -> Any:
+    """The real SDK's function ``name`` (dotted, under ``e2b``), or None without the package."""
+    try:
+        import e2b.sandbox_sync.commands.command
+        import e2b.sandbox_sync.commands.command_handle
+        import e2b.sandbox_sync.filesystem.filesystem
+    except ImportError:
+        return None
+    obj: Any = e2b
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def conform(name: str, *args: Any, **kwargs: Any) -> None:
+    """Fail (TypeError) when a call would not fit the real SDK's signature (when the SDK is installed)."""
+    import inspect
+
+    fn = _real(name)
+    if fn is None:
+        return
+    sig = inspect.signature(fn)
+    bound = sig.bind(*args, **kwargs)
+    for pname, param in sig.parameters.items():
+        if param.kind is inspect.Parameter.VAR_KEYWORD and bound.arguments.get(pname):
+            from e2b.connection_config import ApiParams  # what the SDK's **opts take
+
+            unknown = set(bound.arguments[pname]) - set(ApiParams.__annotations__)
+            if unknown:
+                raise TypeError(f"{name}: unexpected keyword arguments {sorted(unknown)}")
+
+
 class SandboxException(Exception):
     def __init__(self, *args: object, status_code: int | None = None) -> None:
         super().__init__(*args)
@@ -93,6 +125,8 @@ class FakeHandle:
 
     def wait(self, on_stdout: Callable[[str], None] | None = None,
              on_stderr: Callable[[str], None] | None = None) -> CommandResult:
+        conform("sandbox_sync.commands.command_handle.CommandHandle.wait", self, on_stdout=on_stdout,
+                on_stderr=on_stderr)
         assert self.proc.stdout is not None and self.proc.stderr is not None
         rng = random.Random(self.pid)
 
@@ -126,8 +160,12 @@ class FakeCommands:
         self.sandbox = sandbox
         self.handle: FakeHandle | None = None
 
-    def run(self, cmd: str, background: bool = False, envs: dict[str, str] | None = None, user: str | None = None,
-            cwd: str | None = None, stdin: bool | None = None, timeout: float | None = 60, **_: Any) -> FakeHandle:
+    def run(self, *args: Any, **kwargs: Any) -> FakeHandle:
+        conform("sandbox_sync.commands.command.Commands.run", self, *args, **kwargs)
+        return self._run(*args, **kwargs)
+
+    def _run(self, cmd: str, background: bool = False, envs: dict[str, str] | None = None, user: str | None = None,
+             cwd: str | None = None, stdin: bool | None = None, timeout: float | None = 60, **_: Any) -> FakeHandle:
         sdk = self.sandbox.sdk
         sdk.record("run", self.sandbox.sandbox_id, cmd=cmd, background=background, envs=envs, user=user,
                    stdin=stdin, timeout=timeout)
@@ -136,7 +174,7 @@ class FakeCommands:
             if exc is not None:
                 raise exc
         assert background and stdin, "the backend must start the server in the background with stdin"
-        # "cd / && exec python3 -m ioi_box.server ...": run the real server here
+        # "cd /; <mount cgroup2>; exec python3 -m ioi_box.server ...": run the real server here
         argv = shlex.split(cmd.split("exec ", 1)[1])
         assert argv[0] == "python3"
         env = {**os.environ, **(envs or {})}
@@ -147,6 +185,7 @@ class FakeCommands:
         return self.handle
 
     def send_stdin(self, pid: int, data: str | bytes, request_timeout: float | None = None) -> None:
+        conform("sandbox_sync.commands.command.Commands.send_stdin", self, pid, data, request_timeout)
         sdk = self.sandbox.sdk
         data = data.encode() if isinstance(data, str) else data
         sdk.record("send_stdin", self.sandbox.sandbox_id, size=len(data))
@@ -173,8 +212,11 @@ class FakeFiles:
     def __init__(self, sandbox: FakeSandbox) -> None:
         self.sandbox = sandbox
 
-    def write_files(self, files: list[dict], user: str | None = None, request_timeout: float | None = None,
-                    **_: Any) -> list[dict]:
+    def write_files(self, *args: Any, **kwargs: Any) -> list[dict]:
+        conform("sandbox_sync.filesystem.filesystem.Filesystem.write_files", self, *args, **kwargs)
+        return self._write_files(*args, **kwargs)
+
+    def _write_files(self, files: list[dict], user: str | None = None, **_: Any) -> list[dict]:
         sdk = self.sandbox.sdk
         sdk.record("write_files", self.sandbox.sandbox_id, paths=[f["path"] for f in files],
                    size=sum(len(f["data"]) for f in files), user=user)
@@ -204,6 +246,7 @@ class FakeSandbox:
         self.written: list[Path] = []
 
     def set_timeout(self, timeout: int) -> None:
+        conform("Sandbox.set_timeout", self, timeout)
         self.sdk.record("set_timeout", self.sandbox_id, timeout=timeout)
         self.timeout = timeout
 
@@ -217,6 +260,7 @@ class FakeSandbox:
             p.unlink(missing_ok=True)
 
     def kill(self) -> bool:
+        conform("Sandbox.kill", self)
         self.sdk.record("kill", self.sandbox_id)
         if self.sdk.kill_fault is not None:
             exc = self.sdk.kill_fault(self)
@@ -251,6 +295,7 @@ class FakeTemplate:
 
     @classmethod
     def build(cls, template: FakeTemplate, name: str | None = None, **kw: Any) -> Any:
+        conform("Template.build", template, name, **kw)
         ctx = Path(template.file_context_path or ".")
         listing = sorted(str(p.relative_to(ctx)) for p in ctx.iterdir())
         cls.built.append({"name": name, "dockerfile": template.dockerfile, "context": listing, **kw})
@@ -285,8 +330,13 @@ class FakeE2B:
 
         class Sandbox:
             @classmethod
-            def create(cls, template: str | None = None, timeout: int | None = None, metadata: dict | None = None,
-                       allow_internet_access: bool | None = None, **_: Any) -> FakeSandbox:
+            def create(cls, *args: Any, **kwargs: Any) -> FakeSandbox:
+                conform("Sandbox.create", *args, **kwargs)
+                return cls._create(*args, **kwargs)
+
+            @classmethod
+            def _create(cls, template: str | None = None, timeout: int | None = None, metadata: dict | None = None,
+                        allow_internet_access: bool | None = None, **_: Any) -> FakeSandbox:
                 n = next(sdk._creates)
                 sdk.record("create", None, template=template, timeout=timeout, metadata=metadata,
                            allow_internet_access=allow_internet_access)

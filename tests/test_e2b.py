@@ -380,10 +380,29 @@ def test_dockerfile_for_e2b_drops_the_container_only_tail() -> None:
     out = e2b_dockerfile(text)
     kept = [ln for ln in out.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     assert not any(ln.split()[0] in ("USER", "ENTRYPOINT", "CMD") for ln in kept)
-    assert [ln for ln in kept if ln.startswith(("FROM", "COPY", "RUN"))] == \
-           [ln for ln in text.splitlines() if ln.startswith(("FROM", "COPY", "RUN"))]
+    assert [ln for ln in kept if ln.startswith(("COPY", "RUN"))] == \
+           [ln for ln in text.splitlines() if ln.startswith(("COPY", "RUN")) and "useradd" not in ln]
+    assert "FROM debian:bookworm-slim" in out and "useradd" not in "\n".join(kept)
     with pytest.raises(E2BError, match="multi-line"):
         e2b_dockerfile('FROM x\nCMD ["a", \\\n "b"]\n')
+
+
+def test_real_sdk_parses_the_e2b_dockerfile(tmp_path: Path) -> None:
+    """The SDK's own Dockerfile converter (offline): base image resolved, steps kept, no start command."""
+    sdk = pytest.importorskip("e2b")
+    import json
+
+    from ioi_eval.sandbox_image import DOCKERFILE, build_context
+
+    build_context(tmp_path, lambda _m: None)
+    template = sdk.Template(file_context_path=str(tmp_path)).from_dockerfile(e2b_dockerfile(DOCKERFILE.read_text()))
+    spec = json.loads(sdk.Template.to_json(template))
+    assert spec["fromImage"] == "debian:bookworm-slim"
+    steps = [(s["type"], s["args"]) for s in spec["steps"]]
+    assert [a[:2] for t, a in steps if t == "COPY"] == [["wheels", "/tmp/wheels"], ["cpp", "/opt/ioi-eval/cpp"],
+                                                      ["ioi_box", "/opt/ioi-eval/ioi_box"]]
+    assert sum(t == "RUN" for t, _ in steps) == 4
+    assert "startCmd" not in spec or not spec["startCmd"]
 
 
 def test_template_build_calls_the_sdk_builder(sdk: FakeE2B) -> None:
@@ -397,3 +416,16 @@ def test_template_build_calls_the_sdk_builder(sdk: FakeE2B) -> None:
     assert {"Dockerfile", "ioi_box", "cpp", "wheels"} <= set(b["context"])
     assert "ENTRYPOINT" not in b["dockerfile"].replace("# (dropped for E2B) ENTRYPOINT", "")
     assert any("step 1/9" in m for m in logs)
+
+
+def test_fake_sdk_holds_calls_to_the_real_signatures(sdk: FakeE2B) -> None:
+    """With the e2b package installed, every fake call must fit the real SDK (so the fake cannot drift)."""
+    pytest.importorskip("e2b")
+    with pytest.raises(TypeError):
+        sdk.Sandbox.create(templat="ioi-eval-judge")
+    sbx = sdk.Sandbox.create(template="ioi-eval-judge")
+    with pytest.raises(TypeError):
+        sbx.commands.run("true", background=True, stdin=True, on_exit=print)
+    with pytest.raises(TypeError):
+        sbx.files.write_files([], owner="root")
+    sbx.kill()

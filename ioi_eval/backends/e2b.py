@@ -64,6 +64,8 @@ STAGE_THRESHOLD = 256 << 10  # put requests with more blob bytes go through the 
 STAGING_DIR = "/tmp/ioi-eval-staged"
 BOX_PYTHONPATH = "/opt/ioi-eval/lib:/opt/ioi-eval"  # where the Dockerfile installs ioi_box and pydantic
 STDERR_KEPT = 8192
+# Per-run cgroups need a cgroup file system; a VM whose init did not mount one gets cgroup2 (else rlimits).
+MOUNT_CGROUPS = "(mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup) >/dev/null 2>&1"
 
 T = TypeVar("T")
 
@@ -273,9 +275,9 @@ class SandboxSettings:
     run_id: str = field(default_factory=lambda: f"{os.getpid()}-{secrets.token_hex(3)}")
 
     def command(self) -> str:
-        """The shell command that starts the server in a sandbox."""
+        """The shell command that starts the server in a sandbox (mounting cgroup2 first if the VM has none)."""
         iso = f" --isolation {self.isolation}" if self.isolation else ""
-        return f"cd / && exec python3 -m ioi_box.server --base64-out --workers {self.slots}{iso}"
+        return f"cd /; {MOUNT_CGROUPS}; exec python3 -m ioi_box.server --base64-out --workers {self.slots}{iso}"
 
 
 _live: set[E2BChannel] = set()  # sandboxes of this process not killed yet
