@@ -214,7 +214,7 @@ def test_large_uploads_go_through_the_file_api_and_stdin_is_chunked(sdk: FakeE2B
         staged = sdk.ops("write_files")
         assert len(staged) == 1 and staged[0][2]["size"] == len(big) and staged[0][2]["user"] == "root"
         assert all(c[2]["size"] <= 4096 for c in sdk.ops("send_stdin"))
-        assert not any(p.exists() for s in sdk.sandboxes for p in s.written)  # moved into the blob store
+        assert not any(p.exists() or p.parent.exists() for s in sdk.sandboxes for p in s.written)  # moved in
 
 
 def test_rate_limited_creation_is_retried_with_backoff(sdk: FakeE2B) -> None:

@@ -396,6 +396,8 @@ class E2BChannel(StreamChannel):
         return super().call(request, payload, timeout)
 
     def _stage(self, request: PutBlobs, payload: bytes) -> PutBlobs:
+        if not self.alive:
+            raise ChannelError(f"box {self.name}: {self.why_broken()}")
         folder = f"{STAGING_DIR}/{self.settings.run_id}-{secrets.token_hex(4)}"
         entries, offset = [], 0
         for spec in request.blobs:

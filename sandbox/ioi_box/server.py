@@ -15,6 +15,7 @@ and fd 1 becomes a copy of stderr (fd 0 becomes /dev/null).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import shutil
@@ -120,6 +121,9 @@ class Server:
                 if len(data) != spec.size or hashlib.sha256(data).hexdigest() != digest or suffix not in ("", "x"):
                     return Reply(id=frame.id, error=f"blob {spec.name}: content does not match its name"), b""
                 ex.put_bytes(data, executable=suffix == "x")
+            if req.staged is not None:
+                with contextlib.suppress(OSError):
+                    Path(req.staged).rmdir()
             return Reply(id=frame.id), b""
         if isinstance(req, Promote):
             return Reply(id=frame.id, blob=ex.promote(req.path, req.executable)), b""
