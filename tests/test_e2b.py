@@ -165,6 +165,14 @@ def test_pool_size_follows_workers_within_the_concurrency_limit() -> None:
     assert b.plan(100) == (5, 4)
 
 
+def test_bad_settings_are_clear_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOI_EVAL_E2B_MAX_SANDBOXES", "lots")
+    with pytest.raises(E2BError, match=r"IOI_EVAL_E2B_MAX_SANDBOXES must be a whole number"):
+        E2BBackend()
+    monkeypatch.setenv("IOI_EVAL_E2B_MAX_SANDBOXES", "3")
+    assert E2BBackend(slots_per_sandbox=2).plan(100) == (3, 2)
+
+
 def test_backend_is_registered() -> None:
     assert BACKENDS["e2b"] is E2BBackend
     assert isinstance(get_backend("e2b"), E2BBackend)

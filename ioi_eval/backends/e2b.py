@@ -438,6 +438,16 @@ class E2BChannel(StreamChannel):
 
 # -- the backend ----------------------------------------------------------------------------------
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise E2BError(f"${name} must be a whole number, not {value!r}") from None
+
+
 class E2BBackend:
     """Judge in a pool of E2B sandboxes (``--backend e2b``)."""
 
@@ -448,10 +458,8 @@ class E2BBackend:
                  sandbox_timeout_s: int = SANDBOX_TIMEOUT_S, keepalive_s: float = KEEPALIVE_S,
                  backoff: Backoff | None = None, sdk: ModuleType | None = None) -> None:
         self.template = template or DEFAULT_TEMPLATE
-        env_slots = os.environ.get("IOI_EVAL_E2B_SLOTS")
-        self.slots_per_sandbox = max(1, slots_per_sandbox or (int(env_slots) if env_slots else SLOTS_PER_SANDBOX))
-        env_max = os.environ.get("IOI_EVAL_E2B_MAX_SANDBOXES")
-        self.max_sandboxes = max(1, max_sandboxes or (int(env_max) if env_max else DEFAULT_MAX_SANDBOXES))
+        self.slots_per_sandbox = max(1, slots_per_sandbox or _env_int("IOI_EVAL_E2B_SLOTS", SLOTS_PER_SANDBOX))
+        self.max_sandboxes = max(1, max_sandboxes or _env_int("IOI_EVAL_E2B_MAX_SANDBOXES", DEFAULT_MAX_SANDBOXES))
         self.isolation = os.environ.get("IOI_EVAL_E2B_ISOLATION", isolation) or None
         self.sandbox_timeout_s = sandbox_timeout_s
         self.keepalive_s = keepalive_s
