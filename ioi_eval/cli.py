@@ -13,6 +13,7 @@ from .errors import IoiEvalError
 from .export.cli import export_app
 from .gate.cli import ci as ci_command
 from .run.options import BackendOpt, Language, ProfileOpt, WorkersOpt, evaluate_kwargs, with_run_options
+from .sandbox_cli import sandbox_app
 
 app = typer.Typer(help="Judge code models on IOI-style problems exactly as the official CMS judge would.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -20,6 +21,7 @@ problems_app = typer.Typer(help="Inspect and validate problem packages.", no_arg
 app.add_typer(problems_app, name="problems")
 app.add_typer(export_app, name="export")
 app.command("ci")(ci_command)
+app.add_typer(sandbox_app, name="sandbox")
 
 out = Console()
 err = Console(stderr=True)

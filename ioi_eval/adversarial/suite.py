@@ -27,7 +27,6 @@ import os
 import secrets
 import shutil
 import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -113,14 +112,19 @@ def backend_ready(name: str) -> tuple[bool, str]:
         iso, note = detect()
         return isinstance(iso, BwrapIsolation), note
     if name == "docker":
-        docker = shutil.which("docker")
-        if docker is None:
-            return False, "docker is not installed"
+        from ..backends.docker import DEFAULT_IMAGE, DockerError, engine_info, image_exists
+
         try:
-            ok = subprocess.run([docker, "info"], capture_output=True, timeout=20).returncode == 0
-        except (OSError, subprocess.SubprocessError):
-            ok = False
-        return ok, "the docker engine answers" if ok else "the docker engine does not answer"
+            engine_info()
+        except DockerError as exc:
+            return False, str(exc)
+        if not image_exists(DEFAULT_IMAGE):
+            return False, f"the judge image {DEFAULT_IMAGE} is missing (ioi-eval sandbox build --offline)"
+        return True, "the docker engine answers and has the judge image"
+    if name == "e2b":
+        if not os.environ.get("E2B_API_KEY"):
+            return False, "E2B_API_KEY is not set"
+        return True, "E2B_API_KEY is set"
     return True, "registered"
 
 

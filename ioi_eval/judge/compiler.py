@@ -146,11 +146,16 @@ class Compiler:
         os.replace(tmp, gch)
         return gch
 
+    def _version(self, lang) -> str:
+        """The toolchain version of the box (a remote box says which), for the cache key."""
+        remote = getattr(self.box, "toolchain", None) or {}
+        return remote.get(lang.name) or lang.version()
+
     # -- compile -------------------------------------------------------------------------------
     def compile(self, unit: CompileUnit) -> tuple[CompileResult, Program | None]:
         """Compile (or fetch from the cache); CE is a result, a box failure raises JudgeError."""
         lang = get_language(unit.language)
-        key = unit.key(lang.version())
+        key = unit.key(self._version(lang))
         hit = self._load(key)
         if hit is not None:
             res, prog = hit
@@ -176,11 +181,15 @@ class Compiler:
         binds = {f"/src/{name}": self.box.put_bytes(data) for name, data in unit.files}
         if isinstance(lang, Cpp):
             include = ["/src"]
-            pch = self._pch(lang, unit.flags)
-            if pch:
+            box_pch = getattr(self.box, "pch_include", None)  # a remote box may ship its own
+            if box_pch and self.use_pch:
+                include.insert(0, box_pch)
+            elif pch := self._pch(lang, unit.flags):
                 binds["/pch/bits/stdc++.h.gch"] = pch
                 include.insert(0, "/pch")
-            argv = lang.compile_argv([f"/src/{n}" for n in unit.compiled], unit.flags, "/box/prog", include)
+            # A remote box names its own compiler (the host may have none, or another one).
+            box_gxx = (getattr(self.box, "compilers", None) or {}).get(lang.name)
+            argv = lang.compile_argv([f"/src/{n}" for n in unit.compiled], unit.flags, "/box/prog", include, box_gxx)
         else:
             assert isinstance(lang, Python)
             argv = lang.check_argv(f"/src/{unit.compiled[0]}")

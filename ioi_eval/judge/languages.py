@@ -73,9 +73,9 @@ class Cpp:
         return _tool_version(self.compiler)
 
     def compile_argv(self, sources: list[str], flags: tuple[str, ...], output: str,
-                     include_dirs: list[str]) -> list[str]:
-        """The compiler command line (inside paths)."""
-        argv = [self.compiler, *flags]
+                     include_dirs: list[str], compiler: str | None = None) -> list[str]:
+        """The compiler command line (inside paths); ``compiler``: the box's g++ (default: this host's)."""
+        argv = [compiler or self.compiler, *flags]
         for d in include_dirs:
             argv.append(f"-I{d}")
         return [*argv, "-o", output, *sources]

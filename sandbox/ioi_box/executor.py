@@ -167,6 +167,15 @@ class Executor:
         os.chmod(d, 0o777)
         return box_path
 
+    def make_dir(self, box_path: str) -> str:
+        """Create the scratch folder ``work/<id>`` named by a remote host (see :meth:`new_dir`)."""
+        if not box_path.startswith("work/") or "/" in box_path[5:] or box_path in ("work/", "work/.", "work/.."):
+            raise ValueError(f"not a scratch folder name: {box_path!r}")
+        d = self.host_path(box_path)
+        d.mkdir(exist_ok=True)
+        os.chmod(d, 0o777)
+        return box_path
+
     def read_bytes(self, box_path: str, limit: int | None = None) -> bytes:
         """Read (the head of) a file in the box."""
         with self.host_path(box_path).open("rb") as f:

@@ -133,3 +133,104 @@ class BatchResult(BaseModel):
     """Results in the order of the batch's jobs."""
 
     results: list[JobResult]
+
+
+# -- the remote protocol: requests and replies between a host and ``python3 -m ioi_box.server`` ------
+#
+# A remote box (a container, a cloud VM) runs :mod:`ioi_box.server`, which serves one Executor over
+# a byte stream. Every message is a frame (:mod:`ioi_box.wire`): a JSON header (a
+# :class:`RequestFrame` or a :class:`Reply`) plus an optional binary payload (file contents).
+# Requests carry an id; replies may come back in any order (the server runs requests concurrently).
+
+PROTOCOL_VERSION = 1
+
+
+class Hello(BaseModel):
+    """First request: start the executor (``workers`` job slots, ``isolation`` as for ``detect``)."""
+
+    op: Literal["hello"] = "hello"
+    workers: int | None = None
+    isolation: str | None = None
+
+
+class BlobSpec(BaseModel):
+    """One blob of a :class:`PutBlobs` payload: ``<sha256>`` or ``<sha256>.x`` (executable), its size."""
+
+    name: str
+    size: int
+
+
+class PutBlobs(BaseModel):
+    """Store blobs by content; the payload is their bytes, concatenated in order.
+
+    With ``staged``, the payload is empty: each blob lies in that folder of the box, as a file
+    named by its blob name, put there out of band (a cloud SDK's file API); it is moved in.
+    """
+
+    op: Literal["put"] = "put"
+    blobs: list[BlobSpec]
+    staged: str | None = None
+
+
+class Promote(BaseModel):
+    """Move a job's product into the blob store (reply: ``blob``)."""
+
+    op: Literal["promote"] = "promote"
+    path: str
+    executable: bool = False
+
+
+class ReadFile(BaseModel):
+    """Read (the head of) a file of the box (reply payload: its bytes)."""
+
+    op: Literal["read"] = "read"
+    path: str
+    limit: int | None = None
+
+
+class RemovePaths(BaseModel):
+    """Delete scratch folders or files."""
+
+    op: Literal["remove"] = "remove"
+    paths: list[str]
+
+
+class Execute(BaseModel):
+    """Run a batch; ``dirs`` are scratch folders (``work/<id>``) to create first."""
+
+    op: Literal["execute"] = "execute"
+    batch: Batch
+    dirs: list[str] = Field(default_factory=list)
+
+
+Request = Annotated[Hello | PutBlobs | Promote | ReadFile | RemovePaths | Execute, Field(discriminator="op")]
+
+
+class RequestFrame(BaseModel):
+    """A request and the id its reply will carry."""
+
+    id: int
+    request: Request
+
+
+class BoxInfo(BaseModel):
+    """What a remote box says about itself in reply to :class:`Hello`."""
+
+    protocol: int
+    workers: int
+    isolation: str
+    isolation_note: str
+    cgroups: dict = Field(default_factory=dict)
+    tools: dict[str, str] = Field(default_factory=dict, description="language -> toolchain version line")
+    compilers: dict[str, str] = Field(default_factory=dict, description="language -> compiler path")
+    pch_include: str | None = Field(None, description="a folder holding bits/stdc++.h.gch, visible to runs")
+
+
+class Reply(BaseModel):
+    """The answer to one request; ``error`` is set when the request failed inside the box."""
+
+    id: int
+    error: str | None = None
+    info: BoxInfo | None = None
+    blob: str | None = None
+    result: BatchResult | None = None
