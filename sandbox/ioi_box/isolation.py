@@ -83,6 +83,17 @@ def _env(proc: Proc) -> list[str]:
     return [f"{k}={v}" for k, v in env.items()]
 
 
+def _has_sys_admin() -> bool:
+    """Whether this process holds CAP_SYS_ADMIN (root in a container usually does not)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) >> 21 & 1)
+    except (OSError, ValueError):
+        pass
+    return False
+
+
 def _drop_ids() -> tuple[int, int]:
     """A uid/gid that owns nothing on the host, fresh for each run, when we may switch ids."""
     if os.geteuid() != 0:
@@ -110,9 +121,9 @@ class BwrapIsolation:
 
     def spec(self, proc: Proc, host_path: HostPaths, scratch: Path) -> dict:
         lim = proc.limits
-        # As root the launcher gives the run a fresh network namespace whose loopback stays down
-        # (bwrap would configure 127.0.0.1 in its own); bwrap then keeps that one.
-        own_netns = os.geteuid() == 0
+        # As root (with CAP_SYS_ADMIN) the launcher gives the run a fresh network namespace whose
+        # loopback stays down (bwrap would configure 127.0.0.1 in its own); bwrap then keeps that one.
+        own_netns = os.geteuid() == 0 and _has_sys_admin()
         argv = [self.bwrap, "--unshare-all", *(["--share-net"] if own_netns else []), "--unshare-user",
                 "--disable-userns", "--die-with-parent", "--new-session", "--hostname", "box"]
         for d in SYSTEM_DIRS:
