@@ -121,10 +121,12 @@ class BwrapIsolation:
 
     def spec(self, proc: Proc, host_path: HostPaths, scratch: Path) -> dict:
         lim = proc.limits
-        # As root (with CAP_SYS_ADMIN) the launcher gives the run a fresh network namespace whose
-        # loopback stays down (bwrap would configure 127.0.0.1 in its own); bwrap then keeps that one.
+        # The launcher gives the run a fresh network namespace whose loopback stays down (bwrap
+        # would configure 127.0.0.1 in its own), and bwrap keeps it: as root with CAP_SYS_ADMIN a
+        # plain one; otherwise (not root, or root in a container) inside a user namespace of the
+        # run's own uid.
         own_netns = os.geteuid() == 0 and _has_sys_admin()
-        argv = [self.bwrap, "--unshare-all", *(["--share-net"] if own_netns else []), "--unshare-user",
+        argv = [self.bwrap, "--unshare-all", "--share-net", "--unshare-user",
                 "--disable-userns", "--die-with-parent", "--new-session", "--hostname", "box"]
         for d in SYSTEM_DIRS:
             argv += ["--ro-bind", d, d]
@@ -147,7 +149,8 @@ class BwrapIsolation:
         argv += ["--chdir", proc.cwd, "--", *proc.argv]
         uid, gid = _drop_ids()
         return {"argv": argv, "env": _env(proc), "cwd": "/", "uid": uid, "gid": gid, "reaper": True,
-                "new_netns": own_netns, **extra, **_stdio(proc, host_path), **_limits(proc)}
+                "new_netns": own_netns, "userns_netns": not own_netns, **extra, **_stdio(proc, host_path),
+                **_limits(proc)}
 
     def normalise(self, raw: dict) -> dict:
         """bwrap's pid-1 reaper reports a program killed by signal N as exit code 128+N.

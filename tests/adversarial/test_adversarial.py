@@ -44,11 +44,7 @@ BACKENDS_HERE = [b for b in CANDIDATE_BACKENDS if b in BACKENDS]
 
 # (backend, case) -> why it fails today; such a test is xfail(strict=True), so a fix must remove it.
 # (local, ptrace-init) was here until the seccomp filter (ioi_box/seccomp.py) refused ptrace.
-KNOWN_WEAKNESSES: dict[tuple[str, str], str] = {
-    ("docker", "network-interfaces"): "in a container without CAP_SYS_ADMIN the launcher cannot make the run's "
-    "network namespace itself, so bubblewrap makes it and brings its loopback up (a namespace of the run's own, "
-    "inside a container that has no network)",
-}
+KNOWN_WEAKNESSES: dict[tuple[str, str], str] = {}
 E2E_CASES = ["control-cpp", "fork-bomb", "tcp-connect", "write-outside", "include-etc-shadow", "py-env-tokens"]
 
 
