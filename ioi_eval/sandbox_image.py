@@ -48,7 +48,8 @@ def _suite(base: str) -> str:
 
 def apt_mirror() -> str:
     """The Debian mirror this host's apt uses (deb822 or one-line sources), else deb.debian.org."""
-    for path in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]:
+    listed = sorted(p for p in Path("/etc/apt/sources.list.d").glob("*") if p.suffix in (".list", ".sources"))
+    for path in [Path("/etc/apt/sources.list"), *listed]:
         try:
             text = path.read_text()
         except OSError:

@@ -4,16 +4,18 @@ Each container runs ``python3 -m ioi_box.server`` from the judge image (``sandbo
 built by ``ioi-eval sandbox build``) as its only process, attached to the harness through the
 ``docker run -i`` client's stdin/stdout: files and job batches travel as frames on that stream
 (:mod:`ioi_eval.backends.remote`), so a test costs one round trip, not one ``docker run`` or
-``docker exec``. Containers have no network, a read-only root, tmpfs work dirs, no capabilities,
-``no-new-privileges``, a seccomp profile (:mod:`.docker_security`), and pids/memory/CPU limits;
-inside, every run is isolated by bubblewrap exactly as on the local backend.
+``docker exec``. Containers have no network, a read-only root, a disk-backed work volume and a
+tmpfs ``/tmp``, no capabilities but SETUID/SETGID/KILL (a fresh uid per run), ``no-new-privileges``, a
+seccomp profile (:mod:`.docker_security`), and pids/memory/CPU limits; inside, every run is
+isolated by bubblewrap exactly as on the local backend.
 
-Per-run CPU time and memory of the whole process tree need per-run cgroups. Where the harness is
-root next to a local engine with the cgroupfs driver, each container gets a cgroup parent of its
-own (``/ioi-eval-docker/<container>``) bind-mounted writable into it, and the container's own
-group is handed to its unprivileged user (``chown``, the kernel's delegation model): the executor
-then makes a child group per run, as it does locally, and cannot touch the container's own
-limits. Elsewhere the executor falls back to rlimits and says so in the box's isolation note.
+Per-run CPU time and memory of the whole process tree need per-run cgroups, and Docker mounts
+cgroupfs read-only. Where the harness is root next to a local engine with the cgroupfs driver,
+each container gets a cgroup parent of its own (``/ioi-eval-docker/<container>``), and that folder
+of each hierarchy is mounted writable over Docker's read-only view: the executor (the container's
+root, holding only CAP_SETUID/CAP_SETGID/CAP_KILL) then makes a child group per run under the container's
+own group, as it does locally, within the container's limits. Elsewhere the executor falls back
+to rlimits and says so in the box's isolation note.
 """
 
 from __future__ import annotations
@@ -269,6 +271,7 @@ class ContainerSpec:
         """The ``docker run`` command line of one container."""
         args = [docker_cli(), "run", "-i", "--rm", "--name", name, "--label", f"{LABEL}={_owner_label()}",
                 "--network", "none", "--read-only", "--cap-drop", "ALL", "--cap-add", "SETUID", "--cap-add", "SETGID",
+                "--cap-add", "KILL",
                 "--security-opt", "no-new-privileges", "--security-opt", f"seccomp={self.seccomp_file}",
                 "--security-opt", "systempaths=unconfined",
                 "--user", "0:0", "--mount", "type=volume,dst=/work",
