@@ -126,6 +126,12 @@ same run. Containers: `--network none`, read-only root, bubblewrap per run insid
 | pool warm-up, 1 container (median of 3) | | {w1:.2f} s | | < 2 s | {"yes" if w1 < 2 else "no"} |
 | pool warm-up, 2 containers in parallel (median of 3) | | {w2:.2f} s | | < 2 s | {"yes" if w2 < 2 else "no"} |
 | round trip of an empty request to a container | | {r["rtt_ms"]:.3f} ms | | | |
+
+Where the difference goes: the stream costs one round trip per request (above), amortised over a
+batch; most of the rest is the run's loopback-down network namespace, which without CAP_SYS_ADMIN
+the launcher makes inside a user namespace of the run's uid from a forked (not vfork-style) child:
+about 2 ms per run in the container against bubblewrap's own namespace (loopback up), measured
+separately. Unbatched, each test also uploads its input in a request of its own.
 """
     old = out.read_text() if out.exists() else ""
     if SECTION in old:
