@@ -24,8 +24,10 @@ import contextlib
 import hashlib
 import itertools
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -269,10 +271,11 @@ class ChannelPool:
                                     timeout=REQUEST_TIMEOUT_S)
             if reply.info is None:
                 raise ChannelError(f"box {channel.name} did not describe itself")
-        except JudgeError as exc:
+        except Exception as exc:  # any failure to start is this slot's error, reported by its users
             if channel is not None:
-                channel.close()
-            slot.channel, slot.error = None, str(exc)
+                with contextlib.suppress(Exception):
+                    channel.close()
+            slot.channel, slot.error = None, str(exc) if isinstance(exc, JudgeError) else f"{type(exc).__name__}: {exc}"
             slot.ready.set()
             return str(exc)
         slot.channel, slot.info, slot.error = channel, reply.info, None
@@ -389,6 +392,7 @@ class RemoteBox:
         self._dirs: dict[str, tuple[_Slot, int]] = {}  # work dir -> (box, generation) it lives in
         self._lock = threading.Lock()
         self._digests: dict[tuple[str, int, int], str] = {}
+        self._spool = Path(tempfile.mkdtemp(prefix="ioi-remote-blobs-"))
 
     # -- files ----------------------------------------------------------------------------------
     def _digest_file(self, src: Path) -> str:
@@ -433,9 +437,10 @@ class RemoteBox:
             return slot
 
     def _call(self, slot: _Slot, request, payload: bytes = b"", timeout: float | None = None) -> tuple[Reply, bytes]:
+        channel = self.pool.channel(slot)  # waits while the box restarts
         gen = slot.generation
         try:
-            return self.pool.channel(slot).call(request, payload, timeout)
+            return channel.call(request, payload, timeout)
         except ChannelError:
             self.pool.replace(slot, gen)
             raise
@@ -477,8 +482,10 @@ class RemoteBox:
         if maker is None or name not in maker.blobs:
             raise JudgeError(f"blob {name} is lost: the box that made it is gone")
         _, data = self._call(maker, ReadFile(path=f"blobs/{name}"))
+        spooled = self._spool / name  # on disk, not in memory: a long run makes many programs
+        spooled.write_bytes(data)
         with self._lock:
-            self._content[name] = data  # now other boxes can get it from here
+            self._content[name] = spooled  # now other boxes can get it from here
         return data
 
     def remove(self, box_paths: Iterable[str]) -> None:
@@ -581,6 +588,7 @@ class RemoteBox:
         try:
             self.pool.close()
         finally:
+            shutil.rmtree(self._spool, ignore_errors=True)
             if self._on_close is not None:
                 self._on_close()
                 self._on_close = None
