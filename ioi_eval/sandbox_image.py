@@ -140,6 +140,8 @@ def source_digest() -> str:
 def build_image(tag: str = DEFAULT_IMAGE, offline: bool = False, no_cache: bool = False,
                 log: Log = lambda _m: None) -> str:
     """Build the judge image as ``tag``; ``offline`` makes the base image from debootstrap. Returns the tag."""
+    if not DOCKERFILE.is_file() or not (REPO / "cpp").is_dir():
+        raise DockerError(f"building the judge image needs a source checkout ({DOCKERFILE} and cpp/ not found)")
     engine_info()
     base = base_image()
     if offline and not image_exists(base):
