@@ -149,8 +149,8 @@ class BwrapIsolation:
         argv += ["--chdir", proc.cwd, "--", *proc.argv]
         uid, gid = _drop_ids()
         return {"argv": argv, "env": _env(proc), "cwd": "/", "uid": uid, "gid": gid, "reaper": True,
-                "new_netns": own_netns, "userns_netns": not own_netns, **extra, **_stdio(proc, host_path),
-                **_limits(proc)}
+                "new_netns": own_netns, **({} if own_netns else {"userns_netns": True}), **extra,
+                **_stdio(proc, host_path), **_limits(proc)}
 
     def normalise(self, raw: dict) -> dict:
         """bwrap's pid-1 reaper reports a program killed by signal N as exit code 128+N.
