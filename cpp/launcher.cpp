@@ -477,7 +477,7 @@ namespace {
 enum Step : int {
     ST_ERRFD = 1, ST_SETSID, ST_CGROUP, ST_STDIN, ST_STDOUT, ST_STDERR, ST_DUP2, ST_CHDIR,
     ST_RLIMIT, ST_SETGROUPS, ST_SETRESGID, ST_SETRESUID, ST_PDEATHSIG, ST_PARENT_DIED, ST_EXECVE,
-    ST_NETNS, ST_EXTRA_FD
+    ST_NETNS, ST_EXTRA_FD, ST_USERNS, ST_IDMAP
 };
 
 const char* step_name(int s) {
@@ -499,6 +499,8 @@ const char* step_name(int s) {
         case ST_EXECVE: return "execve";
         case ST_NETNS: return "unshare(CLONE_NEWNET)";
         case ST_EXTRA_FD: return "open extra fd";
+        case ST_USERNS: return "unshare(CLONE_NEWUSER|CLONE_NEWNET)";
+        case ST_IDMAP: return "write the user namespace's id maps";
     }
     return "setup";
 }
@@ -529,6 +531,8 @@ struct ChildPlan {
     int n_rl = 0;
     bool set_ids = false;
     bool new_netns = false;
+    bool userns_netns = false;
+    char uid_map[48] = {}, gid_map[48] = {};  // "<uid> <uid> 1" for userns_netns, prepared before the fork
     const char* extra[kMaxExtra] = {};  // opened read-only at fds 3, 4, ... for the program
     int n_extra = 0;
     long uid = -1, gid = -1;
@@ -622,6 +626,22 @@ int open_high(const char* path, int flags, int errfd, int step, bool nonblock) {
         if (syscall(SYS_setgroups, 0, nullptr) < 0) child_fail(ef, ST_SETGROUPS, errno);
         if (p.gid >= 0 && syscall(SYS_setresgid, p.gid, p.gid, p.gid) < 0) child_fail(ef, ST_SETRESGID, errno);
         if (p.uid >= 0 && syscall(SYS_setresuid, p.uid, p.uid, p.uid) < 0) child_fail(ef, ST_SETRESUID, errno);
+    }
+
+    // A lone user namespace (our uid only) holding a fresh network namespace, loopback down.
+    if (p.userns_netns) {
+        // The uid change made us non-dumpable, which makes /proc/self/*_map root's.
+        if (prctl(PR_SET_DUMPABLE, 1) < 0) child_fail(ef, ST_IDMAP, errno, 0);
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) child_fail(ef, ST_USERNS, errno);
+        const char* files[3] = {"/proc/self/setgroups", "/proc/self/uid_map", "/proc/self/gid_map"};
+        const char* data[3] = {"deny", p.uid_map, p.gid_map};
+        for (int i = 0; i < 3; i++) {
+            int fd = open(files[i], O_WRONLY | O_CLOEXEC);
+            if (fd < 0) child_fail(ef, ST_IDMAP, errno, i);
+            ssize_t len = ssize_t(strlen(data[i]));
+            if (write(fd, data[i], size_t(len)) != len) child_fail(ef, ST_IDMAP, errno, i);
+            close(fd);
+        }
     }
 
     // After the credential change, which clears the parent-death signal. If the launcher died
@@ -927,6 +947,13 @@ void launch(Proc& p, const Snapshot& snap) {
         return;
     }
     c.new_netns = s.new_netns;
+    c.userns_netns = s.userns_netns && !s.new_netns;
+    if (c.userns_netns) {
+        long uid = c.set_ids && s.uid >= 0 ? s.uid : long(geteuid());
+        long gid = c.set_ids && s.gid >= 0 ? s.gid : long(getegid());
+        snprintf(c.uid_map, sizeof c.uid_map, "%ld %ld 1", uid, uid);
+        snprintf(c.gid_map, sizeof c.gid_map, "%ld %ld 1", gid, gid);
+    }
     if (s.extra_fds.size() > size_t(kMaxExtra)) {
         p.res.setup_error = "at most " + std::to_string(kMaxExtra) + " extra fds";
         return;
@@ -983,7 +1010,7 @@ void launch(Proc& p, const Snapshot& snap) {
     // block us too. So: vfork-style unless a stdio path is a FIFO (and then opens are
     // O_NONBLOCK anyway, so a FIFO swapped in after the check cannot hang the launcher).
     bool fifo = is_fifo(c.in) || is_fifo(c.out) || is_fifo(c.err);
-    char* stack = fifo || g_no_vfork ? nullptr : child_stack_top();
+    char* stack = fifo || g_no_vfork || c.userns_netns ? nullptr : child_stack_top();
     c.nonblock_open = stack != nullptr;
 
     // Block every signal across fork: a handler of the parent (Python's writes to its wakeup

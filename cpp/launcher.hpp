@@ -44,6 +44,11 @@ struct Spec {
     bool use_cgroup = true;
     // Give the child a fresh, unconfigured network namespace (root only; a setup error otherwise).
     bool new_netns = false;
+    // The same without CAP_SYS_ADMIN (e.g. root in a container): after the uid change the child
+    // enters a user namespace of its own (mapping only its uid and gid) with a fresh network
+    // namespace whose loopback stays down. The child is then forked, not vfork-style (the kernel
+    // refuses a new user namespace to a process that shares its memory).
+    bool userns_netns = false;
     // The direct child reaps its own descendants (bubblewrap's monitor): on a kill, its
     // descendants die first and it gets a moment to reap them and exit, so that none of them is
     // orphaned to an init that might never reap it.

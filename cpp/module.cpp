@@ -18,7 +18,7 @@ namespace {
 const std::set<std::string> kSpecKeys = {
     "argv", "env", "cwd", "stdin", "stdout", "stderr", "cpu_limit_s", "wall_limit_s", "memory_limit_bytes",
     "fsize_bytes", "nofile", "nproc", "uid", "gid", "use_cgroup",
-    "new_netns", "reaper", "extra_fds"};
+    "new_netns", "userns_netns", "reaper", "extra_fds"};
 
 // str or os.PathLike -> str; anything else is a TypeError naming the key.
 std::string as_path(const py::handle& v, const char* key) {
@@ -79,6 +79,7 @@ ioi::Spec to_spec(const py::handle& h, size_t index) {
     s.gid = num<int64_t>(d, "gid", -1);
     s.use_cgroup = num<bool>(d, "use_cgroup", true);
     s.new_netns = num<bool>(d, "new_netns", false);
+    s.userns_netns = num<bool>(d, "userns_netns", false);
     s.reaper = num<bool>(d, "reaper", false);
     if (s.cpu_limit_s < 0 || s.wall_limit_s < 0 || s.memory_limit_bytes < 0 || s.fsize_bytes < 0 || s.nofile < 0 ||
         s.nproc < 0)

@@ -220,6 +220,10 @@ def doctor(
     for col in ("check", "", "detail"):
         table.add_column(col)
     findings = diagnose()
+    if backend == "docker":
+        from .doctor import docker_findings
+
+        findings += docker_findings()
     for f in findings:
         table.add_row(f.what, "[green]ok[/green]" if f.ok else "[yellow]degraded[/yellow]", f.detail)
     out.print(table)

@@ -58,6 +58,32 @@ def diagnose() -> list[Finding]:
     return out
 
 
+def docker_findings() -> list[Finding]:
+    """The Docker backend: the engine, the judge image, and what a judge container says about itself."""
+    from .backends.docker import DEFAULT_IMAGE, DockerBackend, DockerError, check_image, engine_info
+
+    try:
+        info = engine_info()
+    except DockerError as exc:
+        return [Finding("docker engine", False, str(exc))]
+    out = [Finding("docker engine", True, f"{info.get('ServerVersion')}, cgroup v{info.get('CgroupVersion')} "
+                                          f"({info.get('CgroupDriver')} driver)")]
+    try:
+        check_image(DEFAULT_IMAGE)
+        box = DockerBackend().open(1)
+    except DockerError as exc:
+        return [*out, Finding("judge image", False, str(exc))]
+    try:
+        cg = box.info.cgroups
+        out.append(Finding("judge container", box.info.isolation == "bwrap", box.isolation_note))
+        out.append(Finding("per-run cgroups in the container", bool(cg.get("memory") and cg.get("cpu")),
+                           "whole-tree CPU time and memory, as locally" if cg.get("memory") and cg.get("cpu")
+                           else f"unavailable ({cg.get('reason', '')}): rlimits only, verdicts may differ"))
+    finally:
+        box.close()
+    return out
+
+
 def measure_overhead(runs: int = 20) -> tuple[float, float]:
     """Mean wall time of /usr/bin/true bare and through the sandbox, in ms."""
     from ioi_box.executor import Executor

@@ -10,6 +10,7 @@ unchanged. Only Debian's package mirror (and PyPI, through pip) must be reachabl
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import re
@@ -20,7 +21,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .backends.docker import DEFAULT_IMAGE, DockerError, docker_cli, engine_info, image_exists
+from .backends.docker import DEFAULT_IMAGE, SOURCE_LABEL, DockerError, docker_cli, engine_info, image_exists
 from .judge.compiler import default_cache_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,7 +48,8 @@ def _suite(base: str) -> str:
 
 def apt_mirror() -> str:
     """The Debian mirror this host's apt uses (deb822 or one-line sources), else deb.debian.org."""
-    for path in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]:
+    listed = sorted(p for p in Path("/etc/apt/sources.list.d").glob("*") if p.suffix in (".list", ".sources"))
+    for path in [Path("/etc/apt/sources.list"), *listed]:
         try:
             text = path.read_text()
         except OSError:
@@ -126,9 +128,20 @@ def build_context(dest: Path, log: Log) -> None:
     shutil.copytree(wheels, dest / "wheels")
 
 
+def source_digest() -> str:
+    """A digest of everything the image takes from this checkout (the Dockerfile, ioi_box, cpp)."""
+    h = hashlib.sha256()
+    files = [DOCKERFILE, *sorted((SANDBOX / "ioi_box").glob("*.py")), *sorted((REPO / "cpp").glob("*.[ch]pp"))]
+    for p in files:
+        h.update(p.relative_to(REPO).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
 def build_image(tag: str = DEFAULT_IMAGE, offline: bool = False, no_cache: bool = False,
                 log: Log = lambda _m: None) -> str:
     """Build the judge image as ``tag``; ``offline`` makes the base image from debootstrap. Returns the tag."""
+    if not DOCKERFILE.is_file() or not (REPO / "cpp").is_dir():
+        raise DockerError(f"building the judge image needs a source checkout ({DOCKERFILE} and cpp/ not found)")
     engine_info()
     base = base_image()
     if offline and not image_exists(base):
@@ -139,6 +152,7 @@ def build_image(tag: str = DEFAULT_IMAGE, offline: bool = False, no_cache: bool 
     with tempfile.TemporaryDirectory(prefix="ioi-eval-image-") as tmp:
         ctx = Path(tmp)
         build_context(ctx, log)
-        argv = [docker_cli(), "build", "--network", "host", "-t", tag, *(["--no-cache"] if no_cache else []), str(ctx)]
+        argv = [docker_cli(), "build", "--network", "host", "-t", tag, "--label", f"{SOURCE_LABEL}={source_digest()}",
+                *(["--no-cache"] if no_cache else []), str(ctx)]
         _run(argv, log, "docker build", timeout=3600, env={**os.environ, "DOCKER_BUILDKIT": "0"})
     return tag

@@ -92,20 +92,36 @@ def test_container_is_locked_down(box: RemoteBox) -> None:
     (name,) = _containers(box)
     host = json.loads(_docker("inspect", name).stdout)[0]["HostConfig"]
     assert host["NetworkMode"] == "none" and host["ReadonlyRootfs"] is True
-    assert host["CapDrop"] == ["ALL"] and not host["CapAdd"]
+    assert host["CapDrop"] == ["ALL"]
+    assert sorted(c.removeprefix("CAP_") for c in host["CapAdd"]) == ["KILL", "SETGID", "SETUID"]
     assert "no-new-privileges" in host["SecurityOpt"]
     assert host["Memory"] > 0 and host["PidsLimit"] > 0 and host["NanoCpus"] > 0
-    # From inside: only the loopback interface, a read-only root, no capabilities, unprivileged.
+    # From inside: only the loopback interface, a read-only root, no capabilities but SETUID,
+    # SETGID and KILL (each run gets a fresh uid, which the executor must be able to kill),
+    # no-new-privileges, seccomp on.
     probe = ("import os, socket; print(sorted(n for _, n in socket.if_nameindex())); "
              "st = dict(l.split(':', 1) for l in open('/proc/1/status')); "
              "print(st['CapEff'].strip(), st['CapBnd'].strip(), st['NoNewPrivs'].strip(), st['Seccomp'].strip()); "
              "print(os.getuid())")
     out = _docker("exec", name, "python3", "-c", probe).stdout.split("\n")
     assert out[0] == "['lo']"
-    assert out[1].split() == ["0000000000000000", "0000000000000000", "1", "2"]
-    assert out[2] == "1000"
+    assert out[1].split() == ["00000000000000e0", "00000000000000e0", "1", "2"]
+    assert out[2] == "0"
     touch = _docker("exec", name, "touch", "/usr/evil", check=False)
     assert touch.returncode != 0 and "Read-only file system" in touch.stderr
+
+
+def test_runs_get_their_own_uid_and_no_network(box: RemoteBox) -> None:
+    w = box.new_dir()
+    py = ("import os, socket; s = socket.socket(); "
+          "print(os.getuid(), sorted(n for _, n in socket.if_nameindex()), s.connect_ex(('127.0.0.1', 9)))")
+    job = RunJob(procs=[Proc(argv=["/usr/bin/python3", "-c", py], stdout=f"{w}/out", rw_binds={"/box": w},
+                             capture_stdout=200, limits=Limits(cpu_s=2, wall_s=10))])
+    res = box.execute(Batch(jobs=[job])).results[0].procs[0]
+    box.remove([w])
+    uid, ifaces, connect = res.stdout.split()
+    assert res.status.value == "OK" and int(uid) >= 200000, res
+    assert ifaces == "['lo']" and int(connect) != 0, res  # only a loopback, and it is down
 
 
 def test_runs_get_per_run_cgroups_inside(box: RemoteBox) -> None:
@@ -171,3 +187,23 @@ def test_ctrl_c_removes_containers() -> None:
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=60)
     assert not any(_listed(n) for n in names)
+
+
+def test_image_build_inputs() -> None:
+    from ioi_eval.sandbox_image import DOCKERFILE, _suite, base_image, source_digest
+
+    assert base_image() == "debian:bookworm-slim" and _suite(base_image()) == "bookworm"
+    assert _suite("debian:trixie") == "trixie"
+    text = DOCKERFILE.read_text()
+    for needed in ("g++", "python3", "bubblewrap", "stdc++.h.gch", "ioi_box.server", "useradd"):
+        assert needed in text, needed
+    assert len(source_digest()) == 16 and source_digest() == source_digest()
+
+
+def test_stale_image_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    _ready()
+    import ioi_eval.sandbox_image as si
+
+    monkeypatch.setattr(si, "source_digest", lambda: "0" * 16)
+    with pytest.raises(DockerError, match="rebuild it with `ioi-eval sandbox build`"):
+        DockerBackend().open(1)

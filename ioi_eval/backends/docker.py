@@ -4,16 +4,18 @@ Each container runs ``python3 -m ioi_box.server`` from the judge image (``sandbo
 built by ``ioi-eval sandbox build``) as its only process, attached to the harness through the
 ``docker run -i`` client's stdin/stdout: files and job batches travel as frames on that stream
 (:mod:`ioi_eval.backends.remote`), so a test costs one round trip, not one ``docker run`` or
-``docker exec``. Containers have no network, a read-only root, tmpfs work dirs, no capabilities,
-``no-new-privileges``, a seccomp profile (:mod:`.docker_security`), and pids/memory/CPU limits;
-inside, every run is isolated by bubblewrap exactly as on the local backend.
+``docker exec``. Containers have no network, a read-only root, a disk-backed work volume and a
+tmpfs ``/tmp``, no capabilities but SETUID/SETGID/KILL (a fresh uid per run), ``no-new-privileges``, a
+seccomp profile (:mod:`.docker_security`), and pids/memory/CPU limits; inside, every run is
+isolated by bubblewrap exactly as on the local backend.
 
-Per-run CPU time and memory of the whole process tree need per-run cgroups. Where the harness is
-root next to a local engine with the cgroupfs driver, each container gets a cgroup parent of its
-own (``/ioi-eval-docker/<container>``) bind-mounted writable into it, and the container's own
-group is handed to its unprivileged user (``chown``, the kernel's delegation model): the executor
-then makes a child group per run, as it does locally, and cannot touch the container's own
-limits. Elsewhere the executor falls back to rlimits and says so in the box's isolation note.
+Per-run CPU time and memory of the whole process tree need per-run cgroups, and Docker mounts
+cgroupfs read-only. Where the harness is root next to a local engine with the cgroupfs driver,
+each container gets a cgroup parent of its own (``/ioi-eval-docker/<container>``), and that folder
+of each hierarchy is mounted writable over Docker's read-only view: the executor (the container's
+root, holding only CAP_SETUID/CAP_SETGID/CAP_KILL) then makes a child group per run under the container's
+own group, as it does locally, within the container's limits. Elsewhere the executor falls back
+to rlimits and says so in the box's isolation note.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ from .remote import ChannelPool, ProcessChannel, RemoteBox
 
 DEFAULT_IMAGE = os.environ.get("IOI_EVAL_DOCKER_IMAGE", "ioi-eval-judge:latest")
 LABEL = "ioi-eval.owner"
+SOURCE_LABEL = "ioi-eval.source"
 CGROUP_PARENT = "ioi-eval-docker"
-JUDGE_UID = 1000  # the image's unprivileged user
 SLOTS_PER_CONTAINER = 4
 START_HINT = ("start it with `sudo systemctl start docker`, or `sudo dockerd --bridge=none --iptables=false &`, "
               "or run scripts/setup-docker")
@@ -89,6 +91,31 @@ def image_exists(image: str) -> bool:
     """Whether the engine has ``image``."""
     res = subprocess.run([docker_cli(), "image", "inspect", image], capture_output=True, timeout=60)
     return res.returncode == 0
+
+
+def image_source(image: str) -> str | None:
+    """The source digest the image was built from (its ``ioi-eval.source`` label), if any."""
+    fmt = f'{{{{index .Config.Labels "{SOURCE_LABEL}"}}}}'
+    res = subprocess.run([docker_cli(), "image", "inspect", "--format", fmt, image], capture_output=True, text=True,
+                         timeout=60)
+    return res.stdout.strip() or None if res.returncode == 0 else None
+
+
+def check_image(image: str) -> None:
+    """Refuse a missing image, or one built from other executor sources than this checkout's."""
+    if not image_exists(image):
+        raise DockerError(f"the judge image {image} is missing: build it with `ioi-eval sandbox build` "
+                          "(add --offline where no registry is reachable)")
+    from ..sandbox_image import source_digest
+
+    try:
+        want = source_digest()
+    except OSError:  # an installation without the sources: nothing to compare
+        return
+    got = image_source(image)
+    if got != want:
+        raise DockerError(f"the judge image {image} was built from other executor sources ({got or 'unknown'}, "
+                          f"this checkout: {want}): rebuild it with `ioi-eval sandbox build`")
 
 
 # -- cgroup delegation (host side) ----------------------------------------------------------------
@@ -163,24 +190,6 @@ class CgroupDelegation:
             args += ["-v", f"{host_dir}:{point}:rw"]
         return args
 
-    def delegate(self, container: str, alive, timeout: float = 30.0) -> None:
-        """Wait for the container's group and give it (not its limit files) to the judge user."""
-        deadline = time.monotonic() + timeout
-        for host_dir, _ in self._dirs(container):
-            while True:
-                groups = [p for p in Path(host_dir).iterdir() if p.is_dir()] if os.path.isdir(host_dir) else []
-                if groups:
-                    break
-                if not alive() or time.monotonic() > deadline:
-                    raise DockerError(f"container {container} did not start (no cgroup appeared in {host_dir})")
-                time.sleep(0.01)
-            for g in groups:
-                os.chown(g, JUDGE_UID, JUDGE_UID)
-                # cgroup v2 delegation also hands over these files of the delegated group.
-                for name in ("cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
-                    if "v2" in self.mounts and (g / name).exists():
-                        os.chown(g / name, JUDGE_UID, JUDGE_UID)
-
     def cleanup(self, container: str) -> None:
         """Remove the container's parent groups in every hierarchy (once the container is gone)."""
         for point in _all_cgroup_points():
@@ -211,7 +220,7 @@ def _owner_label() -> str:
 def remove_containers(names: list[str]) -> None:
     """``docker rm -f`` (quietly; a container already gone is fine)."""
     if names:
-        subprocess.run([docker_cli(), "rm", "-f", *names], capture_output=True, timeout=120)
+        subprocess.run([docker_cli(), "rm", "-f", "-v", *names], capture_output=True, timeout=120)
     with _live_lock:
         _live.difference_update(names)
 
@@ -254,7 +263,6 @@ class ContainerSpec:
     memory_bytes: int
     pids: int
     cpus: float
-    work_bytes: int
     seccomp_file: str
     apparmor: bool  # the engine uses AppArmor (docker-default forbids mount)
     delegation: CgroupDelegation | None
@@ -262,11 +270,11 @@ class ContainerSpec:
     def argv(self, name: str) -> list[str]:
         """The ``docker run`` command line of one container."""
         args = [docker_cli(), "run", "-i", "--rm", "--name", name, "--label", f"{LABEL}={_owner_label()}",
-                "--network", "none", "--read-only", "--cap-drop", "ALL",
+                "--network", "none", "--read-only", "--cap-drop", "ALL", "--cap-add", "SETUID", "--cap-add", "SETGID",
+                "--cap-add", "KILL",
                 "--security-opt", "no-new-privileges", "--security-opt", f"seccomp={self.seccomp_file}",
                 "--security-opt", "systempaths=unconfined",
-                "--user", f"{JUDGE_UID}:{JUDGE_UID}",
-                "--tmpfs", f"/work:rw,exec,nosuid,nodev,size={self.work_bytes},mode=1777",
+                "--user", "0:0", "--mount", "type=volume,dst=/work",
                 "--tmpfs", "/tmp:rw,nosuid,nodev,size=64m,mode=1777",
                 "--memory", str(self.memory_bytes), "--memory-swap", str(self.memory_bytes),
                 "--pids-limit", str(self.pids), "--cpus", f"{self.cpus:g}",
@@ -287,13 +295,6 @@ class DockerChannel(ProcessChannel):
         with _live_lock:
             _live.add(name)
         super().__init__(spec.argv(name), name=name, on_close=self._remove)
-        if spec.delegation is not None:
-            try:
-                spec.delegation.delegate(name, lambda: self.proc.poll() is None)
-            except (DockerError, OSError) as exc:
-                self.close()
-                tail = self.stderr_text()
-                raise DockerError(f"{exc}{': ' + tail if tail else ''}") from None
 
     def _remove(self) -> None:
         remove_containers([self.container])
@@ -322,15 +323,13 @@ class DockerBackend:
         memory = self.memory_bytes or (2 << 30) * slots + (2 << 30)
         security = " ".join(info.get("SecurityOptions") or [])
         return ContainerSpec(image=self.image, slots=slots, memory_bytes=memory, pids=self.pids or 64 + 80 * slots,
-                             cpus=float(slots), work_bytes=memory, seccomp_file=seccomp_file,
+                             cpus=float(slots), seccomp_file=seccomp_file,
                              apparmor="apparmor" in security, delegation=delegation)
 
     def open(self, workers: int | None = None) -> RemoteBox:
         """Start ``ceil(workers / slots_per_container)`` containers (in parallel) and greet them."""
         info = engine_info()
-        if not image_exists(self.image):
-            raise DockerError(f"the judge image {self.image} is missing: build it with `ioi-eval sandbox build` "
-                              "(add --offline where no registry is reachable)")
+        check_image(self.image)
         stale = remove_stale_containers()
         workers = max(1, workers or os.cpu_count() or 1)
         count = math.ceil(workers / self.slots_per_container)

@@ -2,8 +2,9 @@
 
 The executor inside the container isolates every run with bubblewrap, as on the local backend,
 so that runs see only their own files, processes and (no) network, and the verdicts are the local
-backend's. Bubblewrap runs unprivileged (the container has no capabilities at all and runs as an
-unprivileged user), so it needs three things Docker's defaults forbid:
+backend's. The executor is the container's root but holds only CAP_SETUID, CAP_SETGID and CAP_KILL (to give
+each run a fresh uid that owns none of the box's files, and to end it); bubblewrap runs under that uid,
+unprivileged, so it needs three things Docker's defaults forbid:
 
 - creating user/mount/pid namespaces and mounting inside them: Docker's default seccomp profile
   refuses ``unshare``, ``clone`` with namespace flags, ``mount``, ``pivot_root``... to processes
@@ -18,7 +19,7 @@ unprivileged user), so it needs three things Docker's defaults forbid:
 - on AppArmor hosts, ``apparmor=unconfined`` (docker-default denies ``mount``).
 
 Everything else stays locked: no network (``--network none``), read-only root, tmpfs work dirs,
-``--cap-drop ALL``, ``no-new-privileges``, and pids/memory/CPU limits on the container.
+``--cap-drop ALL`` but SETUID/SETGID/KILL, ``no-new-privileges``, and pids/memory/CPU limits on the container.
 """
 
 from __future__ import annotations

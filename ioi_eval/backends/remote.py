@@ -24,8 +24,10 @@ import contextlib
 import hashlib
 import itertools
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -232,6 +234,7 @@ class _Slot:
     busy: int = 0  # jobs in flight
     blobs: set[str] = field(default_factory=set)  # blob names already uploaded to this box
     error: str | None = None  # why the box could not be (re)started
+    ready: threading.Event = field(default_factory=threading.Event)  # cleared while (re)starting
 
 
 class ChannelPool:
@@ -271,13 +274,16 @@ class ChannelPool:
                                     timeout=REQUEST_TIMEOUT_S)
             if reply.info is None:
                 raise ChannelError(f"box {channel.name} did not describe itself")
-        except JudgeError as exc:
+        except Exception as exc:  # any failure to start is this slot's error, reported by its users
             if channel is not None:
-                channel.close()
-            slot.channel, slot.error = None, str(exc)
+                with contextlib.suppress(Exception):
+                    channel.close()
+            slot.channel, slot.error = None, str(exc) if isinstance(exc, JudgeError) else f"{type(exc).__name__}: {exc}"
+            slot.ready.set()
             return str(exc)
         slot.channel, slot.info, slot.error = channel, reply.info, None
         slot.blobs = set()
+        slot.ready.set()
         return None
 
     @property
@@ -288,19 +294,30 @@ class ChannelPool:
                 return s.info
         raise JudgeError("no box of the pool is running")
 
-    def acquire(self, prefer: _Slot | None = None) -> tuple[_Slot, int]:
-        """A slot to send jobs to (``prefer`` if given, else the least busy); marks one job in flight."""
+    def acquire(self, prefer: _Slot | None = None, jobs: int = 1) -> tuple[_Slot, int]:
+        """A slot to send jobs to (``prefer`` if given, else the least busy); marks ``jobs`` in flight."""
         with self._lock:
-            slot = prefer or min(self.slots, key=lambda s: (s.channel is None, s.busy))
-            slot.busy += 1
+            slot = prefer or self.least_busy()
+            slot.busy += jobs
             return slot, slot.generation
+
+    def least_busy(self, extra: dict[int, int] | None = None) -> _Slot:
+        """The live slot with the fewest jobs per run slot (counting ``extra`` jobs planned per slot index)."""
+        extra = extra or {}
+
+        def load(s: _Slot) -> tuple[bool, float]:
+            workers = s.info.workers if s.info is not None else 1
+            return s.channel is None, (s.busy + extra.get(s.index, 0)) / max(1, workers)
+
+        return min(self.slots, key=load)
 
     def release(self, slot: _Slot, n: int = 1) -> None:
         with self._lock:
             slot.busy -= n
 
     def channel(self, slot: _Slot) -> Channel:
-        """The slot's channel; raises :class:`ChannelError` if its box is gone."""
+        """The slot's channel (waiting while its box restarts); raises :class:`ChannelError` if it is gone."""
+        slot.ready.wait(REQUEST_TIMEOUT_S)
         ch = slot.channel
         if ch is None:
             raise ChannelError(f"box {slot.index} is not running: {slot.error}")
@@ -312,6 +329,7 @@ class ChannelPool:
             if slot.generation != generation:
                 return  # another thread replaced it already
             slot.generation += 1
+            slot.ready.clear()
             old, slot.channel, slot.info = slot.channel, None, None
             self.replacements += 1
         if old is not None:
@@ -377,6 +395,7 @@ class RemoteBox:
         self._dirs: dict[str, tuple[_Slot, int]] = {}  # work dir -> (box, generation) it lives in
         self._lock = threading.Lock()
         self._digests: dict[tuple[str, int, int], str] = {}
+        self._spool = Path(tempfile.mkdtemp(prefix="ioi-remote-blobs-"))
 
     # -- files ----------------------------------------------------------------------------------
     def _digest_file(self, src: Path) -> str:
@@ -421,9 +440,10 @@ class RemoteBox:
             return slot
 
     def _call(self, slot: _Slot, request, payload: bytes = b"", timeout: float | None = None) -> tuple[Reply, bytes]:
+        channel = self.pool.channel(slot)  # waits while the box restarts
         gen = slot.generation
         try:
-            return self.pool.channel(slot).call(request, payload, timeout)
+            return channel.call(request, payload, timeout)
         except ChannelError:
             self.pool.replace(slot, gen)
             raise
@@ -465,8 +485,10 @@ class RemoteBox:
         if maker is None or name not in maker.blobs:
             raise JudgeError(f"blob {name} is lost: the box that made it is gone")
         _, data = self._call(maker, ReadFile(path=f"blobs/{name}"))
+        spooled = self._spool / name  # on disk, not in memory: a long run makes many programs
+        spooled.write_bytes(data)
         with self._lock:
-            self._content[name] = data  # now other boxes can get it from here
+            self._content[name] = spooled  # now other boxes can get it from here
         return data
 
     def remove(self, box_paths: Iterable[str]) -> None:
@@ -515,9 +537,8 @@ class RemoteBox:
                 results[i] = JobResult(error="the job's folders live in different boxes")
                 continue
             slot = next(iter(owners.values()), None)
-            if slot is None:  # no affinity: the least busy box
-                slot, _ = self.pool.acquire()
-                self.pool.release(slot)
+            if slot is None:  # no affinity: the least busy box, counting this batch's jobs
+                slot = self.pool.least_busy({k: len(v) for k, v in groups.items()})
             groups.setdefault(slot.index, []).append(i)
             slots[slot.index] = slot
         if len(groups) == 1:
@@ -533,7 +554,7 @@ class RemoteBox:
     def _run_group(self, slot: _Slot, batch: Batch, idxs: list[int], results: list[JobResult | None],
                    retry: bool = True) -> None:
         jobs = [batch.jobs[i] for i in idxs]
-        slot, gen = self.pool.acquire(slot)
+        slot, gen = self.pool.acquire(slot, len(jobs))
         try:
             new_dirs = []
             with self._lock:
@@ -552,10 +573,9 @@ class RemoteBox:
                 results[i] = res
         except ChannelError as exc:
             if retry:  # on a fresh box (the broken one was replaced); its folders start empty again
-                self.pool.release(slot)
+                self.pool.release(slot, len(jobs))
                 slot = None  # released already
-                fresh = min(self.pool.slots, key=lambda s: (s.channel is None, s.busy))
-                self._run_group(fresh, batch, idxs, results, retry=False)
+                self._run_group(self.pool.least_busy(), batch, idxs, results, retry=False)
                 return
             for i in idxs:
                 results[i] = JobResult(error=f"the box failed twice: {exc}")
@@ -564,13 +584,14 @@ class RemoteBox:
                 results[i] = JobResult(error=str(exc))
         finally:
             if slot is not None:
-                self.pool.release(slot)
+                self.pool.release(slot, len(jobs))
 
     def close(self) -> None:
         """Stop every box of the pool."""
         try:
             self.pool.close()
         finally:
+            shutil.rmtree(self._spool, ignore_errors=True)
             if self._on_close is not None:
                 self._on_close()
                 self._on_close = None

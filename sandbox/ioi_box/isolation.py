@@ -83,6 +83,17 @@ def _env(proc: Proc) -> list[str]:
     return [f"{k}={v}" for k, v in env.items()]
 
 
+def _has_sys_admin() -> bool:
+    """Whether this process holds CAP_SYS_ADMIN (root in a container usually does not)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) >> 21 & 1)
+    except (OSError, ValueError):
+        pass
+    return False
+
+
 def _drop_ids() -> tuple[int, int]:
     """A uid/gid that owns nothing on the host, fresh for each run, when we may switch ids."""
     if os.geteuid() != 0:
@@ -110,10 +121,12 @@ class BwrapIsolation:
 
     def spec(self, proc: Proc, host_path: HostPaths, scratch: Path) -> dict:
         lim = proc.limits
-        # As root the launcher gives the run a fresh network namespace whose loopback stays down
-        # (bwrap would configure 127.0.0.1 in its own); bwrap then keeps that one.
-        own_netns = os.geteuid() == 0
-        argv = [self.bwrap, "--unshare-all", *(["--share-net"] if own_netns else []), "--unshare-user",
+        # The launcher gives the run a fresh network namespace whose loopback stays down (bwrap
+        # would configure 127.0.0.1 in its own), and bwrap keeps it: as root with CAP_SYS_ADMIN a
+        # plain one; otherwise (not root, or root in a container) inside a user namespace of the
+        # run's own uid.
+        own_netns = os.geteuid() == 0 and _has_sys_admin()
+        argv = [self.bwrap, "--unshare-all", "--share-net", "--unshare-user",
                 "--disable-userns", "--die-with-parent", "--new-session", "--hostname", "box"]
         for d in SYSTEM_DIRS:
             argv += ["--ro-bind", d, d]
@@ -136,7 +149,8 @@ class BwrapIsolation:
         argv += ["--chdir", proc.cwd, "--", *proc.argv]
         uid, gid = _drop_ids()
         return {"argv": argv, "env": _env(proc), "cwd": "/", "uid": uid, "gid": gid, "reaper": True,
-                "new_netns": own_netns, **extra, **_stdio(proc, host_path), **_limits(proc)}
+                "new_netns": own_netns, **({} if own_netns else {"userns_netns": True}), **extra,
+                **_stdio(proc, host_path), **_limits(proc)}
 
     def normalise(self, raw: dict) -> dict:
         """bwrap's pid-1 reaper reports a program killed by signal N as exit code 128+N.

@@ -615,6 +615,21 @@ def test_new_netns_has_only_a_loopback_that_is_down(native, progs, tmp_path):
     assert len(out.read_text().splitlines()) >= 1  # the host's interfaces, for contrast
 
 
+@pytest.mark.parametrize("uid", [-1, 4000123])
+def test_userns_netns_has_only_a_loopback_that_is_down(native, progs, tmp_path, uid):
+    """Without CAP_SYS_ADMIN (root in a container, or not root): a user namespace of the run's own uid."""
+    if uid >= 0 and os.geteuid() != 0:
+        pytest.skip("a uid change needs root")
+    out = tmp_path / "ifaces.txt"
+    out.touch()
+    os.chmod(tmp_path, 0o777)
+    os.chmod(out, 0o666)
+    r = native.run([{"argv": [progs["ifaces"]], "stdout": str(out), "userns_netns": True, "uid": uid,
+                     "gid": uid}])[0]
+    assert r["exit_code"] == 0 and not r["setup_error"], r
+    assert out.read_text().split("\n")[:-1] == ["lo down"]
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="only meaningful without root")
 def test_new_netns_without_root_is_a_setup_error(native, progs):
     r = native.run([{"argv": [progs["true"]], "new_netns": True}])[0]
