@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ioi_eval.adversarial.package import write_package
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the Ctrl-C tests a working SIGINT, however the suite was started.
+
+    A shell without job control starts background jobs with SIGINT ignored, and an ignored signal
+    stays ignored across exec: the suite, and every harness it spawns, would never see Ctrl-C.
+    A handler (unlike SIG_IGN) is reset to the default at exec, so this also serves the children.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 __all__ = ["write_package"]
 
