@@ -211,3 +211,20 @@ def test_export_refuses_what_it_cannot_export(tmp_path: Path) -> None:
     assert ref.returncode == 0, ref.stderr
     res = cli("export", "cots", str(tmp_path / "ref"), "--out", str(tmp_path / "o"), cwd=tmp_path)
     assert res.returncode == 2 and "reference solution (no generation): 1" in res.stderr
+
+
+@pytest.mark.parametrize("content", [b"this is not sqlite at all" * 100, None])
+def test_export_of_a_damaged_run_store_is_a_clear_error(tmp_path: Path, content: bytes | None) -> None:
+    import sqlite3
+
+    run = tmp_path / "run"
+    run.mkdir()
+    if content is None:  # a foreign database: read-only, it is not given our tables
+        sqlite3.connect(run / "run.sqlite").execute("CREATE TABLE t(x)").connection.close()
+    else:
+        (run / "run.sqlite").write_bytes(content)
+    res = cli("export", "cots", str(run), "--out", str(tmp_path / "o"), cwd=tmp_path)
+    assert res.returncode == 2 and "not a readable run store" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+    if content is None:
+        assert sqlite3.connect(run / "run.sqlite").execute("SELECT name FROM sqlite_master").fetchall() == [("t",)]

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,7 +214,10 @@ def read_run(run_dir: Path, problems: str | None = None, warn=lambda msg: None) 
     db = run_dir / "run.sqlite"
     if not db.is_file():
         raise ExportError(f"{run_dir}: not a run folder (no run.sqlite)")
-    store = RunStore(db)
+    try:
+        store = RunStore(db, readonly=True)  # an export never creates, migrates or checkpoints a run
+    except (OSError, sqlite3.Error) as exc:
+        raise ExportError(f"{db}: cannot open the run store: {exc}") from exc
     try:
         config = store.get_meta("config")
         if not isinstance(config, dict) or "problem_codes" not in config:
@@ -235,6 +238,9 @@ def read_run(run_dir: Path, problems: str | None = None, warn=lambda msg: None) 
                 meta = metas.get(row["problem"]) or problem_meta(row["problem"], None)
                 out.rows.append(export_row(row, meta, model, run_dir.name))
         return out
+    except sqlite3.DatabaseError as exc:
+        raise ExportError(f"{db}: not a readable run store ({exc}); the file is damaged or not from "
+                          "`ioi-eval run`") from exc
     finally:
         store.close()
 
@@ -298,9 +304,3 @@ def read_id_list(path: Path) -> set[str]:
     else:
         ids = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     return {norm_problem(x) for x in ids if x.strip()}
-
-
-def iter_rows(runs: list[RunRows]) -> Iterator[dict[str, Any]]:
-    """The rows of several runs, in order."""
-    for run in runs:
-        yield from run.rows
