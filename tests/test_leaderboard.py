@@ -407,3 +407,14 @@ def test_site_in_a_browser(board: Leaderboard, tmp_path: Path, capsys: pytest.Ca
         print(f"\nleaderboard site and screenshots: {artifacts}")
     assert not errors, errors
     assert (artifacts / "leaderboard-index.png").stat().st_size > 10_000
+
+
+def test_stale_summary_note_says_why_the_problems_did_not_load(runs: dict[str, Path], tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(runs["strong-model"], run)
+    (run / "summary.json").write_text("{oops")
+    (tmp_path / "emptied").mkdir()  # the problem folder is still there, but its packages are gone
+    _set_config(run, problems=str(tmp_path / "emptied"))
+    res = cli("leaderboard", str(run), cwd=tmp_path)
+    assert res.returncode == 2 and "summary.json is damaged" in res.stderr, res.stderr
+    assert "not available to score it (" in res.stderr and "Traceback" not in res.stderr, res.stderr

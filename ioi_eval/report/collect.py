@@ -82,7 +82,7 @@ def load_run(run_dir: Path) -> RunData:
             raise RunLoadError(f"{db}: the run store holds no run configuration (an interrupted first start?)")
         samples = [_sample(row, db) for row in rows]
         notes: list[str] = []
-        score = _scores(run_dir, store, config, notes)
+        score = _scores(run_dir, store, rows, config, notes)
     except sqlite3.DatabaseError as exc:
         raise RunLoadError(f"{db}: not a readable run store ({exc}); the file is damaged or not from "
                            "`ioi-eval run`") from exc
@@ -109,21 +109,23 @@ def _sample(row: sqlite3.Row, db: Path) -> SampleResult:
                         done=row["status"] == "done", has_code=row["extraction"] in ("ok", "source"), report=report)
 
 
-def _matches(score: RunScore, store: RunStore) -> bool:
-    """Whether a summary's counts are the store's (else the run moved on after it was written)."""
+def _matches(score: RunScore, rows: list[sqlite3.Row]) -> bool:
+    """Whether a summary's counts are those of the store's ``rows`` (else the run moved on after it was written)."""
     by_problem: dict[str, list] = {}
-    for row in store.rows():
+    for row in rows:
         by_problem.setdefault(row["problem"], []).append(row)
     for p in score.problems:
-        rows = by_problem.get(p.problem, [])
-        now = (len(rows), sum(1 for r in rows if r["report"]), sum(1 for r in rows if r["extraction"] == "no_code"),
-               sum(1 for r in rows if r["status"] == "failed"))
+        mine = by_problem.get(p.problem, [])
+        now = (len(mine), sum(1 for r in mine if r["report"]), sum(1 for r in mine if r["extraction"] == "no_code"),
+               sum(1 for r in mine if r["status"] == "failed"))
         if now != (p.generations, p.judged, p.no_code, p.failed_generations):
             return False
     return True
 
 
-def _scores(run_dir: Path, store: RunStore, config: dict[str, Any], notes: list[str]) -> RunScore:
+def _scores(run_dir: Path, store: RunStore, rows: list[sqlite3.Row], config: dict[str, Any],
+            notes: list[str]) -> RunScore:
+    """The run's scores: its summary when it matches the store, else scored afresh, else the stale summary."""
     path = run_dir / "summary.json"
     summary: RunScore | None = None
     problem = ""
@@ -133,24 +135,29 @@ def _scores(run_dir: Path, store: RunStore, config: dict[str, Any], notes: list[
         except (ValidationError, ValueError) as exc:
             problem = f"{path} is damaged ({str(exc).splitlines()[0]})"
         else:
-            if _matches(summary, store):
+            if _matches(summary, rows):
                 return summary
             problem = f"{path} is older than the run store"
     else:
         problem = f"{path} is missing (the run never finished)"
-    rescored = _rescore(store, config)
+    why = ""
+    try:
+        rescored = _rescore(store, config)
+    except IoiEvalError as exc:  # the problems are there but do not load: say why
+        rescored, why = None, f" ({exc})"
     if rescored is not None:
         notes.append(f"{problem}: scored afresh from the store")
         return rescored
     if summary is not None:
-        notes.append(f"{problem}; its problems are unavailable to score it afresh, so it is used as it is")
+        notes.append(f"{problem}; its problems are unavailable to score it afresh{why}, so it is used as it is")
         return summary
     raise RunLoadError(f"{run_dir}: {problem} and its problems ({config.get('problems')}) are not available to "
-                       "score it; finish the run with the same `ioi-eval run` command")
+                       f"score it{why}; finish the run with the same `ioi-eval run` command")
 
 
 def _rescore(store: RunStore, config: dict[str, Any]) -> RunScore | None:
-    """Score the run from its store with the problem packages its config names, if they are here."""
+    """Score the run from its store with the problem packages its config names; None when they are not here
+    (an IoiEvalError when they are but do not load)."""
     from ..run.pipeline import load_problem_set
     from ..run.scoring import score_run
     from ..sources import is_local
@@ -158,10 +165,7 @@ def _rescore(store: RunStore, config: dict[str, Any]) -> RunScore | None:
     spec = str(config.get("problems", ""))
     if not spec or not is_local(spec) or not Path(spec).exists():
         return None
-    try:
-        problems = load_problem_set(spec, config.get("problem_codes") or None)
-    except IoiEvalError:
-        return None
+    problems = load_problem_set(spec, config.get("problem_codes") or None)
     return score_run(store, {p.code: p for p in problems}, config["model"], cap=int(config.get("max_submissions", 50)))
 
 
