@@ -66,15 +66,16 @@ def _subtask_stats(ps: ProblemScore, done: list[SampleResult]) -> list[SubtaskSt
     return out
 
 
-def _problem_result(ps: ProblemScore, samples: list[SampleResult], confidence: float, resamples: int,
-                    seed: int) -> ProblemResult:
+def _problem_result(ps: ProblemScore, samples: list[SampleResult], groups: list[list[float]], confidence: float,
+                    resamples: int, seed: int) -> ProblemResult:
+    """One problem of a run; ``groups`` are its samples' points by prompt (:func:`_groups`)."""
     done = [s for s in samples if s.done]
     # tests that ran: not those of submissions that did not compile (each would count as one more CE)
     tests: Counter = Counter(t.verdict.value for s in done if s.has_code and s.compiled
                              for t in s.report.tests if t.verdict.value != "SKIPPED")  # type: ignore[union-attr]
     return ProblemResult(
         problem=ps.problem, max_score=ps.max_score, score=ps.score, oracle=ps.oracle, mean_single=ps.mean_single,
-        mean_single_ci=bootstrap_ci([_groups(samples)], confidence, resamples, seed),
+        mean_single_ci=bootstrap_ci([groups], confidence, resamples, seed),
         samples=len(done), generations=ps.generations, failed_generations=ps.failed_generations, no_code=ps.no_code,
         unjudged=sum(1 for s in done if s.has_code and s.report is None), submissions_used=ps.submissions_used,
         subtasks=_subtask_stats(ps, done), verdicts=_ordered(Counter(submission_verdict(s) for s in done)),
@@ -93,9 +94,9 @@ def _entry(run: RunData, known: dict[str, dict], confidence: float, resamples: i
     by_problem: dict[str, list[SampleResult]] = {}
     for s in run.samples:
         by_problem.setdefault(s.problem, []).append(s)
-    problems = [_problem_result(ps, by_problem.get(ps.problem, []), confidence, resamples, seed)
-                for ps in run.score.problems]
     all_groups = [_groups(by_problem.get(ps.problem, [])) for ps in run.score.problems]
+    problems = [_problem_result(ps, by_problem.get(ps.problem, []), groups, confidence, resamples, seed)
+                for ps, groups in zip(run.score.problems, all_groups, strict=True)]
     verdicts: Counter = Counter()
     for p in problems:
         verdicts.update(p.verdicts)
