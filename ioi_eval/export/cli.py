@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -65,17 +66,15 @@ def export_cots(run_dirs: list[Path], out_dir: Path, *, verified_only: bool = Fa
                       exclude=exclude)
     runs = [read_run(d, problems, warn=lambda m: err.print(f"[yellow]{m}[/]")) for d in run_dirs]
     kept: list[dict] = []
-    dropped_all: dict[str, int] = {}
-    skipped_all: dict[str, int] = {}
+    dropped_all: Counter = Counter()
+    skipped_all: Counter = Counter()
     per_run = []
     for run in runs:
         rows, dropped = filters.apply(run.rows)
         kept += rows
         per_run.append((run.run_dir.name, run.model, len(rows)))
-        for k, v in dropped.items():
-            dropped_all[k] = dropped_all.get(k, 0) + v
-        for k, v in run.skipped.items():
-            skipped_all[k] = skipped_all.get(k, 0) + v
+        dropped_all.update(dropped)
+        skipped_all.update(run.skipped)
     left_out = ", ".join(f"{k}: {v}" for k, v in sorted({**skipped_all, **dropped_all}.items())) or "nothing"
     if not kept:
         raise IoiEvalError(f"nothing to export: no rows left (left out: {left_out})")
