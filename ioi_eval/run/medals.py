@@ -6,7 +6,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 
 from ..errors import IoiEvalError
 
@@ -21,6 +21,13 @@ class Contest(BaseModel):
     max_score: float
     cutoffs: dict[str, float] = Field(description="gold, silver and bronze: the least total earning each")
 
+    @field_validator("cutoffs")
+    @classmethod
+    def _every_medal(cls, cutoffs: dict[str, float]) -> dict[str, float]:
+        if set(MEDALS) - set(cutoffs):
+            raise ValueError(f"lacks a cutoff for one of {', '.join(MEDALS)}")
+        return cutoffs
+
 
 class Award(BaseModel):
     """The medal a total earns in a contest (``medal`` None: below bronze)."""
@@ -33,17 +40,17 @@ class Award(BaseModel):
     partial: bool = Field(description="only some of the contest's problems were judged")
 
 
+_CONTESTS = TypeAdapter(dict[str, Contest])
+
+
 def contests(path: Path | None = None) -> dict[str, dict]:
     """The contests we know cutoffs for (the bundled data, or a JSON file of the same shape)."""
     if path is None:
         return json.loads(resources.files("ioi_eval").joinpath("data/contests.json").read_text())
     try:
         data = json.loads(path.read_text())
-        for cid, contest in data.items():
-            Contest.model_validate(contest)
-            if set(MEDALS) - set(contest["cutoffs"]):
-                raise IoiEvalError(f"{path}: contest {cid} lacks a cutoff for one of {', '.join(MEDALS)}")
-    except (OSError, ValueError, AttributeError, ValidationError) as exc:
+        _CONTESTS.validate_python(data)
+    except (OSError, ValueError, ValidationError) as exc:
         raise IoiEvalError(f"{path}: not a contests file ({{id: {{name, problems, max_score, cutoffs}}}}): "
                            f"{exc}") from exc
     return data
