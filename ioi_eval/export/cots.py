@@ -14,6 +14,7 @@ import json
 import re
 import sqlite3
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,7 @@ def problem_meta(code: str, problem: Problem | None) -> ProblemMeta:
     return ProblemMeta(fields, max_score=problem.max_score, task_type=problem.task_type)
 
 
-def load_problems(spec: str, codes: list[str], warn) -> dict[str, Problem]:
+def load_problems(spec: str, codes: list[str], warn: Callable[[str], None]) -> dict[str, Problem]:
     """The run's problems (for their metadata); a source that no longer loads is a warning, not an error."""
     from ..run.pipeline import load_problem_set
 
@@ -209,7 +210,7 @@ class RunRows:
     skipped: Counter = field(default_factory=Counter)
 
 
-def read_run(run_dir: Path, problems: str | None = None, warn=lambda msg: None) -> RunRows:
+def read_run(run_dir: Path, problems: str | None = None, warn: Callable[[str], None] = lambda msg: None) -> RunRows:
     """Every finished generation of a run folder as a dataset row."""
     db = run_dir / "run.sqlite"
     if not db.is_file():
