@@ -209,3 +209,24 @@ def test_malformed_replay_source_is_a_clear_error(tmp_path: Path) -> None:
     missing = cli("run", "--model", str(tmp_path / "nope.jsonl"), "--engine", "replay", "--problems", str(PROBLEMS),
                   "--only", "rainfall", "--samples", "1", "--run-dir", str(tmp_path / "r2"), cwd=tmp_path)
     assert missing.returncode == 2 and "nope.jsonl" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_codeforces_scores_leave_out_samples_not_extracted_yet(tmp_path: Path) -> None:
+    """A finished generation whose code is not extracted yet (a run stopped between the two writes) is
+    judged on resume: its Codeforces scores leave it out, as they leave out those not judged yet."""
+    from ioi_eval.generate.base import Completion, GenerationRequest
+    from ioi_eval.problem.loader import load_problem
+    from ioi_eval.run.scoring import score_run
+    from ioi_eval.run.store import RunStore
+
+    problem = load_problem(PROBLEMS / "rainfall").model_copy(update={"scoring": "codeforces"})
+    store = RunStore(tmp_path / "run.sqlite")
+    keys = [f"rainfall/-/{i}" for i in range(3)]
+    store.add_requests(GenerationRequest(key=k, problem="rainfall", sample=i, messages=[]) for i, k in enumerate(keys))
+    for k in keys:
+        store.save_completion(Completion(key=k, text="..."))
+    store.save_extraction(keys[0], None, "no_code")  # a failed sample
+    store.save_extraction(keys[1], "int main() {}", "ok")  # not judged yet: left out
+    cf = score_run(store, {"rainfall": problem}, "m").problems[0].codeforces  # keys[2]: not extracted yet
+    store.close()
+    assert cf is not None and cf.n == 1 and cf.c == 0

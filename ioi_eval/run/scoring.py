@@ -102,6 +102,6 @@ def _codeforces(rows: list) -> CodeforcesScore | None:
             continue
         if row["report"]:
             reports.append(JudgeReport.model_validate_json(row["report"]))
-        elif row["extraction"] not in ("ok", "source"):
-            reports.append(None)  # nothing to judge: a failure; judged-later rows are left out until judged
+        elif row["extraction"] == "no_code":
+            reports.append(None)  # nothing to judge: a failure; rows judged (or extracted) later are left out
     return score_samples(reports) if reports else None
