@@ -27,7 +27,8 @@ from typing import Any
 import yaml
 
 from ..errors import PackageError
-from .materialise import PackageDraft, SubtaskDraft, materialise, safe_code, unpack_zip, walk_files, zip_holds
+from ..problem.loader import unzip_package
+from .materialise import PackageDraft, SubtaskDraft, materialise, safe_code, walk_files, zip_holds
 
 CPP_SOURCES = (".cpp", ".cc", ".cxx", ".c++", ".c")
 HEADERS = (".h", ".hpp", ".hh")
@@ -509,7 +510,7 @@ class KattisSource:
         if not path.exists():
             raise PackageError(f"{path}: no such file or folder")
         if path.is_file() and path.suffix.lower() == ".zip":
-            path = unpack_zip(path)
+            path = unzip_package(path)
         if is_kattis_problem(path):
             return [path]
         roots = [c for c in sorted(path.iterdir()) if c.is_dir() and is_kattis_problem(c)] if path.is_dir() else []

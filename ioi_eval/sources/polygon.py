@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PackageError
-from .materialise import PackageDraft, SubtaskDraft, materialise, safe_code, unpack_zip, zip_holds
+from ..problem.loader import unzip_package
+from .materialise import PackageDraft, SubtaskDraft, materialise, safe_code, zip_holds
 
 SOLUTION_TAGS = {
     "main": "model_solution", "accepted": "correct", "wrong-answer": "incorrect",
@@ -315,7 +316,7 @@ class PolygonSource:
         if not path.exists():
             raise PackageError(f"{path}: no such file or folder")
         if path.is_file() and path.suffix.lower() == ".zip":
-            path = unpack_zip(path)
+            path = unzip_package(path)
             if not (path / "problem.xml").is_file():
                 subs = [c for c in path.iterdir() if (c / "problem.xml").is_file()]
                 path = subs[0] if len(subs) == 1 else path
