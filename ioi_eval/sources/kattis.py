@@ -104,6 +104,7 @@ class KattisImporter:
 
     # -- problem.yaml ----------------------------------------------------------------------
     def types(self) -> set[str]:
+        """The problem types (``pass-fail``, ``scoring``, ``interactive``, ...), legacy ``validation`` included."""
         raw = self.meta.get("type", "pass-fail")
         types = {raw} if isinstance(raw, str) else set(raw or [])
         validation = str(self.meta.get("validation", "default")).split()
@@ -114,6 +115,7 @@ class KattisImporter:
         return types
 
     def time_limit(self) -> float:
+        """Seconds: ``limits.time_limit``, else the ``.timelimit`` file; an error without either."""
         limits = self.meta.get("limits") or {}
         if "time_limit" in limits:
             return _number(limits["time_limit"], self.root / "problem.yaml", "limits.time_limit")
@@ -127,11 +129,13 @@ class KattisImporter:
                            "submissions' running times; write the limit into .timelimit)")
 
     def memory_limit(self) -> int:
+        """Bytes: ``limits.memory`` (MiB, default 2048)."""
         limits = self.meta.get("limits") or {}
         mib = limits.get("memory", 2048)
         return int(_number(mib, self.root / "problem.yaml", "limits.memory") * (1 << 20))
 
     def name(self) -> str:
+        """The English name (or the first given), else the folder name."""
         raw = self.meta.get("name")
         if isinstance(raw, dict):
             raw = raw.get("en") or next(iter(raw.values()), None)
@@ -140,6 +144,8 @@ class KattisImporter:
     # -- test data ---------------------------------------------------------------------------
     def load_group(self, path: Path, rel: str, inherited: dict[str, Any],
                    above: frozenset[Path] = frozenset()) -> _Group:
+        """The group folder ``path`` with its config (``inherited`` merged with its own) and tests, recursively;
+        ``above`` holds the real folders on the way down, so a symlink loop is an error."""
         real = path.resolve()
         if real in above:
             raise PackageError(f"{path}: a symlinked folder loops back to {real}")
@@ -165,6 +171,7 @@ class KattisImporter:
         return group
 
     def test_args(self, test: _Test, group: _Group) -> list[str]:
+        """The output validator flags of ``test``: its group's, or (2023-07 on) its own ``<test>.yaml``."""
         key = "output_validator_args" if self.new else "output_validator_flags"
         args = _args(group.config.get(key), group.path / self.group_file)
         if self.new:
@@ -175,6 +182,7 @@ class KattisImporter:
 
     # -- validation --------------------------------------------------------------------------
     def validator_dir(self) -> Path | None:
+        """The non-empty ``output_validator(s)/`` folder, if any."""
         for name in ("output_validator", "output_validators"):
             d = self.root / name
             if d.is_dir() and any(d.iterdir()):
@@ -240,6 +248,7 @@ class KattisImporter:
 
     # -- scoring -----------------------------------------------------------------------------
     def scoring_groups(self, secret: _Group) -> list[_Group]:
+        """The groups of ``data/secret`` that become subtasks (``secret`` itself when it has none)."""
         if self.version.startswith("2025"):
             groups = [c for c in secret.children if (c.path / "test_group.yaml").is_file()]
             return groups or [secret]
@@ -314,6 +323,7 @@ class KattisImporter:
 
     # -- the draft ---------------------------------------------------------------------------
     def draft(self) -> PackageDraft:
+        """The whole package: limits, tests, checker or interactor, graders, subtasks, solutions, statement."""
         types = self.types()
         for bad in ("submit-answer", "multi-pass"):
             if bad in types:
@@ -430,6 +440,8 @@ class KattisImporter:
 
     def scoring_subtasks(self, secret: _Group, sample: _Group | None, tname, draft: PackageDraft,
                          custom_score: bool) -> list[SubtaskDraft]:
+        """One subtask per scoring group (legacy or 2023-07/2025-09 keys); records each test's maximum score
+        for a Kattis-protocol validator's ``score.txt``."""
         groups = self.scoring_groups(secret)
         test_max: dict[str, float] = {}
         subtasks: list[SubtaskDraft] = []
@@ -465,6 +477,7 @@ class KattisImporter:
         return subtasks
 
     def add_solutions(self, draft: PackageDraft) -> None:
+        """C++ and Python submissions of ``submissions/<verdict>/`` (the first accepted C++ one is the model)."""
         folder = self.root / "submissions"
         if not folder.is_dir():
             return
@@ -484,6 +497,7 @@ class KattisImporter:
                 draft.files[f"solutions/{cat}/{name}"] = src
 
     def add_statement(self, draft: PackageDraft) -> None:
+        """The English (or only) Markdown or LaTeX statement as ``statement.md``."""
         for folder in ("statement", "problem_statement"):
             for pattern in ("problem.en.md", "problem.md", "problem.en.tex", "problem.tex"):
                 p = self.root / folder / pattern
