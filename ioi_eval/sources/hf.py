@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from ..judge.compiler import default_cache_dir
-from .tables import DATA_SUFFIXES, SourceError, Table, is_saved_dataset, open_table
+from .tables import DATA_SUFFIXES, SourceError, Table, is_local_ref, is_saved_dataset, open_table
 
 #: bump when the materialised layout changes, so old cache entries are not reused
 FORMAT_VERSION = 1
@@ -49,7 +49,7 @@ class HfSpec:
     @property
     def is_local(self) -> bool:
         """Whether the dataset is a local path rather than a Hub id."""
-        return self.dataset.startswith(("/", "./", "../", "~")) or Path(self.dataset).expanduser().exists()
+        return is_local_ref(self.dataset)
 
 
 def parse_spec(rest: str) -> HfSpec:

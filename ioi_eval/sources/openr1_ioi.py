@@ -19,7 +19,7 @@ from typing import Any
 
 from .hf import HfSpec, option_ints, option_list
 from .pkgwrite import check_code, safe_relative, write, write_json
-from .tables import SourceError, Table, open_hub, open_local
+from .tables import SourceError, Table, is_local_ref, open_hub, open_local
 
 MAIN_COLUMNS = ["year", "name", "id", "day", "subtask", "statement", "score", "time_limit", "memory_limit",
                 "score_precision", "task_type", "test_names", "starting_code", "grader_files", "problem"]
@@ -105,8 +105,8 @@ class IoiMaterialiser:
             ref = TESTS_HUB
         if ref is None:
             ref = self._sibling_tests()
-        path = Path(ref).expanduser()
-        if path.exists() or ref.startswith(("/", "./", "../", "~")):
+        if is_local_ref(ref):
+            path = Path(ref).expanduser()
             if (path / str(year)).exists():
                 return open_local(path / str(year), None, None, f"{ref}/{year}")
             return open_local(path, None, None, ref)

@@ -223,9 +223,13 @@ def open_hub(repo: str, config: str | None, split: str, name: str) -> Table:
     return DatasetTable(name, ds)
 
 
+def is_local_ref(ref: str) -> bool:
+    """Whether a dataset reference is a local path (absolute, ``./``, ``../``, ``~`` or existing) not a Hub id."""
+    return ref.startswith(("/", "./", "../", "~")) or Path(ref).expanduser().exists()
+
+
 def open_table(ref: str, config: str | None, split: str | None, default_split: str = "test") -> Table:
     """A local path, or else a Hub id."""
-    path = Path(ref).expanduser()
-    if path.exists() or ref.startswith(("/", "./", "../", "~")):
-        return open_local(path, config, split, ref)
+    if is_local_ref(ref):
+        return open_local(Path(ref).expanduser(), config, split, ref)
     return open_hub(ref, config, split or default_split, ref)
