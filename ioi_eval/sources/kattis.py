@@ -82,11 +82,12 @@ class _Test:
 
 @dataclass
 class _Group:
-    """A folder of ``data/``: its own config, tests (recursively) and direct sub-folders."""
+    """A folder of ``data/``: its config (inherited and own), tests (recursively) and direct sub-folders."""
 
     path: Path
     rel: str
     config: dict[str, Any]
+    own: dict[str, Any]  # the keys of its own config file only
     tests: list[_Test] = field(default_factory=list)
     children: list[_Group] = field(default_factory=list)
     direct_tests: int = 0
@@ -152,8 +153,7 @@ class KattisImporter:
         own = _yaml(path / self.group_file)
         config = {**inherited, **own} if not self.new else {**{k: v for k, v in inherited.items()
                                                                  if k != "scoring"}, **own}
-        group = _Group(path=path, rel=rel, config=config)
-        group.config["_own"] = own
+        group = _Group(path=path, rel=rel, config=config, own=own)
         entries = sorted(path.iterdir()) if path.is_dir() else []
         for entry in entries:
             if entry.is_dir():
@@ -290,7 +290,7 @@ class KattisImporter:
         where = secret.path / self.group_file
 
         def conf(g: _Group, is_secret: bool) -> tuple[Any, str]:
-            own = g.config["_own"]
+            own = g.own
             if self.version.startswith("2025"):
                 score = own.get("max_score")
                 agg = own.get("score_aggregation", "sum" if is_secret else "pass-fail")
@@ -434,7 +434,7 @@ class KattisImporter:
     @staticmethod
     def _legacy_keys(groups: list[_Group]) -> bool:
         """A newer-format package that still scores with legacy keys (seen in the wild)."""
-        own = [g.config["_own"] for g in groups]
+        own = [g.own for g in groups]
         new_keys = any(k in o for o in own for k in ("scoring", "max_score", "score_aggregation"))
         return not new_keys and any(k in o for o in own for k in ("accept_score", "grader_flags"))
 
@@ -458,7 +458,7 @@ class KattisImporter:
                 if agg not in ("pass-fail", "sum", "min"):
                     raise PackageError(f"{g.path}: unknown score aggregation {agg!r}")
                 test_max.update({n: points / len(names) if agg == "sum" else points for n in names})
-                own = g.config["_own"]
+                own = g.own
                 needs = own.get("require_pass", (own.get("scoring") or {}).get("require-pass", []))
                 needs = [needs] if isinstance(needs, str) else list(needs or [])
                 extra: list[str] = []
