@@ -119,6 +119,11 @@ def test_ioi_bad_data_is_a_clear_error(tmp_path):
     broken.write_text("".join(json.dumps({**r, "time_limit": None}) + "\n" for r in fx.ioi_rows()))
     with pytest.raises(SourceError, match="sumab: malformed row"):
         HfSource(f"{broken}?tests={tmp_path / 'ioi-test-cases'}").packages()
+    garbled = tmp_path / "garbled" / "rows.jsonl"
+    garbled.parent.mkdir()
+    garbled.write_text("".join(json.dumps({**r, "year": "MMXXIV"}) + "\n" for r in fx.ioi_rows()))
+    with pytest.raises(SourceError, match="sumab: bad year 'MMXXIV'"):
+        HfSource(f"{garbled}?tests={tmp_path / 'ioi-test-cases'}").packages()
 
 
 def test_hub_id_offline_without_cache_is_a_clear_error(monkeypatch, tmp_path):

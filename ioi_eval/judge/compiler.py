@@ -21,7 +21,7 @@ from ioi_box.protocol import Batch, Limits, Proc, ProcStatus, RunJob
 
 from ..backends.base import Box
 from ..errors import JudgeError
-from .languages import Cpp, Program, Python, get_language
+from .languages import Cpp, Language, Program, Python, get_language
 from .results import CompileResult
 
 MESSAGE_CAP = 64 << 10
@@ -146,7 +146,7 @@ class Compiler:
         os.replace(tmp, gch)
         return gch
 
-    def _version(self, lang) -> str:
+    def _version(self, lang: Language) -> str:
         """The toolchain version of the box (a remote box says which), for the cache key."""
         remote = getattr(self.box, "toolchain", None) or {}
         return remote.get(lang.name) or lang.version()

@@ -41,8 +41,8 @@ def _read_json(path: Path) -> Any:
         raise PackageError(f"{path}: not valid JSON ({exc})") from None
 
 
-def _unzip(zip_path: Path) -> Path:
-    """Extract a package archive once into a cache folder keyed by its content."""
+def unzip_package(zip_path: Path) -> Path:
+    """Extract a package archive once into a cache folder keyed by its content; returns the folder."""
     digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()[:16]
     base = Path(os.environ.get("IOI_EVAL_CACHE", Path.home() / ".cache" / "ioi-eval")) / "packages"
     dest = base / f"{zip_path.stem}-{digest}"
@@ -72,7 +72,7 @@ def find_root(path: Path) -> Path:
     if path.is_file():
         if path.suffix.lower() != ".zip":
             raise PackageError(f"{path}: a package is a folder or a .zip archive")
-        path = _unzip(path)
+        path = unzip_package(path)
     if (path / "problem.json").is_file():
         return path
     subs = [d for d in path.iterdir() if d.is_dir() and (d / "problem.json").is_file()]

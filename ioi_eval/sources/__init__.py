@@ -27,8 +27,8 @@ DETECTORS: list[Callable[[Path], ProblemSource | None]] = [kattis.detect, polygo
 
 def resolve_source(spec: str) -> ProblemSource:
     """The source a ``--problems`` spec names."""
-    scheme, sep, rest = spec.partition(":")
-    if sep and scheme in SCHEMES and not Path(spec).exists():
+    if not is_local(spec):
+        scheme, _, rest = spec.partition(":")
         return SCHEMES[scheme](rest)
     path = Path(spec)
     for detect in DETECTORS:

@@ -16,6 +16,7 @@ options, so a new dataset revision materialises afresh and an unchanged one is r
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -26,7 +27,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from ..judge.compiler import default_cache_dir
-from .tables import DATA_SUFFIXES, SourceError, Table, is_saved_dataset, open_table
+from .tables import DATA_SUFFIXES, SourceError, Table, is_local_ref, is_saved_dataset, open_table
 
 #: bump when the materialised layout changes, so old cache entries are not reused
 FORMAT_VERSION = 1
@@ -48,7 +49,7 @@ class HfSpec:
     @property
     def is_local(self) -> bool:
         """Whether the dataset is a local path rather than a Hub id."""
-        return self.dataset.startswith(("/", "./", "../", "~")) or Path(self.dataset).expanduser().exists()
+        return is_local_ref(self.dataset)
 
 
 def parse_spec(rest: str) -> HfSpec:
@@ -104,16 +105,12 @@ def cached_packages(kind: str, key_parts: dict, write: Callable[[Path], list[str
         try:
             codes = write(tmp)
             (tmp / "manifest.json").write_text(json.dumps({"source": key_parts, "problems": codes}, default=str))
-            try:
+            with contextlib.suppress(OSError):  # built concurrently by another process: keep theirs
                 tmp.rename(dest)
-            except OSError:  # built concurrently by another process: keep theirs
-                shutil.rmtree(tmp, ignore_errors=True)
-        except OSError as exc:  # a full or read-only cache: nothing half-written is left behind
-            shutil.rmtree(tmp, ignore_errors=True)
+        except OSError as exc:  # a full or read-only cache
             raise SourceError(f"{base}: cannot write the materialised packages: {exc}") from None
-        except BaseException:
+        finally:  # gone once renamed; otherwise nothing half-written is left behind
             shutil.rmtree(tmp, ignore_errors=True)
-            raise
     codes = json.loads(manifest.read_text())["problems"]
     if not codes:
         raise SourceError("the dataset selection holds no problems")

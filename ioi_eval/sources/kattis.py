@@ -27,7 +27,8 @@ from typing import Any
 import yaml
 
 from ..errors import PackageError
-from .materialise import PackageDraft, SubtaskDraft, materialise, safe_code, unpack_zip, walk_files, zip_holds
+from ..problem.loader import unzip_package
+from .materialise import PackageDraft, SubtaskDraft, materialise, safe_code, walk_files, zip_holds
 
 CPP_SOURCES = (".cpp", ".cc", ".cxx", ".c++", ".c")
 HEADERS = (".h", ".hpp", ".hh")
@@ -81,11 +82,12 @@ class _Test:
 
 @dataclass
 class _Group:
-    """A folder of ``data/``: its own config, tests (recursively) and direct sub-folders."""
+    """A folder of ``data/``: its config (inherited and own), tests (recursively) and direct sub-folders."""
 
     path: Path
     rel: str
     config: dict[str, Any]
+    own: dict[str, Any]  # the keys of its own config file only
     tests: list[_Test] = field(default_factory=list)
     children: list[_Group] = field(default_factory=list)
     direct_tests: int = 0
@@ -103,6 +105,7 @@ class KattisImporter:
 
     # -- problem.yaml ----------------------------------------------------------------------
     def types(self) -> set[str]:
+        """The problem types (``pass-fail``, ``scoring``, ``interactive``, ...), legacy ``validation`` included."""
         raw = self.meta.get("type", "pass-fail")
         types = {raw} if isinstance(raw, str) else set(raw or [])
         validation = str(self.meta.get("validation", "default")).split()
@@ -113,6 +116,7 @@ class KattisImporter:
         return types
 
     def time_limit(self) -> float:
+        """Seconds: ``limits.time_limit``, else the ``.timelimit`` file; an error without either."""
         limits = self.meta.get("limits") or {}
         if "time_limit" in limits:
             return _number(limits["time_limit"], self.root / "problem.yaml", "limits.time_limit")
@@ -126,11 +130,13 @@ class KattisImporter:
                            "submissions' running times; write the limit into .timelimit)")
 
     def memory_limit(self) -> int:
+        """Bytes: ``limits.memory`` (MiB, default 2048)."""
         limits = self.meta.get("limits") or {}
         mib = limits.get("memory", 2048)
         return int(_number(mib, self.root / "problem.yaml", "limits.memory") * (1 << 20))
 
     def name(self) -> str:
+        """The English name (or the first given), else the folder name."""
         raw = self.meta.get("name")
         if isinstance(raw, dict):
             raw = raw.get("en") or next(iter(raw.values()), None)
@@ -139,14 +145,15 @@ class KattisImporter:
     # -- test data ---------------------------------------------------------------------------
     def load_group(self, path: Path, rel: str, inherited: dict[str, Any],
                    above: frozenset[Path] = frozenset()) -> _Group:
+        """The group folder ``path`` with its config (``inherited`` merged with its own) and tests, recursively;
+        ``above`` holds the real folders on the way down, so a symlink loop is an error."""
         real = path.resolve()
         if real in above:
             raise PackageError(f"{path}: a symlinked folder loops back to {real}")
         own = _yaml(path / self.group_file)
         config = {**inherited, **own} if not self.new else {**{k: v for k, v in inherited.items()
                                                                  if k != "scoring"}, **own}
-        group = _Group(path=path, rel=rel, config=config)
-        group.config["_own"] = own
+        group = _Group(path=path, rel=rel, config=config, own=own)
         entries = sorted(path.iterdir()) if path.is_dir() else []
         for entry in entries:
             if entry.is_dir():
@@ -164,6 +171,7 @@ class KattisImporter:
         return group
 
     def test_args(self, test: _Test, group: _Group) -> list[str]:
+        """The output validator flags of ``test``: its group's, or (2023-07 on) its own ``<test>.yaml``."""
         key = "output_validator_args" if self.new else "output_validator_flags"
         args = _args(group.config.get(key), group.path / self.group_file)
         if self.new:
@@ -174,6 +182,7 @@ class KattisImporter:
 
     # -- validation --------------------------------------------------------------------------
     def validator_dir(self) -> Path | None:
+        """The non-empty ``output_validator(s)/`` folder, if any."""
         for name in ("output_validator", "output_validators"):
             d = self.root / name
             if d.is_dir() and any(d.iterdir()):
@@ -239,6 +248,7 @@ class KattisImporter:
 
     # -- scoring -----------------------------------------------------------------------------
     def scoring_groups(self, secret: _Group) -> list[_Group]:
+        """The groups of ``data/secret`` that become subtasks (``secret`` itself when it has none)."""
         if self.version.startswith("2025"):
             groups = [c for c in secret.children if (c.path / "test_group.yaml").is_file()]
             return groups or [secret]
@@ -280,7 +290,7 @@ class KattisImporter:
         where = secret.path / self.group_file
 
         def conf(g: _Group, is_secret: bool) -> tuple[Any, str]:
-            own = g.config["_own"]
+            own = g.own
             if self.version.startswith("2025"):
                 score = own.get("max_score")
                 agg = own.get("score_aggregation", "sum" if is_secret else "pass-fail")
@@ -313,6 +323,7 @@ class KattisImporter:
 
     # -- the draft ---------------------------------------------------------------------------
     def draft(self) -> PackageDraft:
+        """The whole package: limits, tests, checker or interactor, graders, subtasks, solutions, statement."""
         types = self.types()
         for bad in ("submit-answer", "multi-pass"):
             if bad in types:
@@ -423,12 +434,14 @@ class KattisImporter:
     @staticmethod
     def _legacy_keys(groups: list[_Group]) -> bool:
         """A newer-format package that still scores with legacy keys (seen in the wild)."""
-        own = [g.config["_own"] for g in groups]
+        own = [g.own for g in groups]
         new_keys = any(k in o for o in own for k in ("scoring", "max_score", "score_aggregation"))
         return not new_keys and any(k in o for o in own for k in ("accept_score", "grader_flags"))
 
     def scoring_subtasks(self, secret: _Group, sample: _Group | None, tname, draft: PackageDraft,
                          custom_score: bool) -> list[SubtaskDraft]:
+        """One subtask per scoring group (legacy or 2023-07/2025-09 keys); records each test's maximum score
+        for a Kattis-protocol validator's ``score.txt``."""
         groups = self.scoring_groups(secret)
         test_max: dict[str, float] = {}
         subtasks: list[SubtaskDraft] = []
@@ -445,7 +458,7 @@ class KattisImporter:
                 if agg not in ("pass-fail", "sum", "min"):
                     raise PackageError(f"{g.path}: unknown score aggregation {agg!r}")
                 test_max.update({n: points / len(names) if agg == "sum" else points for n in names})
-                own = g.config["_own"]
+                own = g.own
                 needs = own.get("require_pass", (own.get("scoring") or {}).get("require-pass", []))
                 needs = [needs] if isinstance(needs, str) else list(needs or [])
                 extra: list[str] = []
@@ -464,6 +477,7 @@ class KattisImporter:
         return subtasks
 
     def add_solutions(self, draft: PackageDraft) -> None:
+        """C++ and Python submissions of ``submissions/<verdict>/`` (the first accepted C++ one is the model)."""
         folder = self.root / "submissions"
         if not folder.is_dir():
             return
@@ -483,6 +497,7 @@ class KattisImporter:
                 draft.files[f"solutions/{cat}/{name}"] = src
 
     def add_statement(self, draft: PackageDraft) -> None:
+        """The English (or only) Markdown or LaTeX statement as ``statement.md``."""
         for folder in ("statement", "problem_statement"):
             for pattern in ("problem.en.md", "problem.md", "problem.en.tex", "problem.tex"):
                 p = self.root / folder / pattern
@@ -509,7 +524,7 @@ class KattisSource:
         if not path.exists():
             raise PackageError(f"{path}: no such file or folder")
         if path.is_file() and path.suffix.lower() == ".zip":
-            path = unpack_zip(path)
+            path = unzip_package(path)
         if is_kattis_problem(path):
             return [path]
         roots = [c for c in sorted(path.iterdir()) if c.is_dir() and is_kattis_problem(c)] if path.is_dir() else []

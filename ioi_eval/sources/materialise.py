@@ -24,16 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PackageError
+from ..judge.compiler import default_cache_dir
 from ..problem.loader import find_root
 
 #: Bump when an importer's output changes, so cached imports are redone.
 IMPORTER_VERSION = "1"
 CODE_CHARS = re.compile(r"[^A-Za-z0-9_]")
-
-
-def cache_base() -> Path:
-    """``$IOI_EVAL_CACHE`` or ``~/.cache/ioi-eval``."""
-    return Path(os.environ.get("IOI_EVAL_CACHE", Path.home() / ".cache" / "ioi-eval"))
 
 
 def safe_code(name: str) -> str:
@@ -85,7 +81,7 @@ def stat_fingerprint(root: Path, kind: str) -> str:
 def package_digest(root: Path, kind: str) -> str:
     """:func:`content_hash` of ``root``, remembered under its :func:`stat_fingerprint` so that an
     unchanged package (often hundreds of MB of tests) is not read again on every listing."""
-    memo = cache_base() / "sources" / kind / ".stat" / stat_fingerprint(root, kind)
+    memo = default_cache_dir() / "sources" / kind / ".stat" / stat_fingerprint(root, kind)
     with contextlib.suppress(OSError):
         digest = memo.read_text().strip()
         if len(digest) == 16:
@@ -95,13 +91,6 @@ def package_digest(root: Path, kind: str) -> str:
         memo.parent.mkdir(parents=True, exist_ok=True)
         memo.write_text(digest)
     return digest
-
-
-def unpack_zip(path: Path) -> Path:
-    """A ``.zip`` package extracted once into the cache (the loader's extraction, keyed by content)."""
-    from ..problem.loader import _unzip
-
-    return _unzip(path)
 
 
 def zip_holds(path: Path, marker: str) -> bool:
@@ -162,7 +151,7 @@ class PackageDraft:
 def materialise(source_root: Path, kind: str, draft_of: Callable[[Path], PackageDraft]) -> Path:
     """The cached CMS-layout package of ``source_root``, importing it first if needed."""
     digest = package_digest(source_root, kind)
-    base = cache_base() / "sources" / kind
+    base = default_cache_dir() / "sources" / kind
     done = [p for p in base.glob(f"*-{digest}") if (p / "problem.json").is_file()] if base.is_dir() else []
     if done:
         return done[0]

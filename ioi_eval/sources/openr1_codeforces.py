@@ -16,6 +16,7 @@ them as open-r1 does (yes/no in any case).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from typing import Any
 
 from .hf import HfSpec, option_int, option_list
 from .pkgwrite import check_code, write, write_json
-from .tables import FilesTable, SourceError, Table
+from .tables import FilesTable, SourceError, Table, hub_offline
 
 MAIN_COLUMNS = ["id", "contest_id", "contest_name", "index", "title", "time_limit", "memory_limit", "description",
                 "input_format", "output_format", "interaction_format", "note", "examples", "official_tests",
@@ -178,7 +179,9 @@ class CodeforcesMaterialiser:
         return self._rows
 
     # -- generated tests -----------------------------------------------------------------------
+    @functools.cached_property
     def _generated_folder(self) -> Path | None:
+        """The folder of generated-test Parquet files (looked up once: it is needed per contest)."""
         ref = self.spec.options.get("generated") or os.environ.get("CF_TESTS_FOLDER")
         if ref:
             path = Path(ref).expanduser()
@@ -194,7 +197,7 @@ class CodeforcesMaterialiser:
 
     def _generated_file(self, contest: int) -> Path | None:
         name = f"test_cases_{contest:04d}.parquet"
-        folder = self._generated_folder()
+        folder = self._generated_folder
         if folder is not None:
             return folder / name if (folder / name).is_file() else None
         if self.spec.is_local:
@@ -203,7 +206,7 @@ class CodeforcesMaterialiser:
 
     def key_parts(self) -> dict[str, Any]:
         """Everything the packages depend on."""
-        folder = self._generated_folder()
+        folder = self._generated_folder
         gen = FilesTable("generated", sorted(folder.glob("*.parquet"))).fingerprint if folder else None
         return {"main": self.table.fingerprint, "spec": [self.spec.dataset, self.spec.config, self.spec.split],
                 "options": self.spec.options, "generated": gen}
@@ -291,9 +294,8 @@ def hub_file(repo: str, filename: str) -> Path | None:
         from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
     except ImportError:
         raise SourceError("downloading generated tests needs huggingface_hub (pip install 'ioi-eval[hf]')") from None
-    offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1"
     try:
-        return Path(hf_hub_download(repo, filename, repo_type="dataset", local_files_only=offline))
+        return Path(hf_hub_download(repo, filename, repo_type="dataset", local_files_only=hub_offline()))
     except (EntryNotFoundError, LocalEntryNotFoundError):
         return None
     except Exception as exc:  # network or auth failures name the file

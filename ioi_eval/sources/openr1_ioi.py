@@ -19,7 +19,7 @@ from typing import Any
 
 from .hf import HfSpec, option_ints, option_list
 from .pkgwrite import check_code, safe_relative, write, write_json
-from .tables import SourceError, Table, open_hub, open_local
+from .tables import SourceError, Table, is_local_ref, open_hub, open_local
 
 MAIN_COLUMNS = ["year", "name", "id", "day", "subtask", "statement", "score", "time_limit", "memory_limit",
                 "score_precision", "task_type", "test_names", "starting_code", "grader_files", "problem"]
@@ -47,6 +47,14 @@ def _task_params(files: dict[str, str], where: str) -> dict[str, Any]:
     return params
 
 
+def _year(value: Any, where: str) -> int:
+    """A row's ``year`` as an integer (0 when absent), or a clear error naming the bad value."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        raise SourceError(f"{where}: bad year {value!r}") from None
+
+
 def _subtask_file(name: str, index: int) -> str:
     """``subtasks/<name>.json``, prefixed with the index when the name does not sort in order."""
     return name if re.match(r"\d+", name) else f"{index:02d}-{name}"
@@ -61,6 +69,7 @@ class IoiMaterialiser:
         self.years = option_ints(spec.options, "year")
         self.ids = set(option_list(spec.options, "ids") or [])
         self._problems: dict[str, list[dict[str, Any]]] | None = None
+        self._year_of: dict[str, int] = {}  # problem id -> year, filled by problems()
         self._tests: dict[int, Table] | None = None
 
     # -- inputs --------------------------------------------------------------------------------
@@ -68,9 +77,10 @@ class IoiMaterialiser:
         """Rows grouped by problem id (one row per subtask), filtered by the ``year``/``ids`` options."""
         if self._problems is None:
             grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            years: dict[str, int] = {}
+            self._year_of = years = {}
             for row in self.table.rows(MAIN_COLUMNS):
-                year, pid = int(row.get("year") or 0), str(row.get("id") or "")
+                pid = str(row.get("id") or "")
+                year = _year(row.get("year"), f"{self.spec.dataset}: {pid}")
                 if (self.years and year not in self.years) or (self.ids and pid not in self.ids):
                     continue
                 if years.setdefault(pid, year) != year:
@@ -85,7 +95,7 @@ class IoiMaterialiser:
     def tests_tables(self) -> dict[int, Table]:
         """The test-cases table of each year present."""
         if self._tests is None:
-            years = sorted({int(rows[0].get("year") or 0) for rows in self.problems().values()})
+            years = sorted({self._year_of[pid] for pid in self.problems()})
             self._tests = {y: self._tests_table(y) for y in years}
         return self._tests
 
@@ -95,8 +105,8 @@ class IoiMaterialiser:
             ref = TESTS_HUB
         if ref is None:
             ref = self._sibling_tests()
-        path = Path(ref).expanduser()
-        if path.exists() or ref.startswith(("/", "./", "../", "~")):
+        if is_local_ref(ref):
+            path = Path(ref).expanduser()
             if (path / str(year)).exists():
                 return open_local(path / str(year), None, None, f"{ref}/{year}")
             return open_local(path, None, None, ref)
@@ -128,12 +138,12 @@ class IoiMaterialiser:
             except (KeyError, TypeError, ValueError, IndexError) as exc:
                 raise SourceError(f"{self.spec.dataset}: problem {pid}: malformed row ({type(exc).__name__}: "
                                   f"{exc})") from None
-            wanted[(int(rows[0].get("year") or 0), pid)] = {t for r in rows for t in (r.get("test_names") or [])}
+            wanted[(self._year_of[pid], pid)] = {t for r in rows for t in (r.get("test_names") or [])}
         names = {str(r[0].get("name")): pid for pid, r in self.problems().items()}
         found: dict[str, set[str]] = defaultdict(set)
         for year, table in self.tests_tables().items():
             for row in table.rows(TEST_COLUMNS):
-                if row.get("year") not in (None, "") and int(row["year"]) != year:
+                if row.get("year") not in (None, "") and _year(row["year"], table.name) != year:
                     continue
                 pid = str(row.get("problem_id") or names.get(str(row.get("problem_name")), ""))
                 name = str(row.get("test_name") or "")

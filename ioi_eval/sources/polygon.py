@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PackageError
-from .materialise import PackageDraft, SubtaskDraft, materialise, safe_code, unpack_zip, zip_holds
+from ..problem.loader import unzip_package
+from .materialise import PackageDraft, SubtaskDraft, materialise, safe_code, zip_holds
 
 SOLUTION_TAGS = {
     "main": "model_solution", "accepted": "correct", "wrong-answer": "incorrect",
@@ -84,6 +85,7 @@ class PolygonImporter:
         return node.text.strip()
 
     def name(self) -> str:
+        """The English name (or the first given); empty when there is none."""
         names = self.xml.findall("names/name")
         chosen = next((n for n in names if n.get("language") == "english"), names[0] if names else None)
         return chosen.get("value", "") if chosen is not None else ""
@@ -113,6 +115,7 @@ class PolygonImporter:
                                "files/ folder has none")
 
     def draft(self) -> PackageDraft:
+        """The whole package: limits, file I/O, tests, checker or interactor, graders, subtasks, solutions."""
         ts = self._testset()
         tl_ms = _float(self._text(ts, "time-limit"), self.xml_path, "time-limit")
         memory = int(_float(self._text(ts, "memory-limit"), self.xml_path, "memory-limit"))
@@ -191,6 +194,7 @@ class PolygonImporter:
         return draft
 
     def subtasks(self, ts: ET.Element, tests: list[ET.Element], names: list[str]) -> list[SubtaskDraft]:
+        """Subtasks from the test groups and their points policies (one of 100 points without points)."""
         has_points = any(_float(t.get("points"), self.xml_path, "points") for t in tests) or any(
             _float(g.get("points"), self.xml_path, "points") for g in ts.findall("groups/group"))
         if not has_points:
@@ -270,6 +274,7 @@ class PolygonImporter:
             params["compilation"] = "stub" if harness == "stub" else "grader"
 
     def add_solutions(self, draft: PackageDraft, assets: ET.Element | None) -> None:
+        """C++ and Python solutions whose tag maps onto a ``solutions/`` category."""
         if assets is None:
             return
         for sol in assets.findall("solutions/solution"):
@@ -290,6 +295,7 @@ class PolygonImporter:
             draft.files[f"solutions/{category}/{src.stem}{suffix}"] = src
 
     def add_statement(self, draft: PackageDraft) -> None:
+        """The English statement sections (LaTeX kept as is) joined into ``statement.md``."""
         folder = self.root / "statement-sections" / "english"
         parts = []
         for section, title in (("legend", ""), ("input", "Input"), ("output", "Output"), ("notes", "Notes")):
@@ -315,7 +321,7 @@ class PolygonSource:
         if not path.exists():
             raise PackageError(f"{path}: no such file or folder")
         if path.is_file() and path.suffix.lower() == ".zip":
-            path = unpack_zip(path)
+            path = unzip_package(path)
             if not (path / "problem.xml").is_file():
                 subs = [c for c in path.iterdir() if (c / "problem.xml").is_file()]
                 path = subs[0] if len(subs) == 1 else path

@@ -206,22 +206,30 @@ def open_local(path: Path, config: str | None, split: str | None, name: str) -> 
     return FilesTable(name, files)
 
 
+def hub_offline() -> bool:
+    """Whether the Hugging Face libraries are told to stay offline (``HF_DATASETS_OFFLINE`` / ``HF_HUB_OFFLINE``)."""
+    return os.environ.get("HF_DATASETS_OFFLINE") == "1" or os.environ.get("HF_HUB_OFFLINE") == "1"
+
+
 def open_hub(repo: str, config: str | None, split: str, name: str) -> Table:
     """A split of a Hub dataset through the ``datasets`` cache (offline with ``HF_DATASETS_OFFLINE=1``)."""
     datasets = _datasets()
     try:
         ds = datasets.load_dataset(repo, name=config, split=split)
     except Exception as exc:  # the library raises many types (connection, missing config, cache miss)
-        offline = os.environ.get("HF_DATASETS_OFFLINE") == "1" or os.environ.get("HF_HUB_OFFLINE") == "1"
-        hint = " (offline: is it in the datasets cache? run once online, or give a local path)" if offline else ""
+        hint = " (offline: is it in the datasets cache? run once online, or give a local path)" if hub_offline() else ""
         raise SourceError(f"cannot load the Hub dataset {repo}"
                           f"{'@' + config if config else ''}/{split}: {type(exc).__name__}: {exc}{hint}") from None
     return DatasetTable(name, ds)
 
 
+def is_local_ref(ref: str) -> bool:
+    """Whether a dataset reference is a local path (absolute, ``./``, ``../``, ``~`` or existing) not a Hub id."""
+    return ref.startswith(("/", "./", "../", "~")) or Path(ref).expanduser().exists()
+
+
 def open_table(ref: str, config: str | None, split: str | None, default_split: str = "test") -> Table:
     """A local path, or else a Hub id."""
-    path = Path(ref).expanduser()
-    if path.exists() or ref.startswith(("/", "./", "../", "~")):
-        return open_local(path, config, split, ref)
+    if is_local_ref(ref):
+        return open_local(Path(ref).expanduser(), config, split, ref)
     return open_hub(ref, config, split or default_split, ref)

@@ -12,7 +12,7 @@ from ioi_box.protocol import Batch, JobResult, Limits, ProcResult, ProcStatus
 from ...backends.base import Box
 from ...errors import JudgeError
 from ...problem.model import Problem, TestCase
-from ..checkers import Checker, CheckerFailure
+from ..checkers import Checker, CheckerFailure, FeedbackReader
 from ..compiler import Compiler, CompileUnit
 from ..languages import TRUSTED_CPP_FLAGS, get_language
 from ..profile import JudgeProfile
@@ -91,7 +91,7 @@ class JudgeContext:
         job = self.checker.job(self.blob(test.input), expected, output, work, test=test.name)
         return self.checker.interpret(self.run(job), test=test.name, read=self.reader(work))
 
-    def reader(self, work: str):
+    def reader(self, work: str) -> FeedbackReader:
         """Reads (the head of) a file a trusted program left in the scratch folder ``work``, or None."""
         def read(name: str) -> bytes | None:
             try:
