@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from ioi_box.protocol import (
+    PROTOCOL_VERSION,
     Batch,
     BatchResult,
     BoxInfo,
@@ -274,13 +275,17 @@ class ChannelPool:
                                     timeout=REQUEST_TIMEOUT_S)
             if reply.info is None:
                 raise ChannelError(f"box {channel.name} did not describe itself")
+            if reply.info.protocol != PROTOCOL_VERSION:
+                raise ChannelError(f"box {channel.name} speaks protocol {reply.info.protocol}, this harness "
+                                   f"{PROTOCOL_VERSION}: rebuild the judge image (`ioi-eval sandbox build`, "
+                                   "with --e2b for the E2B template)")
         except Exception as exc:  # any failure to start is this slot's error, reported by its users
             if channel is not None:
                 with contextlib.suppress(Exception):
                     channel.close()
             slot.channel, slot.error = None, str(exc) if isinstance(exc, JudgeError) else f"{type(exc).__name__}: {exc}"
             slot.ready.set()
-            return str(exc)
+            return slot.error
         slot.channel, slot.info, slot.error = channel, reply.info, None
         slot.blobs = set()
         slot.ready.set()
