@@ -435,14 +435,18 @@ class RemoteBox:
 
     def _owner(self, top: str) -> _Slot | None:
         with self._lock:
-            bound = self._dirs.get(top)
-            if bound is None:
-                return None
-            slot, gen = bound
-            if slot.generation != gen:  # its box was replaced: the folder is gone
-                del self._dirs[top]
-                return None
-            return slot
+            return self._owner_locked(top)
+
+    def _owner_locked(self, top: str) -> _Slot | None:
+        """The box a work folder lives in, or None (forgetting it when its box was replaced); holds the lock."""
+        bound = self._dirs.get(top)
+        if bound is None:
+            return None
+        slot, gen = bound
+        if slot.generation != gen:  # its box was replaced: the folder is gone
+            del self._dirs[top]
+            return None
+        return slot
 
     def _call(self, slot: _Slot, request, payload: bytes = b"", timeout: float | None = None) -> tuple[Reply, bytes]:
         channel = self.pool.channel(slot)  # waits while the box restarts
@@ -565,8 +569,7 @@ class RemoteBox:
             with self._lock:
                 for job in jobs:
                     for top in _job_paths(job):
-                        bound = self._dirs.get(top)
-                        if top.startswith("work/") and (bound is None or bound[0].generation != bound[1]):
+                        if top.startswith("work/") and self._owner_locked(top) is None:
                             self._dirs[top] = (slot, gen)
                             new_dirs.append(top)
             blobs = {p.split("/", 1)[1] for job in jobs for p in _job_paths(job) if p.startswith("blobs/")}
