@@ -247,10 +247,12 @@ class StdinWriter:
         self._buf = bytearray()
 
     def write(self, data: bytes) -> int:
+        """Buffer ``data`` until the next flush."""
         self._buf += data
         return len(data)
 
     def flush(self) -> None:
+        """Send the buffered bytes; OSError when they cannot be delivered (the channel then breaks)."""
         data, self._buf = bytes(self._buf), bytearray()
         for i in range(0, len(data), STDIN_CHUNK):
             chunk = data[i:i + STDIN_CHUNK]

@@ -317,6 +317,7 @@ class ChannelPool:
         return min(self.slots, key=load)
 
     def release(self, slot: _Slot, n: int = 1) -> None:
+        """Mark ``n`` jobs of the slot done (the counterpart of :meth:`acquire`)."""
         with self._lock:
             slot.busy -= n
 
@@ -448,7 +449,8 @@ class RemoteBox:
             return None
         return slot
 
-    def _call(self, slot: _Slot, request, payload: bytes = b"", timeout: float | None = None) -> tuple[Reply, bytes]:
+    def _call(self, slot: _Slot, request: _Request, payload: bytes = b"",
+              timeout: float | None = None) -> tuple[Reply, bytes]:
         channel = self.pool.channel(slot)  # waits while the box restarts
         gen = slot.generation
         try:
