@@ -27,28 +27,19 @@ def build(
     memory_mb: Annotated[int, typer.Option("--memory-mb", help="E2B: memory per sandbox")] = 8192,
 ) -> None:
     """Build (and tag) the judge image from sandbox/Dockerfile (with --e2b: the E2B template)."""
-    from .backends.docker import DEFAULT_IMAGE
-    from .sandbox_image import build_image
-
-    if e2b:
-        _build_e2b(alias, cpu, memory_mb, no_cache)
-        return
+    log = lambda m: err.print(m, markup=False, highlight=False)  # noqa: E731
     try:
-        built = build_image(tag or DEFAULT_IMAGE, offline=offline, no_cache=no_cache,
-                            log=lambda m: err.print(m, markup=False, highlight=False))
-    except IoiEvalError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}")
-        raise typer.Exit(2) from None
-    typer.echo(built)
+        if e2b:
+            from .backends.e2b import DEFAULT_TEMPLATE
+            from .backends.e2b_template import build_template
 
+            built = build_template(alias or DEFAULT_TEMPLATE, cpu_count=cpu, memory_mb=memory_mb,
+                                   skip_cache=no_cache, log=log)
+        else:
+            from .backends.docker import DEFAULT_IMAGE
+            from .sandbox_image import build_image
 
-def _build_e2b(alias: str | None, cpu: int, memory_mb: int, no_cache: bool) -> None:
-    from .backends.e2b import DEFAULT_TEMPLATE
-    from .backends.e2b_template import build_template
-
-    try:
-        built = build_template(alias or DEFAULT_TEMPLATE, cpu_count=cpu, memory_mb=memory_mb, skip_cache=no_cache,
-                               log=lambda m: err.print(m, markup=False, highlight=False))
+            built = build_image(tag or DEFAULT_IMAGE, offline=offline, no_cache=no_cache, log=log)
     except IoiEvalError as exc:
         err.print(f"[bold red]error:[/bold red] {exc}")
         raise typer.Exit(2) from None

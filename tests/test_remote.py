@@ -17,7 +17,18 @@ import time
 from pathlib import Path
 
 import pytest
-from ioi_box.protocol import Batch, Limits, Proc, PutBlobs, RemovePaths, Reply, RequestFrame, RunJob
+from ioi_box.protocol import (
+    PROTOCOL_VERSION,
+    Batch,
+    BoxInfo,
+    Limits,
+    Proc,
+    PutBlobs,
+    RemovePaths,
+    Reply,
+    RequestFrame,
+    RunJob,
+)
 from ioi_box.wire import WireError, read_frame, write_frame
 
 from ioi_eval.backends.remote import BoxRequestError, ChannelPool, ProcessChannel, RemoteBox
@@ -172,3 +183,31 @@ def test_server_rejects_requests_before_hello() -> None:
     assert reply.id == 7 and "hello" in (reply.error or "")
     proc.stdin.close()
     assert proc.wait(timeout=30) == 0
+
+
+class _OtherProtocolChannel:
+    """A box that answers hello with another protocol version (a stale image or template)."""
+
+    name = "stale"
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def call(self, request, payload: bytes = b"", timeout: float | None = None) -> tuple[Reply, bytes]:
+        info = BoxInfo(protocol=PROTOCOL_VERSION + 1, workers=1, isolation="rlimits", isolation_note="")
+        return Reply(id=1, info=info), b""
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_box_of_another_protocol_version_is_refused() -> None:
+    channels: list[_OtherProtocolChannel] = []
+
+    def factory(i: int) -> _OtherProtocolChannel:
+        channels.append(_OtherProtocolChannel())
+        return channels[-1]
+
+    with pytest.raises(JudgeError, match=f"speaks protocol {PROTOCOL_VERSION + 1}.*rebuild"):
+        ChannelPool(factory, 1)
+    assert channels and all(ch.closed for ch in channels)

@@ -125,34 +125,34 @@ def _local_engine() -> bool:
     return host in ("", "unix:///var/run/docker.sock", "unix:///run/docker.sock")
 
 
-def _all_cgroup_points() -> list[str]:
-    """Host mount points of every cgroup hierarchy (the engine makes a container's parent group in each)."""
-    points = []
+def _cgroup_hierarchies() -> list[tuple[str, list[str], str]]:
+    """(file system type, super options, host mount point) of every cgroup hierarchy mounted at its root."""
+    found = []
     with contextlib.suppress(OSError):
         for line in Path("/proc/self/mountinfo").read_text().splitlines():
             pre, _, post = line.partition(" - ")
-            f = pre.split()
-            if post.split()[:1] in (["cgroup"], ["cgroup2"]) and len(f) >= 5 and f[3] == "/":
-                points.append(f[4])
-    return points
+            f, g = pre.split(), post.split()
+            if len(f) >= 5 and len(g) >= 3 and f[3] == "/" and g[0] in ("cgroup", "cgroup2"):
+                found.append((g[0], g[2].split(","), f[4]))
+    return found
+
+
+def _all_cgroup_points() -> list[str]:
+    """Host mount points of every cgroup hierarchy (the engine makes a container's parent group in each)."""
+    return [point for _, _, point in _cgroup_hierarchies()]
 
 
 def _cgroup_mounts() -> dict[str, str]:
     """Host mount points of the hierarchies the executor uses: v1 controller -> dir, or {"v2": dir}."""
     v1: dict[str, str] = {}
     v2 = None
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/mountinfo").read_text().splitlines():
-            pre, _, post = line.partition(" - ")
-            f, g = pre.split(), post.split()
-            if len(f) < 5 or len(g) < 3 or f[3] != "/":
-                continue
-            if g[0] == "cgroup":
-                for c in ("memory", "cpuacct", "pids"):
-                    if c in g[2].split(",") and c not in v1:
-                        v1[c] = f[4]
-            elif g[0] == "cgroup2" and v2 is None:
-                v2 = f[4]
+    for fstype, options, point in _cgroup_hierarchies():
+        if fstype == "cgroup":
+            for c in ("memory", "cpuacct", "pids"):
+                if c in options:
+                    v1.setdefault(c, point)
+        elif v2 is None:
+            v2 = point
     if v1:
         return v1
     return {"v2": v2} if v2 else {}

@@ -168,6 +168,11 @@ class Backoff:
                 self.sleep(wait)
         raise AssertionError("unreachable")
 
+    def call_sdk(self, sdk: ModuleType, what: str, fn: Callable[[], T],
+                 retry_if: Callable[[ModuleType, BaseException], bool] = refused) -> T:
+        """:meth:`call` for an E2B SDK call: retried while ``retry_if(sdk, exc)`` (by default: while E2B refuses it)."""
+        return self.call(what, fn, lambda e: retry_if(sdk, e), lambda e: describe(sdk, e))
+
 
 # -- the byte streams over the SDK's command API --------------------------------------------------
 
@@ -242,16 +247,18 @@ class StdinWriter:
         self._buf = bytearray()
 
     def write(self, data: bytes) -> int:
+        """Buffer ``data`` until the next flush."""
         self._buf += data
         return len(data)
 
     def flush(self) -> None:
+        """Send the buffered bytes; OSError when they cannot be delivered (the channel then breaks)."""
         data, self._buf = bytes(self._buf), bytearray()
         for i in range(0, len(data), STDIN_CHUNK):
             chunk = data[i:i + STDIN_CHUNK]
             try:
-                self._backoff.call("send_stdin", lambda c=chunk: self._sandbox.commands.send_stdin(self._pid, c),
-                                   lambda e: refused(self._sdk, e), lambda e: describe(self._sdk, e))
+                self._backoff.call_sdk(self._sdk, "send_stdin",
+                                       lambda c=chunk: self._sandbox.commands.send_stdin(self._pid, c))
             except Exception as exc:
                 # A call that timed out may have been delivered: the stream's state is unknown.
                 raise OSError(f"cannot send to the sandbox ({describe(self._sdk, exc)})") from exc
@@ -307,23 +314,22 @@ class E2BChannel(StreamChannel):
         self._killed = False
         backoff = settings.backoff
         try:
-            self.sandbox = backoff.call(
-                "creating a sandbox",
+            self.sandbox = backoff.call_sdk(
+                sdk, "creating a sandbox",
                 lambda: sdk.Sandbox.create(template=settings.template, timeout=settings.timeout_s,
                                            metadata={"ioi-eval": settings.run_id, "box": name},
                                            allow_internet_access=False),
-                lambda e: transient(sdk, e), lambda e: describe(sdk, e))
+                retry_if=transient)
         except Exception as exc:
             raise E2BError(self._create_error(exc)) from None
         self.sandbox_id = str(getattr(self.sandbox, "sandbox_id", "?"))
         with _live_lock:
             _live.add(self)
         try:
-            self.handle = backoff.call(
-                "starting the box server",
+            self.handle = backoff.call_sdk(
+                sdk, "starting the box server",
                 lambda: self.sandbox.commands.run(settings.command(), background=True, stdin=True, timeout=0,
-                                                  user="root", envs={"PYTHONPATH": BOX_PYTHONPATH}),
-                lambda e: refused(sdk, e), lambda e: describe(sdk, e))
+                                                  user="root", envs={"PYTHONPATH": BOX_PYTHONPATH}))
         except Exception as exc:
             self._kill()
             raise E2BError(f"sandbox {self.sandbox_id}: cannot start the box server "
@@ -404,9 +410,8 @@ class E2BChannel(StreamChannel):
             entries.append({"path": f"{folder}/{spec.name}", "data": payload[offset:offset + spec.size]})
             offset += spec.size
         try:
-            self.settings.backoff.call(
-                "uploading files", lambda: self.sandbox.files.write_files(entries, user="root"),
-                lambda e: refused(self.sdk, e), lambda e: describe(self.sdk, e))
+            self.settings.backoff.call_sdk(self.sdk, "uploading files",
+                                           lambda: self.sandbox.files.write_files(entries, user="root"))
         except Exception as exc:
             # A failed upload leaves the box in an unknown state: treat it as lost (replaced, jobs retried).
             self._cause = f"upload failed: {describe(self.sdk, exc)}"
@@ -419,8 +424,7 @@ class E2BChannel(StreamChannel):
             return
         self._killed = True
         try:
-            self.settings.backoff.call("killing the sandbox", self.sandbox.kill,
-                                       lambda e: refused(self.sdk, e), lambda e: describe(self.sdk, e))
+            self.settings.backoff.call_sdk(self.sdk, "killing the sandbox", self.sandbox.kill)
         except Exception as exc:
             log.warning("e2b: cannot kill sandbox %s (%s); it expires within %d s", self.sandbox_id,
                         describe(self.sdk, exc), self.settings.timeout_s)

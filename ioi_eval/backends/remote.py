@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from ioi_box.protocol import (
+    PROTOCOL_VERSION,
     Batch,
     BatchResult,
     BoxInfo,
@@ -274,13 +275,17 @@ class ChannelPool:
                                     timeout=REQUEST_TIMEOUT_S)
             if reply.info is None:
                 raise ChannelError(f"box {channel.name} did not describe itself")
+            if reply.info.protocol != PROTOCOL_VERSION:
+                raise ChannelError(f"box {channel.name} speaks protocol {reply.info.protocol}, this harness "
+                                   f"{PROTOCOL_VERSION}: rebuild the judge image (`ioi-eval sandbox build`, "
+                                   "with --e2b for the E2B template)")
         except Exception as exc:  # any failure to start is this slot's error, reported by its users
             if channel is not None:
                 with contextlib.suppress(Exception):
                     channel.close()
             slot.channel, slot.error = None, str(exc) if isinstance(exc, JudgeError) else f"{type(exc).__name__}: {exc}"
             slot.ready.set()
-            return str(exc)
+            return slot.error
         slot.channel, slot.info, slot.error = channel, reply.info, None
         slot.blobs = set()
         slot.ready.set()
@@ -312,6 +317,7 @@ class ChannelPool:
         return min(self.slots, key=load)
 
     def release(self, slot: _Slot, n: int = 1) -> None:
+        """Mark ``n`` jobs of the slot done (the counterpart of :meth:`acquire`)."""
         with self._lock:
             slot.busy -= n
 
@@ -430,16 +436,21 @@ class RemoteBox:
 
     def _owner(self, top: str) -> _Slot | None:
         with self._lock:
-            bound = self._dirs.get(top)
-            if bound is None:
-                return None
-            slot, gen = bound
-            if slot.generation != gen:  # its box was replaced: the folder is gone
-                del self._dirs[top]
-                return None
-            return slot
+            return self._owner_locked(top)
 
-    def _call(self, slot: _Slot, request, payload: bytes = b"", timeout: float | None = None) -> tuple[Reply, bytes]:
+    def _owner_locked(self, top: str) -> _Slot | None:
+        """The box a work folder lives in, or None (forgetting it when its box was replaced); holds the lock."""
+        bound = self._dirs.get(top)
+        if bound is None:
+            return None
+        slot, gen = bound
+        if slot.generation != gen:  # its box was replaced: the folder is gone
+            del self._dirs[top]
+            return None
+        return slot
+
+    def _call(self, slot: _Slot, request: _Request, payload: bytes = b"",
+              timeout: float | None = None) -> tuple[Reply, bytes]:
         channel = self.pool.channel(slot)  # waits while the box restarts
         gen = slot.generation
         try:
@@ -560,8 +571,7 @@ class RemoteBox:
             with self._lock:
                 for job in jobs:
                     for top in _job_paths(job):
-                        bound = self._dirs.get(top)
-                        if top.startswith("work/") and (bound is None or bound[0].generation != bound[1]):
+                        if top.startswith("work/") and self._owner_locked(top) is None:
                             self._dirs[top] = (slot, gen)
                             new_dirs.append(top)
             blobs = {p.split("/", 1)[1] for job in jobs for p in _job_paths(job) if p.startswith("blobs/")}

@@ -89,13 +89,13 @@ class Executor:
 
     def __init__(self, root: Path | None = None, isolation: Isolation | None = None,
                  workers: int | None = None) -> None:
+        self._owns_root = root is None  # a root given by the caller (a mounted volume) stays
         if root is None:
             base = Path(tempfile.gettempdir()) / f"ioi-eval-{os.geteuid()}"
             base.mkdir(mode=_SANDBOX_READABLE, exist_ok=True)
             _remove_stale_roots(base)
             root = Path(tempfile.mkdtemp(prefix=f"box-{os.getpid()}-", dir=base))
         self.root = root
-        self._owns_root = True
         for sub in ("", "blobs", "work"):
             (root / sub).mkdir(exist_ok=True)
             os.chmod(root / sub, _SANDBOX_READABLE)
@@ -255,7 +255,7 @@ class Executor:
                 shutil.rmtree(s, ignore_errors=True)
 
     def close(self) -> None:
-        """Stop the workers and delete the work root."""
+        """Stop the workers and delete the work root (when the executor made it)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
         if self._owns_root:
             shutil.rmtree(self.root, ignore_errors=True)

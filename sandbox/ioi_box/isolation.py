@@ -14,6 +14,7 @@ An isolation turns a process description that speaks in *inside* paths (``/box/p
 from __future__ import annotations
 
 import atexit
+import functools
 import itertools
 import os
 import shutil
@@ -83,8 +84,9 @@ def _env(proc: Proc) -> list[str]:
     return [f"{k}={v}" for k, v in env.items()]
 
 
+@functools.cache
 def _has_sys_admin() -> bool:
-    """Whether this process holds CAP_SYS_ADMIN (root in a container usually does not)."""
+    """Whether this process holds CAP_SYS_ADMIN (root in a container usually does not); read once."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("CapEff:"):

@@ -92,8 +92,6 @@ class Server:
             iso, note = detect(req.isolation or self.isolation)
             self.executor = Executor(root=self.root, isolation=iso, workers=req.workers or self.workers)
             self.executor.isolation_note = note
-            if self.root is not None:
-                self.executor._owns_root = False  # a mounted work dir: empty it, keep the mount point
             self._pool = ThreadPoolExecutor(max_workers=self.executor.workers + 4, thread_name_prefix="ioi-srv")
         ex = self.executor
         tools, compilers = toolchain()
