@@ -102,6 +102,8 @@ def evaluate_kwargs(values: dict[str, Any]) -> dict[str, Any]:
     v = dict(values)
     if v["per"] not in ("subtask", "problem"):
         raise IoiEvalError("--per must be 'subtask' or 'problem'")
+    if v["api_mode"] not in ("chat", "completions"):
+        raise IoiEvalError("--api-mode must be 'chat' or 'completions'")
     engine = v.pop("engine")
     chosen = engine.value if engine else ("reference" if v["model"] == "reference" else "vllm")
     openai = {k: v.pop(k) for k in ("base_url", "api_key", "concurrency", "api_mode")}
@@ -110,8 +112,6 @@ def evaluate_kwargs(values: dict[str, Any]) -> dict[str, Any]:
     if chosen == "openai":
         if not openai["base_url"]:
             raise IoiEvalError("--engine openai needs --base-url")
-        if openai["api_mode"] not in ("chat", "completions"):
-            raise IoiEvalError("--api-mode must be 'chat' or 'completions'")
         mode = openai.pop("api_mode")
         options = {**openai, "mode": mode}
     elif chosen == "vllm":
