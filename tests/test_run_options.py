@@ -1,0 +1,65 @@
+"""The run options, defined once (``ioi_eval.run.options``) and shared by ``run`` and ``ci``."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from typer.testing import CliRunner
+
+from ioi_eval.cli import app
+from ioi_eval.errors import IoiEvalError
+from ioi_eval.run.options import RUN_OPTIONS, Engine, Language, evaluate_kwargs, with_run_options
+
+
+def _values(**over):
+    values = {name: p.default for name, p in RUN_OPTIONS.items()}
+    values.update({"model": "m", **over})
+    return values
+
+
+def test_engine_options_per_engine():
+    vllm = evaluate_kwargs(_values())
+    assert vllm["engine"] == "vllm"
+    assert vllm["engine_options"] == {"tensor_parallel_size": 1, "data_parallel_size": 1, "max_model_len": None}
+    assert vllm["language"] == "cpp" and "base_url" not in vllm and "api_mode" not in vllm
+    oai = evaluate_kwargs(_values(engine=Engine.openai, base_url="http://127.0.0.1:9", api_mode="completions"))
+    assert oai["engine_options"] == {"base_url": "http://127.0.0.1:9", "api_key": None, "concurrency": 8,
+                                     "mode": "completions"}
+    ref = evaluate_kwargs(_values(model="reference", language=Language.python))
+    assert ref["engine"] == "reference" and ref["engine_options"] == {} and ref["language"] == "python"
+    # every remaining key is a parameter of evaluate()
+    from ioi_eval.run.cli_run import evaluate
+    assert set(ref) <= set(inspect.signature(evaluate).parameters)
+
+
+@pytest.mark.parametrize(("over", "message"), [
+    ({"per": "sample"}, "--per"),
+    ({"api_mode": "stream"}, "--api-mode"),
+    ({"engine": Engine.openai}, "--base-url"),
+])
+def test_bad_values_are_clear_errors(over, message):
+    with pytest.raises(IoiEvalError, match=message):
+        evaluate_kwargs(_values(**over))
+
+
+def test_with_run_options_passes_them_as_one_dict():
+    seen = {}
+
+    def command(run_options: dict, flag: bool = False) -> None:
+        seen.update(run_options, flag=flag)
+
+    wrapped = with_run_options(command)
+    params = inspect.signature(wrapped).parameters
+    assert "run_options" not in params and {"flag", "model", "judge_profile"} <= set(params)
+    assert next(iter(params)) == "model"  # required options come first
+    wrapped(**_values(seed=7), flag=True)
+    assert seen["seed"] == 7 and seen["flag"] is True and seen["model"] == "m"
+
+
+@pytest.mark.parametrize("command", ["run", "ci"])
+def test_both_commands_take_every_run_option(command):
+    res = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "300"})
+    assert res.exit_code == 0, res.output
+    for name in ("--model", "--problems", "--judge-profile", "--backend", "--api-mode", "--max-model-len"):
+        assert name in res.output, (command, name)
