@@ -244,6 +244,23 @@ def test_polygon_zip_and_folder_of_packages(tmp_path):
     assert [load_problem(r).code for r in resolve_source(str(contest)).packages()] == ["pa"]
 
 
+def test_kattis_zip_folder_of_packages_and_errors(tmp_path):
+    fx.kattis_passfail(tmp_path / "set" / "divide")
+    fx.kattis_legacy_groups(tmp_path / "set" / "groups")
+    (tmp_path / "set" / "notes").mkdir()  # a folder that is no package is passed over
+    roots = resolve_source(str(tmp_path / "set")).problem_roots()
+    assert [r.name for r in roots] == ["divide", "groups"]
+    # a zip holding the package folder one level down
+    archive = shutil.make_archive(str(tmp_path / "divide"), "zip", tmp_path / "set", "divide")
+    source = resolve_source(archive)
+    assert isinstance(source, KattisSource) and load_problem(only_package(source)).code == "divide"
+    with pytest.raises(PackageError, match="no Kattis problem package"):
+        resolve_source(f"kattis:{tmp_path / 'set' / 'notes'}").packages()
+    with pytest.raises(PackageError, match="no such file or folder"):
+        resolve_source(f"kattis:{tmp_path / 'missing'}").packages()
+    assert not isinstance(resolve_source(str(tmp_path / "set" / "notes")), KattisSource)
+
+
 # -- judged end to end ---------------------------------------------------------------------------
 
 pytestmark_judge = pytest.mark.skipif(not HAS_GXX, reason="g++ missing")

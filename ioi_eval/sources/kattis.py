@@ -27,8 +27,15 @@ from typing import Any
 import yaml
 
 from ..errors import PackageError
-from ..problem.loader import unzip_package
-from .materialise import PackageDraft, SubtaskDraft, materialise, safe_code, walk_files, zip_holds
+from .materialise import (
+    PackageDraft,
+    SubtaskDraft,
+    holds_packages,
+    materialise,
+    package_roots,
+    safe_code,
+    walk_files,
+)
 
 CPP_SOURCES = (".cpp", ".cc", ".cxx", ".c++", ".c")
 HEADERS = (".h", ".hpp", ".hh")
@@ -520,17 +527,8 @@ class KattisSource:
 
     def problem_roots(self) -> list[Path]:
         """The Kattis package folders under the path."""
-        path = self.path
-        if not path.exists():
-            raise PackageError(f"{path}: no such file or folder")
-        if path.is_file() and path.suffix.lower() == ".zip":
-            path = unzip_package(path)
-        if is_kattis_problem(path):
-            return [path]
-        roots = [c for c in sorted(path.iterdir()) if c.is_dir() and is_kattis_problem(c)] if path.is_dir() else []
-        if not roots:
-            raise PackageError(f"{path}: no Kattis problem package (a folder with problem.yaml and data/)")
-        return roots
+        return package_roots(self.path, is_kattis_problem,
+                             "Kattis problem package (a folder with problem.yaml and data/)")
 
     def packages(self) -> list[Path]:
         """Each problem imported (once, cached by content) as a CMS-layout package."""
@@ -539,12 +537,4 @@ class KattisSource:
 
 def detect(path: Path) -> KattisSource | None:
     """A :class:`KattisSource` for a Kattis package, a folder of them, or a zip of one."""
-    try:
-        if path.is_file() and path.suffix.lower() == ".zip":
-            return KattisSource(path) if zip_holds(path, "problem.yaml") else None
-        if path.is_dir() and (is_kattis_problem(path) or any(
-                is_kattis_problem(c) for c in path.iterdir() if c.is_dir())):
-            return KattisSource(path)
-    except OSError:
-        return None
-    return None
+    return KattisSource(path) if holds_packages(path, "problem.yaml", is_kattis_problem) else None

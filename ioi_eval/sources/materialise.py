@@ -25,7 +25,7 @@ from typing import Any
 
 from ..errors import PackageError
 from ..judge.compiler import default_cache_dir
-from ..problem.loader import find_root
+from ..problem.loader import find_root, unzip_package
 
 #: Bump when an importer's output changes, so cached imports are redone.
 IMPORTER_VERSION = "1"
@@ -91,6 +91,42 @@ def package_digest(root: Path, kind: str) -> str:
         memo.parent.mkdir(parents=True, exist_ok=True)
         memo.write_text(digest)
     return digest
+
+
+def package_roots(path: Path, is_root: Callable[[Path], bool], what: str,
+                  container: Callable[[Path], Path] = lambda p: p) -> list[Path]:
+    """The package folders ``path`` names, for one format (``is_root`` tells its package folders).
+
+    ``path`` is a package, a ``.zip`` of one (or of a folder holding one), or a folder of packages;
+    ``container`` maps a folder to the folder its packages lie in (a Polygon contest's ``problems/``).
+    """
+    if not path.exists():
+        raise PackageError(f"{path}: no such file or folder")
+    if path.is_file() and path.suffix.lower() == ".zip":
+        path = unzip_package(path)
+        if not is_root(path):
+            subs = [c for c in path.iterdir() if c.is_dir() and is_root(c)]
+            path = subs[0] if len(subs) == 1 else path
+    if is_root(path):
+        return [path]
+    path = container(path)
+    roots = [c for c in sorted(path.iterdir()) if c.is_dir() and is_root(c)] if path.is_dir() else []
+    if not roots:
+        raise PackageError(f"{path}: no {what}")
+    return roots
+
+
+def holds_packages(path: Path, marker: str, is_root: Callable[[Path], bool],
+                   also: Callable[[Path], bool] = lambda p: False) -> bool:
+    """Whether a local path holds packages of one format: a ``.zip`` with ``marker`` at its top (or one
+    folder down), a package folder, a folder for which ``also`` holds, or a folder of packages."""
+    try:
+        if path.is_file() and path.suffix.lower() == ".zip":
+            return zip_holds(path, marker)
+        return path.is_dir() and (is_root(path) or also(path) or any(c.is_dir() and is_root(c)
+                                                                     for c in path.iterdir()))
+    except OSError:
+        return False
 
 
 def zip_holds(path: Path, marker: str) -> bool:

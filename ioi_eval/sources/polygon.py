@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PackageError
-from ..problem.loader import unzip_package
-from .materialise import PackageDraft, SubtaskDraft, materialise, safe_code, zip_holds
+from .materialise import PackageDraft, SubtaskDraft, holds_packages, materialise, package_roots, safe_code
 
 SOLUTION_TAGS = {
     "main": "model_solution", "accepted": "correct", "wrong-answer": "incorrect",
@@ -317,36 +316,28 @@ class PolygonSource:
 
     def problem_roots(self) -> list[Path]:
         """The Polygon package folders under the path."""
-        path = self.path
-        if not path.exists():
-            raise PackageError(f"{path}: no such file or folder")
-        if path.is_file() and path.suffix.lower() == ".zip":
-            path = unzip_package(path)
-            if not (path / "problem.xml").is_file():
-                subs = [c for c in path.iterdir() if (c / "problem.xml").is_file()]
-                path = subs[0] if len(subs) == 1 else path
-        if (path / "problem.xml").is_file():
-            return [path]
-        if (path / "contest.xml").is_file() and (path / "problems").is_dir():
-            path = path / "problems"  # a Polygon contest package: problems/A, problems/B, ...
-        roots = [c for c in sorted(path.iterdir()) if (c / "problem.xml").is_file()] if path.is_dir() else []
-        if not roots:
-            raise PackageError(f"{path}: no Polygon package (a folder with problem.xml)")
-        return roots
+        return package_roots(self.path, is_polygon_package, "Polygon package (a folder with problem.xml)",
+                             container=_contest_problems)
 
     def packages(self) -> list[Path]:
         """Each package imported (once, cached by content) as a CMS-layout package."""
         return [materialise(root, "polygon", lambda r: PolygonImporter(r).draft()) for root in self.problem_roots()]
 
 
+def is_polygon_package(path: Path) -> bool:
+    """A folder holding ``problem.xml``."""
+    return (path / "problem.xml").is_file()
+
+
+def _is_contest(path: Path) -> bool:
+    return (path / "contest.xml").is_file()
+
+
+def _contest_problems(path: Path) -> Path:
+    """Where a folder's packages lie: a Polygon contest package keeps them in ``problems/A``, ..."""
+    return path / "problems" if _is_contest(path) and (path / "problems").is_dir() else path
+
+
 def detect(path: Path) -> PolygonSource | None:
     """A :class:`PolygonSource` for a Polygon package, a folder of them, or a zip of one."""
-    try:
-        if path.is_file() and path.suffix.lower() == ".zip":
-            return PolygonSource(path) if zip_holds(path, "problem.xml") else None
-        if path.is_dir() and ((path / "problem.xml").is_file() or (path / "contest.xml").is_file() or any(
-                (c / "problem.xml").is_file() for c in path.iterdir() if c.is_dir())):
-            return PolygonSource(path)
-    except OSError:
-        return None
-    return None
+    return PolygonSource(path) if holds_packages(path, "problem.xml", is_polygon_package, _is_contest) else None
