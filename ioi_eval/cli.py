@@ -128,15 +128,13 @@ def list_problems(source: SourceArg) -> None:
     """List the problems a source holds."""
     from rich.table import Table
 
-    from .problem.loader import load_problem
-    from .sources import resolve_source
+    from .sources import load_problem_set
 
     table = Table()
     for col in ("code", "name", "type", "TL", "ML", "subtasks", "tests", "points"):
         table.add_column(col)
     try:
-        for root in resolve_source(source).packages():
-            p = load_problem(root)
+        for p in load_problem_set(source):
             table.add_row(p.code, p.name, p.task_type, f"{p.time_limit:g}s", f"{p.memory_limit >> 20} MiB",
                           str(len(p.subtasks)), str(len(p.tests)), f"{p.max_score:g}")
     except IoiEvalError as exc:

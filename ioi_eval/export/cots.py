@@ -142,7 +142,7 @@ def problem_meta(code: str, problem: Problem | None) -> ProblemMeta:
 
 def load_problems(spec: str, codes: list[str], warn: Callable[[str], None]) -> dict[str, Problem]:
     """The run's problems (for their metadata); a source that no longer loads is a warning, not an error."""
-    from ..run.pipeline import load_problem_set
+    from ..sources import load_problem_set
 
     try:
         return {p.code: p for p in load_problem_set(spec) if p.code in codes}

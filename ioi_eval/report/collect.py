@@ -158,9 +158,8 @@ def _scores(run_dir: Path, store: RunStore, rows: list[sqlite3.Row], config: dic
 def _rescore(store: RunStore, config: dict[str, Any]) -> RunScore | None:
     """Score the run from its store with the problem packages its config names; None when they are not here
     (an IoiEvalError when they are but do not load)."""
-    from ..run.pipeline import load_problem_set
     from ..run.scoring import score_run
-    from ..sources import is_local
+    from ..sources import is_local, load_problem_set
 
     spec = str(config.get("problems", ""))
     if not spec or not is_local(spec) or not Path(spec).exists():

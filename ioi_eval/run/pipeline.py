@@ -21,10 +21,8 @@ from ..judge.judge import Judge
 from ..judge.languages import language_of
 from ..judge.results import JudgeReport
 from ..judge.submission import Submission
-from ..problem.loader import load_problem
 from ..problem.model import Problem
 from ..prompts import build_prompt
-from ..sources import resolve_source
 from .config import RunConfig, diff_configs
 from .store import RunStore
 
@@ -33,17 +31,6 @@ REFERENCE = "reference"
 
 class ConfigMismatch(IoiEvalError):
     """The run folder holds a run with another configuration."""
-
-
-def load_problem_set(spec: str, only: list[str] | None = None) -> list[Problem]:
-    """The problems of a ``--problems`` spec (a path or e.g. ``hf:...``), optionally only some codes."""
-    problems = [load_problem(root) for root in resolve_source(spec).packages()]
-    if only:
-        missing = set(only) - {p.code for p in problems}
-        if missing:
-            raise IoiEvalError(f"{spec}: no problems named {', '.join(sorted(missing))}")
-        problems = [p for p in problems if p.code in only]
-    return problems
 
 
 def build_requests(config: RunConfig, problems: list[Problem], template: Path | None

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from ..errors import IoiEvalError
+from ..problem.loader import load_problem
+from ..problem.model import Problem
 from . import kattis, polygon
 from .base import ProblemSource
 from .cms import CmsSource
@@ -38,6 +41,17 @@ def resolve_source(spec: str) -> ProblemSource:
     return CmsSource(path)
 
 
+def load_problem_set(spec: str, only: list[str] | None = None) -> list[Problem]:
+    """The problems of a ``--problems`` spec (a path or e.g. ``hf:...``), optionally only some codes."""
+    problems = [load_problem(root) for root in resolve_source(spec).packages()]
+    if only:
+        missing = set(only) - {p.code for p in problems}
+        if missing:
+            raise IoiEvalError(f"{spec}: no problems named {', '.join(sorted(missing))}")
+        problems = [p for p in problems if p.code in only]
+    return problems
+
+
 def is_local(spec: str) -> bool:
     """Whether a spec names a local path (rather than a scheme such as ``hf:``)."""
     scheme, sep, _ = spec.partition(":")
@@ -45,4 +59,4 @@ def is_local(spec: str) -> bool:
 
 
 __all__ = ["DETECTORS", "SCHEMES", "CmsSource", "HfSource", "KattisSource", "PolygonSource", "ProblemSource",
-           "is_local", "resolve_source"]
+           "is_local", "load_problem_set", "resolve_source"]

@@ -6,8 +6,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import IoiEvalError
-from ..problem.loader import load_problem
-from . import resolve_source
+from . import load_problem_set
 
 
 def export_source(spec: str, dest: Path, force: bool = False) -> list[Path]:
@@ -17,8 +16,7 @@ def export_source(spec: str, dest: Path, force: bool = False) -> list[Path]:
     ``dest/<code>`` is an error unless ``force``. Symlinked tests are copied as files.
     """
     written: list[Path] = []
-    for root in resolve_source(spec).packages():
-        problem = load_problem(root)
+    for problem in load_problem_set(spec):
         target = dest / problem.code
         if target.exists():
             if not force:
