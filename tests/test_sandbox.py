@@ -66,6 +66,18 @@ def run(ex: Executor, binary: Path, *args: str, stdin: bytes = b"", limits: Limi
     return pr.status, pr.stdout, pr
 
 
+def test_process_killed_before_opening_its_stdio_captured_nothing(ex: Executor) -> None:
+    """Stdio is opened in the child: one killed while blocked opening a FIFO nobody opens has no files."""
+    work = ex.new_dir()
+    proc = Proc(argv=["/bin/true"], stdin=f"{work}/fifo/never", stdout=f"{work}/out", stderr=f"{work}/err",
+                capture_stdout=1 << 10, capture_stderr=1 << 10, limits=Limits(cpu_s=1, wall_s=0.3))
+    res = ex.execute(Batch(jobs=[RunJob(procs=[proc], fifos=[f"{work}/fifo/never"])])).results[0]
+    ex.remove([work])
+    assert res.error is None, res.error
+    pr = res.procs[0]
+    assert pr.status == ProcStatus.TLE_WALL and pr.stdout == "" and pr.stderr == "", pr
+
+
 def _uid_processes(harness_pid: int | None = None, zombies: bool = True) -> list[str]:
     return sandbox_processes(harness_pid, zombies)
 

@@ -244,15 +244,27 @@ class Executor:
             results = []
             for proc, raw in zip(job.procs, raws, strict=True):
                 res = classify(self.isolation.normalise(raw), proc)
-                if proc.capture_stdout and proc.stdout:
-                    res.stdout = self.read_bytes(proc.stdout, proc.capture_stdout).decode(errors="replace")
-                if proc.capture_stderr and proc.stderr:
-                    res.stderr = self.read_bytes(proc.stderr, proc.capture_stderr).decode(errors="replace")
+                res.stdout = self._captured(proc.stdout, proc.capture_stdout)
+                res.stderr = self._captured(proc.stderr, proc.capture_stderr)
                 results.append(res)
             return JobResult(procs=results)
         finally:
             for s in scratch_dirs:
                 shutil.rmtree(s, ignore_errors=True)
+
+    def _captured(self, box_path: str | None, limit: int) -> str:
+        """The head of a process's stdout/stderr file, when the job asked for it.
+
+        The launcher opens stdio in the child, so a process killed before it got there (e.g. a
+        Communication user still blocked opening its FIFO stdin when the manager ended) left no
+        file: it wrote nothing.
+        """
+        if not (limit and box_path):
+            return ""
+        try:
+            return self.read_bytes(box_path, limit).decode(errors="replace")
+        except FileNotFoundError:
+            return ""
 
     def close(self) -> None:
         """Stop the workers and delete the work root (when the executor made it)."""
