@@ -85,9 +85,9 @@ def validate(
     from rich.table import Table
 
     from .judge.judge import Judge
+    from .judge.validate import SolutionCheck, validate_problem
     from .problem.loader import load_problem
     from .sources import resolve_source
-    from .validate import SolutionCheck, validate_problem
 
     summary = []
     all_ok = True

@@ -60,7 +60,9 @@ def diagnose() -> list[Finding]:
 
 def docker_findings() -> list[Finding]:
     """The Docker backend: the engine, the judge image, and what a judge container says about itself."""
-    from .backends.docker import DEFAULT_IMAGE, DockerBackend, DockerError, check_image, engine_info
+    from .backends.docker import DockerBackend
+    from .backends.docker_engine import DEFAULT_IMAGE, DockerError, engine_info
+    from .backends.image import check_image
 
     try:
         info = engine_info()

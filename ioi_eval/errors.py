@@ -11,3 +11,7 @@ class PackageError(IoiEvalError):
 
 class JudgeError(IoiEvalError):
     """The judge (not the submission) failed: a missing compiler, a broken checker, a box failure."""
+
+
+class SourceError(IoiEvalError):
+    """A problem source cannot be read (missing, wrong format, not in the cache while offline)."""

@@ -36,8 +36,8 @@ def build(
             built = build_template(alias or DEFAULT_TEMPLATE, cpu_count=cpu, memory_mb=memory_mb,
                                    skip_cache=no_cache, log=log)
         else:
-            from .backends.docker import DEFAULT_IMAGE
-            from .sandbox_image import build_image
+            from .backends.docker_engine import DEFAULT_IMAGE
+            from .backends.image import build_image
 
             built = build_image(tag or DEFAULT_IMAGE, offline=offline, no_cache=no_cache, log=log)
     except IoiEvalError as exc:

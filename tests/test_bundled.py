@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from ioi_eval.judge.validate import validate_problem
 from ioi_eval.problem.loader import discover, load_problem
-from ioi_eval.validate import validate_problem
 
 from .conftest import PROBLEMS
 

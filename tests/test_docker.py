@@ -19,14 +19,8 @@ from pathlib import Path
 import pytest
 from ioi_box.protocol import Batch, Limits, Proc, RunJob
 
-from ioi_eval.backends.docker import (
-    DEFAULT_IMAGE,
-    DockerBackend,
-    DockerChannel,
-    DockerError,
-    engine_available,
-    image_exists,
-)
+from ioi_eval.backends.docker import DockerBackend, DockerChannel
+from ioi_eval.backends.docker_engine import DEFAULT_IMAGE, DockerError, engine_available, image_exists
 from ioi_eval.backends.docker_security import DENIED, seccomp_profile
 from ioi_eval.backends.remote import RemoteBox
 
@@ -190,7 +184,7 @@ def test_ctrl_c_removes_containers() -> None:
 
 
 def test_image_build_inputs() -> None:
-    from ioi_eval.sandbox_image import DOCKERFILE, _suite, base_image, source_digest
+    from ioi_eval.backends.image import DOCKERFILE, _suite, base_image, source_digest
 
     assert base_image() == "debian:bookworm-slim" and _suite(base_image()) == "bookworm"
     assert _suite("debian:trixie") == "trixie"
@@ -202,7 +196,7 @@ def test_image_build_inputs() -> None:
 
 def test_stale_image_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     _ready()
-    import ioi_eval.sandbox_image as si
+    import ioi_eval.backends.image as si
 
     monkeypatch.setattr(si, "source_digest", lambda: "0" * 16)
     with pytest.raises(DockerError, match="rebuild it with `ioi-eval sandbox build`"):

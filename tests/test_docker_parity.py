@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ioi_eval.backends.docker import DEFAULT_IMAGE, engine_available, image_exists
+from ioi_eval.backends.docker_engine import DEFAULT_IMAGE, engine_available, image_exists
 from ioi_eval.judge.judge import Judge
 from ioi_eval.judge.results import Verdict
 from ioi_eval.judge.submission import Submission

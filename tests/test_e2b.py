@@ -400,7 +400,7 @@ def test_real_sdk_parses_the_e2b_dockerfile(tmp_path: Path) -> None:
     sdk = pytest.importorskip("e2b")
     import json
 
-    from ioi_eval.sandbox_image import DOCKERFILE, build_context
+    from ioi_eval.backends.image import DOCKERFILE, build_context
 
     build_context(tmp_path, lambda _m: None)
     template = sdk.Template(file_context_path=str(tmp_path)).from_dockerfile(e2b_dockerfile(DOCKERFILE.read_text()))

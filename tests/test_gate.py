@@ -13,7 +13,7 @@ from ioi_eval.gate.baseline import Baseline, BaselineError, load_baseline
 from ioi_eval.gate.compare import GatePolicy, Status, compare
 from ioi_eval.gate.report import junit_xml, markdown_summary, write_junit
 from ioi_eval.run.pipeline import RunResult
-from ioi_eval.run.scoring import ProblemScore, RunScore, SubtaskScore
+from ioi_eval.scoring.run_score import ProblemScore, RunScore, SubtaskScore
 
 from .conftest import PROBLEMS
 from .test_run import RAINFALL_OK, RAINFALL_OVERFLOW, _fence, cli, db_rows

@@ -8,12 +8,12 @@ import pytest
 from typer.testing import CliRunner
 
 from ioi_eval.cli import app
+from ioi_eval.errors import SourceError
 from ioi_eval.judge.results import Verdict
 from ioi_eval.judge.submission import Submission
 from ioi_eval.problem.loader import load_problem
 from ioi_eval.sources import HfSource, resolve_source
 from ioi_eval.sources.hf import parse_spec
-from ioi_eval.sources.tables import SourceError
 
 from . import openr1_fixtures as fx
 
@@ -221,8 +221,8 @@ def test_codeforces_generated_tests_from_the_hub_cache(tmp_path, monkeypatch):
     """A Hub dataset's generated tests come per contest through ``hf_hub_download`` (offline: cache only)."""
     import huggingface_hub
 
-    from ioi_eval.sources.openr1_codeforces import CodeforcesMaterialiser
-    from ioi_eval.sources.tables import FilesTable
+    from ioi_eval.sources.hf.codeforces import CodeforcesMaterialiser
+    from ioi_eval.sources.hf.tables import FilesTable
 
     main = fx.save_cf_dataset(tmp_path)
     calls = []

@@ -16,7 +16,7 @@ from ioi_eval.judge.submission import Submission
 from ioi_eval.judge.task_types.base import JudgeContext
 from ioi_eval.judge.task_types.programs import user_unit
 from ioi_eval.problem.loader import load_problem
-from ioi_eval.run.cf_scoring import pass_at_k, score_samples, summarise
+from ioi_eval.scoring.codeforces import pass_at_k, score_samples, summarise
 
 
 @pytest.mark.parametrize("expected, output, same", [

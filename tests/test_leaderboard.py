@@ -25,7 +25,7 @@ from ioi_eval.report.build import build_leaderboard
 from ioi_eval.report.formats import to_csv, to_json, to_markdown
 from ioi_eval.report.html import write_site
 from ioi_eval.report.model import Leaderboard
-from ioi_eval.run.medals import award, contests, medal_line
+from ioi_eval.scoring.medals import award, contests, medal_line
 
 from .conftest import PROBLEMS
 from .leaderboard_runs import MODELS, contests_file, make_run

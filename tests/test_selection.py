@@ -6,7 +6,7 @@ import pytest
 
 from ioi_eval.judge.results import CompileResult, JudgeReport, SubtaskResult, TestResult, Verdict
 from ioi_eval.problem.loader import load_problem
-from ioi_eval.run.selection import (
+from ioi_eval.scoring.selection import (
     Candidate,
     mean_single_score,
     oracle_score,

@@ -33,8 +33,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..cache import cache_root
 from ..errors import IoiEvalError
-from ..judge.compiler import default_cache_dir
 from ..judge.judge import Judge
 from ..judge.results import JudgeReport, Verdict
 from ..judge.submission import Submission
@@ -112,7 +112,7 @@ def backend_ready(name: str) -> tuple[bool, str]:
         iso, note = detect()
         return isinstance(iso, BwrapIsolation), note
     if name == "docker":
-        from ..backends.docker import DEFAULT_IMAGE, DockerError, engine_info, image_exists
+        from ..backends.docker_engine import DEFAULT_IMAGE, DockerError, engine_info, image_exists
 
         try:
             engine_info()
@@ -224,7 +224,7 @@ class AdversarialSuite:
     def _share_pch(self, cache: Path) -> None:
         """Reuse the user's precompiled header (building it takes long), never their compile cache."""
         try:
-            shared = default_cache_dir() / "pch"
+            shared = cache_root() / "pch"
             shared.mkdir(parents=True, exist_ok=True)
             (cache / "pch").symlink_to(shared, target_is_directory=True)
         except OSError:

@@ -1,6 +1,6 @@
 """Building the E2B judge template from ``sandbox/Dockerfile`` with the e2b SDK's template builder.
 
-The build context is the Docker image's (:func:`ioi_eval.sandbox_image.build_context`: the in-box
+The build context is the Docker image's (:func:`ioi_eval.backends.image.build_context`: the in-box
 package, the native core's sources, wheels of pydantic and pybind11); E2B's builder reads the same
 Dockerfile (``Template().from_dockerfile``) with the container-only parts removed: ``USER`` and the
 ``RUN useradd`` that makes that user (in a sandbox the server runs as root, like the local backend,
@@ -52,7 +52,7 @@ def build_template(name: str = DEFAULT_TEMPLATE, cpu_count: int = SLOTS_PER_SAND
                    memory_mb: int = DEFAULT_MEMORY_MB, skip_cache: bool = False, log: Log = lambda _m: None,
                    sdk: ModuleType | None = None) -> str:
     """Build (or rebuild) the E2B template ``name``; returns ``"<name> (<template id>)"``."""
-    from ..sandbox_image import DOCKERFILE, build_context
+    from .image import DOCKERFILE, build_context
 
     sdk = sdk or load_sdk()
     require_api_key()

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import IoiEvalError
 from ..run.config import RunConfig
-from ..run.scoring import RunScore
+from ..scoring.run_score import RunScore
 
 SCHEMA_NAME = "ioi-eval/baseline"
 SCHEMA_VERSION = 1

@@ -22,7 +22,7 @@ from enum import Enum
 
 from ..run.config import RunConfig, diff_configs
 from ..run.pipeline import RunResult
-from ..run.scoring import RunScore
+from ..scoring.run_score import RunScore
 from .baseline import Baseline
 
 EPS = 1e-6

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
-import tempfile
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from pathlib import Path
 from ioi_box.protocol import Batch, Limits, Proc, ProcStatus, RunJob
 
 from ..backends.base import Box
+from ..cache import atomic_dir, cache_root
 from ..errors import JudgeError
 from .languages import Cpp, Language, Program, Python, get_language
 from .results import CompileResult
@@ -29,11 +28,6 @@ UNTRUSTED_LIMITS = Limits(cpu_s=20, wall_s=41, memory_bytes=1 << 30, output_byte
                           tmp_bytes=512 << 20)
 TRUSTED_LIMITS = Limits(cpu_s=60, wall_s=121, memory_bytes=2 << 30, output_bytes=256 << 20, processes=64,
                         tmp_bytes=512 << 20)
-
-
-def default_cache_dir() -> Path:
-    """``$IOI_EVAL_CACHE`` or ``~/.cache/ioi-eval``."""
-    return Path(os.environ.get("IOI_EVAL_CACHE", Path.home() / ".cache" / "ioi-eval"))
 
 
 @dataclass(frozen=True)
@@ -65,7 +59,7 @@ class Compiler:
     def __init__(self, box: Box, cache_dir: Path | None = None, use_cache: bool = True,
                  use_pch: bool = True) -> None:
         self.box = box
-        self.cache_dir = cache_dir or default_cache_dir()
+        self.cache_dir = cache_dir or cache_root()
         self.use_cache = use_cache
         self.use_pch = use_pch
         self._pch_blob: str | None = None
@@ -100,17 +94,11 @@ class Compiler:
             warnings.warn(f"compile cache {self.cache_dir}: cannot store an entry ({exc.strerror})", stacklevel=2)
 
     def _write_entry(self, key: str, res: CompileResult, prog: bytes | None) -> None:
-        entry = self._entry(key)
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=".tmp-"))
-        if prog is not None:
-            (tmp / "prog").write_bytes(prog)
-            os.chmod(tmp / "prog", 0o755)
-        (tmp / "result.json").write_text(res.model_dump_json())
-        try:
-            tmp.rename(entry)
-        except OSError:  # a concurrent compile of the same unit won the race
-            shutil.rmtree(tmp, ignore_errors=True)
+        with atomic_dir(self._entry(key)) as tmp:  # a concurrent compile of the same unit may win the race
+            if prog is not None:
+                (tmp / "prog").write_bytes(prog)
+                os.chmod(tmp / "prog", 0o755)
+            (tmp / "result.json").write_text(res.model_dump_json())
 
     # -- precompiled header ---------------------------------------------------------------------
     def _pch(self, lang: Cpp, flags: tuple[str, ...]) -> str | None:

@@ -18,11 +18,11 @@ from ..backends import get_backend
 from ..backends.base import Box
 from ..errors import JudgeError
 from ..problem.model import Problem, Subtask, TestCase
-from ..scoring.score_types import ScoreType, get_score_type
 from .checkers import KattisValidator, ProgramChecker, StandardChecker
 from .compiler import Compiler
 from .profile import JudgeProfile, get_profile
 from .results import CompileResult, JudgeReport, SubtaskResult, TestResult, Verdict
+from .score_types import ScoreType, get_score_type
 from .submission import Submission
 from .task_types import JudgeContext, TaskType, get_task_type
 from .task_types.base import system_error

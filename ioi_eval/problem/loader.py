@@ -6,18 +6,17 @@ A package is a folder holding ``problem.json`` (or a folder with exactly one suc
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from ..cache import atomic_dir, cache_root
 from ..errors import PackageError
 from .model import (
     SOLUTION_CATEGORIES,
@@ -44,14 +43,12 @@ def _read_json(path: Path) -> Any:
 def unzip_package(zip_path: Path) -> Path:
     """Extract a package archive once into a cache folder keyed by its content; returns the folder."""
     digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()[:16]
-    base = Path(os.environ.get("IOI_EVAL_CACHE", Path.home() / ".cache" / "ioi-eval")) / "packages"
-    dest = base / f"{zip_path.stem}-{digest}"
+    dest = cache_root() / "packages" / f"{zip_path.stem}-{digest}"
     if dest.is_dir():
         return dest
-    base.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=base, prefix=".extract-"))
     try:
-        with zipfile.ZipFile(zip_path) as zf:
+        # another process may extract it concurrently
+        with atomic_dir(dest, prefix=".extract-") as tmp, zipfile.ZipFile(zip_path) as zf:
             for info in zf.infolist():
                 target = (tmp / info.filename).resolve()
                 if tmp.resolve() not in target.parents and target != tmp.resolve():
@@ -59,9 +56,9 @@ def unzip_package(zip_path: Path) -> Path:
             zf.extractall(tmp)
     except zipfile.BadZipFile as exc:
         raise PackageError(f"{zip_path}: not a valid zip archive ({exc})") from None
-    with contextlib.suppress(OSError):  # another process extracted it concurrently
-        tmp.rename(dest)
-    return dest if dest.is_dir() else tmp
+    except OSError as exc:  # a full or read-only cache
+        raise PackageError(f"{zip_path}: cannot extract into {dest.parent}: {exc}") from None
+    return dest
 
 
 def find_root(path: Path) -> Path:

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import IoiEvalError
-from ..run.medals import award, contests
-from ..run.scoring import ProblemScore
+from ..scoring.medals import award, contests
+from ..scoring.run_score import ProblemScore
 from .bootstrap import RESAMPLES, bootstrap_ci
 from .collect import RunData, SampleResult, load_run
 from .model import VERDICTS, Entry, Leaderboard, ProblemInfo, ProblemResult, SubtaskInfo, SubtaskStats

@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from ..errors import IoiEvalError
 from ..judge.results import JudgeReport
-from ..run.scoring import RunScore
 from ..run.store import RunStore
+from ..scoring.run_score import RunScore
 
 
 @dataclass
@@ -158,7 +158,7 @@ def _scores(run_dir: Path, store: RunStore, rows: list[sqlite3.Row], config: dic
 def _rescore(store: RunStore, config: dict[str, Any]) -> RunScore | None:
     """Score the run from its store with the problem packages its config names; None when they are not here
     (an IoiEvalError when they are but do not load)."""
-    from ..run.scoring import score_run
+    from ..scoring.run_score import score_run
     from ..sources import is_local, load_problem_set
 
     spec = str(config.get("problems", ""))

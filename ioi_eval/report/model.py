@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from ..run.medals import Award
+from ..scoring.medals import Award
 from .bootstrap import Interval
 
 #: Verdict columns in display order. NC: no code could be extracted from the completion. SE: the

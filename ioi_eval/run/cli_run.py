@@ -24,12 +24,12 @@ from ..errors import IoiEvalError
 from ..generate.base import SamplingConfig
 from ..judge.judge import Judge
 from ..prompts import resolve_template
+from ..scoring.medals import medal_line
+from ..scoring.run_score import RunScore, score_run
 from ..sources import is_local, load_problem_set
 from .config import RunConfig, default_run_dir, template_digest
-from .medals import medal_line
 from .pipeline import Progress as RunProgress
 from .pipeline import Runner, RunResult
-from .scoring import RunScore, score_run
 
 
 def _engine_factory(engine: str, model: str, options: dict):

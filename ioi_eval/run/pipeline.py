@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import IoiEvalError
-from ..extract import extract_code
 from ..generate.base import Completion, Engine, GenerationRequest
 from ..judge.judge import Judge
 from ..judge.languages import language_of
@@ -24,6 +23,7 @@ from ..judge.submission import Submission
 from ..problem.model import Problem
 from ..prompts import build_prompt
 from .config import RunConfig, diff_configs
+from .extract import extract_code
 from .store import RunStore
 
 REFERENCE = "reference"
@@ -70,7 +70,7 @@ class Progress:
 
 @dataclass
 class RunResult:
-    """What a run did this time (the scores come from :mod:`ioi_eval.run.scoring`)."""
+    """What a run did this time (the scores come from :mod:`ioi_eval.scoring.run_score`)."""
 
     generated: int = 0
     failed_generations: int = 0

@@ -1,6 +1,4 @@
-"""Scoring: CMS score types and the IOI multi-submission rule."""
+"""Run-level scoring: the 50-submission selection, a run's scores, Codeforces metrics and medals.
 
-from .score_types import SCORE_TYPES, ScoreType, get_score_type
-from .submissions import best_of_submissions
-
-__all__ = ["SCORE_TYPES", "ScoreType", "best_of_submissions", "get_score_type"]
+Per-submission score types (GroupMin, ...) live beside the judge, in :mod:`ioi_eval.judge.score_types`.
+"""

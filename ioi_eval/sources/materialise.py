@@ -16,15 +16,14 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..cache import atomic_dir, cache_root
 from ..errors import PackageError
-from ..judge.compiler import default_cache_dir
 from ..problem.loader import find_root, unzip_package
 
 #: Bump when an importer's output changes, so cached imports are redone.
@@ -81,7 +80,7 @@ def stat_fingerprint(root: Path, kind: str) -> str:
 def package_digest(root: Path, kind: str) -> str:
     """:func:`content_hash` of ``root``, remembered under its :func:`stat_fingerprint` so that an
     unchanged package (often hundreds of MB of tests) is not read again on every listing."""
-    memo = default_cache_dir() / "sources" / kind / ".stat" / stat_fingerprint(root, kind)
+    memo = cache_root() / "sources" / kind / ".stat" / stat_fingerprint(root, kind)
     with contextlib.suppress(OSError):
         digest = memo.read_text().strip()
         if len(digest) == 16:
@@ -187,21 +186,14 @@ class PackageDraft:
 def materialise(source_root: Path, kind: str, draft_of: Callable[[Path], PackageDraft]) -> Path:
     """The cached CMS-layout package of ``source_root``, importing it first if needed."""
     digest = package_digest(source_root, kind)
-    base = default_cache_dir() / "sources" / kind
+    base = cache_root() / "sources" / kind
     done = [p for p in base.glob(f"*-{digest}") if (p / "problem.json").is_file()] if base.is_dir() else []
     if done:
         return done[0]
     draft = draft_of(source_root)
     dest = base / f"{draft.code}-{digest}"
-    base.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=base, prefix=".import-"))
-    try:
+    with atomic_dir(dest, prefix=".import-") as tmp:  # another process may import it concurrently
         write_package(draft, tmp)
-        with contextlib.suppress(OSError):  # another process imported it concurrently
-            tmp.rename(dest)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return find_root(dest)
 
 

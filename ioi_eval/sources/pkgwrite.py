@@ -7,7 +7,7 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .tables import SourceError
+from ..errors import SourceError
 
 _CODE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .judge.judge import Judge
-from .judge.results import JudgeReport, Verdict
-from .judge.submission import Submission
-from .problem.model import Problem, Solution
+from ..problem.model import Problem, Solution
+from .judge import Judge
+from .results import JudgeReport, Verdict
+from .submission import Submission
 
 EPS = 1e-6
 

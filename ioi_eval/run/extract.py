@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from .problem.model import Problem
+from ..problem.model import Problem
 
 CPP_TAGS = frozenset({"cpp", "c++", "cc", "cxx", "cpp17", "c++17", "cpp14", "c++14", "cpp11", "c++11",
                       "cpp20", "c++20", "gnu++17", "cplusplus"})

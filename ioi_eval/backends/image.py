@@ -21,8 +21,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .backends.docker import DEFAULT_IMAGE, SOURCE_LABEL, DockerError, docker_cli, engine_info, image_exists
-from .judge.compiler import default_cache_dir
+from ..cache import cache_root
+from .docker_engine import DEFAULT_IMAGE, SOURCE_LABEL, DockerError, docker_cli, engine_info, image_exists, image_source
 
 REPO = Path(__file__).resolve().parent.parent
 SANDBOX = REPO / "sandbox"
@@ -121,7 +121,7 @@ def build_context(dest: Path, log: Log) -> None:
     for p in (SANDBOX / "ioi_box").glob("*.py"):
         shutil.copy2(p, dest / "ioi_box" / p.name)
     shutil.copytree(REPO / "cpp", dest / "cpp", ignore=shutil.ignore_patterns("*.o", "*.so"))
-    wheels = default_cache_dir() / "sandbox" / "wheels"
+    wheels = cache_root() / "sandbox" / "wheels"
     if not any(wheels.glob("pydantic-*.whl")) or not any(wheels.glob("pybind11-*.whl")):
         wheels.mkdir(parents=True, exist_ok=True)
         _wheels(wheels, log)
@@ -145,7 +145,7 @@ def build_image(tag: str = DEFAULT_IMAGE, offline: bool = False, no_cache: bool 
     engine_info()
     base = base_image()
     if offline and not image_exists(base):
-        cache = default_cache_dir() / "sandbox" / "debootstrap"
+        cache = cache_root() / "sandbox" / "debootstrap"
         import_base(base, debootstrap_tarball(_suite(base), cache, log), log)
     elif not offline:
         log(f"base image {base}: pulled by docker build if missing")
@@ -156,3 +156,18 @@ def build_image(tag: str = DEFAULT_IMAGE, offline: bool = False, no_cache: bool 
                 *(["--no-cache"] if no_cache else []), str(ctx)]
         _run(argv, log, "docker build", timeout=3600, env={**os.environ, "DOCKER_BUILDKIT": "0"})
     return tag
+
+
+def check_image(image: str) -> None:
+    """Refuse a missing image, or one built from other executor sources than this checkout's."""
+    if not image_exists(image):
+        raise DockerError(f"the judge image {image} is missing: build it with `ioi-eval sandbox build` "
+                          "(add --offline where no registry is reachable)")
+    try:
+        want = source_digest()
+    except OSError:  # an installation without the sources: nothing to compare
+        return
+    got = image_source(image)
+    if got != want:
+        raise DockerError(f"the judge image {image} was built from other executor sources ({got or 'unknown'}, "
+                          f"this checkout: {want}): rebuild it with `ioi-eval sandbox build`")

@@ -16,14 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import IoiEvalError
+from ...errors import SourceError
 
 DATA_SUFFIXES = (".parquet", ".jsonl", ".json", ".arrow")
 BATCH_ROWS = 16  # rows per batch read: test cases reach tens of MB each
-
-
-class SourceError(IoiEvalError):
-    """A dataset source cannot be read (missing, wrong format, not in the cache while offline)."""
 
 
 class Table(Protocol):

@@ -1,7 +1,7 @@
 """Scores of a run: IOI's 50-submission rule per problem, the oracle and the mean single submission.
 
 Problems scored the Codeforces way (``"scoring": "codeforces"``) also get solved / pass@k / partial
-fraction (:mod:`ioi_eval.run.cf_scoring`); the IOI figures of the others are unchanged.
+fraction (:mod:`ioi_eval.scoring.codeforces`); the IOI figures of the others are unchanged.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pydantic import BaseModel
 
 from ..judge.results import JudgeReport
 from ..problem.model import Problem
-from .cf_scoring import CodeforcesScore, CodeforcesSummary, score_samples, summarise
+from ..run.store import RunStore
+from .codeforces import CodeforcesScore, CodeforcesSummary, score_samples, summarise
 from .selection import Candidate, mean_single_score, oracle_score, problem_score, samples_score_of, select
-from .store import RunStore
 
 
 class SubtaskScore(BaseModel):

@@ -17,9 +17,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from .hf import HfSpec, option_ints, option_list
-from .pkgwrite import check_code, safe_relative, write, write_json
-from .tables import SourceError, Table, is_local_ref, open_hub, open_local
+from ...errors import SourceError
+from ..pkgwrite import check_code, safe_relative, write, write_json
+from .spec import HfSpec, option_ints, option_list
+from .tables import Table, is_local_ref, open_hub, open_local
 
 MAIN_COLUMNS = ["year", "name", "id", "day", "subtask", "statement", "score", "time_limit", "memory_limit",
                 "score_precision", "task_type", "test_names", "starting_code", "grader_files", "problem"]

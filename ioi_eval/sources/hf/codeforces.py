@@ -25,9 +25,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from .hf import HfSpec, option_int, option_list
-from .pkgwrite import check_code, write, write_json
-from .tables import FilesTable, SourceError, Table, hub_offline
+from ...errors import SourceError
+from ..pkgwrite import check_code, write, write_json
+from .spec import HfSpec, option_int, option_list
+from .tables import FilesTable, Table, hub_offline
 
 MAIN_COLUMNS = ["id", "contest_id", "contest_name", "index", "title", "time_limit", "memory_limit", "description",
                 "input_format", "output_format", "interaction_format", "note", "examples", "official_tests",
