@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ioi_eval.cli.export import export_cots
 from ioi_eval.errors import IoiEvalError
 from ioi_eval.export import dataset as export_dataset
-from ioi_eval.export.cli import export_cots
 from ioi_eval.export.cots import Filters, read_id_list
 from ioi_eval.generate.reasoning import join_reasoning, unjoin_reasoning
 from ioi_eval.generate.replay import ReplayEngine

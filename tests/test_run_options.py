@@ -1,4 +1,4 @@
-"""The run options, defined once (``ioi_eval.run.options``) and shared by ``run`` and ``ci``."""
+"""The run options, defined once (``ioi_eval.cli.options``) and shared by ``run`` and ``ci``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ioi_eval.cli import app
+from ioi_eval.cli.common import Language
+from ioi_eval.cli.options import RUN_OPTIONS, Engine, evaluate_kwargs, with_run_options
 from ioi_eval.errors import IoiEvalError
-from ioi_eval.run.options import RUN_OPTIONS, Engine, Language, evaluate_kwargs, with_run_options
 
 
 def _values(**over):
@@ -29,7 +30,7 @@ def test_engine_options_per_engine():
     ref = evaluate_kwargs(_values(model="reference", language=Language.python))
     assert ref["engine"] == "reference" and ref["engine_options"] == {} and ref["language"] == "python"
     # every remaining key is a parameter of evaluate()
-    from ioi_eval.run.cli_run import evaluate
+    from ioi_eval.run.evaluate import evaluate
     assert set(ref) <= set(inspect.signature(evaluate).parameters)
 
 

@@ -61,8 +61,10 @@ def build_requests(config: RunConfig, problems: list[Problem], template: Path | 
 
 @dataclass
 class Progress:
-    """Callbacks the CLI uses to draw progress; all optional."""
+    """The events a run emits, as callbacks (all optional): the CLI draws them, a library caller may ignore them."""
 
+    on_start: Callable[[Path], None] = lambda folder: None
+    on_note: Callable[[str], None] = lambda message: None
     on_generated: Callable[[Completion], None] = lambda c: None
     on_judged: Callable[[str, JudgeReport | None], None] = lambda k, r: None
     on_totals: Callable[[int, int], None] = lambda gen, judge: None

@@ -1,4 +1,4 @@
-"""``ioi-eval doctor``: which isolation and accounting mechanisms this machine gives."""
+"""``ioi-eval doctor``: which isolation and accounting mechanisms this machine gives, and the probes behind it."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from ioi_box import _native
 from ioi_box.isolation import PlainIsolation, detect
 
-from .judge.languages import PYTHON
+from ..errors import IoiEvalError
+from ..judge.languages import PYTHON
+from .common import BackendOpt, err, fail, out
 
 
 @dataclass
@@ -60,9 +64,9 @@ def diagnose() -> list[Finding]:
 
 def docker_findings() -> list[Finding]:
     """The Docker backend: the engine, the judge image, and what a judge container says about itself."""
-    from .backends.docker import DockerBackend
-    from .backends.docker_engine import DEFAULT_IMAGE, DockerError, engine_info
-    from .backends.image import check_image
+    from ..backends.docker import DockerBackend
+    from ..backends.docker_engine import DEFAULT_IMAGE, DockerError, engine_info
+    from ..backends.image import check_image
 
     try:
         info = engine_info()
@@ -104,3 +108,48 @@ def measure_overhead(runs: int = 20) -> tuple[float, float]:
             ex.execute(job)
         boxed = (time.perf_counter() - t0) / runs * 1000
     return bare, boxed
+
+
+def doctor(
+    overhead: Annotated[bool, typer.Option("--overhead", help="also measure the sandbox overhead")] = False,
+    adversarial: Annotated[bool, typer.Option(
+        "--adversarial", help="also judge the adversarial suite (hostile programs) and check the host held; "
+                              "exit 1 if any case failed")] = False,
+    backend: BackendOpt = "local",
+) -> None:
+    """Show which isolation and accounting mechanisms this machine gives, and how precise they are."""
+    from rich.table import Table
+
+    table = Table(title="ioi-eval doctor")
+    for col in ("check", "", "detail"):
+        table.add_column(col)
+    findings = diagnose()
+    if backend == "docker":
+        findings += docker_findings()
+    for f in findings:
+        table.add_row(f.what, "[green]ok[/green]" if f.ok else "[yellow]degraded[/yellow]", f.detail)
+    out.print(table)
+    if overhead:
+        bare, boxed = measure_overhead()
+        out.print(f"sandbox overhead: {boxed - bare:.1f} ms per run (bare {bare:.1f} ms, sandboxed {boxed:.1f} ms)")
+    if adversarial:
+        from ..adversarial import CaseResult, results_table, run_suite, summary_line
+        from ..adversarial.suite import cases_from_env
+
+        def progress(r: CaseResult) -> None:
+            status = "[green]held[/green]" if r.held else "[red]FAILED[/red]"
+            err.print(f"  {r.name}: {status} ({r.verdict.value if r.verdict else '-'}, {r.seconds:.1f} s)")
+
+        notes: list[str] = []
+        try:
+            cases = cases_from_env()  # all, or $IOI_EVAL_ADVERSARIAL_CASES
+            err.print(f"adversarial suite: {len(cases)} cases on the {backend} backend")
+            results = run_suite(backend, cases=cases, on_result=progress, notes=notes)
+        except (IoiEvalError, ValueError) as exc:
+            fail(str(exc))
+        out.print(results_table(results, title=f"adversarial suite ({backend} backend)"))
+        for note in notes:
+            out.print(f"[yellow]note:[/yellow] {note}")
+        out.print(summary_line(results))
+        if not all(r.held for r in results):
+            raise typer.Exit(1)

@@ -2,7 +2,7 @@
 
 ``run`` and ``ci`` both take them: :func:`with_run_options` adds them to a command's signature
 (typer reads signatures), and :func:`evaluate_kwargs` checks their values and turns them into the
-keyword arguments of :func:`ioi_eval.run.cli_run.evaluate`.
+keyword arguments of :func:`ioi_eval.run.evaluate.evaluate`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import IoiEvalError
+from .common import BackendOpt, Language, ProfileOpt, WorkersOpt
 
 
 class Engine(str, Enum):
@@ -29,17 +30,6 @@ class Engine(str, Enum):
     reference = "reference"
 
 
-class Language(str, Enum):
-    """Submission languages."""
-
-    cpp = "cpp"
-    python = "python"
-
-
-BackendOpt = Annotated[str, typer.Option("--backend", help="where to run untrusted code: local, docker or e2b")]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="parallel tests (default: CPU count)")]
-ProfileOpt = Annotated[str, typer.Option(
-    "--judge-profile", help="cms (strict, default), piston or codeforces (open-r1's judges; docs/sources.md)")]
 
 
 def _run_options(
@@ -51,7 +41,7 @@ def _run_options(
     = None,
     samples: Annotated[int, typer.Option("--samples", "-n", help="generations per subtask (or problem)")] = 50,
     per: Annotated[str, typer.Option("--per", help="prompt per 'subtask' or per 'problem'")] = "subtask",
-    language: Annotated[Language, typer.Option("--language", "-l")] = Language.cpp,
+    language: Annotated[Language, typer.Option("--language", "-l")] = Language("cpp"),
     only: Annotated[list[str] | None, typer.Option("--only", help="evaluate only these problem codes")] = None,
     temperature: Annotated[float, typer.Option("--temperature")] = 0.7,
     top_p: Annotated[float, typer.Option("--top-p")] = 0.95,
@@ -98,7 +88,7 @@ def with_run_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def evaluate_kwargs(values: dict[str, Any]) -> dict[str, Any]:
-    """Check run option values; the keyword arguments of :func:`ioi_eval.run.cli_run.evaluate`."""
+    """Check run option values; the keyword arguments of :func:`ioi_eval.run.evaluate.evaluate`."""
     v = dict(values)
     if v["per"] not in ("subtask", "problem"):
         raise IoiEvalError("--per must be 'subtask' or 'problem'")

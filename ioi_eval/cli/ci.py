@@ -3,7 +3,8 @@
 Exit 0 when it holds, 1 when it regressed beyond the allowed drop or fell under the floor, 2 on an
 evaluation error (a bad baseline, an engine that fails, a failed generation or a judge error) — never
 a pass by default. Reports: a Markdown summary (also appended to ``$GITHUB_STEP_SUMMARY``), a JUnit
-XML file and the new scores as a baseline file (see :mod:`ioi_eval.gate.baseline`).
+XML file and the new scores as a baseline file (see :mod:`ioi_eval.gate.baseline`); the gate itself is
+:mod:`ioi_eval.gate`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from ..errors import IoiEvalError
-from ..run.options import evaluate_kwargs, with_run_options
-
-out = Console()
-err = Console(stderr=True)
+from .common import err, error_message, out
+from .options import evaluate_kwargs, with_run_options
+from .run import progress_bars, render_summary
 
 
 @with_run_options
@@ -49,10 +48,10 @@ def ci(
                                "ci-baseline.json)")] = None,
 ) -> None:
     """Evaluate (or resume) a checkpoint and gate it: exit 0 holds, 1 regressed, 2 evaluation error."""
-    from ..run.cli_run import evaluate, render_summary
-    from .baseline import Baseline, load_baseline
-    from .compare import GatePolicy, compare, first_run
-    from .report import error_junit, error_summary, junit_xml, markdown_summary, write_junit, write_summary
+    from ..gate.baseline import Baseline, load_baseline
+    from ..gate.compare import GatePolicy, compare, first_run
+    from ..gate.report import error_junit, error_summary, junit_xml, markdown_summary, write_junit, write_summary
+    from ..run.evaluate import evaluate
 
     policy = GatePolicy(max_drop=max_drop, max_total_drop=max_total_drop, min_score=min_score,
                         per_subtask=per_subtask, allow_errors=allow_errors)
@@ -70,12 +69,10 @@ def ci(
         fail("--max-drop and --max-total-drop must be >= 0")
     try:
         base = None if init_baseline and not baseline.exists() else load_baseline(baseline)
-        outcome = evaluate(err=err, **evaluate_kwargs(run_options))
-    except IoiEvalError as exc:
-        fail(str(exc))
-        return
-    except (sqlite3.Error, OSError) as exc:
-        fail(f"run store or file error: {exc} (everything committed so far is kept; fix it and re-run)")
+        with progress_bars(err) as progress:
+            outcome = evaluate(progress=progress, **evaluate_kwargs(run_options))
+    except (IoiEvalError, sqlite3.Error, OSError) as exc:
+        fail(error_message(exc) or str(exc))
         return
 
     render_summary(outcome.score, err)

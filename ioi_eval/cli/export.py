@@ -7,16 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from ..errors import IoiEvalError
+from .common import err, out, reported_errors
 
-export_app = typer.Typer(help="Export runs as datasets.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
+app = typer.Typer(help="Export runs as datasets.", no_args_is_help=True)
 
 
-@export_app.command("cots")
+@app.command("cots")
 def cots(
     run_dirs: Annotated[list[Path], typer.Argument(help="run folders (written by ioi-eval run / ci)")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="output folder (load_from_disk; Parquet under "
@@ -42,13 +40,10 @@ def cots(
     = "default",
 ) -> None:
     """Write the generations of runs as a codeforces-cots-style dataset (saved to disk and as Parquet)."""
-    try:
+    with reported_errors():
         export_cots(run_dirs, out_dir, verified_only=verified_only, min_score=min_score, max_tokens=max_tokens,
                     max_chars=max_chars, decontaminate=decontaminate or [], problems=problems, force=force,
                     push_to_hub=push_to_hub, private=private, config_name=config_name)
-    except IoiEvalError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}")
-        raise typer.Exit(2) from None
 
 
 def export_cots(run_dirs: list[Path], out_dir: Path, *, verified_only: bool = False, min_score: float | None = None,
@@ -56,8 +51,8 @@ def export_cots(run_dirs: list[Path], out_dir: Path, *, verified_only: bool = Fa
                 problems: str | None = None, force: bool = False, push_to_hub: str | None = None,
                 private: bool = False, config_name: str = "default") -> Path:
     """The export behind the command; returns the output folder."""
-    from .cots import Filters, read_id_list, read_run
-    from .dataset import build_dataset, dataset_card, push_dataset, write_dataset
+    from ..export.cots import Filters, read_id_list, read_run
+    from ..export.dataset import build_dataset, dataset_card, push_dataset, write_dataset
 
     exclude: set[str] = set()
     for path in decontaminate or []:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from .judge.results import JudgeReport, Verdict
+from ..judge.results import JudgeReport, Verdict
 
 STYLE = {
     Verdict.AC: "green", Verdict.PA: "yellow", Verdict.WA: "red", Verdict.TLE: "magenta",

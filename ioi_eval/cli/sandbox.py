@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from .errors import IoiEvalError
+from .common import err, reported_errors
 
-sandbox_app = typer.Typer(help="Build the judge image of the Docker backend (or the E2B template).",
+app = typer.Typer(help="Build the judge image of the Docker backend (or the E2B template).",
                           no_args_is_help=True)
-err = Console(stderr=True)
 
 
-@sandbox_app.command("build")
+@app.command("build")
 def build(
     offline: Annotated[bool, typer.Option("--offline", help="make the base image with debootstrap instead of "
                                                             "pulling it (no container registry needed)")] = False,
@@ -28,19 +26,16 @@ def build(
 ) -> None:
     """Build (and tag) the judge image from sandbox/Dockerfile (with --e2b: the E2B template)."""
     log = lambda m: err.print(m, markup=False, highlight=False)  # noqa: E731
-    try:
+    with reported_errors():
         if e2b:
-            from .backends.e2b import DEFAULT_TEMPLATE
-            from .backends.e2b_template import build_template
+            from ..backends.e2b import DEFAULT_TEMPLATE
+            from ..backends.e2b_template import build_template
 
             built = build_template(alias or DEFAULT_TEMPLATE, cpu_count=cpu, memory_mb=memory_mb,
                                    skip_cache=no_cache, log=log)
         else:
-            from .backends.docker_engine import DEFAULT_IMAGE
-            from .backends.image import build_image
+            from ..backends.docker_engine import DEFAULT_IMAGE
+            from ..backends.image import build_image
 
             built = build_image(tag or DEFAULT_IMAGE, offline=offline, no_cache=no_cache, log=log)
-    except IoiEvalError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}")
-        raise typer.Exit(2) from None
     typer.echo(built)

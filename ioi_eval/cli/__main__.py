@@ -1,0 +1,5 @@
+"""``python -m ioi_eval.cli``."""
+
+from .main import main
+
+main()

@@ -1,0 +1,61 @@
+"""What every command shares: the consoles, the options several commands take, and one mapping of errors to exits.
+
+A command never prints a traceback for a failure it can explain: :func:`reported_errors` turns an
+:class:`~ioi_eval.errors.IoiEvalError`, a SQLite error or an OS error (a full disk, a missing file) into one
+``error:`` line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from ..errors import IoiEvalError
+from ..judge.languages import LANGUAGES
+
+out = Console()
+err = Console(stderr=True)
+
+#: Submission languages, as the language registry names them.
+Language = Enum("Language", {name: name for name in LANGUAGES}, type=str)  # type: ignore[misc]
+
+SourceArg = Annotated[str, typer.Argument(help="a problem source: a package, a .zip, a folder of packages, "
+                                                "or a source spec such as hf:open-r1/ioi")]
+BackendOpt = Annotated[str, typer.Option("--backend", help="where to run untrusted code: local, docker or e2b")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="parallel tests (default: CPU count)")]
+ProfileOpt = Annotated[str, typer.Option(
+    "--judge-profile", help="cms (strict, default), piston or codeforces (open-r1's judges; docs/sources.md)")]
+
+KEPT = "everything committed so far is kept; fix it and re-run"
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``error: message`` on stderr and exit with ``code``."""
+    err.print(f"[bold red]error:[/bold red] {message}")
+    raise typer.Exit(code)
+
+
+def error_message(exc: BaseException) -> str | None:
+    """The one-line message of an error a command reports instead of a traceback (None: not one of those)."""
+    if isinstance(exc, IoiEvalError):
+        return str(exc)
+    if isinstance(exc, (sqlite3.Error, OSError)):  # e.g. a full disk: what was committed before is kept
+        return f"run store or file error: {exc} ({KEPT})"
+    return None
+
+
+@contextmanager
+def reported_errors(code: int = 2) -> Iterator[None]:
+    """Turn the errors :func:`error_message` knows into ``error: ...`` and exit ``code``."""
+    try:
+        yield
+    except (IoiEvalError, sqlite3.Error, OSError) as exc:
+        message = error_message(exc)
+        assert message is not None
+        fail(message, code)

@@ -1,0 +1,42 @@
+"""``ioi-eval judge``: judge one solution of one package."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import BackendOpt, Language, ProfileOpt, WorkersOpt, err, out, reported_errors
+
+
+def judge(
+    problem: Annotated[Path, typer.Option("--problem", "-p", help="package folder or .zip")],
+    solution: Annotated[Path, typer.Option("--solution", "-s", help="source file (or outputs folder/.zip)")],
+    language: Annotated[Language | None, typer.Option("--language", "-l", help="default: from the suffix")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")] = False,
+    backend: BackendOpt = "local",
+    workers: WorkersOpt = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="do not use the compile cache")] = False,
+    judge_profile: ProfileOpt = "cms",
+) -> None:
+    """Judge one solution. Exit 0 when judged (whatever the verdicts), 1 on a judge error (SE)."""
+    from ..judge.judge import Judge
+    from ..judge.submission import Submission
+    from ..problem.loader import load_problem
+    from .render import render_report
+
+    with reported_errors():
+        prob = load_problem(problem)
+        sub = Submission.from_path(solution, prob.task_type, language.value if language else None)
+        with Judge(backend=backend, workers=workers, use_cache=not no_cache, profile=judge_profile) as j:
+            report = j.judge(prob, sub)
+    if as_json:
+        sys.stdout.write(report.model_dump_json() + "\n")
+    else:
+        render_report(report, out)
+    if report.has_system_error:
+        bad = report.system_errors()
+        err.print(f"[bold red]judge error (SE) on {len(bad)} test(s)[/bold red]: {bad[0].name}: {bad[0].message}")
+        raise typer.Exit(1)

@@ -1,0 +1,52 @@
+"""``ioi-eval leaderboard``: read run folders, print a format, optionally write the site."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ..errors import IoiEvalError
+from ..report.bootstrap import RESAMPLES
+from ..report.build import build_leaderboard
+from ..report.formats import FORMATS, RENDERERS, print_table
+from .common import err, out, reported_errors
+
+
+def leaderboard(
+    run_dirs: Annotated[list[Path], typer.Argument(help="run folders (runs/<id>) made by `ioi-eval run`")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or md")] = "table",
+    html: Annotated[Path | None, typer.Option("--html", help="also write a static site into this folder")] = None,
+    contests: Annotated[Path | None, typer.Option("--contests", help="medal cutoffs JSON (default: bundled)")] = None,
+    confidence: Annotated[float, typer.Option("--confidence", help="level of the bootstrap intervals")] = 0.95,
+    resamples: Annotated[int, typer.Option("--resamples", help="bootstrap resamples")] = 4000,
+    seed: Annotated[int, typer.Option("--seed", help="bootstrap RNG seed")] = 0,
+) -> None:
+    """Rank runs: IOI total, per-problem scores, oracle, mean single submission (with a CI), medal."""
+    with reported_errors():
+        leaderboard_command(run_dirs, fmt, html, contests, confidence, resamples, seed, out=out, err=err)
+
+
+def leaderboard_command(run_dirs: list[Path], fmt: str, html: Path | None, contests: Path | None,
+                        confidence: float = 0.95, resamples: int = RESAMPLES, seed: int = 0,
+                        out: Console | None = None, err: Console | None = None) -> None:
+    """Print the leaderboard of ``run_dirs`` in ``fmt``; with ``html``, also write the site there."""
+    out, err = out or Console(), err or Console(stderr=True)
+    if fmt not in FORMATS:
+        raise IoiEvalError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    lb = build_leaderboard(run_dirs, contests, confidence=confidence, resamples=resamples, seed=seed)
+    for e in lb.entries if fmt in ("json", "csv") else []:  # table and md list the notes themselves
+        for note in e.notes:
+            err.print(f"[yellow]{e.label}: {note}[/]", highlight=False)
+    if fmt == "table":
+        print_table(lb, out)
+    else:
+        sys.stdout.write(RENDERERS[fmt](lb))
+    if html is not None:
+        from ..report.html import write_site
+
+        index = write_site(lb, html)
+        err.print(f"site written: {index}", highlight=False)

@@ -1,0 +1,105 @@
+"""``ioi-eval run``: generate, extract, judge and score a problem set; and how a run is drawn on a terminal."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import Progress as Bars
+from rich.table import Table
+from rich.text import Text
+
+from ..run.pipeline import Progress
+from ..scoring.medals import medal_line
+from ..scoring.run_score import RunScore
+from .common import err, out, reported_errors
+from .options import evaluate_kwargs, with_run_options
+
+
+@with_run_options
+def run(
+    run_options: dict,
+    as_json: Annotated[bool, typer.Option("--json", help="print the run's scores as JSON")] = False,
+) -> None:
+    """Generate solutions, extract the code, judge it and score the set; re-run to resume."""
+    from ..run.evaluate import evaluate
+
+    with reported_errors(), progress_bars(err) as progress:
+        outcome = evaluate(progress=progress, **evaluate_kwargs(run_options))
+    score, result = outcome.score, outcome.result
+    if as_json:
+        sys.stdout.write(score.model_dump_json() + "\n")
+    else:
+        render_summary(score, out)
+    if result.failed_generations:
+        err.print(f"[yellow]{result.failed_generations} generation(s) failed for good (re-run to retry them)[/]")
+    if result.judge_errors:
+        err.print(f"[bold red]{len(result.judge_errors)} submission(s) could not be judged[/] (re-run to retry):")
+        for line in result.judge_errors[:10]:
+            err.print(f"  {line}")
+        raise typer.Exit(1)
+
+
+class RateColumn(ProgressColumn):
+    """Throughput of a task in items per second."""
+
+    def render(self, task) -> Text:
+        return Text(f"{task.speed:.2f}/s" if task.speed else "-/s", style="cyan")
+
+
+@contextmanager
+def progress_bars(console: Console) -> Iterator[Progress]:
+    """The run's events drawn on ``console``: notes as lines, generation and judging as bars (on a terminal)."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Bars(*columns, console=console, transient=False, disable=not console.is_terminal) as bar:
+        gen = bar.add_task("generate", total=None)
+        jud = bar.add_task("judge", total=None)
+
+        def totals(n_gen: int, n_judge: int) -> None:
+            bar.update(gen, total=n_gen)
+            bar.update(jud, total=n_judge)
+
+        def generated(c) -> None:
+            bar.advance(gen)
+            if not c.failed:
+                task = bar.tasks[jud]
+                bar.update(jud, total=(task.total or 0) + 1)
+
+        yield Progress(on_start=lambda folder: console.print(f"run folder: {folder}"),
+                       on_note=lambda message: console.print(f"[yellow]{message}[/]"),
+                       on_generated=generated, on_judged=lambda k, r: bar.advance(jud), on_totals=totals)
+
+
+def render_summary(score: RunScore, console: Console) -> None:
+    """The end-of-run table: per problem, subtask points, total, oracle, mean; and the medal line."""
+    table = Table(title=f"{score.model}")
+    for col in ("problem", "subtasks (best of selected)", "score", "oracle", "mean single", "used", "no code",
+                "failed"):
+        table.add_column(col)
+    for p in score.problems:
+        subs = " ".join(f"{s.best:g}/{s.points:g}" for s in p.subtasks if s.points > 0)
+        table.add_row(p.problem, subs, f"{p.score:g}/{p.max_score:g}", f"{p.oracle:g}", f"{p.mean_single:.2f}",
+                      str(p.submissions_used), str(p.no_code), str(p.failed_generations))
+    console.print(table)
+    console.print(f"[bold]Total: {score.total:g} / {score.max_total:g}[/bold]  (oracle {score.oracle_total:g}, "
+                  f"mean single submission {score.mean_single_total:g})")
+    if score.codeforces is not None:
+        cf = score.codeforces
+        shown = {1, 5, 10, len(cf.pass_at_k)}
+        ks = ", ".join(f"pass@{k} {v:.3f}" for k, v in cf.pass_at_k.items() if k in shown)
+        console.print(f"[bold]Codeforces: {cf.solved} / {cf.problems} solved[/bold]  ({ks}; "
+                      f"mean partial {cf.partial_mean:.3f})")
+    console.print(medal_line({p.problem for p in score.problems}, score.total))
