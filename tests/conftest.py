@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ioi_eval.adversarial.package import write_package
+from ioi_eval.problem.writer import write_plain_package as write_package
 
 
 def pytest_configure(config: pytest.Config) -> None:

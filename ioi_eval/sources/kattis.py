@@ -27,9 +27,8 @@ from typing import Any
 import yaml
 
 from ..errors import PackageError
+from ..problem.writer import PackageDraft, SubtaskDraft
 from .materialise import (
-    PackageDraft,
-    SubtaskDraft,
     holds_packages,
     materialise,
     package_roots,

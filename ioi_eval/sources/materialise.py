@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
-import shutil
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..cache import atomic_dir, cache_root
 from ..errors import PackageError
 from ..problem.loader import find_root, unzip_package
+from ..problem.writer import PackageDraft, write_package
 
 #: Bump when an importer's output changes, so cached imports are redone.
 IMPORTER_VERSION = "1"
@@ -137,52 +134,6 @@ def zip_holds(path: Path, marker: str) -> bool:
         return False
 
 
-@dataclass
-class SubtaskDraft:
-    """One subtask: its name (file stem), points, tests, and a score type where not the problem's."""
-
-    name: str
-    points: float
-    tests: list[str]
-    score_type: str | None = None
-
-
-@dataclass
-class PackageDraft:
-    """Everything a CMS-layout package needs; ``files`` maps package paths to source files or bytes."""
-
-    code: str
-    name: str
-    time_limit: float
-    memory_limit: int
-    task_type: str = "Batch"
-    task_params: dict[str, Any] = field(default_factory=dict)
-    checker: dict[str, Any] | None = None
-    subtasks: list[SubtaskDraft] = field(default_factory=list)
-    files: dict[str, Path | bytes] = field(default_factory=dict)
-    origin: dict[str, Any] = field(default_factory=dict)
-
-    def add_test(self, name: str, inp: Path, out: Path | None) -> None:
-        """Add ``tests/<name>.in`` (and ``.out``) from the source package's files."""
-        if f"tests/{name}.in" in self.files:
-            raise PackageError(f"{inp}: two tests map to the same name {name!r}")
-        self.files[f"tests/{name}.in"] = inp
-        if out is not None:
-            self.files[f"tests/{name}.out"] = out
-
-    def problem_json(self) -> dict[str, Any]:
-        """The ``problem.json`` of the package."""
-        meta: dict[str, Any] = {"protocol_version": 1, "code": self.code, "name": self.name,
-                                "time_limit": self.time_limit, "memory_limit": self.memory_limit,
-                                "score_precision": 2, "task_type": self.task_type,
-                                "task_type_params": self.task_params}
-        if self.checker:
-            meta["checker"] = self.checker
-        if self.origin:
-            meta["imported_from"] = self.origin
-        return meta
-
-
 def materialise(source_root: Path, kind: str, draft_of: Callable[[Path], PackageDraft]) -> Path:
     """The cached CMS-layout package of ``source_root``, importing it first if needed."""
     digest = package_digest(source_root, kind)
@@ -195,29 +146,3 @@ def materialise(source_root: Path, kind: str, draft_of: Callable[[Path], Package
     with atomic_dir(dest, prefix=".import-") as tmp:  # another process may import it concurrently
         write_package(draft, tmp)
     return find_root(dest)
-
-
-def write_package(draft: PackageDraft, root: Path) -> None:
-    """Write ``draft`` as a CMS-layout package into the (empty) folder ``root``."""
-    if not draft.subtasks or not any(st.tests for st in draft.subtasks):
-        raise PackageError(f"{draft.origin.get('path', draft.code)}: the package holds no tests")
-    (root / "problem.json").write_text(json.dumps(draft.problem_json(), indent=1) + "\n", encoding="utf-8")
-    width = max(2, len(str(len(draft.subtasks) - 1)))
-    for i, st in enumerate(draft.subtasks):
-        data: dict[str, Any] = {"score": st.points, "testcases": st.tests}
-        if st.score_type:
-            data["score_type"] = st.score_type
-        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", st.name)
-        path = root / "subtasks" / f"{i:0{width}d}-{stem}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    for rel, src in draft.files.items():
-        target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            if isinstance(src, bytes):
-                target.write_bytes(src)
-            else:
-                shutil.copyfile(src, target)  # follows symlinks
-        except OSError as exc:
-            raise PackageError(f"{src if not isinstance(src, bytes) else rel}: cannot copy: {exc}") from None

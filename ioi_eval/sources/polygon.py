@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PackageError
-from .materialise import PackageDraft, SubtaskDraft, holds_packages, materialise, package_roots, safe_code
+from ..problem.writer import PackageDraft, SubtaskDraft
+from .materialise import holds_packages, materialise, package_roots, safe_code
 
 SOLUTION_TAGS = {
     "main": "model_solution", "accepted": "correct", "wrong-answer": "incorrect",

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import SourceError
-from ..pkgwrite import check_code, write, write_json
+from ...problem.writer import check_code, write_file, write_json
 from .spec import HfSpec, option_int, option_list
 from .tables import FilesTable, Table, hub_offline
 
@@ -259,8 +259,8 @@ class CodeforcesMaterialiser:
                               ("generated", generated)):
             for i, (inp, out) in enumerate(tests, 1):
                 name = f"{prefix}-{i:03d}"
-                write(folder, f"tests/{name}.in", inp)
-                write(folder, f"tests/{name}.out", out)
+                write_file(folder, f"tests/{name}.in", inp)
+                write_file(folder, f"tests/{name}.out", out)
                 names.append(name)
         file_mode = str(row.get("input_mode") or "stdio") == "file"
         problem: dict[str, Any] = {
@@ -276,15 +276,15 @@ class CodeforcesMaterialiser:
         }
         checker = row.get("generated_checker")
         if checker:
-            write(folder, "checker/checker.py", CHECKER_WRAPPER.format(source=checker))
-            write(folder, "checker/generated_checker.py", checker)  # the original, for reading
+            write_file(folder, "checker/checker.py", CHECKER_WRAPPER.format(source=checker))
+            write_file(folder, "checker/generated_checker.py", checker)  # the original, for reading
         else:
             problem["checker"] = {"standard": "tokens"}
         write_json(folder, "problem.json", problem)
         write_json(folder, "subtasks/01-all.json", {"score": 1, "testcases": names})
-        write(folder, "statement.md", statement(row))
+        write_file(folder, "statement.md", statement(row))
         for language, prompt in self._prompts.get(pid, {}).items():
-            write(folder, f"prompts/{language}.md", prompt)
+            write_file(folder, f"prompts/{language}.md", prompt)
         return code
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import SourceError
-from ..pkgwrite import check_code, safe_relative, write, write_json
+from ...problem.writer import check_code, safe_relative, write_file, write_json
 from .spec import HfSpec, option_ints, option_list
 from .tables import Table, is_local_ref, open_hub, open_local
 
@@ -150,8 +150,8 @@ class IoiMaterialiser:
                 name = str(row.get("test_name") or "")
                 if name in wanted.get((year, pid), ()):
                     safe_relative(f"tests/{name}.in", f"{pid} test")
-                    write(root / pid, f"tests/{name}.in", row.get("test_input"))
-                    write(root / pid, f"tests/{name}.out", row.get("test_output"))
+                    write_file(root / pid, f"tests/{name}.in", row.get("test_input"))
+                    write_file(root / pid, f"tests/{name}.out", row.get("test_output"))
                     found[pid].add(name)
         for (_, pid), names_needed in wanted.items():
             missing = names_needed - found[pid]
@@ -173,7 +173,7 @@ class IoiMaterialiser:
             files[rel.as_posix()] = content or ""
         for rel, content in files.items():
             if content:  # open-r1 sends only the non-empty files
-                write(folder, rel, content)
+                write_file(folder, rel, content)
         task_type = str(first.get("task_type") or "Batch")
         problem = {
             "protocol_version": 1, "code": pid, "name": str(first.get("name") or pid),
@@ -185,13 +185,13 @@ class IoiMaterialiser:
         }
         write_json(folder, "problem.json", problem)
         if first.get("statement"):
-            write(folder, "statement.md", first["statement"])
+            write_file(folder, "statement.md", first["statement"])
         if first.get("starting_code"):
-            write(folder, f"attachments/{pid}.cpp", first["starting_code"])
+            write_file(folder, f"attachments/{pid}.cpp", first["starting_code"])
         for i, row in enumerate(sorted(rows, key=lambda r: str(r.get("subtask")))):
             name = _subtask_file(str(row.get("subtask") or f"subtask{i}"), i)
             safe_relative(f"subtasks/{name}.json", where)
             write_json(folder, f"subtasks/{name}.json",
                        {"score": row.get("score") or 0, "testcases": list(row.get("test_names") or [])})
             if row.get("problem"):  # open-r1's prompt for this subtask (ours: kept for reference)
-                write(folder, f"prompts/{name}.md", row["problem"])
+                write_file(folder, f"prompts/{name}.md", row["problem"])
