@@ -17,11 +17,11 @@ from pathlib import Path
 
 from ioi_eval.generate.base import Completion, GenerationRequest
 from ioi_eval.judge.results import CompileResult, JudgeReport, SubtaskResult, TestResult, Verdict
+from ioi_eval.record.store import RunStore
 from ioi_eval.report.build import build_leaderboard
 from ioi_eval.report.formats import to_csv, to_json, to_markdown
 from ioi_eval.report.html import write_site
 from ioi_eval.run.scoring import ProblemScore, RunScore, SubtaskScore
-from ioi_eval.run.store import RunStore
 
 PROBLEMS = ["nile", "message", "tree", "hieroglyphs", "mosaic", "sphinx"]
 SUBTASKS = [(f"{i:02d}", 0.0 if i == 0 else p) for i, p in enumerate([0, 5, 7, 10, 11, 14, 17, 36])]

@@ -24,8 +24,8 @@ from ..generate.reasoning import join_reasoning
 from ..generate.replay import norm_problem
 from ..judge.results import JudgeReport, Verdict
 from ..problem.model import Problem
+from ..record.store import RunStore
 from ..run.medals import contests
-from ..run.store import RunStore
 
 #: Sample tests larger than this are left out of ``examples`` (a prompt-sized field).
 MAX_EXAMPLE_BYTES = 64 * 1024

@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from ..errors import IoiEvalError
 from ..judge.results import JudgeReport
+from ..record.store import RunStore
 from ..run.scoring import RunScore
-from ..run.store import RunStore
 
 
 @dataclass

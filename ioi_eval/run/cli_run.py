@@ -24,8 +24,8 @@ from ..errors import IoiEvalError
 from ..generate.base import SamplingConfig
 from ..judge.judge import Judge
 from ..prompts import resolve_template
+from ..record.config import RunConfig, default_run_dir, template_digest
 from ..sources import is_local, load_problem_set
-from .config import RunConfig, default_run_dir, template_digest
 from .medals import medal_line
 from .pipeline import Progress as RunProgress
 from .pipeline import Runner, RunResult

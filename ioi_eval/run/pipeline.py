@@ -23,8 +23,8 @@ from ..judge.results import JudgeReport
 from ..judge.submission import Submission
 from ..problem.model import Problem
 from ..prompts import build_prompt
-from .config import RunConfig, diff_configs
-from .store import RunStore
+from ..record.config import RunConfig, diff_configs
+from ..record.store import RunStore
 
 REFERENCE = "reference"
 

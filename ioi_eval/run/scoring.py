@@ -10,9 +10,9 @@ from pydantic import BaseModel
 
 from ..judge.results import JudgeReport
 from ..problem.model import Problem
+from ..record.store import RunStore
 from .cf_scoring import CodeforcesScore, CodeforcesSummary, score_samples, summarise
 from .selection import Candidate, mean_single_score, oracle_score, problem_score, samples_score_of, select
-from .store import RunStore
 
 
 class SubtaskScore(BaseModel):
