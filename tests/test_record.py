@@ -80,6 +80,7 @@ def test_check_says_what_is_not_a_run_folder(tmp_path: Path) -> None:
         pass
     assert not empty.store_path.exists()  # a reader never creates a store
     store = empty.open_store()  # the writer does
+    assert isinstance(store, RunStore) and store.path == empty.store_path
     store.close()
     assert empty.is_run()
     empty.check()
