@@ -17,10 +17,10 @@ from pathlib import Path
 
 from ioi_eval.generate.base import Completion, GenerationRequest
 from ioi_eval.judge.results import CompileResult, JudgeReport, SubtaskResult, TestResult, Verdict
+from ioi_eval.record.folder import RunFolder
 from ioi_eval.report.build import build_leaderboard
 from ioi_eval.report.formats import to_csv, to_json, to_markdown
 from ioi_eval.report.html import write_site
-from ioi_eval.run.store import RunStore
 from ioi_eval.scoring.run_score import ProblemScore, RunScore, SubtaskScore
 
 PROBLEMS = ["nile", "message", "tree", "hieroglyphs", "mosaic", "sphinx"]
@@ -48,7 +48,8 @@ def _report(problem: str, skill: float, rng: random.Random) -> JudgeReport:
 
 def make_run(folder: Path, model: str, skill: float, samples: int, seed: int) -> None:
     rng = random.Random(seed)
-    store = RunStore(folder / "run.sqlite")
+    run = RunFolder(folder)
+    store = run.open_store()
     store.set_meta("config", {"model": model, "engine": "vllm", "problems": "ioi2024/", "problem_codes": PROBLEMS,
                               "samples": samples, "per": "subtask", "language": "cpp"})
     problems = []
@@ -71,7 +72,7 @@ def make_run(folder: Path, model: str, skill: float, samples: int, seed: int) ->
     store.close()
     score = RunScore(model=model, total=sum(p.score for p in problems), max_total=600,
                      oracle_total=sum(p.oracle for p in problems), mean_single_total=0, problems=problems)
-    (folder / "summary.json").write_text(score.model_dump_json())
+    run.summary_path.write_text(score.model_dump_json())
 
 
 def timed(what: str, fn):

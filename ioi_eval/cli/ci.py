@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from ..errors import IoiEvalError
+from ..record.folder import RunFolder
 from .common import err, error_message, out
 from .options import evaluate_kwargs, with_run_options
 from .run import progress_bars, render_summary
@@ -24,7 +25,8 @@ from .run import progress_bars, render_summary
 @with_run_options
 def ci(
     run_options: dict,
-    baseline: Annotated[Path, typer.Option("--baseline", "-b", help="baseline JSON (ours, or a run's summary.json)")],
+    baseline: Annotated[Path, typer.Option("--baseline", "-b",
+                                           help=f"baseline JSON (ours, or a run's {RunFolder.SUMMARY})")],
     max_drop: Annotated[float, typer.Option("--max-drop", help="points a problem may lose against the baseline")]
     = 0.0,
     max_total_drop: Annotated[float | None, typer.Option(
@@ -40,12 +42,12 @@ def ci(
         "--allow-errors", help="do not exit 2 on failed generations or judge errors (they count as 0 points)")]
     = False,
     summary: Annotated[Path | None, typer.Option("--summary", help="Markdown summary file (default: "
-                                                                   "<run folder>/ci-summary.md)")] = None,
-    junit: Annotated[Path | None, typer.Option("--junit", help="JUnit XML file (default: <run folder>/ci-junit.xml)")]
-    = None,
+                                                                   f"<run folder>/{RunFolder.CI_SUMMARY})")] = None,
+    junit: Annotated[Path | None, typer.Option(
+        "--junit", help=f"JUnit XML file (default: <run folder>/{RunFolder.CI_JUNIT})")] = None,
     new_baseline: Annotated[Path | None, typer.Option(
         "--new-baseline", help="where to write this run's scores as a baseline (default: <run folder>/"
-                               "ci-baseline.json)")] = None,
+                               f"{RunFolder.CI_BASELINE})")] = None,
 ) -> None:
     """Evaluate (or resume) a checkpoint and gate it: exit 0 holds, 1 regressed, 2 evaluation error."""
     from ..gate.baseline import Baseline, load_baseline
@@ -79,10 +81,10 @@ def ci(
     gate = (first_run(outcome.score, outcome.result, policy) if base is None
             else compare(base, outcome.score, outcome.result, policy, outcome.config))
     folder = outcome.folder
-    text = markdown_summary(gate, baseline_path=str(baseline) if base else None, run_folder=str(folder))
-    for path in write_summary(text, summary or folder / "ci-summary.md"):
+    text = markdown_summary(gate, baseline_path=str(baseline) if base else None, run_folder=str(folder.root))
+    for path in write_summary(text, summary or folder.ci_summary_path):
         err.print(f"summary: {path}")
-    junit_path = junit or folder / "ci-junit.xml"
+    junit_path = junit or folder.ci_junit_path
     write_junit(junit_xml(gate), junit_path)
     err.print(f"junit: {junit_path}")
     if gate.has_errors:
@@ -93,7 +95,7 @@ def ci(
         err.print("no baseline written: the scores are incomplete")
     else:
         scores = Baseline.from_run(outcome.score, outcome.config)
-        targets = [new_baseline or folder / "ci-baseline.json"]
+        targets = [new_baseline or folder.ci_baseline_path]
         if base is None and gate.exit_code == 0:  # --init-baseline: only a passing run becomes the baseline
             targets.append(baseline)
         for path in targets:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +23,8 @@ from ..generate.reasoning import join_reasoning
 from ..generate.replay import norm_problem
 from ..judge.results import JudgeReport, Verdict
 from ..problem.model import Problem
-from ..run.store import RunStore
+from ..record.folder import RunFolder, RunFolderError
+from ..record.store import Sample
 from ..scoring.medals import contests
 
 #: Sample tests larger than this are left out of ``examples`` (a prompt-sized field).
@@ -170,24 +170,25 @@ def _prompt_of(messages: list[dict[str, str]]) -> str:
     return users[-1] if users else "\n\n".join(m.get("content", "") for m in messages)
 
 
-def export_row(row: Any, meta: ProblemMeta, model: str, run_name: str) -> dict[str, Any]:
-    """One dataset row from a run store row (a finished generation)."""
-    report = JudgeReport.model_validate_json(row["report"]) if row["report"] else None
-    generation = join_reasoning(row["reasoning"], row["text"] or "")
-    messages = [{"content": m.get("content", ""), "role": m.get("role", "")} for m in json.loads(row["messages"])]
-    pt, ct = row["prompt_tokens"], row["completion_tokens"]
-    code = row["code"] if row["extraction"] == "ok" else None
+def export_row(sample: Sample, meta: ProblemMeta, model: str, run_name: str) -> dict[str, Any]:
+    """One dataset row from a sample of a run (a finished generation)."""
+    g, j = sample.generation, sample.judgement
+    report = sample.report
+    generation = join_reasoning(g.reasoning, g.text or "")
+    messages = [{"content": m.get("content", ""), "role": m.get("role", "")} for m in g.messages]
+    pt, ct = g.prompt_tokens, g.completion_tokens
+    code = j.code if j is not None and j.extraction == "ok" else None
     return {
         **meta.fields,
         "prompt": _prompt_of(messages),
         "generation": generation,
-        "finish_reason": row["finish_reason"],
+        "finish_reason": g.finish_reason,
         "api_metadata": {"completion_tokens": ct, "prompt_tokens": pt, "prompt_tokens_details": None,
                          "total_tokens": pt + ct if pt is not None and ct is not None else None},
         "messages": [*messages, {"content": generation, "role": "assistant"}],
-        "key": row["key"], "model": model, "run": run_name, "problem": row["problem"], "subtask": row["subtask"],
-        "sample": row["sample"], "seed": row["seed"], "task_type": meta.task_type, "language": row["language"],
-        "answer": row["text"] or "", "code": code, "extraction": row["extraction"],
+        "key": g.key, "model": model, "run": run_name, "problem": g.problem, "subtask": g.subtask,
+        "sample": g.sample, "seed": g.seed, "task_type": meta.task_type, "language": g.language,
+        "answer": g.text or "", "code": code, "extraction": sample.extraction,
         "judged": report is not None, "compiled": bool(report and report.compile.ok),
         "score": report.score if report else (0.0 if code is None else None),
         "max_score": report.max_score if report else meta.max_score,
@@ -212,38 +213,31 @@ class RunRows:
 
 def read_run(run_dir: Path, problems: str | None = None, warn: Callable[[str], None] = lambda msg: None) -> RunRows:
     """Every finished generation of a run folder as a dataset row."""
-    db = run_dir / "run.sqlite"
-    if not db.is_file():
-        raise ExportError(f"{run_dir}: not a run folder (no run.sqlite)")
+    folder = RunFolder(run_dir)
     try:
-        store = RunStore(db, readonly=True)  # an export never creates, migrates or checkpoints a run
-    except (OSError, sqlite3.Error) as exc:
-        raise ExportError(f"{db}: cannot open the run store: {exc}") from exc
-    try:
-        config = store.get_meta("config")
-        if not isinstance(config, dict) or "problem_codes" not in config:
-            raise ExportError(f"{db}: no run configuration stored (the run never started)")
-        model = str(config.get("model"))
-        codes = list(config["problem_codes"])
-        loaded = load_problems(problems or config["problems"], codes, warn)
-        metas = {code: problem_meta(code, loaded.get(code)) for code in codes}
-        out = RunRows(run_dir=run_dir, model=model)
-        for row in store.rows():
-            if row["source_path"]:
-                out.skipped["reference solution (no generation)"] += 1
-            elif row["status"] != "done":
-                out.skipped[f"generation {row['status']}"] += 1
-            elif row["extraction"] is None:
-                out.skipped["not extracted yet"] += 1
-            else:
-                meta = metas.get(row["problem"]) or problem_meta(row["problem"], None)
-                out.rows.append(export_row(row, meta, model, run_dir.name))
-        return out
-    except sqlite3.DatabaseError as exc:
-        raise ExportError(f"{db}: not a readable run store ({exc}); the file is damaged or not from "
-                          "`ioi-eval run`") from exc
-    finally:
-        store.close()
+        with folder.reading() as store:  # an export never creates, migrates or checkpoints a run
+            config = store.get_meta("config")
+            if not isinstance(config, dict) or "problem_codes" not in config:
+                raise ExportError(f"{folder.store_path}: no run configuration stored (the run never started)")
+            model = str(config.get("model"))
+            codes = list(config["problem_codes"])
+            loaded = load_problems(problems or config["problems"], codes, warn)
+            metas = {code: problem_meta(code, loaded.get(code)) for code in codes}
+            out = RunRows(run_dir=run_dir, model=model)
+            for sample in store.samples():
+                g = sample.generation
+                if g.source_path:
+                    out.skipped["reference solution (no generation)"] += 1
+                elif not g.done:
+                    out.skipped[f"generation {g.status}"] += 1
+                elif sample.judgement is None:
+                    out.skipped["not extracted yet"] += 1
+                else:
+                    meta = metas.get(g.problem) or problem_meta(g.problem, None)
+                    out.rows.append(export_row(sample, meta, model, folder.name))
+            return out
+    except RunFolderError as exc:
+        raise ExportError(str(exc)) from exc
 
 
 # ------------------------------------------------------------------------------------------ filters

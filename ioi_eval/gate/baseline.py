@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import IoiEvalError
-from ..run.config import RunConfig
+from ..record.config import RunConfig
 from ..scoring.run_score import RunScore
 
 SCHEMA_NAME = "ioi-eval/baseline"

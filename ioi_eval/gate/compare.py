@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ..run.config import RunConfig, diff_configs
+from ..record.config import RunConfig, diff_configs
 from ..run.pipeline import RunResult
 from ..scoring.run_score import RunScore
 from .baseline import Baseline

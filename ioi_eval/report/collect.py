@@ -8,7 +8,6 @@ summary is used with a note, and a missing one is an error. The store is opened 
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,8 @@ from pydantic import ValidationError
 
 from ..errors import IoiEvalError
 from ..judge.results import JudgeReport
-from ..run.store import RunStore
+from ..record.folder import RunFolder, RunFolderError
+from ..record.store import Counts, RunStore, Sample
 from ..scoring.run_score import RunScore
 
 
@@ -54,7 +54,7 @@ class RunData:
     config: dict[str, Any]
     samples: list[SampleResult]
     score: RunScore
-    counts: dict[str, int]
+    counts: Counts
     notes: list[str]
     complete: bool  # every generation finished and every submission judged
 
@@ -65,30 +65,21 @@ class RunLoadError(IoiEvalError):
 
 def load_run(run_dir: Path) -> RunData:
     """Read one run folder; raises :class:`RunLoadError` naming the folder and what is wrong."""
-    if not run_dir.is_dir():
-        raise RunLoadError(f"{run_dir}: no such run folder")
-    db = run_dir / "run.sqlite"
-    if not db.is_file():
-        raise RunLoadError(f"{run_dir}: not a run folder (no run.sqlite); make one with `ioi-eval run`")
+    folder = RunFolder(run_dir)
     try:
-        store = RunStore(db, readonly=True)
-    except (OSError, sqlite3.Error) as exc:
-        raise RunLoadError(f"{db}: cannot open the run store: {exc}") from exc
-    try:
-        config = store.get_meta("config")
-        rows = store.rows()
-        counts = store.counts()
-        if not isinstance(config, dict) or "model" not in config:
-            raise RunLoadError(f"{db}: the run store holds no run configuration (an interrupted first start?)")
-        samples = [_sample(row, db) for row in rows]
-        notes: list[str] = []
-        score = _scores(run_dir, store, rows, config, notes)
-    except sqlite3.DatabaseError as exc:
-        raise RunLoadError(f"{db}: not a readable run store ({exc}); the file is damaged or not from "
-                           "`ioi-eval run`") from exc
-    finally:
-        store.close()
-    unfinished = counts["pending"] + counts["failed"]
+        with folder.reading() as store:
+            config = store.get_meta("config")
+            stored = store.samples()
+            counts = store.counts()
+            if not isinstance(config, dict) or "model" not in config:
+                raise RunLoadError(f"{folder.store_path}: the run store holds no run configuration (an interrupted "
+                                   "first start?)")
+            samples = [_sample(s, folder) for s in stored]
+            notes: list[str] = []
+            score = _scores(folder, store, stored, config, notes)
+    except RunFolderError as exc:
+        raise RunLoadError(str(exc)) from exc
+    unfinished = counts.pending + counts.failed
     if unfinished:
         notes.append(f"{unfinished} generation(s) not finished")
     unjudged = sum(1 for s in samples if s.done and s.has_code and s.report is None)
@@ -98,35 +89,34 @@ def load_run(run_dir: Path) -> RunData:
                    complete=not unfinished and not unjudged)
 
 
-def _sample(row: sqlite3.Row, db: Path) -> SampleResult:
-    report = None
-    if row["report"]:
-        try:
-            report = JudgeReport.model_validate_json(row["report"])
-        except ValidationError as exc:
-            raise RunLoadError(f"{db}: the judge report of {row['key']} is damaged: {exc}") from exc
-    return SampleResult(key=row["key"], problem=row["problem"], group=row["subtask"] or "-",
-                        done=row["status"] == "done", has_code=row["extraction"] in ("ok", "source"), report=report)
+def _sample(sample: Sample, folder: RunFolder) -> SampleResult:
+    try:
+        report = sample.report
+    except ValidationError as exc:
+        raise RunLoadError(f"{folder.store_path}: the judge report of {sample.key} is damaged: {exc}") from exc
+    return SampleResult(key=sample.key, problem=sample.problem, group=sample.generation.subtask or "-",
+                        done=sample.done, has_code=sample.has_code, report=report)
 
 
-def _matches(score: RunScore, rows: list[sqlite3.Row]) -> bool:
-    """Whether a summary's counts are those of the store's ``rows`` (else the run moved on after it was written)."""
-    by_problem: dict[str, list] = {}
-    for row in rows:
-        by_problem.setdefault(row["problem"], []).append(row)
+def _matches(score: RunScore, samples: list[Sample]) -> bool:
+    """Whether a summary's counts are those of the store's ``samples`` (else the run moved on after it was
+    written)."""
+    by_problem: dict[str, list[Sample]] = {}
+    for s in samples:
+        by_problem.setdefault(s.problem, []).append(s)
     for p in score.problems:
         mine = by_problem.get(p.problem, [])
-        now = (len(mine), sum(1 for r in mine if r["report"]), sum(1 for r in mine if r["extraction"] == "no_code"),
-               sum(1 for r in mine if r["status"] == "failed"))
+        now = (len(mine), sum(1 for s in mine if s.judged), sum(1 for s in mine if s.no_code),
+               sum(1 for s in mine if s.failed))
         if now != (p.generations, p.judged, p.no_code, p.failed_generations):
             return False
     return True
 
 
-def _scores(run_dir: Path, store: RunStore, rows: list[sqlite3.Row], config: dict[str, Any],
+def _scores(folder: RunFolder, store: RunStore, samples: list[Sample], config: dict[str, Any],
             notes: list[str]) -> RunScore:
     """The run's scores: its summary when it matches the store, else scored afresh, else the stale summary."""
-    path = run_dir / "summary.json"
+    path = folder.summary_path
     summary: RunScore | None = None
     problem = ""
     if path.is_file():
@@ -135,7 +125,7 @@ def _scores(run_dir: Path, store: RunStore, rows: list[sqlite3.Row], config: dic
         except (ValidationError, ValueError) as exc:
             problem = f"{path} is damaged ({str(exc).splitlines()[0]})"
         else:
-            if _matches(summary, rows):
+            if _matches(summary, samples):
                 return summary
             problem = f"{path} is older than the run store"
     else:
@@ -151,7 +141,7 @@ def _scores(run_dir: Path, store: RunStore, rows: list[sqlite3.Row], config: dic
     if summary is not None:
         notes.append(f"{problem}; its problems are unavailable to score it afresh{why}, so it is used as it is")
         return summary
-    raise RunLoadError(f"{run_dir}: {problem} and its problems ({config.get('problems')}) are not available to "
+    raise RunLoadError(f"{folder.root}: {problem} and its problems ({config.get('problems')}) are not available to "
                        f"score it{why}; finish the run with the same `ioi-eval run` command")
 
 

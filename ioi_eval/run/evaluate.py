@@ -14,9 +14,10 @@ from ..errors import IoiEvalError
 from ..generate.base import SamplingConfig
 from ..judge.judge import Judge
 from ..prompts import resolve_template
+from ..record.config import RunConfig, default_run_dir, template_digest
+from ..record.folder import RunFolder
 from ..scoring.run_score import RunScore, score_run
 from ..sources import is_local, load_problem_set
-from .config import RunConfig, default_run_dir, template_digest
 from .pipeline import Progress, Runner, RunResult
 
 
@@ -36,7 +37,7 @@ def _engine_factory(engine: str, model: str, options: dict):
 class RunOutcome:
     """What one ``ioi-eval run`` execution left: where, its scores, and what went wrong this time."""
 
-    folder: Path
+    folder: RunFolder
     config: RunConfig
     score: RunScore
     result: RunResult
@@ -46,7 +47,7 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: dict, sa
              language: str, only: list[str] | None, temperature: float, top_p: float, max_tokens: int | None,
              seed: int, prompt_template: Path | None, run_dir: Path | None, new_run: bool, backend: str,
              workers: int | None, judge_profile: str = "cms", progress: Progress | None = None) -> RunOutcome:
-    """Run (or resume) an evaluation and score it; ``summary.json`` is written in the run folder.
+    """Run (or resume) an evaluation and score it; the summary (``RunFolder.summary_path``) is written at the end.
 
     Raises :class:`IoiEvalError` when the run cannot go on (what was stored stays for a resume).
     """
@@ -68,12 +69,12 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: dict, sa
         sampling=SamplingConfig(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed),
         engine_options=engine_options, prompt_template_sha256=template_digest(prompt_template),
         judge_profile=judge_profile)
-    folder = run_dir or default_run_dir(Path("runs"), model, problems)
-    if new_run and (folder / "run.sqlite").exists():
-        folder = folder.with_name(f"{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    progress.on_start(folder)
+    folder = RunFolder(run_dir or default_run_dir(Path("runs"), model, problems))
+    if new_run and folder.store_path.exists():
+        folder = RunFolder(folder.root.with_name(f"{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}"))
+    progress.on_start(folder.root)
     judge = Judge(backend=backend, workers=workers, profile=judge_profile)
-    runner = Runner(config, folder, judge, problem_list, _engine_factory(engine, model, engine_options),
+    runner = Runner(config, folder.root, judge, problem_list, _engine_factory(engine, model, engine_options),
                     prompt_template)
     try:
         runner.prepare()
@@ -82,5 +83,5 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: dict, sa
     finally:
         runner.close()
         judge.close()
-    (folder / "summary.json").write_text(score.model_dump_json(indent=2))
+    folder.summary_path.write_text(score.model_dump_json(indent=2))
     return RunOutcome(folder=folder, config=config, score=score, result=result)

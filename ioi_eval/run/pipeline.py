@@ -22,9 +22,9 @@ from ..judge.results import JudgeReport
 from ..judge.submission import Submission
 from ..problem.model import Problem
 from ..prompts import build_prompt
-from .config import RunConfig, diff_configs
+from ..record.config import RunConfig, diff_configs
+from ..record.folder import RunFolder
 from .extract import extract_code
-from .store import RunStore
 
 REFERENCE = "reference"
 
@@ -87,11 +87,12 @@ class Runner:
                  engine_factory: Callable[[], Engine] | None, template: Path | None = None) -> None:
         self.config = config
         self.run_dir = run_dir
+        self.folder = RunFolder(run_dir)
         self.judge = judge
         self.problems = {p.code: p for p in problems}
         self.engine_factory = engine_factory
         self.template = template
-        self.store = RunStore(run_dir / "run.sqlite")
+        self.store = self.folder.open_store()
         self._judge_lock = threading.Lock()
 
     def prepare(self) -> None:
@@ -121,12 +122,12 @@ class Runner:
                 self._extract(req.key)
             pending = []
         counts = self.store.counts()
-        progress.on_totals(len(pending), counts["done"] - counts["judged"] - counts["no_code"] + len(pending))
+        progress.on_totals(len(pending), counts.done - counts.judged - counts.no_code + len(pending))
         workers = max(1, self.judge.box.workers)
         futures: list[Future] = []
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ioi-run-judge") as pool:
-            for row in self.store.unjudged():
-                futures.append(pool.submit(self._judge_one, row["key"], result, progress))
+            for sample in self.store.unjudged():
+                futures.append(pool.submit(self._judge_one, sample.key, result, progress))
             if pending:
                 if self.engine_factory is None:
                     raise IoiEvalError(f"{len(pending)} generations are missing and no engine is configured")
@@ -160,27 +161,27 @@ class Runner:
 
     def _extract(self, key: str) -> bool:
         """Extract the code of a finished generation; True when there is something to judge."""
-        row = self.store.generation(key)
-        if row["source_path"]:
+        gen = self.store.generation(key)
+        if gen.source_path:
             self.store.save_extraction(key, None, "source", "reference solution file")
             return True
-        ex = extract_code(row["text"] or "", row["language"], self.problems.get(row["problem"]))
+        ex = extract_code(gen.text or "", gen.language, self.problems.get(gen.problem))
         self.store.save_extraction(key, ex.code, ex.status, ex.note)
         return ex.status == "ok"
 
     def _judge_one(self, key: str, result: RunResult, progress: Progress) -> None:
         gen = self.store.generation(key)
-        problem = self.problems.get(gen["problem"])
+        problem = self.problems.get(gen.problem)
         if problem is None:
-            self._judge_failed(result, progress, key, f"problem {gen['problem']} is not in the problem set")
+            self._judge_failed(result, progress, key, f"problem {gen.problem} is not in the problem set")
             return
         try:
-            if gen["source_path"]:
-                sub = Submission.from_path(Path(gen["source_path"]), problem.task_type)
+            if gen.source_path:
+                sub = Submission.from_path(Path(gen.source_path), problem.task_type)
             else:
                 code = self.store.code(key)
-                suffix = ".py" if gen["language"] == "python" else ".cpp"
-                sub = Submission(name=f"{key.replace('/', '_')}{suffix}", language=gen["language"],
+                suffix = ".py" if gen.language == "python" else ".cpp"
+                sub = Submission(name=f"{key.replace('/', '_')}{suffix}", language=gen.language,
                                  source=code.encode())
             report = self.judge.judge(problem, sub)
         except IoiEvalError as exc:

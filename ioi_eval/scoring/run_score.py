@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from ..judge.results import JudgeReport
 from ..problem.model import Problem
-from ..run.store import RunStore
+from ..record.store import RunStore, Sample
 from .codeforces import CodeforcesScore, CodeforcesSummary, score_samples, summarise
 from .selection import Candidate, mean_single_score, oracle_score, problem_score, samples_score_of, select
 
@@ -52,29 +52,28 @@ class RunScore(BaseModel):
     codeforces: CodeforcesSummary | None = None
 
 
-def _candidate(row, problem: Problem) -> Candidate | None:
-    if row["status"] != "done":
+def _candidate(sample: Sample, problem: Problem) -> Candidate | None:
+    if not sample.done:
         return None
-    report = JudgeReport.model_validate_json(row["report"]) if row["report"] else None
-    has_code = row["extraction"] in ("ok", "source")
+    g, report = sample.generation, sample.report
     return Candidate(
-        key=row["key"], target_subtask=row["subtask"], sample=row["sample"], has_code=has_code,
+        key=g.key, target_subtask=g.subtask, sample=g.sample, has_code=sample.has_code,
         compiled=bool(report and report.compile.ok),
         subtask_scores=[s.score for s in report.subtasks] if report else [0.0] * len(problem.subtasks),
         samples_score=samples_score_of(report, problem) if report else None,
-        length=len(row["reasoning"] or "") + len(row["text"] or ""),
+        length=len(g.reasoning or "") + len(g.text or ""),
     )
 
 
 def score_run(store: RunStore, problems: dict[str, Problem], model: str, cap: int = 50) -> RunScore:
     """Score every problem of the run from what the store holds."""
-    by_problem: dict[str, list] = {}
-    for row in store.rows():
-        by_problem.setdefault(row["problem"], []).append(row)
+    by_problem: dict[str, list[Sample]] = {}
+    for sample in store.samples():
+        by_problem.setdefault(sample.problem, []).append(sample)
     out = []
     for code, problem in problems.items():
-        rows = by_problem.get(code, [])
-        cands = [c for c in (_candidate(r, problem) for r in rows) if c is not None]
+        samples = by_problem.get(code, [])
+        cands = [c for c in (_candidate(s, problem) for s in samples) if c is not None]
         names = [st.name for st in problem.subtasks]
         points = [st.points for st in problem.subtasks]
         chosen = select(cands, names, points, cap=min(cap, problem.max_submissions))
@@ -84,24 +83,24 @@ def score_run(store: RunStore, problems: dict[str, Problem], model: str, cap: in
             score=problem_score(chosen, problem.score_precision), oracle=oracle_score(cands),
             mean_single=mean_single_score(cands),
             subtasks=[SubtaskScore(name=n, points=p, best=b) for n, p, b in zip(names, points, best, strict=True)],
-            generations=len(rows), failed_generations=sum(1 for r in rows if r["status"] == "failed"),
-            no_code=sum(1 for r in rows if r["extraction"] == "no_code"),
-            judged=sum(1 for r in rows if r["report"]), submissions_used=len(chosen),
-            codeforces=_codeforces(rows) if problem.scoring == "codeforces" else None))
+            generations=len(samples), failed_generations=sum(1 for s in samples if s.failed),
+            no_code=sum(1 for s in samples if s.no_code),
+            judged=sum(1 for s in samples if s.judged), submissions_used=len(chosen),
+            codeforces=_codeforces(samples) if problem.scoring == "codeforces" else None))
     return RunScore(model=model, total=round(sum(p.score for p in out), 2),
                     max_total=sum(p.max_score for p in out), oracle_total=round(sum(p.oracle for p in out), 2),
                     mean_single_total=round(sum(p.mean_single for p in out), 2), problems=out,
                     codeforces=summarise([p.codeforces for p in out if p.codeforces is not None]))
 
 
-def _codeforces(rows: list) -> CodeforcesScore | None:
+def _codeforces(samples: list[Sample]) -> CodeforcesScore | None:
     """Solved / pass@k / partial over a problem's judged samples (no code = a failed sample)."""
     reports: list[JudgeReport | None] = []
-    for row in rows:
-        if row["status"] != "done":
+    for sample in samples:
+        if not sample.done:
             continue
-        if row["report"]:
-            reports.append(JudgeReport.model_validate_json(row["report"]))
-        elif row["extraction"] == "no_code":
+        if sample.judged:
+            reports.append(sample.report)
+        elif sample.no_code:
             reports.append(None)  # nothing to judge: a failure; rows judged (or extracted) later are left out
     return score_samples(reports) if reports else None

@@ -3,6 +3,10 @@
 Every completion and every judge report is committed the moment it exists, so killing the process
 at any point loses at most the work in flight. One connection is shared by the run's threads
 behind a lock (SQLite serialises writers anyway; this keeps the connection safe to share).
+
+Readers get typed records, never database rows: a :class:`Sample` is one request with its
+:class:`Generation` (the ``generations`` row) and, once its code is extracted, its :class:`Judgement`
+(the ``submissions`` row: the code, the extraction status and, once judged, the judge report).
 """
 
 from __future__ import annotations
@@ -13,10 +17,16 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..generate.base import Completion, GenerationRequest
+from ..judge.results import JudgeReport
+
+GenerationStatus = Literal["pending", "done", "failed"]
+Extraction = Literal["ok", "no_code", "source"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,6 +57,159 @@ CREATE TABLE IF NOT EXISTS submissions (
 );
 CREATE INDEX IF NOT EXISTS generations_status ON generations(status);
 """
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One request of a run and what the engine made of it (a ``generations`` row)."""
+
+    key: str
+    problem: str
+    subtask: str | None  # the subtask the prompt targeted; None: the whole problem
+    sample: int
+    language: str
+    messages_json: str  # the prompt's chat messages, as stored (see :attr:`messages`)
+    seed: int | None
+    status: GenerationStatus
+    text: str | None
+    reasoning: str | None
+    finish_reason: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    error: str | None
+    attempts: int
+    source_path: str | None  # reference solutions: judged from this file
+    generated_at: float | None
+
+    @property
+    def done(self) -> bool:
+        """The generation finished (a completion is stored)."""
+        return self.status == "done"
+
+    @property
+    def failed(self) -> bool:
+        """The generation failed for good (so far: a resume retries it)."""
+        return self.status == "failed"
+
+    @cached_property
+    def messages(self) -> list[dict[str, str]]:
+        """The prompt's chat messages (role, content)."""
+        return json.loads(self.messages_json)
+
+    def request(self) -> GenerationRequest:
+        """The request this generation answers."""
+        return GenerationRequest(key=self.key, problem=self.problem, subtask=self.subtask, sample=self.sample,
+                                 language=self.language, messages=self.messages, seed=self.seed)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The code extracted from a finished generation and, once judged, its report (a ``submissions`` row)."""
+
+    code: str | None
+    extraction: Extraction  # ok: code found | no_code: none found | source: a reference solution file
+    note: str | None
+    report_json: str | None  # the JudgeReport as stored (see :attr:`report`); None until judged
+    score: float | None
+    judge_count: int
+    judged_at: float | None
+
+    @property
+    def has_code(self) -> bool:
+        """There is something to judge (extracted code, or a reference solution file)."""
+        return self.extraction in ("ok", "source")
+
+    @property
+    def judged(self) -> bool:
+        """The judge gave a report."""
+        return bool(self.report_json)
+
+    @cached_property
+    def report(self) -> JudgeReport | None:
+        """The judge report (None until judged); a damaged one raises pydantic's ValidationError."""
+        return JudgeReport.model_validate_json(self.report_json) if self.report_json else None
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sample of a run as a whole: its request and generation, and its judgement once extracted."""
+
+    generation: Generation
+    judgement: Judgement | None  # None until the code of a finished generation is extracted
+
+    @property
+    def key(self) -> str:
+        """The sample's key, e.g. ``rainfall/03-full/7``."""
+        return self.generation.key
+
+    @property
+    def problem(self) -> str:
+        """The problem code."""
+        return self.generation.problem
+
+    @property
+    def done(self) -> bool:
+        """The generation finished."""
+        return self.generation.done
+
+    @property
+    def failed(self) -> bool:
+        """The generation failed."""
+        return self.generation.failed
+
+    @property
+    def extraction(self) -> Extraction | None:
+        """The extraction status (None: not extracted yet)."""
+        return self.judgement.extraction if self.judgement else None
+
+    @property
+    def has_code(self) -> bool:
+        """There is something to judge."""
+        return bool(self.judgement and self.judgement.has_code)
+
+    @property
+    def no_code(self) -> bool:
+        """No code was found in the completion."""
+        return self.extraction == "no_code"
+
+    @property
+    def judged(self) -> bool:
+        """The judge gave a report."""
+        return bool(self.judgement and self.judgement.judged)
+
+    @property
+    def report(self) -> JudgeReport | None:
+        """The judge report, or None (see :attr:`Judgement.report`)."""
+        return self.judgement.report if self.judgement else None
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Progress counters of a run: generations by status, submissions judged and without code."""
+
+    pending: int
+    done: int
+    failed: int
+    judged: int
+    no_code: int
+
+
+_GENERATION_FIELDS = tuple(f.name for f in fields(Generation))
+_JUDGEMENT_FIELDS = tuple(f.name for f in fields(Judgement))
+#: The columns of a sample, named as the records' fields (the JSON columns get a ``_json`` suffix).
+_SAMPLE_COLUMNS = (
+    "g.key, g.problem, g.subtask, g.sample, g.language, g.messages AS messages_json, g.seed, g.status, g.text,"
+    " g.reasoning, g.finish_reason, g.prompt_tokens, g.completion_tokens, g.error, g.attempts, g.source_path,"
+    " g.generated_at, s.key AS judgement_key, s.code, s.extraction, s.note, s.report AS report_json, s.score,"
+    " s.judge_count, s.judged_at")
+_SAMPLES = (f"SELECT {_SAMPLE_COLUMNS} FROM generations g LEFT JOIN submissions s ON s.key = g.key"
+            " {where} ORDER BY g.problem, g.subtask, g.sample")
+
+
+def _sample(row: sqlite3.Row) -> Sample:
+    judgement = (Judgement(**{f: row[f] for f in _JUDGEMENT_FIELDS}) if row["judgement_key"] is not None
+                 else None)
+    return Sample(Generation(**{f: row[f] for f in _GENERATION_FIELDS}), judgement)
 
 
 class RunStore:
@@ -115,12 +278,7 @@ class RunStore:
 
     def pending_requests(self) -> list[GenerationRequest]:
         """Requests without a finished generation (never generated, or failed before)."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM generations WHERE status != 'done' ORDER BY problem, subtask, sample").fetchall()
-        return [GenerationRequest(key=r["key"], problem=r["problem"], subtask=r["subtask"], sample=r["sample"],
-                                  language=r["language"], messages=json.loads(r["messages"]), seed=r["seed"])
-                for r in rows]
+        return [s.generation.request() for s in self._samples("WHERE g.status != 'done'")]
 
     def save_completion(self, c: Completion) -> None:
         """Record a completion (done) or a failure (failed, with its error)."""
@@ -132,10 +290,12 @@ class RunStore:
                 ("failed" if c.failed else "done", c.text, c.reasoning, c.finish_reason, c.prompt_tokens,
                  c.completion_tokens, c.error, c.seed, time.time(), c.key))
 
-    def generation(self, key: str) -> sqlite3.Row:
-        """One generation row."""
-        with self._lock:
-            return self._db.execute("SELECT * FROM generations WHERE key=?", (key,)).fetchone()
+    def generation(self, key: str) -> Generation:
+        """One generation; KeyError when the run has no such key."""
+        found = self._samples("WHERE g.key = ?", (key,))
+        if not found:
+            raise KeyError(key)
+        return found[0].generation
 
     # -- submissions -----------------------------------------------------------------------
     def save_extraction(self, key: str, code: str | None, extraction: str, note: str = "") -> None:
@@ -159,13 +319,9 @@ class RunStore:
                 " WHERE g.status = 'done' AND s.key IS NULL").fetchall()
         return [r["key"] for r in rows]
 
-    def unjudged(self) -> list[sqlite3.Row]:
-        """Submissions with code (or a source file) and no report yet."""
-        with self._lock:
-            return self._db.execute(
-                "SELECT s.key, s.code, s.extraction, g.problem, g.language, g.source_path FROM submissions s"
-                " JOIN generations g ON g.key = s.key WHERE s.report IS NULL AND s.extraction != 'no_code'"
-                " ORDER BY g.problem, g.subtask, g.sample").fetchall()
+    def unjudged(self) -> list[Sample]:
+        """Samples with code (or a source file) and no report yet."""
+        return self._samples("WHERE s.report IS NULL AND s.extraction != 'no_code'")
 
     def save_report(self, key: str, report_json: str, score: float) -> None:
         """Record a judge report."""
@@ -173,18 +329,20 @@ class RunStore:
             db.execute("UPDATE submissions SET report=?, score=?, judge_count=judge_count+1, judged_at=?"
                        " WHERE key=?", (report_json, score, time.time(), key))
 
-    def rows(self) -> list[sqlite3.Row]:
-        """Every generation joined with its submission, for scoring and reports."""
-        with self._lock:
-            return self._db.execute(
-                "SELECT g.*, s.code, s.extraction, s.note, s.report, s.score, s.judge_count FROM generations g"
-                " LEFT JOIN submissions s ON s.key = g.key ORDER BY g.problem, g.subtask, g.sample").fetchall()
+    def samples(self) -> list[Sample]:
+        """Every sample of the run (ordered by problem, subtask, sample), for scoring and reports."""
+        return self._samples("")
 
-    def counts(self) -> dict[str, int]:
+    def _samples(self, where: str, args: tuple[Any, ...] = ()) -> list[Sample]:
+        with self._lock:
+            rows = self._db.execute(_SAMPLES.format(where=where), args).fetchall()
+        return [_sample(r) for r in rows]
+
+    def counts(self) -> Counts:
         """Progress counters."""
         with self._lock:
             g = dict(self._db.execute("SELECT status, COUNT(*) FROM generations GROUP BY status").fetchall())
             judged = self._db.execute("SELECT COUNT(*) FROM submissions WHERE report IS NOT NULL").fetchone()[0]
             no_code = self._db.execute("SELECT COUNT(*) FROM submissions WHERE extraction='no_code'").fetchone()[0]
-        return {"pending": g.get("pending", 0), "done": g.get("done", 0), "failed": g.get("failed", 0),
-                "judged": judged, "no_code": no_code}
+        return Counts(pending=g.get("pending", 0), done=g.get("done", 0), failed=g.get("failed", 0), judged=judged,
+                      no_code=no_code)
