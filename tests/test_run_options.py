@@ -22,13 +22,16 @@ def _values(**over):
 def test_engine_options_per_engine():
     vllm = evaluate_kwargs(_values())
     assert vllm["engine"] == "vllm"
-    assert vllm["engine_options"] == {"tensor_parallel_size": 1, "data_parallel_size": 1, "max_model_len": None}
+    # the engine's Options; the run records the fields the flags set (as the dicts runs have always stored)
+    assert vllm["engine_options"].model_dump(exclude_unset=True) == {
+        "tensor_parallel_size": 1, "data_parallel_size": 1, "max_model_len": None}
     assert vllm["language"] == "cpp" and "base_url" not in vllm and "api_mode" not in vllm
     oai = evaluate_kwargs(_values(engine=Engine.openai, base_url="http://127.0.0.1:9", api_mode="completions"))
-    assert oai["engine_options"] == {"base_url": "http://127.0.0.1:9", "api_key": None, "concurrency": 8,
-                                     "mode": "completions"}
+    assert oai["engine_options"].model_dump(exclude_unset=True) == {
+        "base_url": "http://127.0.0.1:9", "api_key": None, "concurrency": 8, "mode": "completions"}
     ref = evaluate_kwargs(_values(model="reference", language=Language.python))
-    assert ref["engine"] == "reference" and ref["engine_options"] == {} and ref["language"] == "python"
+    assert ref["engine"] == "reference" and ref["engine_options"].model_dump(exclude_unset=True) == {}
+    assert ref["language"] == "python"
     # every remaining key is a parameter of evaluate()
     from ioi_eval.run.evaluate import evaluate
     assert set(ref) <= set(inspect.signature(evaluate).parameters)

@@ -22,7 +22,7 @@ from ..judge.submission import Submission
 from ..problem.model import Problem
 from .config import RunConfig, diff_configs
 from .extract import extract_code
-from .plan import REFERENCE, build_requests
+from .plan import build_requests
 from .store import RunStore
 
 
@@ -86,11 +86,6 @@ class Runner:
         for key in self.store.unextracted():  # a previous run stopped between the two writes
             self._extract(key)
         pending = self.store.pending_requests()
-        if pending and self.config.engine == REFERENCE:
-            for req in pending:  # reference solutions are judged from their files: nothing to generate
-                self.store.save_completion(Completion(key=req.key, text="", finish_reason="reference"))
-                self._extract(req.key)
-            pending = []
         counts = self.store.counts()
         progress.on_totals(len(pending), counts["done"] - counts["judged"] - counts["no_code"] + len(pending))
         workers = max(1, self.judge.box.workers)
@@ -133,7 +128,7 @@ class Runner:
         """Extract the code of a finished generation; True when there is something to judge."""
         row = self.store.generation(key)
         if row["source_path"]:
-            self.store.save_extraction(key, None, "source", "reference solution file")
+            self.store.save_extraction(key, None, "source", "reference solution file")  # judged from the file
             return True
         ex = extract_code(row["text"] or "", row["language"], self.problems.get(row["problem"]))
         self.store.save_extraction(key, ex.code, ex.status, ex.note)
