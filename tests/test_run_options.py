@@ -37,6 +37,26 @@ def test_engine_options_per_engine():
     assert set(ref) <= set(inspect.signature(evaluate).parameters)
 
 
+def test_engine_choices_are_the_registry():
+    from ioi_eval.generate import ENGINE_NAMES, options_class
+
+    assert [e.value for e in Engine] == list(ENGINE_NAMES)
+    for name in ENGINE_NAMES:  # each engine gets its own Options model
+        assert type(evaluate_kwargs(_values(engine=Engine(name), base_url="http://h"))["engine_options"]) \
+            is options_class(name)
+
+
+@pytest.mark.parametrize("engine", ["transformers", "replay", "reference"])
+def test_flags_another_engine_has_are_ignored(engine):
+    """As before: an engine flag the chosen engine has no option for is left out, not refused."""
+    kw = evaluate_kwargs(_values(engine=Engine(engine), base_url="http://h", tensor_parallel_size=4,
+                                 max_model_len=4096))
+    assert kw["engine"] == engine and kw["engine_options"].model_dump(exclude_unset=True) == {}
+    vllm = evaluate_kwargs(_values(base_url="http://h", concurrency=3))  # openai's flags, given to vllm
+    assert set(vllm["engine_options"].model_dump(exclude_unset=True)) == {
+        "tensor_parallel_size", "data_parallel_size", "max_model_len"}
+
+
 @pytest.mark.parametrize(("over", "message"), [
     ({"per": "sample"}, "--per"),
     ({"api_mode": "stream"}, "--api-mode"),
