@@ -22,16 +22,39 @@ def _values(**over):
 def test_engine_options_per_engine():
     vllm = evaluate_kwargs(_values())
     assert vllm["engine"] == "vllm"
-    assert vllm["engine_options"] == {"tensor_parallel_size": 1, "data_parallel_size": 1, "max_model_len": None}
+    # the engine's Options; the run records the fields the flags set (as the dicts runs have always stored)
+    assert vllm["engine_options"].model_dump(exclude_unset=True) == {
+        "tensor_parallel_size": 1, "data_parallel_size": 1, "max_model_len": None}
     assert vllm["language"] == "cpp" and "base_url" not in vllm and "api_mode" not in vllm
     oai = evaluate_kwargs(_values(engine=Engine.openai, base_url="http://127.0.0.1:9", api_mode="completions"))
-    assert oai["engine_options"] == {"base_url": "http://127.0.0.1:9", "api_key": None, "concurrency": 8,
-                                     "mode": "completions"}
+    assert oai["engine_options"].model_dump(exclude_unset=True) == {
+        "base_url": "http://127.0.0.1:9", "api_key": None, "concurrency": 8, "mode": "completions"}
     ref = evaluate_kwargs(_values(model="reference", language=Language.python))
-    assert ref["engine"] == "reference" and ref["engine_options"] == {} and ref["language"] == "python"
+    assert ref["engine"] == "reference" and ref["engine_options"].model_dump(exclude_unset=True) == {}
+    assert ref["language"] == "python"
     # every remaining key is a parameter of evaluate()
     from ioi_eval.run.evaluate import evaluate
     assert set(ref) <= set(inspect.signature(evaluate).parameters)
+
+
+def test_engine_choices_are_the_registry():
+    from ioi_eval.generate import ENGINE_NAMES, options_class
+
+    assert [e.value for e in Engine] == list(ENGINE_NAMES)
+    for name in ENGINE_NAMES:  # each engine gets its own Options model
+        assert type(evaluate_kwargs(_values(engine=Engine(name), base_url="http://h"))["engine_options"]) \
+            is options_class(name)
+
+
+@pytest.mark.parametrize("engine", ["transformers", "replay", "reference"])
+def test_flags_another_engine_has_are_ignored(engine):
+    """As before: an engine flag the chosen engine has no option for is left out, not refused."""
+    kw = evaluate_kwargs(_values(engine=Engine(engine), base_url="http://h", tensor_parallel_size=4,
+                                 max_model_len=4096))
+    assert kw["engine"] == engine and kw["engine_options"].model_dump(exclude_unset=True) == {}
+    vllm = evaluate_kwargs(_values(base_url="http://h", concurrency=3))  # openai's flags, given to vllm
+    assert set(vllm["engine_options"].model_dump(exclude_unset=True)) == {
+        "tensor_parallel_size", "data_parallel_size", "max_model_len"}
 
 
 @pytest.mark.parametrize(("over", "message"), [

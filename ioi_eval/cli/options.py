@@ -15,21 +15,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel, ValidationError
 
 from ..errors import IoiEvalError
+from ..generate import ENGINE_NAMES, options_class
 from .common import BackendOpt, Language, ProfileOpt, WorkersOpt
 
+#: Generation engines: the engine registry's names.
+Engine = Enum("Engine", {name: name for name in ENGINE_NAMES}, type=str)
 
-class Engine(str, Enum):
-    """Generation engines."""
-
-    vllm = "vllm"
-    openai = "openai"
-    transformers = "transformers"
-    replay = "replay"
-    reference = "reference"
-
-
+#: The run options that are engine options: each goes to the chosen engine when its ``Options`` has a field of
+#: that name (or alias), and is ignored otherwise.
+ENGINE_FLAGS = ("base_url", "api_key", "concurrency", "api_mode", "tensor_parallel_size", "data_parallel_size",
+                "max_model_len")
 
 
 def _run_options(
@@ -96,14 +94,30 @@ def evaluate_kwargs(values: dict[str, Any]) -> dict[str, Any]:
         raise IoiEvalError("--api-mode must be 'chat' or 'completions'")
     engine = v.pop("engine")
     chosen = engine.value if engine else ("reference" if v["model"] == "reference" else "vllm")
-    openai = {k: v.pop(k) for k in ("base_url", "api_key", "concurrency", "api_mode")}
-    vllm = {k: v.pop(k) for k in ("tensor_parallel_size", "data_parallel_size", "max_model_len")}
-    options: dict[str, Any] = {}
-    if chosen == "openai":
-        if not openai["base_url"]:
-            raise IoiEvalError("--engine openai needs --base-url")
-        mode = openai.pop("api_mode")
-        options = {**openai, "mode": mode}
-    elif chosen == "vllm":
-        options = vllm
-    return {**v, "engine": chosen, "engine_options": options, "language": v["language"].value}
+    flags = {k: v.pop(k) for k in ENGINE_FLAGS}
+    return {**v, "engine": chosen, "engine_options": _options_from_flags(chosen, flags),
+            "language": v["language"].value}
+
+
+def _option_names(options: type[BaseModel]) -> set[str]:
+    """The names an ``Options`` model takes: its fields and their validation aliases."""
+    names = set(options.model_fields)
+    for f in options.model_fields.values():
+        alias = f.validation_alias
+        choices = getattr(alias, "choices", [alias])  # an AliasChoices, or one name
+        names.update(c for c in choices if isinstance(c, str))
+    return names
+
+
+def _options_from_flags(engine: str, flags: dict[str, Any]) -> BaseModel:
+    """The engine's ``Options`` from the engine flags it has a field for (every one passed, None included, so the
+    run records them as it always has); the flags it has no field for are ignored."""
+    cls = options_class(engine)
+    given = {k: value for k, value in flags.items() if k in _option_names(cls)}
+    for name in getattr(cls, "required_on_cli", ()):
+        if not given.get(name):
+            raise IoiEvalError(f"--engine {engine} needs --{name.replace('_', '-')}")
+    try:
+        return cls.model_validate(given)
+    except ValidationError as exc:
+        raise IoiEvalError(f"--engine {engine}: {exc}") from exc

@@ -1,17 +1,26 @@
 """Generation engines behind one protocol (:class:`~ioi_eval.generate.base.Engine`).
 
-``get_engine(name, model, **options)`` builds one by name; each engine's module is imported only then, so
+``get_engine(name, model, options)`` builds one by name; each engine's module is imported only then, so
 the core install needs none of the optional dependencies:
 
 * ``vllm``: offline ``vllm.LLM`` on local GPUs (``pip install 'ioi-eval[vllm]'``);
 * ``openai``: any OpenAI-compatible server (``vllm serve``, SGLang, TGI, hosted APIs);
 * ``transformers``: ``AutoModelForCausalLM.generate`` on CPU or a GPU (``pip install 'ioi-eval[transformers]'``);
-* ``replay``: completions recorded elsewhere (``model`` is then the source: a file, folder or ``hf:<repo>``).
+* ``replay``: completions recorded elsewhere (``model`` is then the source: a file, folder or ``hf:<repo>``);
+* ``reference``: the problem packages' own model solutions (``--model reference``).
+
+Each engine's module defines ``Options`` (a pydantic model that refuses unknown fields: the engine's options and
+their defaults) and the engine class builds itself with ``from_options(model, options)``. :data:`_ENGINES` is the
+only list of engine names: the command line's ``--engine`` choices are derived from it.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
 from typing import Any
+
+from pydantic import BaseModel
 
 from ioi_eval.generate.base import Completion, Engine, GenerationRequest, SamplingConfig
 from ioi_eval.generate.reasoning import split_reasoning
@@ -22,31 +31,55 @@ _ENGINES: dict[str, tuple[str, str]] = {
     "openai": ("ioi_eval.generate.openai_engine", "OpenAIEngine"),
     "transformers": ("ioi_eval.generate.transformers_engine", "TransformersEngine"),
     "replay": ("ioi_eval.generate.replay", "ReplayEngine"),
+    "reference": ("ioi_eval.generate.reference", "ReferenceEngine"),
 }
 _ALIASES = {"hf": "transformers", "openai-compatible": "openai", "api": "openai"}
 
 ENGINE_NAMES: tuple[str, ...] = tuple(_ENGINES)
 
 
-def engine_class(name: str) -> type:
-    """The engine class registered under ``name`` (imports its module)."""
-    import importlib
-
+def _entry(name: str) -> tuple[str, str]:
+    """The (module, class) registered under ``name`` or one of its aliases."""
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in _ENGINES:
         raise ValueError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINE_NAMES)}")
-    module, cls = _ENGINES[key]
+    return _ENGINES[key]
+
+
+def engine_class(name: str) -> type:
+    """The engine class registered under ``name`` (imports its module)."""
+    module, cls = _entry(name)
     return getattr(importlib.import_module(module), cls)
 
 
-def get_engine(name: str, model: str, **options: Any) -> Engine:
+def options_class(name: str) -> type[BaseModel]:
+    """The ``Options`` model of the engine ``name`` (imports its module, which needs no optional dependency)."""
+    module, _ = _entry(name)
+    return importlib.import_module(module).Options
+
+
+def engine_options(name: str, options: BaseModel | Mapping[str, Any] | None = None, **overrides: Any) -> BaseModel:
+    """``options`` (a mapping, or an ``Options`` model of any engine) and ``overrides`` as the engine's ``Options``.
+
+    Raises ``ValueError`` (pydantic's ``ValidationError``) for a field the engine does not have or a bad value.
+    Fields left out keep the engine's defaults and stay unset (``model_dump(exclude_unset=True)`` leaves them
+    out), so a run records only the options that were chosen.
+    """
+    cls = options_class(name)
+    if isinstance(options, cls) and not overrides:
+        return options
+    given = options.model_dump(exclude_unset=True) if isinstance(options, BaseModel) else dict(options or {})
+    return cls.model_validate({**given, **overrides})
+
+
+def get_engine(name: str, model: str, options: BaseModel | Mapping[str, Any] | None = None,
+               **overrides: Any) -> Engine:
     """Build the engine ``name`` for ``model`` (for ``replay``, ``model`` is the recorded source).
 
-    Options are the engine constructor's keyword arguments, e.g.
+    ``options`` and keyword ``overrides`` are the engine's :func:`engine_options`, e.g.
     ``get_engine("openai", "my-model", base_url="http://localhost:8000", concurrency=32)``.
     """
-    cls = engine_class(name)
-    return cls(model, **options)
+    return engine_class(name).from_options(model, engine_options(name, options, **overrides))
 
 
 __all__ = [
@@ -56,6 +89,8 @@ __all__ = [
     "GenerationRequest",
     "SamplingConfig",
     "engine_class",
+    "engine_options",
     "get_engine",
+    "options_class",
     "split_reasoning",
 ]

@@ -54,7 +54,13 @@ class Completion(BaseModel):
 
 
 class Engine(Protocol):
-    """A source of completions."""
+    """A source of completions.
+
+    An engine class is built with ``from_options(model, options)`` from its module's ``Options`` model. One that
+    answers from the problem packages rather than from prompts (the reference solutions) also has a static
+    ``plan_requests(problems, samples) -> (requests, {key: solution path})``: a run then takes every problem it is
+    given, asks it for its requests instead of prompting, and judges each key from the file given for it.
+    """
 
     name: str
 

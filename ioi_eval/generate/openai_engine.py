@@ -19,8 +19,10 @@ import random
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, BaseModel, Field
 
 from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
 from ioi_eval.generate.common import effective_seed, flatten_messages
@@ -82,6 +84,26 @@ class _Fatal(Exception):
     """A failure no retry can fix."""
 
 
+class Options(BaseModel, extra="forbid"):
+    """The options of the ``openai`` engine (:class:`OpenAIEngine` describes each); defaults as the engine's own."""
+
+    #: Options the command line insists on (the engine itself falls back to ``OPENAI_BASE_URL``).
+    required_on_cli: ClassVar[tuple[str, ...]] = ("base_url",)
+
+    base_url: str | None = None
+    api_key: str | None = None
+    mode: Mode = Field("chat", validation_alias=AliasChoices("mode", "api_mode"),
+                       description="'chat' or 'completions' (also accepted as api_mode, the command line's name)")
+    concurrency: int = 8
+    max_retries: int = 6
+    timeout_s: float = 600
+    extra_body: dict[str, Any] | None = None
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+    retry_after_max_s: float = 600.0
+    headers: dict[str, str] | None = None
+
+
 class OpenAIEngine:
     """An :class:`~ioi_eval.generate.base.Engine` over an OpenAI-compatible HTTP API.
 
@@ -133,6 +155,11 @@ class OpenAIEngine:
         self._thread: threading.Thread | None = None
         self._client: httpx.AsyncClient | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_options(cls, model: str, options: Options) -> OpenAIEngine:
+        """The engine for ``model`` with ``options``."""
+        return cls(model, **options.model_dump())
 
     # ------------------------------------------------------------------------------------------ plumbing
 

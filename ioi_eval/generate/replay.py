@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
 from ioi_eval.generate.reasoning import split_reasoning, unjoin_reasoning
 
@@ -327,6 +329,14 @@ def _tuple_key(problem: str | None, subtask: str | None, sample: int) -> tuple[s
     return (problem or "", (subtask or "").lower(), sample)
 
 
+class Options(BaseModel, extra="forbid"):
+    """The options of the ``replay`` engine (:class:`ReplayEngine` describes each); defaults as the engine's own.
+    (``rows``, for in-memory use, is no option: it cannot be stored with a run.)"""
+
+    split: str | None = None
+    prefer_code: bool = False
+
+
 class ReplayEngine:
     """An :class:`~ioi_eval.generate.base.Engine` that serves recorded completions.
 
@@ -362,6 +372,11 @@ class ReplayEngine:
             counters[group] = max(counters.get(group, 0), rec.sample + 1)
             self._by_tuple.setdefault(_tuple_key(rec.problem, rec.subtask, rec.sample), rec)
             self._by_norm.setdefault(_tuple_key(norm_problem(rec.problem), rec.subtask, rec.sample), rec)
+
+    @classmethod
+    def from_options(cls, model: str, options: Options) -> ReplayEngine:
+        """The engine replaying the source ``model`` (a file, folder or ``hf:<repo>``) with ``options``."""
+        return cls(model, **options.model_dump())
 
     def __len__(self) -> int:
         return len(self.records)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from pydantic import BaseModel
+
 from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
 from ioi_eval.generate.common import effective_seed, flatten_messages
 from ioi_eval.generate.reasoning import prompt_opens_reasoning, split_reasoning
@@ -64,6 +66,16 @@ def _stop_strings_criterion(tokenizer: Any, stop: list[str], prompt_width: int) 
     return StopStrings()
 
 
+class Options(BaseModel, extra="forbid"):
+    """The options of the ``transformers`` engine (:class:`TransformersEngine` describes each); defaults as the
+    engine's own."""
+
+    device: str = "auto"
+    dtype: str | None = None
+    batch_size: int = 4
+    trust_remote_code: bool = False
+
+
 class TransformersEngine:
     """An :class:`~ioi_eval.generate.base.Engine` on ``AutoModelForCausalLM.generate``.
 
@@ -104,6 +116,11 @@ class TransformersEngine:
                 self.tokenizer.pad_token = self.tokenizer.eos_token
             else:
                 self.tokenizer.add_special_tokens({"pad_token": "<pad>"})  # pragma: no cover - rare tokenizers
+
+    @classmethod
+    def from_options(cls, model: str, options: Options) -> TransformersEngine:
+        """The engine for ``model`` with ``options``."""
+        return cls(model, **options.model_dump())
 
     # ------------------------------------------------------------------------------------------ prompts
 

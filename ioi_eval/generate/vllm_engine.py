@@ -18,6 +18,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
 from ioi_eval.generate.common import effective_seed, flatten_messages
 from ioi_eval.generate.reasoning import prompt_opens_reasoning, split_reasoning
@@ -45,6 +47,23 @@ def _discover_max_model_len(llm: Any) -> int | None:
         if isinstance(value, int) and value > 0:
             return value
     return None
+
+
+class Options(BaseModel, extra="forbid"):
+    """The options of the ``vllm`` engine (:class:`VLLMEngine` describes each); defaults as the engine's own."""
+
+    tensor_parallel_size: int = 1
+    data_parallel_size: int = 1
+    max_model_len: int | None = None
+    gpu_memory_utilization: float = 0.9
+    dtype: str = "auto"
+    reasoning_parser: str | None = None
+    trust_remote_code: bool = False
+    chat_template_kwargs: dict[str, Any] | None = None
+    batch_size: int | None = None
+    use_tqdm: bool = True
+    llm_kwargs: dict[str, Any] = Field(default_factory=dict,
+                                       description="anything else vllm.LLM takes (enable_prefix_caching, ...)")
 
 
 class VLLMEngine:
@@ -103,6 +122,13 @@ class VLLMEngine:
         self._tokenizer = self._llm.get_tokenizer()
         if reasoning_parser:
             self._parser = self._make_parser(reasoning_parser)
+
+    @classmethod
+    def from_options(cls, model: str, options: Options) -> VLLMEngine:
+        """The engine for ``model`` with ``options``."""
+        values = options.model_dump()
+        llm_kwargs = values.pop("llm_kwargs")
+        return cls(model, **values, **llm_kwargs)
 
     # ------------------------------------------------------------------------------------------ prompts
 

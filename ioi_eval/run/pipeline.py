@@ -17,46 +17,17 @@ from pathlib import Path
 from ..errors import IoiEvalError
 from ..generate.base import Completion, Engine, GenerationRequest
 from ..judge.judge import Judge
-from ..judge.languages import language_of
 from ..judge.results import JudgeReport
 from ..judge.submission import Submission
 from ..problem.model import Problem
-from ..prompts import build_prompt
 from ..record.config import RunConfig, diff_configs
 from ..record.folder import RunFolder
 from .extract import extract_code
-
-REFERENCE = "reference"
+from .plan import build_requests
 
 
 class ConfigMismatch(IoiEvalError):
     """The run folder holds a run with another configuration."""
-
-
-def build_requests(config: RunConfig, problems: list[Problem], template: Path | None
-                   ) -> tuple[list[GenerationRequest], dict[str, str]]:
-    """All generation requests of a run, and (reference runs) the source file of each key."""
-    requests: list[GenerationRequest] = []
-    sources: dict[str, str] = {}
-    base_seed = config.sampling.seed or 0
-    for p in problems:
-        if config.engine == REFERENCE:
-            refs = [s for s in p.solutions if s.category == "model_solution"]
-            for i, sol in enumerate(refs[: config.samples]):
-                key = f"{p.code}/{REFERENCE}/{i}"
-                lang = "outputs" if p.task_type == "OutputOnly" else language_of(sol.path)
-                requests.append(GenerationRequest(key=key, problem=p.code, sample=i, language=lang, messages=[]))
-                sources[key] = str(sol.path)
-            continue
-        targets = [st for st in p.subtasks if st.points > 0] if config.per == "subtask" else [None]
-        for st in targets:
-            messages = build_prompt(p, st, config.language, template)
-            for i in range(config.samples):
-                key = f"{p.code}/{st.name if st else '-'}/{i}"
-                requests.append(GenerationRequest(key=key, problem=p.code, subtask=st.name if st else None,
-                                                  sample=i, language=config.language, messages=messages,
-                                                  seed=base_seed + i))
-    return requests, sources
 
 
 @dataclass
@@ -116,11 +87,6 @@ class Runner:
         for key in self.store.unextracted():  # a previous run stopped between the two writes
             self._extract(key)
         pending = self.store.pending_requests()
-        if pending and self.config.engine == REFERENCE:
-            for req in pending:  # reference solutions are judged from their files: nothing to generate
-                self.store.save_completion(Completion(key=req.key, text="", finish_reason="reference"))
-                self._extract(req.key)
-            pending = []
         counts = self.store.counts()
         progress.on_totals(len(pending), counts.done - counts.judged - counts.no_code + len(pending))
         workers = max(1, self.judge.box.workers)
@@ -163,7 +129,7 @@ class Runner:
         """Extract the code of a finished generation; True when there is something to judge."""
         gen = self.store.generation(key)
         if gen.source_path:
-            self.store.save_extraction(key, None, "source", "reference solution file")
+            self.store.save_extraction(key, None, "source", "reference solution file")  # judged from the file
             return True
         ex = extract_code(gen.text or "", gen.language, self.problems.get(gen.problem))
         self.store.save_extraction(key, ex.code, ex.status, ex.note)

@@ -11,7 +11,7 @@ from ioi_eval.generate import ENGINE_NAMES, engine_class, get_engine
 
 
 def test_names() -> None:
-    assert set(ENGINE_NAMES) == {"vllm", "openai", "transformers", "replay"}
+    assert set(ENGINE_NAMES) == {"vllm", "openai", "transformers", "replay", "reference"}
     assert engine_class("OpenAI").__name__ == "OpenAIEngine"
     assert engine_class("hf").__name__ == "TransformersEngine"
     assert engine_class("replay").__name__ == "ReplayEngine"

@@ -154,6 +154,19 @@ def test_registry(vllm: types.ModuleType) -> None:
     assert not c.failed
 
 
+def test_built_from_options_with_llm_kwargs(vllm: types.ModuleType) -> None:
+    """Options.llm_kwargs reach vllm.LLM as keyword arguments of their own, as the constructor's **llm_kwargs do."""
+    from ioi_eval.generate.vllm_engine import Options
+
+    e = get_engine("vllm", "org/tiny-model", Options(max_model_len=64, use_tqdm=False,
+                                                     llm_kwargs={"enable_prefix_caching": True}))
+    assert calls("LLM") == [("LLM", "org/tiny-model", {
+        "tensor_parallel_size": 1, "max_model_len": 64, "gpu_memory_utilization": 0.9, "dtype": "auto",
+        "trust_remote_code": False, "enable_prefix_caching": True})]
+    assert e.max_model_len == 64 and e.use_tqdm is False
+    e.close()
+
+
 def test_data_parallel_replicas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two replicas of two GPUs each, in worker processes that import the fake through sys.path."""
     pkg = tmp_path / "vllm"

@@ -1,0 +1,51 @@
+"""What a run asks for: which problems it takes, and its generation requests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ..generate import engine_class
+from ..generate.base import GenerationRequest
+from ..problem.model import Problem
+from ..prompts import build_prompt
+from ..record.config import RunConfig
+
+Planner = Callable[[Sequence[Problem], int], tuple[list[GenerationRequest], dict[str, str]]]
+
+
+def own_planner(engine: str) -> Planner | None:
+    """The engine's own ``plan_requests`` when it answers from the packages (reference), else None."""
+    return getattr(engine_class(engine), "plan_requests", None)
+
+
+def select_problems(engine: str, problems: list[Problem]) -> tuple[list[Problem], list[str]]:
+    """The problems a run with ``engine`` takes, and the codes of those it leaves out.
+
+    A model answers with code, so output-only problems are left out; an engine that plans its own requests from
+    the packages takes them all.
+    """
+    if own_planner(engine) is not None:
+        return problems, []
+    skipped = [p.code for p in problems if p.task_type == "OutputOnly"]
+    return [p for p in problems if p.task_type != "OutputOnly"], skipped
+
+
+def build_requests(config: RunConfig, problems: list[Problem], template: Path | None
+                   ) -> tuple[list[GenerationRequest], dict[str, str]]:
+    """All generation requests of a run, and the source file of each key an engine answers from a file."""
+    planner = own_planner(config.engine)
+    if planner is not None:
+        return planner(problems, config.samples)
+    requests: list[GenerationRequest] = []
+    base_seed = config.sampling.seed or 0
+    for p in problems:
+        targets = [st for st in p.subtasks if st.points > 0] if config.per == "subtask" else [None]
+        for st in targets:
+            messages = build_prompt(p, st, config.language, template)
+            for i in range(config.samples):
+                key = f"{p.code}/{st.name if st else '-'}/{i}"
+                requests.append(GenerationRequest(key=key, problem=p.code, subtask=st.name if st else None,
+                                                  sample=i, language=config.language, messages=messages,
+                                                  seed=base_seed + i))
+    return requests, {}
