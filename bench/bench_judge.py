@@ -118,13 +118,15 @@ def bench_cpu_accuracy(tmp: Path, repeats: int) -> dict:
 
 
 def bench_compile(tmp: Path) -> dict:
+    from ioi_eval.backends.local import LocalBackend
     from ioi_eval.judge.compiler import Compiler, CompileUnit
     from ioi_eval.judge.languages import CPP_FLAGS
 
     plain = statistics.median(_gxx(TYPICAL, tmp / f"plain{i}") for i in range(3))
     cache = tmp / "cache"
-    with Executor(workers=1) as ex:
-        comp = Compiler(ex, cache_dir=cache)
+    box = LocalBackend().open(1)  # a box that describes its toolchain, as the compiler needs
+    try:
+        comp = Compiler(box, cache_dir=cache)
         t0 = time.perf_counter()
         comp._pch(comp_lang(), CPP_FLAGS)  # building the PCH is a one-off per compiler version
         pch_build = time.perf_counter() - t0
@@ -140,6 +142,8 @@ def bench_compile(tmp: Path) -> dict:
             res, _ = comp.compile(unit)
             warms.append(time.perf_counter() - t0)
             assert res.cached
+    finally:
+        box.close()
     cold, warm = statistics.median(colds), statistics.median(warms)
     return {"plain_gxx_s": round(plain, 3), "cold_sandboxed_pch_s": round(cold, 3), "warm_cache_hit_s": round(warm, 4),
             "pch_one_off_build_s": round(pch_build, 2), "cold_speedup": round(plain / cold, 2)}

@@ -36,6 +36,7 @@ from pathlib import Path
 from ..cache import cache_root
 from ..errors import IoiEvalError
 from ..judge.judge import Judge
+from ..judge.languages import get_language
 from ..judge.results import JudgeReport, Verdict
 from ..judge.submission import Submission
 from ..problem.loader import load_problem
@@ -184,9 +185,8 @@ class AdversarialSuite:
             os.environ[name] = value
         tcp, udp, unix_name = self._listen()
         self._judge = Judge(backend=self.backend, workers=self.workers, cache_dir=cache)
-        box_root = getattr(self._judge.box, "root", None)
         self._info = SuiteInfo(
-            package_dir=package, cache_dir=cache, box_root=Path(box_root) if box_root else None,
+            package_dir=package, cache_dir=cache, box_root=self._judge.box.host_root,
             harness_cwd=Path.cwd(), harness_pid=os.getpid(), canary_dir=self._tmp / "canary",
             tcp_port=tcp, udp_port=udp, unix_name=unix_name, secrets=secret_values,
             answers={name: out for name, (_inp, out) in TESTS.items()})
@@ -268,8 +268,8 @@ class AdversarialSuite:
     # -- judging -------------------------------------------------------------------------------
     def _judge_source(self, case: Case) -> JudgeReport:
         source = case.render(self.info.placeholders())
-        suffix = ".py" if case.language == "python" else ".cpp"
-        sub = Submission(name=case.name + suffix, language=case.language, source=source.encode())
+        name = get_language(case.language).source_name(case.name)
+        sub = Submission(name=name, language=case.language, source=source.encode())
         assert self._problem is not None
         return self.judge.judge(self._problem, sub)
 

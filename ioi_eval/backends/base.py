@@ -11,14 +11,31 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from ioi_box.protocol import Batch, BatchResult
+from ioi_box.protocol import Batch, BatchResult, BoxInfo
 
 
 class Box(Protocol):
-    """One isolation host running the in-box executor."""
+    """One isolation host running the in-box executor.
+
+    ``info`` is what the box says about itself (the hello reply of :mod:`ioi_box.protocol`): its
+    isolation, and the toolchain the compiler must use (versions for cache keys, compiler paths,
+    a precompiled header it ships). ``workers`` counts the job slots of the whole box (a remote box
+    may span several executors, each describing itself with its own ``info.workers``).
+    """
 
     workers: int
     isolation_note: str
+
+    @property
+    def info(self) -> BoxInfo:
+        """What the box says about itself."""
+        ...
+
+    @property
+    def host_root(self) -> Path | None:
+        """The box's work root as a folder of this machine, where the box runs in this process
+        (the local backend); None for a box elsewhere (a container, a VM)."""
+        ...
 
     def put_file(self, src: Path, executable: bool = False) -> str:
         """Store a host file by content; returns its box path."""

@@ -2,10 +2,43 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ioi_box.executor import Executor
-from ioi_box.isolation import detect
+from ioi_box.isolation import Isolation, detect
+from ioi_box.protocol import PROTOCOL_VERSION, BoxInfo
+from ioi_box.server import toolchain
 
 from .base import Box
+
+
+def host_toolchain() -> tuple[dict[str, str], dict[str, str]]:
+    """This host's toolchain as a box describes it (:func:`ioi_box.server.toolchain`), keeping only the
+    compilers a sandboxed run can see (under /usr): for another one the judge's language says why not."""
+    tools, compilers = toolchain()
+    hidden = {lang for lang, path in compilers.items() if not path.startswith("/usr/")}
+    return ({k: v for k, v in tools.items() if k not in hidden},
+            {k: v for k, v in compilers.items() if k not in hidden})
+
+
+class LocalBox(Executor):
+    """The local backend's box: the in-box executor in this process, describing this host.
+
+    It ships no precompiled header (``info.pch_include`` is None): the compiler builds one with
+    this host's compiler into its cache, for the flags in use.
+    """
+
+    def __init__(self, isolation: Isolation, note: str, workers: int | None = None) -> None:
+        super().__init__(isolation=isolation, workers=workers)
+        self.isolation_note = note
+        tools, compilers = host_toolchain()
+        self.info = BoxInfo(protocol=PROTOCOL_VERSION, workers=self.workers, isolation=isolation.name,
+                            isolation_note=note, cgroups=dict(self.cgroups), tools=tools, compilers=compilers)
+
+    @property
+    def host_root(self) -> Path:
+        """The executor's work root (blobs and scratch folders), on this machine."""
+        return self.root
 
 
 class LocalBackend:
@@ -18,6 +51,4 @@ class LocalBackend:
 
     def open(self, workers: int | None = None) -> Box:
         iso, note = detect(self.isolation)
-        ex = Executor(isolation=iso, workers=workers)
-        ex.isolation_note = note
-        return ex
+        return LocalBox(iso, note, workers)

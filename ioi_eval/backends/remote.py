@@ -386,16 +386,14 @@ def _job_deadline(jobs: Iterable[RunJob | CompareJob]) -> float:
 class RemoteBox:
     """A :class:`~ioi_eval.backends.base.Box` spread over the boxes of a :class:`ChannelPool`."""
 
+    host_root: Path | None = None  # the boxes' work roots are theirs, not folders of this machine
+
     def __init__(self, pool: ChannelPool, on_close: Callable[[], None] | None = None) -> None:
         self.pool = pool
         self._on_close = on_close
-        info = pool.info
-        self.info = info
+        self.info: BoxInfo = pool.info  # the first box's; the boxes run one image
         self.workers = sum(s.info.workers for s in pool.slots if s.info is not None)
-        self.isolation_note = info.isolation_note
-        self.toolchain = info.tools
-        self.compilers = info.compilers
-        self.pch_include = info.pch_include
+        self.isolation_note = self.info.isolation_note
         self._content: dict[str, Path | bytes] = {}  # blob name -> its content on this host
         self._made_in: dict[str, _Slot] = {}  # blob name -> the box that made it (promote)
         self._dirs: dict[str, tuple[_Slot, int]] = {}  # work dir -> (box, generation) it lives in

@@ -11,12 +11,17 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from ioi_box.protocol import CompareJob, JobResult, Limits, Proc, ProcStatus, RunJob
 
 from ..problem.model import CheckerSpec
+from .languages import Program
+from .profile import JudgeProfile
 
+CHECKER_PATH = "/box/checker"  # where a checker program lies in its box
+VALIDATOR_PATH = "/box/validator"  # where a Kattis output validator lies in its box
 CHECKER_LIMITS = Limits(cpu_s=10, wall_s=21, memory_bytes=2 << 30, output_bytes=64 << 20, processes=16)
 CAPTURE = 4096
 
@@ -107,16 +112,16 @@ class StandardChecker:
 class ProgramChecker:
     """A package checker in the CMS protocol or the testlib protocol.
 
-    ``binary`` is a compiled checker, or a script when ``interpreter`` (e.g. python3) is given.
+    ``program`` starts the checker from :data:`CHECKER_PATH` (a compiled checker, or a script run by
+    its interpreter).
     """
 
-    binary: str  # blob path
+    program: Program
     protocol: str = "cms"
     extra_args: tuple[str, ...] = ()
-    interpreter: tuple[str, ...] = ()  # e.g. python3 -B for a Python checker
 
     def job(self, input_blob: str, expected_blob: str | None, output: str, work: str, test: str = "") -> RunJob:
-        binds = {"/box/checker": self.binary, "/box/input.txt": input_blob, "/box/output.txt": output}
+        binds = {**self.program.files, "/box/input.txt": input_blob, "/box/output.txt": output}
         if expected_blob is not None:
             binds["/box/correct.txt"] = expected_blob
         else:
@@ -125,7 +130,7 @@ class ProgramChecker:
             args = ["/box/input.txt", "/box/output.txt", "/box/correct.txt"]
         else:
             args = ["/box/input.txt", "/box/correct.txt", "/box/output.txt"]
-        proc = Proc(argv=[*self.interpreter, "/box/checker", *args, *self.extra_args], binds=binds,
+        proc = Proc(argv=[*self.program.argv, *args, *self.extra_args], binds=binds,
                     stdout=f"{work}/checker.out", stderr=f"{work}/checker.err",
                     capture_stdout=CAPTURE, capture_stderr=CAPTURE, limits=CHECKER_LIMITS)
         return RunJob(procs=[proc])
@@ -227,17 +232,19 @@ def kattis_outcome(spec: CheckerSpec, test: str, status: ProcStatus, code: int |
 
 @dataclass
 class KattisValidator:
-    """A Kattis output validator: ``validator input answer feedback_dir [args] < output``."""
+    """A Kattis output validator: ``validator input answer feedback_dir [args] < output``.
 
-    binary: str  # blob path
+    ``program`` starts the validator from :data:`VALIDATOR_PATH`.
+    """
+
+    program: Program
     spec: CheckerSpec
-    interpreter: tuple[str, ...] = ()  # e.g. python3 -B for a Python validator
 
     def job(self, input_blob: str, expected_blob: str | None, output: str, work: str, test: str = "") -> RunJob:
-        binds = {"/box/validator": self.binary, "/box/input.txt": input_blob,
+        binds = {**self.program.files, "/box/input.txt": input_blob,
                  "/box/answer.txt": expected_blob if expected_blob is not None else input_blob}
         # The feedback folder is the test's scratch folder; contestants never get it writable.
-        proc = Proc(argv=[*self.interpreter, "/box/validator", "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/",
+        proc = Proc(argv=[*self.program.argv, "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/",
                           *kattis_args(self.spec, test)],
                     binds=binds, rw_binds={FEEDBACK: work}, stdin=output, stdout=f"{work}/validator.out",
                     stderr=f"{work}/validator.err", capture_stderr=CAPTURE, limits=CHECKER_LIMITS)
@@ -247,3 +254,21 @@ class KattisValidator:
         proc_failure(result, "output validator")
         pr = result.procs[0]
         return kattis_outcome(self.spec, test, pr.status, pr.exit_code, pr.stderr, read)
+
+
+class TrustedPrograms(Protocol):
+    """Where a checker program comes from (a :class:`~ioi_eval.judge.task_types.base.JudgeContext`)."""
+
+    def trusted_program(self, source: Path, what: str, at: str) -> Program:
+        """The package program ``source`` ready to run from the inside path ``at``."""
+        ...
+
+
+def make_checker(spec: CheckerSpec, profile: JudgeProfile, programs: TrustedPrograms) -> Checker:
+    """The checker of a problem: its checker program (Kattis validator, CMS or testlib checker), else
+    the standard comparison (replaced by the judge profile's comparator where it has one)."""
+    if spec.source is None:
+        return StandardChecker(spec, profile.comparator)
+    if spec.protocol == "kattis":
+        return KattisValidator(programs.trusted_program(spec.source, "checker", VALIDATOR_PATH), spec)
+    return ProgramChecker(programs.trusted_program(spec.source, "checker", CHECKER_PATH), spec.protocol)

@@ -20,7 +20,7 @@ from ioi_box.protocol import Batch, Limits, Proc, ProcStatus, RunJob
 from ..backends.base import Box
 from ..cache import atomic_dir, cache_root
 from ..errors import JudgeError
-from .languages import Cpp, Language, Program, Python, get_language
+from .languages import Language, Program, get_language
 from .results import CompileResult
 
 MESSAGE_CAP = 64 << 10
@@ -28,6 +28,8 @@ UNTRUSTED_LIMITS = Limits(cpu_s=20, wall_s=41, memory_bytes=1 << 30, output_byte
                           tmp_bytes=512 << 20)
 TRUSTED_LIMITS = Limits(cpu_s=60, wall_s=121, memory_bytes=2 << 30, output_bytes=256 << 20, processes=64,
                         tmp_bytes=512 << 20)
+PROGRAM_NAME = "prog"
+PROGRAM = f"/box/{PROGRAM_NAME}"  # where a built program is written, and bound when it runs
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,8 @@ class CompileUnit:
 
     language: str
     files: tuple[tuple[str, bytes], ...]  # (name, content); all bound read-only in /src
-    compiled: tuple[str, ...]  # names of files passed to the compiler (C++) or checked (Python)
-    main: str  # Python: the file started at run time; C++: unused
+    compiled: tuple[str, ...]  # names of files passed to the compile command
+    main: str  # the file started at run time where the sources run as they are (Python); else unused
     flags: tuple[str, ...] = ()
     trusted: bool = False
     extra_argv: tuple[str, ...] = field(default=())
@@ -62,7 +64,7 @@ class Compiler:
         self.cache_dir = cache_dir or cache_root()
         self.use_cache = use_cache
         self.use_pch = use_pch
-        self._pch_blob: str | None = None
+        self._pch_blobs: dict[str, str] = {}  # language -> blob of its precompiled header
         self._pch_lock = threading.Lock()
         self._pch_failed = False
 
@@ -101,43 +103,24 @@ class Compiler:
             (tmp / "result.json").write_text(res.model_dump_json())
 
     # -- precompiled header ---------------------------------------------------------------------
-    def _pch(self, lang: Cpp, flags: tuple[str, ...]) -> str | None:
-        """Blob path of ``bits/stdc++.h.gch`` built for these flags, or None if unavailable."""
+    def _pch(self, lang: Language, flags: tuple[str, ...]) -> str | None:
+        """Blob path of the language's precompiled header built on this host, or None if unavailable."""
         if not self.use_pch or self._pch_failed:
             return None
         with self._pch_lock:
-            if self._pch_blob is not None:
-                return self._pch_blob
+            if lang.name in self._pch_blobs:
+                return self._pch_blobs[lang.name]
             try:
-                gch = self._build_pch(lang, flags)
+                built = lang.build_pch(flags, self.cache_dir / "pch")
             except (OSError, subprocess.SubprocessError, JudgeError):
                 self._pch_failed = True  # compiling without it is only slower
                 return None
-            self._pch_blob = self.box.put_file(gch)
-            return self._pch_blob
-
-    def _build_pch(self, lang: Cpp, flags: tuple[str, ...]) -> Path:
-        pch_flags = [f for f in flags if f not in ("-static", "-s")]
-        tag = hashlib.sha256((lang.version() + "\0".join(pch_flags)).encode()).hexdigest()[:16]
-        gch = self.cache_dir / "pch" / tag / "bits" / "stdc++.h.gch"
-        if gch.is_file():
-            return gch
-        probe = subprocess.run([lang.compiler, "-std=gnu++17", "-H", "-fsyntax-only", "-x", "c++", "-"],
-                               input="#include <bits/stdc++.h>\n", capture_output=True, text=True, timeout=120)
-        header = next((ln[2:] for ln in probe.stderr.splitlines() if ln.startswith(". ")), None)
-        if not header:
-            raise JudgeError("cannot locate bits/stdc++.h")
-        gch.parent.mkdir(parents=True, exist_ok=True)
-        tmp = gch.with_name(f".{os.getpid()}.gch")
-        subprocess.run([lang.compiler, *pch_flags, "-x", "c++-header", header, "-o", str(tmp)],
-                       check=True, capture_output=True, timeout=600)
-        os.replace(tmp, gch)
-        return gch
+            blob = self._pch_blobs[lang.name] = self.box.put_file(built)
+            return blob
 
     def _version(self, lang: Language) -> str:
-        """The toolchain version of the box (a remote box says which), for the cache key."""
-        remote = getattr(self.box, "toolchain", None) or {}
-        return remote.get(lang.name) or lang.version()
+        """The toolchain version of the box (as it describes itself), for the cache key."""
+        return self.box.info.tools.get(lang.name) or lang.version()
 
     # -- compile -------------------------------------------------------------------------------
     def compile(self, unit: CompileUnit) -> tuple[CompileResult, Program | None]:
@@ -147,40 +130,34 @@ class Compiler:
         hit = self._load(key)
         if hit is not None:
             res, prog = hit
-            return res, self._program(unit, prog) if res.ok else None
+            return res, self._program(unit, lang, prog) if res.ok else None
         res, prog_bytes, blob = self._compile_in_box(unit, lang)
         self._save(key, res, prog_bytes)
         if not res.ok:
             return res, None
-        return res, self._program(unit, None, blob)
+        return res, self._program(unit, lang, None, blob)
 
-    def _program(self, unit: CompileUnit, prog: Path | None, blob: str | None = None) -> Program:
-        if unit.language == "python":
-            lang = get_language("python")
-            assert isinstance(lang, Python)
+    def _program(self, unit: CompileUnit, lang: Language, prog: Path | None, blob: str | None = None) -> Program:
+        if not lang.builds_program:  # the sources run as they are
             files = {f"/box/{name}": self.box.put_bytes(data) for name, data in unit.files}
-            return Program(argv=lang.run_argv(f"/box/{unit.main}"), files=files)
+            return Program(argv=lang.run_command(f"/box/{unit.main}"), files=files)
         if blob is None:
             assert prog is not None
             blob = self.box.put_file(prog, executable=True)
-        return Program(argv=("/box/prog",), files={"/box/prog": blob})
+        return Program(argv=lang.run_command(PROGRAM), files={PROGRAM: blob})
 
-    def _compile_in_box(self, unit: CompileUnit, lang) -> tuple[CompileResult, bytes | None, str | None]:
+    def _compile_in_box(self, unit: CompileUnit, lang: Language) -> tuple[CompileResult, bytes | None, str | None]:
         binds = {f"/src/{name}": self.box.put_bytes(data) for name, data in unit.files}
-        if isinstance(lang, Cpp):
-            include = ["/src"]
-            box_pch = getattr(self.box, "pch_include", None)  # a remote box may ship its own
-            if box_pch and self.use_pch:
-                include.insert(0, box_pch)
+        include = ["/src"]
+        if lang.pch_header is not None and self.use_pch:
+            if self.box.info.pch_include:  # a box may ship its own (the judge image does)
+                include.insert(0, self.box.info.pch_include)
             elif pch := self._pch(lang, unit.flags):
-                binds["/pch/bits/stdc++.h.gch"] = pch
+                binds[f"/pch/{lang.pch_header}"] = pch
                 include.insert(0, "/pch")
-            # A remote box names its own compiler (the host may have none, or another one).
-            box_gxx = (getattr(self.box, "compilers", None) or {}).get(lang.name)
-            argv = lang.compile_argv([f"/src/{n}" for n in unit.compiled], unit.flags, "/box/prog", include, box_gxx)
-        else:
-            assert isinstance(lang, Python)
-            argv = lang.check_argv(f"/src/{unit.compiled[0]}")
+        # The box names its own compiler (the host may have none, or another one).
+        argv = lang.compile_command([f"/src/{n}" for n in unit.compiled], PROGRAM, unit.flags, include,
+                                    self.box.info.compilers.get(lang.name))
         work = self.box.new_dir()
         log = f"{work}/compile.log"
         limits = TRUSTED_LIMITS if unit.trusted else UNTRUSTED_LIMITS
@@ -206,9 +183,9 @@ class Compiler:
                     ProcStatus.SG: f"Compiler killed by signal {pr.signal}",
                 }.get(pr.status, "Compilation failed")
                 return CompileResult(ok=False, message=f"{why}\n{message}".strip(), **base), None, None
-            if unit.language == "python":
+            if not lang.builds_program:
                 return CompileResult(ok=True, message=message, **base), b"", None
-            blob = self.box.promote(f"{work}/prog", executable=True)
+            blob = self.box.promote(f"{work}/{PROGRAM_NAME}", executable=True)
             data = self.box.read_bytes(blob)
             return CompileResult(ok=True, message=message, **base), data, blob
         finally:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..backends import get_backend
-from ..backends.base import Box
+from ..backends.base import Backend, Box
 from ..errors import JudgeError
 from ..problem.model import Problem, Subtask, TestCase
-from .checkers import KattisValidator, ProgramChecker, StandardChecker
+from .checkers import make_checker
 from .compiler import Compiler
 from .profile import JudgeProfile, get_profile
 from .results import CompileResult, JudgeReport, SubtaskResult, TestResult, Verdict
@@ -37,13 +37,22 @@ class _ProblemState:
 
 
 class Judge:
-    """Judges submissions on one backend; reuse it for many submissions (caches per problem)."""
+    """Judges submissions on one backend; reuse it for many submissions (caches per problem).
 
-    def __init__(self, backend: str = "local", workers: int | None = None, cache_dir: Path | None = None,
+    ``backend`` is a backend's name (made with ``backend_options``) or a :class:`Backend` itself.
+    """
+
+    def __init__(self, backend: str | Backend = "local", workers: int | None = None, cache_dir: Path | None = None,
                  use_cache: bool = True, profile: str | JudgeProfile | None = None,
                  **backend_options: object) -> None:
         self.profile = get_profile(profile)
-        self.backend = get_backend(backend, **backend_options)
+        if isinstance(backend, str):
+            self.backend = get_backend(backend, **backend_options)
+        elif backend_options:
+            raise TypeError(f"backend options ({', '.join(backend_options)}) go with a backend name; "
+                            f"this {type(backend).__name__} is made already")
+        else:
+            self.backend = backend
         self.workers = workers
         self.cache_dir = cache_dir
         self.use_cache = use_cache
@@ -86,13 +95,7 @@ class Judge:
             box = self.box
             assert self._compiler is not None
             ctx = JudgeContext(box=box, compiler=self._compiler, problem=problem, profile=self.profile)
-            spec = problem.checker
-            if spec.source is not None:
-                binary, prefix = ctx.trusted_program(spec.source, "checker")
-                ctx.checker = (KattisValidator(binary, spec, prefix) if spec.protocol == "kattis"
-                               else ProgramChecker(binary, spec.protocol, interpreter=prefix))
-            else:
-                ctx.checker = StandardChecker(spec, self.profile.comparator)
+            ctx.checker = make_checker(problem.checker, self.profile, ctx)
             task_type = get_task_type(problem.task_type)
             task_type.setup(ctx)
             state = _ProblemState(ctx, task_type)
@@ -139,7 +142,7 @@ class Judge:
         # Subtasks that one zero outcome decides (their remaining tests may be skipped).
         decides = {st.index: subtask_score_type(st, score_type).zero_decides for st in problem.subtasks}
         results: dict[str, TestResult] = {}
-        workers = max(1, getattr(state.ctx.box, "workers", 1))
+        workers = max(1, state.ctx.box.workers)
 
         def needed(name: str) -> bool:
             return not skip or any(i not in zeroed for i in owners[name])

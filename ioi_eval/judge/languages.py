@@ -1,17 +1,27 @@
-"""Languages: how a submission is compiled and how the compiled program is started.
+"""Languages: how a submission is named, compiled and started inside the box.
 
-A :class:`Language` says which compile command to run inside the box and how to start the result.
-Sources are bound read-only under ``/src``; the compile writes into ``/box`` (a scratch folder).
+A :class:`Language` owns everything the judge needs to know about it, as CMS's languages do
+(``get_compilation_commands`` / ``get_evaluation_commands``): the name a source gets in the box
+(:meth:`~Language.source_name`), the compile command (:meth:`~Language.compile_command`), the
+command that starts the result (:meth:`~Language.run_command`), and whether the compile builds a
+program (C++) or only checks sources that then run as they are (Python). The compiler
+(:mod:`ioi_eval.judge.compiler`) only asks these questions; :data:`LANGUAGES` is the one list of
+names. Sources are bound read-only under ``/src``; the compile writes into ``/box`` (a scratch
+folder).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 import shutil
 import subprocess
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 from ..errors import JudgeError
 
@@ -28,15 +38,57 @@ class Program:
     files: dict[str, str] = field(default_factory=dict)  # inside path -> blob path
 
 
-class Language(Protocol):
-    """A submission language."""
+class Language(ABC):
+    """A submission language (one instance per language, in :data:`LANGUAGES`)."""
 
     name: ClassVar[str]
+    #: Source suffixes; the first is the one a source gets in the box (:meth:`source_name`).
     suffixes: ClassVar[tuple[str, ...]]
+    #: Suffixes of files a compile may read besides the sources (headers); bound, never compiled.
+    header_suffixes: ClassVar[tuple[str, ...]] = ()
+    #: True: the compile writes a program (to ``output``) that runs alone; False: the compile only
+    #: checks the sources, which then run as they are (all of a unit's files bound beside ``main``).
+    builds_program: ClassVar[bool]
+    #: The precompiled header the compile can use (a path under an include folder), or None.
+    pch_header: ClassVar[str | None] = None
+    #: Flags of a trusted compile (a package's checker or manager).
+    trusted_flags: ClassVar[tuple[str, ...]] = ()
 
+    def source_name(self, stem: str) -> str:
+        """The file name of source ``stem`` in the box: ``<code>.cpp``, ``grader.py``..."""
+        return f"{stem}{self.suffixes[0]}"
+
+    @abstractmethod
     def version(self) -> str:
-        """A string that changes whenever the toolchain changes (part of compile cache keys)."""
-        ...
+        """A string that changes whenever this host's toolchain changes (part of compile cache keys)."""
+
+    def compile_flags(self, base: Sequence[str], defines: Sequence[str]) -> tuple[str, ...]:
+        """The flags of a contestant compile: the judge profile's ``base`` flags and the problem's
+        ``defines``, for a language that takes them (none by default)."""
+        return ()
+
+    def add_includes(self, source: bytes, task_header: str | None) -> bytes:
+        """open-r1's ``add_includes`` for this language (``task_header``: the task's own header, when the
+        package has one); unchanged by default."""
+        return source
+
+    @abstractmethod
+    def compile_command(self, sources: Sequence[str], output: str, flags: Sequence[str] = (),
+                        include_dirs: Sequence[str] = (), compiler: str | None = None) -> list[str]:
+        """The compile command line (inside paths).
+
+        ``output``: where a program-building language writes the program; ``compiler``: the box's own
+        compiler (default: this host's).
+        """
+
+    @abstractmethod
+    def run_command(self, main: str) -> tuple[str, ...]:
+        """The command that starts ``main``: the built program, or the source file run as it is."""
+
+    def build_pch(self, flags: Sequence[str], folder: Path) -> Path:
+        """Build :attr:`pch_header` for ``flags`` with this host's compiler, under ``folder`` (kept
+        there for later runs); its path. Only called for a language with a :attr:`pch_header`."""
+        raise JudgeError(f"{self.name} has no precompiled header")
 
 
 def _which(tool: str, package: str) -> str:
@@ -58,34 +110,75 @@ def _tool_version(exe: str) -> str:
     return out.splitlines()[0] if out else exe
 
 
-class Cpp:
+class Cpp(Language):
     """C++17 (GNU) as CMS compiles it: ``g++ -DEVAL -std=gnu++17 -O2 -pipe -static -s``."""
 
     name: ClassVar[str] = "cpp"
     suffixes: ClassVar[tuple[str, ...]] = (".cpp", ".cc", ".cxx", ".c++")
+    header_suffixes: ClassVar[tuple[str, ...]] = (".h", ".hpp", ".hh")
+    builds_program: ClassVar[bool] = True
+    pch_header: ClassVar[str | None] = "bits/stdc++.h.gch"
+    trusted_flags: ClassVar[tuple[str, ...]] = TRUSTED_CPP_FLAGS
 
     @functools.cached_property
     def compiler(self) -> str:
-        """Absolute path of g++."""
+        """Absolute path of this host's g++."""
         return _which("g++", "g++")
 
     def version(self) -> str:
         return _tool_version(self.compiler)
 
-    def compile_argv(self, sources: list[str], flags: tuple[str, ...], output: str,
-                     include_dirs: list[str], compiler: str | None = None) -> list[str]:
-        """The compiler command line (inside paths); ``compiler``: the box's g++ (default: this host's)."""
+    def compile_flags(self, base: Sequence[str], defines: Sequence[str]) -> tuple[str, ...]:
+        return (*base, *(f"-D{d}" for d in defines))
+
+    def add_includes(self, source: bytes, task_header: str | None) -> bytes:
+        """``bits/stdc++.h``, the task header (unless included already), ``using namespace std``."""
+        text = source.decode("utf-8", errors="surrogateescape")
+        head = "#include <bits/stdc++.h>\n"
+        own = f'#include "{task_header}"'
+        if task_header is not None and own not in text:
+            head += own + "\n"
+        if "using namespace std;" not in text and "std::" not in text:
+            head += "\nusing namespace std;\n\n"
+        return (head + text).encode("utf-8", errors="surrogateescape")
+
+    def compile_command(self, sources: Sequence[str], output: str, flags: Sequence[str] = (),
+                        include_dirs: Sequence[str] = (), compiler: str | None = None) -> list[str]:
         argv = [compiler or self.compiler, *flags]
         for d in include_dirs:
             argv.append(f"-I{d}")
         return [*argv, "-o", output, *sources]
 
+    def run_command(self, main: str) -> tuple[str, ...]:
+        return (main,)
 
-class Python:
+    def build_pch(self, flags: Sequence[str], folder: Path) -> Path:
+        """``bits/stdc++.h.gch`` for ``flags`` (link-only flags dropped), one per compiler version and flags."""
+        pch_flags = [f for f in flags if f not in ("-static", "-s")]
+        tag = hashlib.sha256((self.version() + "\0".join(pch_flags)).encode()).hexdigest()[:16]
+        assert self.pch_header is not None
+        gch = folder / tag / self.pch_header
+        if gch.is_file():
+            return gch
+        probe = subprocess.run([self.compiler, "-std=gnu++17", "-H", "-fsyntax-only", "-x", "c++", "-"],
+                               input="#include <bits/stdc++.h>\n", capture_output=True, text=True, timeout=120)
+        header = next((ln[2:] for ln in probe.stderr.splitlines() if ln.startswith(". ")), None)
+        if not header:
+            raise JudgeError("cannot locate bits/stdc++.h")
+        gch.parent.mkdir(parents=True, exist_ok=True)
+        tmp = gch.with_name(f".{os.getpid()}.gch")
+        subprocess.run([self.compiler, *pch_flags, "-x", "c++-header", header, "-o", str(tmp)],
+                       check=True, capture_output=True, timeout=600)
+        os.replace(tmp, gch)
+        return gch
+
+
+class Python(Language):
     """Python 3 (the system interpreter): byte-compiled first, so a syntax error is a CE."""
 
     name: ClassVar[str] = "python"
     suffixes: ClassVar[tuple[str, ...]] = (".py",)
+    builds_program: ClassVar[bool] = False
 
     @functools.cached_property
     def interpreter(self) -> str:
@@ -97,17 +190,20 @@ class Python:
     def version(self) -> str:
         return _tool_version(self.interpreter)
 
-    def check_argv(self, source: str) -> list[str]:
-        """Byte-compile ``source`` in memory: exit 1 with the SyntaxError on stderr."""
-        code = "import sys; src = sys.argv[1]; compile(open(src, 'rb').read(), src, 'exec')"
-        return [self.interpreter, "-I", "-c", code, source]
+    def compile_command(self, sources: Sequence[str], output: str, flags: Sequence[str] = (),
+                        include_dirs: Sequence[str] = (), compiler: str | None = None) -> list[str]:
+        """Byte-compile each source in memory: exit 1 with the SyntaxError on stderr (nothing is written)."""
+        # One line, so that a SyntaxError's traceback reads the same for one source or several.
+        checks = "; ".join(f"src = sys.argv[{i}]; compile(open(src, 'rb').read(), src, 'exec')"
+                           for i in range(1, len(sources) + 1))
+        return [compiler or self.interpreter, "-I", "-c", f"import sys; {checks}", *sources]
 
-    def run_argv(self, main: str) -> tuple[str, ...]:
-        """Start ``main`` (the grader, stub or the submission itself)."""
+    def run_command(self, main: str) -> tuple[str, ...]:
+        """Start ``main`` (the grader, the stub, the submission itself or a package script)."""
         return (self.interpreter, "-B", main)
 
 
-LANGUAGES: dict[str, Language] = {"cpp": Cpp(), "python": Python()}
+LANGUAGES: dict[str, Language] = {lang.name: lang for lang in (Cpp(), Python())}
 
 
 def get_language(name: str) -> Language:

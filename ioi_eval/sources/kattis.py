@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from ..errors import PackageError
+from ..judge.languages import get_language, language_of
 from ..problem.writer import PackageDraft, SubtaskDraft
 from .materialise import (
     holds_packages,
@@ -499,7 +500,7 @@ class KattisImporter:
                 cat = category
                 if category == "correct" and not has_model and suffix != ".py":
                     cat, has_model = "model_solution", True
-                name = src.stem + (".py" if suffix == ".py" else ".cpp")
+                name = get_language(language_of(src)).source_name(src.stem)
                 draft.files[f"solutions/{cat}/{name}"] = src
 
     def add_statement(self, draft: PackageDraft) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PackageError
+from ..judge.languages import LANGUAGES
 from ..problem.writer import PackageDraft, SubtaskDraft
 from .materialise import holds_packages, materialise, package_roots, safe_code
 
@@ -286,13 +287,13 @@ class PolygonImporter:
             kind = src_node.get("type", "")
             if not src.is_file():
                 continue
-            if kind.startswith("cpp") or src.suffix in (".cpp", ".cc"):
-                suffix = ".cpp"
+            if kind.startswith("cpp") or src.suffix in (".cpp", ".cc"):  # Polygon's types: cpp.g++17, python.3...
+                language = "cpp"
             elif kind.startswith("python.3") or src.suffix == ".py":
-                suffix = ".py"
+                language = "python"
             else:
                 continue
-            draft.files[f"solutions/{category}/{src.stem}{suffix}"] = src
+            draft.files[f"solutions/{category}/{LANGUAGES[language].source_name(src.stem)}"] = src
 
     def add_statement(self, draft: PackageDraft) -> None:
         """The English statement sections (LaTeX kept as is) joined into ``statement.md``."""

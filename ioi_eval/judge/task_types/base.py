@@ -13,8 +13,8 @@ from ...backends.base import Box
 from ...errors import JudgeError
 from ...problem.model import Problem, TestCase
 from ..checkers import Checker, CheckerFailure, FeedbackReader
-from ..compiler import Compiler, CompileUnit
-from ..languages import TRUSTED_CPP_FLAGS, get_language
+from ..compiler import PROGRAM, Compiler, CompileUnit
+from ..languages import Program, get_language, language_of
 from ..profile import JudgeProfile
 from ..results import CompileResult, TestResult, Verdict, verdict_for_score
 from ..submission import Submission
@@ -66,23 +66,25 @@ class JudgeContext:
         return Limits(cpu_s=cpu, wall_s=wall, memory_bytes=self.problem.memory_limit,
                       output_bytes=OUTPUT_CAP, processes=16, tmp_bytes=64 << 20)
 
-    def compile_trusted(self, folder: Path, main: str, what: str) -> str:
-        """Compile a package program (checker, manager) with the files of its folder; blob path."""
+    def trusted_program(self, source: Path, what: str, at: str) -> Program:
+        """A package program (checker, manager) ready to run from the inside path ``at``.
+
+        A language that builds a program compiles ``source`` with the sources and headers of its
+        folder (its trusted flags); a script (e.g. a Python Kattis validator) runs as it is.
+        """
+        lang = get_language(language_of(source))
+        if not lang.builds_program:
+            return Program(argv=lang.run_command(at), files={at: self.blob(source)})
+        folder = source.parent
+        suffixes = (*lang.suffixes, *lang.header_suffixes)
         files = tuple((p.name, p.read_bytes()) for p in sorted(folder.iterdir())
-                      if p.is_file() and p.suffix in (".cpp", ".h", ".hpp", ".hh", ".cc"))
-        unit = CompileUnit(language="cpp", files=files, compiled=(main,), main=main, flags=TRUSTED_CPP_FLAGS,
-                           trusted=True)
+                      if p.is_file() and p.suffix in suffixes)
+        unit = CompileUnit(language=lang.name, files=files, compiled=(source.name,), main=source.name,
+                           flags=lang.trusted_flags, trusted=True)
         res, prog = self.compiler.compile(unit)
         if not res.ok or prog is None:
-            raise JudgeError(f"the package's {what} ({folder / main}) does not compile:\n{res.message[:2000]}")
-        return prog.files["/box/prog"]
-
-    def trusted_program(self, source: Path, what: str) -> tuple[str, tuple[str, ...]]:
-        """A package program ready to run: (blob path, argv prefix). C++ is compiled with the files
-        of its folder; a single-file Python program (e.g. a Kattis validator) runs under python3."""
-        if source.suffix == ".py":
-            return self.blob(source), (get_language("python").interpreter, "-B")
-        return self.compile_trusted(source.parent, source.name, what), ()
+            raise JudgeError(f"the package's {what} ({source}) does not compile:\n{res.message[:2000]}")
+        return Program(argv=lang.run_command(at), files={at: prog.files[PROGRAM]})
 
     def check(self, test: TestCase, output: str, work: str) -> tuple[float, str]:
         """Check ``output`` with the problem's checker; raises CheckerFailure on judge errors."""

@@ -22,13 +22,14 @@ from ..checkers import (
     parse_cms_outcome,
     testlib_outcome,
 )
-from ..languages import Program
+from ..languages import LANGUAGES, Program
 from ..results import CompileResult, TestResult
 from ..submission import Submission
 from .base import STDERR_CAPTURE, JudgeContext, failed_run, scored, system_error
 from .programs import user_unit
 
 CAPTURE = 4096
+MANAGER_PATH = "/box/manager"  # where the manager lies in its box
 
 
 class Communication:
@@ -37,13 +38,13 @@ class Communication:
     name: ClassVar[str] = "Communication"
 
     def __init__(self) -> None:
-        self.manager: str | None = None
-        self.interpreter: tuple[str, ...] = ()
+        self.manager: Program | None = None
 
     def setup(self, ctx: JudgeContext) -> None:
-        source = ctx.problem.grader("manager.cpp") or ctx.problem.grader("manager.py")
+        source = next(filter(None, (ctx.problem.grader(lang.source_name("manager")) for lang in LANGUAGES.values())),
+                      None)
         assert source is not None  # the loader checked
-        self.manager, self.interpreter = ctx.trusted_program(source, "manager")
+        self.manager = ctx.trusted_program(source, "manager", MANAGER_PATH)
 
     def prepare(self, ctx: JudgeContext, submission: Submission) -> tuple[CompileResult, Program | None]:
         harness = "stub" if ctx.problem.params.compilation == "stub" else None
@@ -80,8 +81,7 @@ class Communication:
                     user.stdin, user.stdout = to_u, to_m
                 users.append(user)
             if params.interactor == "cms":
-                manager = Proc(argv=[*self.interpreter, "/box/manager", *mgr_args],
-                               binds={"/box/manager": self.manager},
+                manager = Proc(argv=[*self.manager.argv, *mgr_args], binds=dict(self.manager.files),
                                rw_binds={f"/fifo{i}": f"{work}/fifo{i}" for i in range(n)},
                                stdin=ctx.blob(test.input), stdout=f"{work}/manager.out",
                                stderr=f"{work}/manager.err", capture_stdout=CAPTURE, capture_stderr=CAPTURE,
@@ -125,7 +125,7 @@ class Communication:
         """
         assert self.manager is not None
         answer = ctx.blob(test.output) if test.output else ctx.blob(test.input)
-        binds = {"/box/manager": self.manager, "/box/input.txt": ctx.blob(test.input), "/box/answer.txt": answer}
+        binds = {**self.manager.files, "/box/input.txt": ctx.blob(test.input), "/box/answer.txt": answer}
         common = dict(binds=binds, stderr=f"{work}/manager.err", capture_stderr=CAPTURE,
                       limits=self._manager_limits(ctx))
         # The user opens its stdin (m_to_u0) before its stdout, so the interactor must open its
@@ -137,10 +137,9 @@ class Communication:
         if ctx.problem.params.interactor == "kattis":
             args = kattis_args(ctx.problem.checker, test.name)
             # Feedback files go next to the FIFOs: a folder the executor creates and users never see.
-            argv = [*wire, *self.interpreter, "/box/manager", "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/",
-                    *args]
+            argv = [*wire, *self.manager.argv, "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/", *args]
             return Proc(argv=argv, rw_binds={**rw, FEEDBACK: f"{work}/fifo0"}, **common), []
-        argv = [*wire, *self.interpreter, "/box/manager", "/box/input.txt", "/box/tout.txt", "/box/answer.txt"]
+        argv = [*wire, *self.manager.argv, "/box/input.txt", "/box/tout.txt", "/box/answer.txt"]
         return Proc(argv=argv, rw_binds={**rw, "/box/tout.txt": f"{work}/tout"}, **common), [f"{work}/tout"]
 
     def _interactor_result(self, ctx: JudgeContext, test: TestCase, work: str, mgr: ProcResult,
