@@ -23,7 +23,7 @@ CPP = Submission(name="s.cpp", language="cpp", source=b"int main() {}\n")
 
 
 def _problem(tmp_path: Path, score_type: str = "GroupMin") -> Problem:
-    from ioi_eval.adversarial.package import write_package
+    from ioi_eval.problem.writer import write_plain_package as write_package
 
     root = write_package(
         tmp_path / "sum",
