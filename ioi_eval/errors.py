@@ -1,17 +1,63 @@
-"""Errors that the CLI reports as clear messages instead of tracebacks."""
+"""Every error type of ioi-eval: the ones the CLI reports as clear messages (exit 2) instead of tracebacks.
+
+:class:`IoiEvalError` is the base of errors meant for the user; :class:`JudgeError` and its subclasses mean the
+judge (not the submission) failed, which a judged test reports as SE.
+"""
 
 
 class IoiEvalError(Exception):
     """Base class of errors with a message meant for the user."""
 
 
+# -- problems and their sources ---------------------------------------------------------------------
+
 class PackageError(IoiEvalError):
     """A problem package is malformed or incomplete; the message names the file and the problem."""
 
+
+class SourceError(IoiEvalError):
+    """A problem source cannot be read (missing, wrong format, not in the cache while offline)."""
+
+
+# -- judging and boxes ------------------------------------------------------------------------------
 
 class JudgeError(IoiEvalError):
     """The judge (not the submission) failed: a missing compiler, a broken checker, a box failure."""
 
 
-class SourceError(IoiEvalError):
-    """A problem source cannot be read (missing, wrong format, not in the cache while offline)."""
+class ChannelError(JudgeError):
+    """The channel broke: the box died, hung or spoke garbage. Its jobs may be retried elsewhere."""
+
+
+class BoxRequestError(JudgeError):
+    """The box answered, but the request failed inside it (e.g. a missing file)."""
+
+
+class E2BError(JudgeError):
+    """The e2b package or the API key is missing, E2B refused us, or no sandbox could be started."""
+
+
+class DockerError(IoiEvalError):
+    """Docker is missing, not running, or cannot start the judge containers."""
+
+
+# -- runs and what reads them -----------------------------------------------------------------------
+
+class ConfigMismatch(IoiEvalError):
+    """The run folder holds a run with another configuration."""
+
+
+class RunFolderError(IoiEvalError):
+    """A folder is not a run folder, or its run store cannot be opened or read."""
+
+
+class RunLoadError(IoiEvalError):
+    """A run folder is missing, is not a run, or its store or summary is unreadable."""
+
+
+class BaselineError(IoiEvalError):
+    """A baseline file is missing, unreadable, or not of a schema this version understands."""
+
+
+class ExportError(IoiEvalError):
+    """A run folder, a filter or the output cannot be used for an export."""

@@ -20,9 +20,10 @@ import pytest
 from ioi_box.protocol import Batch, Limits, Proc, RunJob
 
 from ioi_eval.backends.docker import DockerBackend, DockerChannel
-from ioi_eval.backends.docker_engine import DEFAULT_IMAGE, DockerError, engine_available, image_exists
+from ioi_eval.backends.docker_engine import DEFAULT_IMAGE, engine_available, image_exists
 from ioi_eval.backends.docker_security import DENIED, seccomp_profile
 from ioi_eval.backends.remote import RemoteBox
+from ioi_eval.errors import DockerError
 
 from .strict import require
 

@@ -23,9 +23,10 @@ from ioi_box.wire import read_frame, write_frame
 
 import ioi_eval.backends.e2b as e2b
 from ioi_eval.backends import BACKENDS, get_backend
-from ioi_eval.backends.e2b import Backoff, E2BBackend, E2BError, LineReader
+from ioi_eval.backends.e2b import Backoff, E2BBackend, LineReader
 from ioi_eval.backends.e2b_template import build_template, e2b_dockerfile
 from ioi_eval.backends.remote import RemoteBox
+from ioi_eval.errors import E2BError
 from ioi_eval.judge.judge import Judge
 from ioi_eval.judge.results import Verdict
 from ioi_eval.judge.submission import Submission

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ioi_eval.gate.baseline import Baseline, BaselineError, load_baseline
+from ioi_eval.errors import BaselineError
+from ioi_eval.gate.baseline import Baseline, load_baseline
 from ioi_eval.gate.compare import GatePolicy, Status, compare
 from ioi_eval.gate.report import junit_xml, markdown_summary, write_junit
 from ioi_eval.run.pipeline import RunResult

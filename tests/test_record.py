@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from ioi_eval.errors import RunFolderError
 from ioi_eval.generate.base import Completion, GenerationRequest
 from ioi_eval.judge.results import CompileResult, JudgeReport, SubtaskResult, TestResult, Verdict
-from ioi_eval.record.folder import RunFolder, RunFolderError
+from ioi_eval.record.folder import RunFolder
 from ioi_eval.record.store import SCHEMA, Counts, Generation, Judgement, RunStore, Sample
 
 #: The schema of run.sqlite as every run so far was created with (ioi_eval/run/store.py before the

@@ -31,8 +31,8 @@ from ioi_box.protocol import (
 )
 from ioi_box.wire import WireError, read_frame, write_frame
 
-from ioi_eval.backends.remote import BoxRequestError, ChannelPool, ProcessChannel, RemoteBox
-from ioi_eval.errors import JudgeError
+from ioi_eval.backends.remote import ChannelPool, ProcessChannel, RemoteBox
+from ioi_eval.errors import BoxRequestError, JudgeError
 from ioi_eval.judge.judge import Judge
 from ioi_eval.judge.submission import Submission
 from ioi_eval.problem.loader import load_problem

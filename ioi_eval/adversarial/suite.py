@@ -113,7 +113,8 @@ def backend_ready(name: str) -> tuple[bool, str]:
         iso, note = detect()
         return isinstance(iso, BwrapIsolation), note
     if name == "docker":
-        from ..backends.docker_engine import DEFAULT_IMAGE, DockerError, engine_info, image_exists
+        from ..backends.docker_engine import DEFAULT_IMAGE, engine_info, image_exists
+        from ..errors import DockerError
 
         try:
             engine_info()

@@ -11,16 +11,12 @@ import os
 import shutil
 import subprocess
 
-from ..errors import IoiEvalError
+from ..errors import DockerError
 
 DEFAULT_IMAGE = os.environ.get("IOI_EVAL_DOCKER_IMAGE", "ioi-eval-judge:latest")
 SOURCE_LABEL = "ioi-eval.source"
 START_HINT = ("start it with `sudo systemctl start docker`, or `sudo dockerd --bridge=none --iptables=false &`, "
               "or run scripts/setup-docker")
-
-
-class DockerError(IoiEvalError):
-    """Docker is missing, not running, or cannot start the judge containers."""
 
 
 def docker_cli() -> str:

@@ -48,8 +48,8 @@ from ioi_box.protocol import PutBlobs, Reply
 from ioi_box.protocol import Request as _Request
 from ioi_box.textwire import decode_line
 
-from ..errors import IoiEvalError, JudgeError
-from .remote import ChannelError, ChannelPool, RemoteBox, StreamChannel
+from ..errors import ChannelError, E2BError, IoiEvalError
+from .remote import ChannelPool, RemoteBox, StreamChannel
 
 log = logging.getLogger("ioi_eval.e2b")
 
@@ -68,10 +68,6 @@ STDERR_KEPT = 8192
 MOUNT_CGROUPS = "(mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup) >/dev/null 2>&1"
 
 T = TypeVar("T")
-
-
-class E2BError(JudgeError):
-    """The e2b package or the API key is missing, E2B refused us, or no sandbox could be started."""
 
 
 def load_sdk() -> ModuleType:

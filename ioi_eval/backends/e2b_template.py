@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from .e2b import DEFAULT_TEMPLATE, SLOTS_PER_SANDBOX, E2BError, describe, load_sdk, require_api_key
+from ..errors import E2BError
+from .e2b import DEFAULT_TEMPLATE, SLOTS_PER_SANDBOX, describe, load_sdk, require_api_key
 
 DEFAULT_MEMORY_MB = 8192  # room for SLOTS_PER_SANDBOX runs at a compile's 2 GiB
 _DROPPED = re.compile(r"^\s*(USER|ENTRYPOINT|CMD|RUN\s+useradd)\b", re.I)

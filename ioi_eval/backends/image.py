@@ -22,9 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..cache import cache_root
-from .docker_engine import DEFAULT_IMAGE, SOURCE_LABEL, DockerError, docker_cli, engine_info, image_exists, image_source
+from ..errors import DockerError
+from .docker_engine import DEFAULT_IMAGE, SOURCE_LABEL, docker_cli, engine_info, image_exists, image_source
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SANDBOX = REPO / "sandbox"
 DOCKERFILE = SANDBOX / "Dockerfile"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"

@@ -58,20 +58,12 @@ from ioi_box.protocol import BlobSpec as _BlobSpec
 from ioi_box.protocol import Request as _Request
 from ioi_box.wire import WireError, read_frame, write_frame
 
-from ..errors import JudgeError
+from ..errors import BoxRequestError, ChannelError, JudgeError
 
 REQUEST_TIMEOUT_S = 300.0  # file requests; executes get their jobs' wall limits plus a margin
 EXECUTE_MARGIN_S = 60.0
 NO_WALL_LIMIT_S = 3600.0  # a job without a wall limit may take this long before its box counts as hung
 UPLOAD_CHUNK = 64 << 20  # bytes of blobs per put request
-
-
-class ChannelError(JudgeError):
-    """The channel broke: the box died, hung or spoke garbage. Its jobs may be retried elsewhere."""
-
-
-class BoxRequestError(JudgeError):
-    """The box answered, but the request failed inside it (e.g. a missing file)."""
 
 
 class Channel(Protocol):

@@ -65,8 +65,9 @@ def diagnose() -> list[Finding]:
 def docker_findings() -> list[Finding]:
     """The Docker backend: the engine, the judge image, and what a judge container says about itself."""
     from ..backends.docker import DockerBackend
-    from ..backends.docker_engine import DEFAULT_IMAGE, DockerError, engine_info
+    from ..backends.docker_engine import DEFAULT_IMAGE, engine_info
     from ..backends.image import check_image
+    from ..errors import DockerError
 
     try:
         info = engine_info()

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import IoiEvalError
+from ..errors import ExportError, IoiEvalError, RunFolderError
 from ..generate.reasoning import join_reasoning
 from ..generate.replay import norm_problem
 from ..judge.results import JudgeReport, Verdict
 from ..problem.model import Problem
-from ..record.folder import RunFolder, RunFolderError
+from ..record.folder import RunFolder
 from ..record.store import Sample
 from ..scoring.medals import contests
 
@@ -53,10 +53,6 @@ OUR_FIELDS = {
     "subtask_results": "per subtask: name, points, score, status",
     "test_results": "per test: name, verdict, score (0..1), cpu_s, memory_bytes",
 }
-
-
-class ExportError(IoiEvalError):
-    """A run folder, a filter or the output cannot be used for an export."""
 
 
 def features() -> Any:

@@ -14,7 +14,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .cots import OUR_FIELDS, ExportError, features
+from ..errors import ExportError
+from .cots import OUR_FIELDS, features
 
 PARQUET_NAME = "train-00000-of-00001.parquet"
 _HINT = "pip install datasets  (or: pip install 'ioi-eval[export]')"

@@ -22,16 +22,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import IoiEvalError
+from ..errors import BaselineError
 from ..record.config import RunConfig
 from ..scoring.run_score import RunScore
 
 SCHEMA_NAME = "ioi-eval/baseline"
 SCHEMA_VERSION = 1
-
-
-class BaselineError(IoiEvalError):
-    """A baseline file is missing, unreadable, or not of a schema this version understands."""
 
 
 class BaselineSubtask(BaseModel):

@@ -15,14 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from ..errors import IoiEvalError
+from ..errors import RunFolderError
 
 if TYPE_CHECKING:  # the store (and its pydantic models) is imported when a store is opened
     from .store import RunStore
-
-
-class RunFolderError(IoiEvalError):
-    """A folder is not a run folder, or its run store cannot be opened or read."""
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import IoiEvalError
+from ..errors import IoiEvalError, RunFolderError, RunLoadError
 from ..judge.results import JudgeReport
-from ..record.folder import RunFolder, RunFolderError
+from ..record.folder import RunFolder
 from ..record.store import Counts, RunStore, Sample
 from ..scoring.run_score import RunScore
 
@@ -57,10 +57,6 @@ class RunData:
     counts: Counts
     notes: list[str]
     complete: bool  # every generation finished and every submission judged
-
-
-class RunLoadError(IoiEvalError):
-    """A run folder is missing, is not a run, or its store or summary is unreadable."""
 
 
 def load_run(run_dir: Path) -> RunData:

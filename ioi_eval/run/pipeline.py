@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import IoiEvalError
+from ..errors import ConfigMismatch, IoiEvalError
 from ..generate.base import Completion, Engine, GenerationRequest
 from ..judge.judge import Judge
 from ..judge.results import JudgeReport
@@ -24,10 +24,6 @@ from ..record.config import RunConfig, diff_configs
 from ..record.folder import RunFolder
 from .extract import extract_code
 from .plan import build_requests
-
-
-class ConfigMismatch(IoiEvalError):
-    """The run folder holds a run with another configuration."""
 
 
 @dataclass
