@@ -154,7 +154,7 @@ def comp_lang():
 def bench_end_to_end(workers: int, problems: list[str] | None) -> dict:
     from ioi_eval.judge.judge import Judge
     from ioi_eval.judge.submission import Submission
-    from ioi_eval.problem.loader import discover, load_problem
+    from ioi_eval.sources.loader import discover, load_problem
 
     roots = discover(REPO / "problems")
     if problems:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ioi_eval.judge.validate import validate_problem
-from ioi_eval.problem.loader import discover, load_problem
+from ioi_eval.sources.loader import discover, load_problem
 
 from .conftest import PROBLEMS
 

@@ -17,7 +17,7 @@ from ioi_eval.backends.docker_engine import DEFAULT_IMAGE, engine_available, ima
 from ioi_eval.judge.judge import Judge
 from ioi_eval.judge.results import Verdict
 from ioi_eval.judge.submission import Submission
-from ioi_eval.problem.loader import discover, load_problem
+from ioi_eval.sources.loader import discover, load_problem
 
 from .conftest import PROBLEMS
 from .strict import require

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from ioi_eval.judge.submission import Submission
-from ioi_eval.problem.loader import find_root, load_problem
 from ioi_eval.sources import HfSource
+from ioi_eval.sources.loader import find_root, load_problem
 
 from .conftest import IOI2024
 from .openr1_fixtures import write_parquet

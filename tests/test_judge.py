@@ -12,7 +12,7 @@ import pytest
 
 from ioi_eval.judge.results import Verdict
 from ioi_eval.judge.submission import Submission
-from ioi_eval.problem.loader import load_problem
+from ioi_eval.sources.loader import load_problem
 
 CORRECT = "#include <cstdio>\nint main(){long long a,b;scanf(\"%lld %lld\",&a,&b);printf(\"%lld\\n\",a+b);}\n"
 OVERFLOW = "#include <cstdio>\nint main(){int a,b;scanf(\"%d %d\",&a,&b);printf(\"%d\\n\",a+b);}\n"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..judge.task_types import Batch
+
 # a+b with distinctive answers, so that an answer found anywhere it should not be is no coincidence.
 TESTS: dict[str, tuple[str, str]] = {
     "0-01": ("1000000007 2000000014\n", "3000000021\n"),
@@ -42,7 +44,7 @@ def write_sum_package(root: Path) -> Path:
     return write_package(
         root,
         problem={"code": "adversarial_sum", "name": "Adversarial a+b", "time_limit": TIME_LIMIT_S,
-                 "memory_limit": MEMORY_LIMIT_BYTES, "score_precision": 2, "task_type": "Batch"},
+                 "memory_limit": MEMORY_LIMIT_BYTES, "score_precision": 2, "task_type": Batch.name},
         subtasks={"01-all": {"score": 100, "testcases": list(TESTS)}},
         tests=TESTS,
     )

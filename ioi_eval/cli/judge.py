@@ -24,7 +24,7 @@ def judge(
     """Judge one solution. Exit 0 when judged (whatever the verdicts), 1 on a judge error (SE)."""
     from ..judge.judge import Judge
     from ..judge.submission import Submission
-    from ..problem.loader import load_problem
+    from ..sources.loader import load_problem
     from .render import render_report
 
     with reported_errors():

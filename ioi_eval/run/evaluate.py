@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import IoiEvalError
 from ..generate.base import SamplingConfig
 from ..judge.judge import Judge
+from ..judge.task_types import TASK_TYPES
 from ..prompts import resolve_template
 from ..scoring.run_score import RunScore, score_run
 from ..sources import is_local, load_problem_set
@@ -56,10 +57,11 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: dict, sa
         raise IoiEvalError(f"{prompt_template}: prompt template not found")
     problem_list = load_problem_set(problems, only)
     if engine != "reference":
-        skipped = [p.code for p in problem_list if p.task_type == "OutputOnly"]
+        # Models answer with code, so problems whose submissions are output files are left out.
+        skipped = [p.code for p in problem_list if not TASK_TYPES[p.task_type].takes_code]
         if skipped:
             progress.on_note(f"skipping output-only problems (models answer with code): {', '.join(skipped)}")
-        problem_list = [p for p in problem_list if p.task_type != "OutputOnly"]
+        problem_list = [p for p in problem_list if TASK_TYPES[p.task_type].takes_code]
     if not problem_list:
         raise IoiEvalError(f"{problems}: no problems to evaluate")
     config = RunConfig(

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from ..errors import PackageError
+from ..judge.task_types import Communication
 from .materialise import (
     PackageDraft,
     SubtaskDraft,
@@ -399,7 +400,7 @@ class KattisImporter:
                 if p.suffix.lower() in HEADERS:
                     draft.files[f"graders/{p.name}"] = p
         if interactive:
-            draft.task_type = "Communication"
+            draft.task_type = Communication.name
             draft.task_params = {"interactor": "kattis", "num_processes": 1, "user_io": "std_io",
                                  "compilation": "stub" if sources else "alone"}
             if sources:
