@@ -158,7 +158,8 @@ def comp_lang():
 def bench_end_to_end(workers: int, problems: list[str] | None) -> dict:
     from ioi_eval.judge.judge import Judge
     from ioi_eval.judge.submission import Submission
-    from ioi_eval.problem.loader import discover, load_problem
+    from ioi_eval.judge.task_types import TASK_TYPES
+    from ioi_eval.sources.loader import discover, load_problem
 
     roots = discover(REPO / "problems")
     if problems:
@@ -173,7 +174,7 @@ def bench_end_to_end(workers: int, problems: list[str] | None) -> dict:
         n_subs = n_tests = 0
         box_cpu_before = getattr(judge.box, "cpu_s_total", 0.0)
         t0 = time.perf_counter()
-        items = [(p, Submission.from_path(sol.path, p.task_type)) for p in loaded for sol in p.solutions]
+        items = [(p, Submission.from_path(sol.path, TASK_TYPES[p.task_type].takes_code)) for p in loaded for sol in p.solutions]
         for rep in judge.judge_many(items):
             compile_cpu += rep.compile.cpu_s
             run_cpu += sum(t.cpu_s for t in rep.tests)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ioi_eval.judge.validate import validate_problem
-from ioi_eval.problem.loader import discover, load_problem
+from ioi_eval.sources.loader import discover, load_problem
 
 from .conftest import PROBLEMS
 
@@ -37,6 +37,7 @@ def test_official_ioi2024_packages(judge, name: str) -> None:
     They are fetched for local validation only and never committed: skipped when absent.
     """
     from ioi_eval.judge.submission import Submission
+    from ioi_eval.judge.task_types import TASK_TYPES
 
     from .conftest import IOI2024
 
@@ -50,5 +51,5 @@ def test_official_ioi2024_packages(judge, name: str) -> None:
         assert all(c.ok for c in checks), {c.solution.key: c.problems for c in checks if not c.ok}
         return
     for sol in (s for s in problem.solutions if s.category == only):
-        report = judge.judge(problem, Submission.from_path(sol.path, problem.task_type))
+        report = judge.judge(problem, Submission.from_path(sol.path, TASK_TYPES[problem.task_type].takes_code))
         assert report.score == report.max_score, (sol.key, [t for t in report.tests if t.verdict.value != "AC"][:3])

@@ -17,7 +17,8 @@ from ioi_eval.backends.docker_engine import DEFAULT_IMAGE, engine_available, ima
 from ioi_eval.judge.judge import Judge
 from ioi_eval.judge.results import Verdict
 from ioi_eval.judge.submission import Submission
-from ioi_eval.problem.loader import discover, load_problem
+from ioi_eval.judge.task_types import TASK_TYPES
+from ioi_eval.sources.loader import discover, load_problem
 
 from .conftest import PROBLEMS
 from .strict import require
@@ -39,7 +40,7 @@ def test_local_and_docker_agree(judge, docker_judge: Judge, root: Path) -> None:
     problem = load_problem(root)
     assert problem.solutions
     for sol in problem.solutions:
-        sub = Submission.from_path(sol.path, problem.task_type)
+        sub = Submission.from_path(sol.path, TASK_TYPES[problem.task_type].takes_code)
         local, docker = judge.judge(problem, sub), docker_judge.judge(problem, sub)
         where = f"{problem.code}/{sol.key}"
         assert docker.score == local.score, where

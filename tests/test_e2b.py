@@ -30,7 +30,7 @@ from ioi_eval.errors import E2BError
 from ioi_eval.judge.judge import Judge
 from ioi_eval.judge.results import Verdict
 from ioi_eval.judge.submission import Submission
-from ioi_eval.problem.loader import load_problem
+from ioi_eval.sources.loader import load_problem
 
 from .e2b_fake import AuthenticationException, FakeE2B, RateLimitException, ServiceBusyException, TimeoutException
 

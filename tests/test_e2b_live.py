@@ -18,7 +18,7 @@ import pytest
 from ioi_eval.adversarial import run_suite
 from ioi_eval.judge.judge import Judge
 from ioi_eval.judge.validate import validate_problem
-from ioi_eval.problem.loader import discover, load_problem
+from ioi_eval.sources.loader import discover, load_problem
 
 from .conftest import PROBLEMS
 

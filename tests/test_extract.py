@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from ioi_eval.problem.loader import load_problem
 from ioi_eval.problem.model import Problem
 from ioi_eval.run.extract import Extraction, extract_code
+from ioi_eval.sources.loader import load_problem
 
 from .conftest import PROBLEMS
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from ioi_eval.judge.submission import Submission
-from ioi_eval.problem.loader import find_root, load_problem
+from ioi_eval.judge.task_types import TASK_TYPES
 from ioi_eval.sources import HfSource
+from ioi_eval.sources.loader import find_root, load_problem
 
 from .conftest import IOI2024
 from .openr1_fixtures import write_parquet
@@ -68,6 +69,6 @@ def test_materialised_official_package_scores_the_same(tmp_path, monkeypatch, ju
             if picks is None or s.category in picks or s.key in picks][:6]
     assert sols
     for sol in sols:
-        sub = Submission.from_path(sol.path, official.task_type)
+        sub = Submission.from_path(sol.path, TASK_TYPES[official.task_type].takes_code)
         a, b = judge.judge(official, sub), judge.judge(ours, sub)
         assert (b.score, [s.score for s in b.subtasks]) == (a.score, [s.score for s in a.subtasks]), sol.key

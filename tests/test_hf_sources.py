@@ -11,9 +11,9 @@ from ioi_eval.cli import app
 from ioi_eval.errors import SourceError
 from ioi_eval.judge.results import Verdict
 from ioi_eval.judge.submission import Submission
-from ioi_eval.problem.loader import load_problem
 from ioi_eval.sources import HfSource, resolve_source
 from ioi_eval.sources.hf import parse_spec
+from ioi_eval.sources.loader import load_problem
 
 from . import openr1_fixtures as fx
 

@@ -12,7 +12,8 @@ import pytest
 
 from ioi_eval.judge.results import Verdict
 from ioi_eval.judge.submission import Submission
-from ioi_eval.problem.loader import load_problem
+from ioi_eval.judge.task_types import TASK_TYPES
+from ioi_eval.sources.loader import load_problem
 
 CORRECT = "#include <cstdio>\nint main(){long long a,b;scanf(\"%lld %lld\",&a,&b);printf(\"%lld\\n\",a+b);}\n"
 OVERFLOW = "#include <cstdio>\nint main(){int a,b;scanf(\"%d %d\",&a,&b);printf(\"%d\\n\",a+b);}\n"
@@ -22,7 +23,7 @@ def _judge(judge, package: Path, source: str, tmp_path: Path, suffix: str = ".cp
     sol = tmp_path / f"sol{suffix}"
     sol.write_text(source)
     prob = load_problem(package)
-    return judge.judge(prob, Submission.from_path(sol, prob.task_type))
+    return judge.judge(prob, Submission.from_path(sol, TASK_TYPES[prob.task_type].takes_code))
 
 
 def test_accepted(judge, sum_package: Path, tmp_path: Path) -> None:
@@ -251,7 +252,7 @@ def test_communication_sums_user_cpu_times(judge, tmp_path: Path) -> None:
     prob = load_problem(PROBLEMS / "relay")
     sol = tmp_path / "burn.cpp"
     sol.write_text(src)
-    r = judge.judge(prob, Submission.from_path(sol, prob.task_type))
+    r = judge.judge(prob, Submission.from_path(sol, TASK_TYPES[prob.task_type].takes_code))
     first = r.tests[0]
     assert first.verdict == Verdict.TLE and "total CPU time" in first.message, first
     assert 1.0 < first.cpu_s < 2.0

@@ -15,8 +15,8 @@ from ioi_eval.judge.results import CompileResult, JudgeReport, SubtaskResult, Te
 from ioi_eval.judge.submission import Submission
 from ioi_eval.judge.task_types.base import JudgeContext
 from ioi_eval.judge.task_types.programs import user_unit
-from ioi_eval.problem.loader import load_problem
 from ioi_eval.scoring.codeforces import pass_at_k, score_samples, summarise
+from ioi_eval.sources.loader import load_problem
 
 
 @pytest.mark.parametrize("expected, output, same", [

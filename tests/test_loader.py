@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ioi_eval.errors import PackageError
-from ioi_eval.problem.loader import discover, load_problem
+from ioi_eval.sources.loader import discover, load_problem
 
 from .conftest import IOI2024, PROBLEMS
 

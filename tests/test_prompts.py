@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ioi_eval.problem.loader import load_problem
 from ioi_eval.problem.model import Problem
 from ioi_eval.prompts import TEMPLATES_DIR, PromptError, build_prompt, default_template, supported_languages
+from ioi_eval.sources.loader import load_problem
 
 from .conftest import PROBLEMS, write_package
 

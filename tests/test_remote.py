@@ -35,7 +35,7 @@ from ioi_eval.backends.remote import ChannelPool, ProcessChannel, RemoteBox
 from ioi_eval.errors import BoxRequestError, JudgeError
 from ioi_eval.judge.judge import Judge
 from ioi_eval.judge.submission import Submission
-from ioi_eval.problem.loader import load_problem
+from ioi_eval.sources.loader import load_problem
 
 SERVER = [sys.executable, "-m", "ioi_box.server"]
 CORRECT = "#include <cstdio>\nint main(){long long a,b;scanf(\"%lld %lld\",&a,&b);printf(\"%lld\\n\",a+b);}\n"

@@ -215,9 +215,9 @@ def test_codeforces_scores_leave_out_samples_not_extracted_yet(tmp_path: Path) -
     """A finished generation whose code is not extracted yet (a run stopped between the two writes) is
     judged on resume: its Codeforces scores leave it out, as they leave out those not judged yet."""
     from ioi_eval.generate.base import Completion, GenerationRequest
-    from ioi_eval.problem.loader import load_problem
     from ioi_eval.record.store import RunStore
     from ioi_eval.scoring.run_score import score_run
+    from ioi_eval.sources.loader import load_problem
 
     problem = load_problem(PROBLEMS / "rainfall").model_copy(update={"scoring": "codeforces"})
     store = RunStore(tmp_path / "run.sqlite")

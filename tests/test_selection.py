@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from ioi_eval.judge.results import CompileResult, JudgeReport, SubtaskResult, TestResult, Verdict
-from ioi_eval.problem.loader import load_problem
 from ioi_eval.scoring.selection import (
     Candidate,
     mean_single_score,
@@ -14,6 +13,7 @@ from ioi_eval.scoring.selection import (
     samples_score_of,
     select,
 )
+from ioi_eval.sources.loader import load_problem
 
 from .conftest import PROBLEMS
 

@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from ioi_eval.cli import app
 from ioi_eval.errors import IoiEvalError
-from ioi_eval.problem.loader import load_problem
 from ioi_eval.sources import CmsSource, is_local, resolve_source
 from ioi_eval.sources.export import export_source
+from ioi_eval.sources.loader import load_problem
 
 BUNDLED = Path(__file__).resolve().parent.parent / "problems"
 

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from ioi_eval.cli import app
 from ioi_eval.errors import PackageError
 from ioi_eval.judge.submission import Submission
-from ioi_eval.problem.loader import load_problem
 from ioi_eval.sources import KattisSource, PolygonSource, resolve_source
 from ioi_eval.sources.export import export_source
+from ioi_eval.sources.loader import load_problem
 
 from . import source_fixtures as fx
 

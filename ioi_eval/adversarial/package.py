@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..judge.task_types import Batch
 from ..problem.writer import write_plain_package
 
 # a+b with distinctive answers, so that an answer found anywhere it should not be is no coincidence.
@@ -20,7 +21,7 @@ def write_sum_package(root: Path) -> Path:
     return write_plain_package(
         root,
         problem={"code": "adversarial_sum", "name": "Adversarial a+b", "time_limit": TIME_LIMIT_S,
-                 "memory_limit": MEMORY_LIMIT_BYTES, "score_precision": 2, "task_type": "Batch"},
+                 "memory_limit": MEMORY_LIMIT_BYTES, "score_precision": 2, "task_type": Batch.name},
         subtasks={"01-all": {"score": 100, "testcases": list(TESTS)}},
         tests=TESTS,
     )

@@ -39,8 +39,8 @@ from ..judge.judge import Judge
 from ..judge.languages import get_language
 from ..judge.results import JudgeReport, Verdict
 from ..judge.submission import Submission
-from ..problem.loader import load_problem
 from ..problem.model import Problem
+from ..sources.loader import load_problem
 from .cases import CONTROL, Case, get_cases
 from .context import SECRET_MARK, CheckContext, SuiteInfo
 from .package import TESTS, write_sum_package

@@ -24,12 +24,14 @@ def judge(
     """Judge one solution. Exit 0 when judged (whatever the verdicts), 1 on a judge error (SE)."""
     from ..judge.judge import Judge
     from ..judge.submission import Submission
-    from ..problem.loader import load_problem
+    from ..judge.task_types import TASK_TYPES
+    from ..sources.loader import load_problem
     from .render import render_report
 
     with reported_errors():
         prob = load_problem(problem)
-        sub = Submission.from_path(solution, prob.task_type, language.value if language else None)
+        takes_code = TASK_TYPES[prob.task_type].takes_code
+        sub = Submission.from_path(solution, takes_code, language.value if language else None)
         with Judge(backend=backend, workers=workers, use_cache=not no_cache, profile=judge_profile) as j:
             report = j.judge(prob, sub)
     if as_json:

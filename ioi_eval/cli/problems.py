@@ -28,8 +28,8 @@ def validate(
 
     from ..judge.judge import Judge
     from ..judge.validate import SolutionCheck, validate_problem
-    from ..problem.loader import load_problem
     from ..sources import resolve_source
+    from ..sources.loader import load_problem
 
     summary = []
     all_ok = True

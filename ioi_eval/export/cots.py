@@ -22,6 +22,7 @@ from ..errors import ExportError, IoiEvalError, RunFolderError
 from ..generate.reasoning import join_reasoning
 from ..generate.replay import norm_problem
 from ..judge.results import JudgeReport, Verdict
+from ..judge.task_types import task_type_names
 from ..problem.model import Problem
 from ..record.folder import RunFolder
 from ..record.store import Sample
@@ -39,7 +40,7 @@ OUR_FIELDS = {
     "subtask": "the subtask the prompt targeted (null: the whole problem)",
     "sample": "sample index within its prompt",
     "seed": "the sampling seed",
-    "task_type": "Batch, Communication or OutputOnly",
+    "task_type": task_type_names(),
     "language": "the submission language (cpp, python)",
     "answer": "the completion after the reasoning (what the code was extracted from)",
     "code": "the extracted code (null when none was found)",

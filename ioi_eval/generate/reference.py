@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
 from ioi_eval.judge.languages import language_of
+from ioi_eval.judge.task_types import TASK_TYPES
 from ioi_eval.problem.model import Problem
 
 #: The solution category a reference run judges, and the middle part of its keys (``<code>/reference/<i>``).
@@ -57,7 +58,7 @@ class ReferenceEngine:
             refs = [s for s in p.solutions if s.category == CATEGORY]
             for i, sol in enumerate(refs[:samples]):
                 key = f"{p.code}/{NAME}/{i}"
-                lang = "outputs" if p.task_type == "OutputOnly" else language_of(sol.path)
+                lang = language_of(sol.path) if TASK_TYPES[p.task_type].takes_code else "outputs"
                 requests.append(GenerationRequest(key=key, problem=p.code, sample=i, language=lang, messages=[]))
                 sources[key] = str(sol.path)
         return requests, sources

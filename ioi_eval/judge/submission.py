@@ -56,12 +56,12 @@ class Submission:
         return cls(name=path.name, outputs=outputs)
 
     @classmethod
-    def from_path(cls, path: Path, task_type: str, language: str | None = None) -> Submission:
-        """Read a submission of the right kind for the task type."""
+    def from_path(cls, path: Path, takes_code: bool, language: str | None = None) -> Submission:
+        """Read a submission of the kind its task type takes: source code, or output files (``takes_code`` False)."""
         path = Path(path)
         if not path.exists():
             raise IoiEvalError(f"{path}: no such file or folder")
-        if task_type == "OutputOnly":
+        if not takes_code:
             return cls.from_outputs(path)
         if path.is_dir():
             raise IoiEvalError(f"{path}: expected a source file, got a folder")

@@ -12,6 +12,7 @@ from ..problem.model import Problem, Solution
 from .judge import Judge
 from .results import JudgeReport, Verdict
 from .submission import Submission
+from .task_types import TASK_TYPES
 
 EPS = 1e-6
 
@@ -70,7 +71,8 @@ def check_solution(problem: Problem, solution: Solution, report: JudgeReport) ->
 def validate_problem(judge: Judge, problem: Problem,
                      on_result: Callable[[SolutionCheck], None] | None = None) -> list[SolutionCheck]:
     """Judge every reference solution of ``problem`` (concurrently), in package order."""
-    subs = [Submission.from_path(sol.path, problem.task_type) for sol in problem.solutions]
+    takes_code = TASK_TYPES[problem.task_type].takes_code
+    subs = [Submission.from_path(sol.path, takes_code) for sol in problem.solutions]
     reports = judge.judge_many([(problem, s) for s in subs])
     checks = []
     for sol, sub, report in zip(problem.solutions, subs, reports, strict=True):

@@ -1,6 +1,5 @@
-"""Problem packages: the model and the loader of the official IOI CMS layout."""
+"""Problem packages: the in-memory model (read by ``ioi_eval.sources.loader``)."""
 
-from .loader import discover, load_problem
 from .model import Problem, Solution, Subtask, TestCase
 
-__all__ = ["Problem", "Solution", "Subtask", "TestCase", "discover", "load_problem"]
+__all__ = ["Problem", "Solution", "Subtask", "TestCase"]

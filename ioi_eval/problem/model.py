@@ -1,13 +1,16 @@
-"""The in-memory model of a problem package (what the loader produces, what the judge consumes)."""
+"""The in-memory model of a problem package (what the loader produces, what the judge consumes).
+
+Task types are plug-ins of the judge: a problem names its task type and holds that type's parameters,
+but what they mean is the task type's business (``ioi_eval/judge/task_types``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
 
-TaskTypeName = Literal["Batch", "Communication", "OutputOnly"]
 ScoreTypeName = Literal["GroupMin", "Sum", "GroupMul", "GroupThreshold"]
 StandardChecker = Literal["white_diff", "tokens", "floats", "floats_nocase", "yes_no", "unordered_lines", "diff_b",
                           "cf_lenient"]
@@ -67,21 +70,6 @@ class CheckerSpec(BaseModel):
     test_max: dict[str, float] = Field(default_factory=dict)
 
 
-class TaskParams(BaseModel):
-    """Task type parameters, normalised from the package's ``task_type_params``."""
-
-    model_config = ConfigDict(frozen=True)
-
-    compilation: Literal["alone", "grader", "stub"] = "alone"
-    input_file: str = ""
-    output_file: str = ""
-    num_processes: int = 1
-    user_io: Literal["std_io", "fifo_io"] = "std_io"
-    interactor: Literal["cms", "kattis", "testlib"] = Field(
-        "cms", description="Communication manager protocol: CMS manager, Kattis interactive validator, "
-        "or testlib interactor")
-
-
 class Solution(BaseModel):
     """A reference solution shipped in ``solutions/<category>/``."""
 
@@ -108,8 +96,9 @@ class Problem(BaseModel):
     time_limit: float
     memory_limit: int
     score_precision: int = 2
-    task_type: TaskTypeName
-    params: TaskParams
+    task_type: str = Field(description="a name in the task-type registry (judge/task_types), checked by the loader")
+    params: SerializeAsAny[BaseModel] = Field(
+        description="the task type's validated ``Params`` (a judge/task_types/params.py TaskParams)")
     score_type: ScoreTypeName = "GroupMin"
     subtasks: tuple[Subtask, ...]
     tests: dict[str, TestCase]

@@ -1,4 +1,4 @@
-"""The one writer of the CMS package layout (the layout :mod:`ioi_eval.problem.loader` reads).
+"""The one writer of the CMS package layout (the layout :mod:`ioi_eval.sources.loader` reads).
 
 Importers describe a problem as a :class:`PackageDraft` and :func:`write_package` lays it out; dataset
 materialisers write single files through :func:`write_file` / :func:`write_json` after checking every

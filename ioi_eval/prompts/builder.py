@@ -8,7 +8,7 @@ may drop the system message, as some reasoning models recommend). Templates may
 
 Variables available to templates (see :func:`prompt_context`):
 
-- ``problem``: ``code``, ``name``, ``task_type`` (``Batch``/``Communication``/``OutputOnly``),
+- ``problem``: ``code``, ``name``, ``task_type`` (a name of ``ioi_eval.judge.task_types.TASK_TYPES``),
   ``max_score``, ``scoring`` (``ioi``/``codeforces``).
 - ``source_prompt``: the dataset's own prompt a source kept in ``prompts/`` (``<subtask>.md``,
   ``<language>.md``), or None (see ``templates/source.j2``).
@@ -18,7 +18,8 @@ Variables available to templates (see :func:`prompt_context`):
 - ``kind``: how the submission runs: ``program`` (reads the input itself: stdin or
   ``input_file``), ``grader`` (functions called by a grader that has ``main``), ``communication``
   (functions linked with a stub, talking to a manager), ``interactive`` (a whole program talking to
-  a manager over stdin/stdout) or ``output_only`` (a program run on each input file).
+  a manager over stdin/stdout) or ``output_only`` (a program run on each input file); the task type
+  says which (:meth:`~ioi_eval.judge.task_types.TaskType.prompt_notes`).
 - ``input_file``, ``output_file`` (empty for standard input/output), ``num_processes``.
 - ``language``: ``name`` (``cpp``/``python``), ``display`` (``C++17``), ``fence`` (``cpp``).
 - ``subtasks``: a list of ``number``, ``name``, ``points``, ``is_samples``, ``is_full`` (its tests
@@ -40,6 +41,7 @@ from typing import Any
 import jinja2
 
 from ..errors import IoiEvalError
+from ..judge.task_types import PromptNotes, get_task_type
 from ..problem.model import Problem, Subtask
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -106,13 +108,9 @@ def _source_prompt(problem: Problem, subtask: Subtask | None, lang: LanguageInfo
     return None
 
 
-def _harness(problem: Problem) -> str | None:
-    """``grader`` or ``stub`` when the submission is linked with one, else None."""
-    if problem.task_type == "Batch" and problem.params.compilation == "grader":
-        return "grader"
-    if problem.task_type == "Communication" and problem.params.compilation == "stub":
-        return "stub"
-    return None
+def _notes(problem: Problem, language: str) -> PromptNotes:
+    """The task type's part of the prompt: how a submission in ``language`` runs."""
+    return get_task_type(problem.task_type).prompt_notes(problem, language)
 
 
 def supported_languages(problem: Problem) -> tuple[str, ...]:
@@ -121,18 +119,10 @@ def supported_languages(problem: Problem) -> tuple[str, ...]:
     C++ always; Python unless the submission is linked with a grader or stub that the package
     ships only in C++ (``graders/grader.py`` / ``graders/stub.py`` missing).
     """
-    harness = _harness(problem)
-    if harness is not None and problem.grader(f"{harness}.py") is None:
+    notes = _notes(problem, "python")
+    if notes.harness is not None and notes.harness_file is None:
         return ("cpp",)
     return ("cpp", "python")
-
-
-def _kind(problem: Problem) -> str:
-    if problem.task_type == "OutputOnly":
-        return "output_only"
-    if problem.task_type == "Communication":
-        return "communication" if problem.params.compilation == "stub" else "interactive"
-    return "grader" if problem.params.compilation == "grader" else "program"
 
 
 def _read_shown(path: Path, root: Path) -> dict[str, str] | None:
@@ -171,8 +161,7 @@ def _starting_code(problem: Problem, lang: LanguageInfo) -> dict[str, str] | Non
 
 def _python_calls(problem: Problem) -> list[str]:
     """Names that ``graders/grader.py`` or ``graders/stub.py`` takes from the submission's module."""
-    harness = _harness(problem)
-    path = problem.grader(f"{harness}.py") if harness else None
+    path = _notes(problem, "python").harness_file
     if path is None:
         return []
     try:
@@ -220,9 +209,9 @@ def _subtask_rows(problem: Problem, target: Subtask | None) -> list[dict[str, An
 def prompt_context(problem: Problem, subtask: Subtask | None, language: str) -> dict[str, Any]:
     """The variables the templates see (described in this module's docstring)."""
     lang = _language(language)
+    notes = _notes(problem, lang.name)
     if lang.name not in supported_languages(problem):
-        harness = _harness(problem)
-        raise PromptError(f"{problem.code}: no graders/{harness}.py in the package, so it cannot be solved "
+        raise PromptError(f"{problem.code}: no graders/{notes.harness}.py in the package, so it cannot be solved "
                           f"in {lang.display}; languages: {', '.join(supported_languages(problem))}")
     if subtask is not None and not any(st.name == subtask.name for st in problem.subtasks):
         raise PromptError(f"{problem.code}: no subtask named {subtask.name!r}")
@@ -238,14 +227,14 @@ def prompt_context(problem: Problem, subtask: Subtask | None, language: str) -> 
         "time_limit_text": _time_text(problem.time_limit),
         "memory_limit_mib": mib_shown,
         "memory_limit_text": f"{mib_shown} MiB",
-        "kind": _kind(problem),
-        "input_file": problem.params.input_file,
-        "output_file": problem.params.output_file,
-        "num_processes": problem.params.num_processes,
+        "kind": notes.kind,
+        "input_file": notes.input_file,
+        "output_file": notes.output_file,
+        "num_processes": notes.num_processes,
         "language": {"name": lang.name, "display": lang.display, "fence": lang.fence},
         "subtasks": rows,
         "target": next((r for r in rows if r["is_target"]), None),
-        "header": _header(problem) if problem.task_type != "OutputOnly" else None,
+        "header": _header(problem) if notes.show_header else None,
         "starting_code": _starting_code(problem, lang),
         "grader_calls": _python_calls(problem) if lang.name == "python" else [],
         "module": problem.code,

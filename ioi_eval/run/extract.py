@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
+from ..judge.task_types import TASK_TYPES
 from ..problem.model import Problem
 
 CPP_TAGS = frozenset({"cpp", "c++", "cc", "cxx", "cpp17", "c++17", "cpp14", "c++14", "cpp11", "c++11",
@@ -219,7 +220,8 @@ def _strip_reasoning(text: str) -> tuple[str | None, str]:
 
 def _add_header(code: str, problem: Problem | None) -> tuple[str, bool]:
     """``#include "<code>.h"`` at the top, when the problem has that header and the code lacks it."""
-    if problem is None or problem.task_type == "OutputOnly" or problem.grader(f"{problem.code}.h") is None:
+    if (problem is None or not TASK_TYPES[problem.task_type].takes_code
+            or problem.grader(f"{problem.code}.h") is None):
         return code, False
     header = f"{problem.code}.h"
     pattern = re.compile(r"^[ \t]*#[ \t]*include[ \t]*[\"<]" + re.escape(header) + r"[\">]", re.MULTILINE)

@@ -19,6 +19,7 @@ from ..generate.base import Completion, Engine, GenerationRequest
 from ..judge.judge import Judge
 from ..judge.results import JudgeReport
 from ..judge.submission import Submission
+from ..judge.task_types import TASK_TYPES
 from ..problem.model import Problem
 from ..record.config import RunConfig, diff_configs
 from ..record.folder import RunFolder
@@ -139,7 +140,7 @@ class Runner:
             return
         try:
             if gen.source_path:
-                sub = Submission.from_path(Path(gen.source_path), problem.task_type)
+                sub = Submission.from_path(Path(gen.source_path), TASK_TYPES[problem.task_type].takes_code)
             else:
                 code = self.store.code(key)
                 suffix = ".py" if gen.language == "python" else ".cpp"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..generate import engine_class
 from ..generate.base import GenerationRequest
+from ..judge.task_types import TASK_TYPES
 from ..problem.model import Problem
 from ..prompts import build_prompt
 from ..record.config import RunConfig
@@ -27,8 +28,8 @@ def select_problems(engine: str, problems: list[Problem]) -> tuple[list[Problem]
     """
     if own_planner(engine) is not None:
         return problems, []
-    skipped = [p.code for p in problems if p.task_type == "OutputOnly"]
-    return [p for p in problems if p.task_type != "OutputOnly"], skipped
+    skipped = [p.code for p in problems if not TASK_TYPES[p.task_type].takes_code]
+    return [p for p in problems if TASK_TYPES[p.task_type].takes_code], skipped
 
 
 def build_requests(config: RunConfig, problems: list[Problem], template: Path | None

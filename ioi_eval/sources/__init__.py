@@ -11,13 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import IoiEvalError
-from ..problem.loader import load_problem
 from ..problem.model import Problem
 from . import kattis, polygon
 from .base import ProblemSource
 from .cms import CmsSource
 from .hf import HfSource, detect_dataset
 from .kattis import KattisSource
+from .loader import load_problem
 from .polygon import PolygonSource
 
 #: ``scheme -> factory(rest_of_spec)``; e.g. ``"hf": ...`` serves ``hf:open-r1/ioi``.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..problem.loader import discover
+from .loader import discover
 
 
 class CmsSource:

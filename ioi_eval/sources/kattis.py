@@ -28,6 +28,7 @@ import yaml
 
 from ..errors import PackageError
 from ..judge.languages import get_language, language_of
+from ..judge.task_types import Communication
 from ..problem.writer import PackageDraft, SubtaskDraft
 from .materialise import (
     holds_packages,
@@ -399,7 +400,7 @@ class KattisImporter:
                 if p.suffix.lower() in HEADERS:
                     draft.files[f"graders/{p.name}"] = p
         if interactive:
-            draft.task_type = "Communication"
+            draft.task_type = Communication.name
             draft.task_params = {"interactor": "kattis", "num_processes": 1, "user_io": "std_io",
                                  "compilation": "stub" if sources else "alone"}
             if sources:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from ..cache import atomic_dir, cache_root
 from ..errors import PackageError
-from ..problem.loader import find_root, unzip_package
 from ..problem.writer import PackageDraft, write_package
+from .loader import find_root, unzip_package
 
 #: Bump when an importer's output changes, so cached imports are redone.
 IMPORTER_VERSION = "1"

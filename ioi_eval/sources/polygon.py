@@ -28,6 +28,7 @@ from typing import Any
 
 from ..errors import PackageError
 from ..judge.languages import LANGUAGES
+from ..judge.task_types import TASK_TYPES, Communication
 from ..problem.writer import PackageDraft, SubtaskDraft
 from .materialise import holds_packages, materialise, package_roots, safe_code
 
@@ -184,7 +185,7 @@ class PolygonImporter:
         if interactor is not None:
             draft.files["graders/manager.cpp"] = interactor
             self._headers(draft, "graders", "interactor", interactor)
-            draft.task_type = "Communication"
+            draft.task_type = Communication.name
             params.update({"interactor": "testlib", "num_processes": 1, "user_io": "std_io", "compilation": "alone"})
         self.add_graders(draft, params)
         draft.task_params = params
@@ -270,9 +271,11 @@ class PolygonImporter:
         if len(sources) > 1:
             raise PackageError(f"{self.xml_path}: several C++ grader resources; ioi-eval compiles one grader")
         if sources:
-            harness = "stub" if draft.task_type == "Communication" else "grader"
+            harness = TASK_TYPES[draft.task_type].harness  # Batch: grader; Communication: stub
+            if harness is None:
+                raise PackageError(f"{self.xml_path}: a {draft.task_type} task is not compiled with a grader")
             draft.files[f"graders/{harness}.cpp"] = sources[0]
-            params["compilation"] = "stub" if harness == "stub" else "grader"
+            params["compilation"] = harness
 
     def add_solutions(self, draft: PackageDraft, assets: ET.Element | None) -> None:
         """C++ and Python solutions whose tag maps onto a ``solutions/`` category."""

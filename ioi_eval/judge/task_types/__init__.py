@@ -1,13 +1,18 @@
-"""Task types (CMS): Batch, Communication, OutputOnly behind one protocol."""
+"""Task types (CMS): Batch, Communication, OutputOnly behind one protocol.
+
+:data:`TASK_TYPES` is the only list of task type names; everything else asks the task type.
+"""
 
 from __future__ import annotations
 
 from .base import JudgeContext, TaskType
 from .batch import Batch
 from .communication import Communication
+from .notes import PromptNotes
 from .output_only import OutputOnly
+from .params import TaskParams
 
-TASK_TYPES: dict[str, type] = {"Batch": Batch, "Communication": Communication, "OutputOnly": OutputOnly}
+TASK_TYPES: dict[str, type[TaskType]] = {t.name: t for t in (Batch, Communication, OutputOnly)}
 
 
 def get_task_type(name: str) -> TaskType:
@@ -15,4 +20,11 @@ def get_task_type(name: str) -> TaskType:
     return TASK_TYPES[name]()
 
 
-__all__ = ["TASK_TYPES", "JudgeContext", "TaskType", "get_task_type"]
+def task_type_names() -> str:
+    """The known names for messages: ``Batch, Communication or OutputOnly``."""
+    *head, last = TASK_TYPES
+    return f"{', '.join(head)} or {last}" if head else last
+
+
+__all__ = ["TASK_TYPES", "Batch", "Communication", "JudgeContext", "OutputOnly", "PromptNotes", "TaskParams",
+           "TaskType", "get_task_type", "task_type_names"]

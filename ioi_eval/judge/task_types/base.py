@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from ioi_box.protocol import Batch, JobResult, Limits, ProcResult, ProcStatus
 
@@ -18,6 +18,8 @@ from ..languages import Program, get_language, language_of
 from ..profile import JudgeProfile
 from ..results import CompileResult, TestResult, Verdict, verdict_for_score
 from ..submission import Submission
+from .notes import PromptNotes
+from .params import TaskParams
 
 PROC_VERDICT = {
     ProcStatus.TLE_CPU: Verdict.TLE,
@@ -133,9 +135,30 @@ class Prepared(Protocol):
 
 
 class TaskType(Protocol):
-    """How submissions to a problem are compiled and evaluated."""
+    """How submissions to a problem are compiled and evaluated, and what a task type knows of itself.
+
+    ``name`` is the package's ``task_type``; ``Params`` its validated ``task_type_params``;
+    ``takes_code`` is False when a submission is output files rather than a program (models answer
+    with code, so runs skip such problems); ``needs_expected_output`` whether every test needs a
+    ``.out`` file; ``harness`` the ``graders/`` program (``grader``/``stub``) that ``compilation``
+    may link a submission with.
+    """
 
     name: ClassVar[str]
+    Params: ClassVar[type[TaskParams]]
+    takes_code: ClassVar[bool]
+    needs_expected_output: ClassVar[bool]
+    harness: ClassVar[str | None]
+
+    @classmethod
+    def load_params(cls, values: dict[str, Any], root: Path, where: Path) -> TaskParams:
+        """The package's parameters with this task type's defaults, validated; a bad one is a
+        :class:`~ioi_eval.errors.PackageError` naming ``where``. ``root`` is the package folder."""
+        ...
+
+    def prompt_notes(self, problem: Problem, language: str) -> PromptNotes:
+        """What a prompt in ``language`` says about how a submission to ``problem`` runs."""
+        ...
 
     def setup(self, ctx: JudgeContext) -> None:
         """Compile the package's own programs (checker, manager); called once per problem."""

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 from ioi_box.protocol import Proc, ProcStatus, RunJob
 
-from ...problem.model import TestCase
+from ...problem.model import Problem, TestCase
 from ..checkers import CheckerFailure
 from ..languages import Program
 from ..results import CompileResult, TestResult
 from ..submission import Submission
 from .base import STDERR_CAPTURE, JudgeContext, failed_run, scored, system_error
+from .notes import PromptNotes, notes_for
+from .params import TaskParams, has_program, interactor_error, params_of, validate_params
 from .programs import user_unit
 
 
@@ -19,16 +22,40 @@ class Batch:
     """CMS Batch: stdin/stdout (or named files), white-diff or a checker."""
 
     name: ClassVar[str] = "Batch"
+    takes_code: ClassVar[bool] = True
+    needs_expected_output: ClassVar[bool] = True
+    harness: ClassVar[str | None] = "grader"
+
+    class Params(TaskParams):
+        """Batch parameters: ``compilation`` (``grader`` links ``graders/grader.<ext>``, the default
+        when the package ships one; else ``alone``) and ``input_file``/``output_file`` (empty:
+        stdin/stdout). A Kattis or testlib ``interactor`` is refused."""
+
+    @classmethod
+    def load_params(cls, values: dict[str, Any], root: Path, where: Path) -> Batch.Params:
+        """The package's parameters, ``compilation`` defaulting to what ``graders/`` holds."""
+        if "compilation" not in values:
+            values = {**values, "compilation": "grader" if has_program(root / "graders", "grader") else "alone"}
+        params = validate_params(cls.Params, values, where)
+        if params.interactor != "cms":
+            raise interactor_error(params, where)
+        return params
+
+    def prompt_notes(self, problem: Problem, language: str) -> PromptNotes:
+        """A whole program (``program``), or functions called by the grader (``grader``)."""
+        params = params_of(problem, self.Params)
+        harness = params.linked_harness(self.harness)
+        return notes_for(problem, params, "grader" if harness else "program", harness, language)
 
     def setup(self, ctx: JudgeContext) -> None:
         """Nothing beyond the checker, which the judge prepares for every task type."""
 
     def prepare(self, ctx: JudgeContext, submission: Submission) -> tuple[CompileResult, Program | None]:
-        harness = "grader" if ctx.problem.params.compilation == "grader" else None
+        harness = params_of(ctx.problem, self.Params).linked_harness(self.harness)
         return ctx.compiler.compile(user_unit(ctx.problem, submission, harness, ctx.profile))
 
     def evaluate(self, ctx: JudgeContext, prepared: Program, test: TestCase) -> TestResult:
-        params = ctx.problem.params
+        params = params_of(ctx.problem, self.Params)
         work = ctx.box.new_dir()
         try:
             output = f"{work}/output"

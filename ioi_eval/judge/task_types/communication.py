@@ -7,11 +7,13 @@ as ``task_type_params.interactor`` says; the latter two talk to one user process
 
 from __future__ import annotations
 
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, Literal
 
 from ioi_box.protocol import Limits, Proc, ProcResult, ProcStatus, RunJob
 
-from ...problem.model import TestCase
+from ...errors import PackageError
+from ...problem.model import Problem, TestCase
 from ..checkers import (
     CHECKER_LIMITS,
     FEEDBACK,
@@ -26,6 +28,8 @@ from ..languages import LANGUAGES, Program
 from ..results import CompileResult, TestResult
 from ..submission import Submission
 from .base import STDERR_CAPTURE, JudgeContext, failed_run, scored, system_error
+from .notes import PromptNotes, notes_for
+from .params import TaskParams, has_program, interactor_error, params_of, validate_params
 from .programs import user_unit
 
 CAPTURE = 4096
@@ -36,9 +40,36 @@ class Communication:
     """CMS Communication with ``num_processes`` user processes (std_io or fifo_io)."""
 
     name: ClassVar[str] = "Communication"
+    takes_code: ClassVar[bool] = True
+    needs_expected_output: ClassVar[bool] = False  # the manager may score without an answer file
+    harness: ClassVar[str | None] = "stub"
+
+    class Params(TaskParams):
+        """Communication parameters: ``compilation`` (``stub``, the default, links
+        ``graders/stub.<ext>``; ``alone``: a whole program), ``num_processes``, ``user_io``
+        (``std_io`` or ``fifo_io``) and ``interactor`` (``cms``; ``kattis``/``testlib`` need one process)."""
+
+        compilation: Literal["alone", "grader", "stub"] = "stub"
 
     def __init__(self) -> None:
         self.manager: Program | None = None
+
+    @classmethod
+    def load_params(cls, values: dict[str, Any], root: Path, where: Path) -> Communication.Params:
+        """The package's parameters; the package must ship ``graders/manager.cpp`` (or ``.py``)."""
+        graders = root / "graders"
+        if not has_program(graders, "manager"):
+            raise PackageError(f"{graders / 'manager.cpp'}: a Communication task needs a manager")
+        params = validate_params(cls.Params, values, where)
+        if params.interactor != "cms" and params.num_processes != 1:
+            raise interactor_error(params, where)
+        return params
+
+    def prompt_notes(self, problem: Problem, language: str) -> PromptNotes:
+        """Functions linked with the stub (``communication``), or a whole program (``interactive``)."""
+        params = params_of(problem, self.Params)
+        harness = params.linked_harness(self.harness)
+        return notes_for(problem, params, "communication" if harness else "interactive", harness, language)
 
     def setup(self, ctx: JudgeContext) -> None:
         source = next(filter(None, (ctx.problem.grader(lang.source_name("manager")) for lang in LANGUAGES.values())),
@@ -47,19 +78,19 @@ class Communication:
         self.manager = ctx.trusted_program(source, "manager", MANAGER_PATH)
 
     def prepare(self, ctx: JudgeContext, submission: Submission) -> tuple[CompileResult, Program | None]:
-        harness = "stub" if ctx.problem.params.compilation == "stub" else None
+        harness = params_of(ctx.problem, self.Params).linked_harness(self.harness)
         return ctx.compiler.compile(user_unit(ctx.problem, submission, harness, ctx.profile))
 
     def _manager_limits(self, ctx: JudgeContext) -> Limits:
         # As CMS: generous enough that user processes always hit their own limits first.
-        n, tl = ctx.problem.params.num_processes, ctx.problem.time_limit
+        n, tl = params_of(ctx.problem, self.Params).num_processes, ctx.problem.time_limit
         return Limits(cpu_s=max(n * (tl + 1.0), CHECKER_LIMITS.cpu_s),
                       wall_s=max(n * (2 * tl + 1.0), CHECKER_LIMITS.wall_s) + 5,
                       memory_bytes=CHECKER_LIMITS.memory_bytes, output_bytes=64 << 20, processes=16)
 
     def evaluate(self, ctx: JudgeContext, prepared: Program, test: TestCase) -> TestResult:
         assert self.manager is not None
-        params = ctx.problem.params
+        params = params_of(ctx.problem, self.Params)
         n = params.num_processes
         work = ctx.box.new_dir()
         try:
@@ -134,7 +165,7 @@ class Communication:
         wire = ["/bin/sh", "-c", 'o=$1; i=$2; shift 2; exec "$@" >"$o" <"$i"', "sh",
                 "/fifo0/m_to_u0", "/fifo0/u0_to_m"]
         rw = {"/fifo0": f"{work}/fifo0"}
-        if ctx.problem.params.interactor == "kattis":
+        if params_of(ctx.problem, self.Params).interactor == "kattis":
             args = kattis_args(ctx.problem.checker, test.name)
             # Feedback files go next to the FIFOs: a folder the executor creates and users never see.
             argv = [*wire, *self.manager.argv, "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/", *args]
@@ -146,8 +177,9 @@ class Communication:
                            users: list[ProcResult]) -> TestResult:
         user = users[0]
         tl = ctx.problem.time_limit
+        interactor = params_of(ctx.problem, self.Params).interactor
         try:
-            if ctx.problem.params.interactor == "kattis":
+            if interactor == "kattis":
                 score, message = kattis_outcome(ctx.problem.checker, test.name, mgr.status, mgr.exit_code,
                                                 mgr.stderr, ctx.reader(f"{work}/fifo0"), "interactive validator")
             else:
@@ -162,7 +194,7 @@ class Communication:
             return failed_run(test, user)
         if user.cpu_s > tl:
             return failed_run(test, failed_cpu(user, user.cpu_s, user.wall_s, user.memory_bytes, tl))
-        if ctx.problem.params.interactor == "testlib" and ctx.problem.checker.source is not None:
+        if interactor == "testlib" and ctx.problem.checker.source is not None:
             try:  # Polygon: the checker judges what the interactor wrote to tout
                 checked, message = ctx.check(test, f"{work}/tout", work)
             except CheckerFailure as exc:

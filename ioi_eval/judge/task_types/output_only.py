@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
-from ...problem.model import TestCase
+from ...problem.model import Problem, TestCase
 from ..checkers import CheckerFailure
 from ..results import CompileResult, TestResult, Verdict
 from ..submission import Submission
 from .base import JudgeContext, scored, system_error
+from .notes import PromptNotes, notes_for
+from .params import TaskParams, interactor_error, params_of, validate_params
 
 
 class OutputOnly:
     """CMS OutputOnly: files ``output_<test>.txt``."""
 
     name: ClassVar[str] = "OutputOnly"
+    takes_code: ClassVar[bool] = False
+    needs_expected_output: ClassVar[bool] = True
+    harness: ClassVar[str | None] = None
+
+    class Params(TaskParams):
+        """OutputOnly reads no parameter; a Kattis or testlib ``interactor`` is refused."""
+
+    @classmethod
+    def load_params(cls, values: dict[str, Any], root: Path, where: Path) -> OutputOnly.Params:
+        """The package's parameters (kept as stated)."""
+        params = validate_params(cls.Params, values, where)
+        if params.interactor != "cms":
+            raise interactor_error(params, where)
+        return params
+
+    def prompt_notes(self, problem: Problem, language: str) -> PromptNotes:
+        """A program run on each input file (``output_only``); no header is shown."""
+        return notes_for(problem, params_of(problem, self.Params), "output_only", None, language, show_header=False)
 
     def setup(self, ctx: JudgeContext) -> None:
         """Nothing to compile beyond the checker."""

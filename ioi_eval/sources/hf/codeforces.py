@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import SourceError
+from ...judge.task_types import Batch
 from ...problem.writer import check_code, write_file, write_json
 from .spec import HfSpec, option_int, option_list
 from .tables import FilesTable, Table, hub_offline
@@ -267,7 +268,7 @@ class CodeforcesMaterialiser:
             "protocol_version": 1, "code": code, "name": f"{pid} {row.get('title') or ''}".strip(),
             "time_limit": float(row.get("time_limit") or 1.0),
             "memory_limit": int(float(row.get("memory_limit") or 256) * (1 << 20)),
-            "score_precision": 2, "task_type": "Batch",
+            "score_precision": 2, "task_type": Batch.name,
             "task_type_params": {"input_file": "input.txt", "output_file": "output.txt"} if file_mode else {},
             "scoring": "codeforces", "defines": ["ONLINE_JUDGE"],
             "source": {"dataset": self.spec.dataset, "config": self.spec.config, "split": self.spec.split,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import SourceError
+from ...judge.task_types import Batch
 from ...problem.writer import check_code, safe_relative, write_file, write_json
 from .spec import HfSpec, option_ints, option_list
 from .tables import Table, is_local_ref, open_hub, open_local
@@ -174,7 +175,7 @@ class IoiMaterialiser:
         for rel, content in files.items():
             if content:  # open-r1 sends only the non-empty files
                 write_file(folder, rel, content)
-        task_type = str(first.get("task_type") or "Batch")
+        task_type = str(first.get("task_type") or Batch.name)
         problem = {
             "protocol_version": 1, "code": pid, "name": str(first.get("name") or pid),
             "time_limit": float(first["time_limit"]), "memory_limit": int(first["memory_limit"]),

@@ -1,7 +1,9 @@
 """Load a problem package in the layout of the official IOI 2024 CMS packages.
 
 A package is a folder holding ``problem.json`` (or a folder with exactly one such sub-folder), or a
-``.zip`` of one. Every defect is a :class:`~ioi_eval.errors.PackageError` naming the file.
+``.zip`` of one. Every defect is a :class:`~ioi_eval.errors.PackageError` naming the file. The task
+type (``ioi_eval.judge.task_types``) named by ``problem.json`` validates its own ``task_type_params``
+and says which files its tests and solutions need.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ from pydantic import ValidationError
 
 from ..cache import atomic_dir, cache_root
 from ..errors import PackageError
-from .model import (
+from ..judge.task_types import TASK_TYPES, TaskType, task_type_names
+from ..problem.model import (
     SOLUTION_CATEGORIES,
     CheckerSpec,
     Problem,
     Solution,
     Subtask,
-    TaskParams,
     TestCase,
 )
 
@@ -151,7 +153,7 @@ def _load_checker(root: Path, meta: dict[str, Any]) -> CheckerSpec:
         raise PackageError(f"{root / 'problem.json'}: bad 'checker' settings: {exc.errors()[0]['msg']}") from None
 
 
-def _load_solutions(root: Path, task_type: str) -> tuple[Solution, ...]:
+def _load_solutions(root: Path, task_type: type[TaskType]) -> tuple[Solution, ...]:
     folder = root / "solutions"
     if not folder.is_dir():
         return ()
@@ -161,7 +163,7 @@ def _load_solutions(root: Path, task_type: str) -> tuple[Solution, ...]:
     for cat_dir in sorted(d for d in folder.iterdir() if d.is_dir()):
         for entry in sorted(cat_dir.iterdir()):
             is_source = entry.is_file() and entry.suffix.lower() in SOURCE_SUFFIXES
-            is_outputs = task_type == "OutputOnly" and (entry.is_dir() or entry.suffix.lower() == ".zip")
+            is_outputs = not task_type.takes_code and (entry.is_dir() or entry.suffix.lower() == ".zip")
             if not (is_source or is_outputs):
                 continue
             key = f"{cat_dir.name}/{entry.name}"
@@ -193,29 +195,15 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
         if key not in meta:
             raise PackageError(f"{meta_path}: required field '{key}' missing")
     task_type = meta["task_type"]
-    if task_type not in ("Batch", "Communication", "OutputOnly"):
-        raise PackageError(f"{meta_path}: unsupported task_type {task_type!r} "
-                           "(Batch, Communication or OutputOnly)")
+    kind = TASK_TYPES.get(task_type) if isinstance(task_type, str) else None
+    if kind is None:
+        raise PackageError(f"{meta_path}: unsupported task_type {task_type!r} ({task_type_names()})")
     params = _task_params(meta.get("task_type_params"), task_type, meta_path)
-    graders = root / "graders"
-    if task_type == "Batch" and "compilation" not in params:
-        has_grader = (graders / "grader.cpp").is_file() or (graders / "grader.py").is_file()
-        params["compilation"] = "grader" if has_grader else "alone"
-    if task_type == "Communication":
-        params.setdefault("compilation", "stub")
-        if not ((graders / "manager.cpp").is_file() or (graders / "manager.py").is_file()):
-            raise PackageError(f"{graders / 'manager.cpp'}: a Communication task needs a manager")
-    try:
-        task_params = TaskParams(**{k: v for k, v in params.items() if k in TaskParams.model_fields})
-    except ValidationError as exc:
-        raise PackageError(f"{meta_path}: bad task_type_params: {exc.errors()[0]['msg']}") from None
-    if task_params.interactor != "cms" and (task_type != "Communication" or task_params.num_processes != 1):
-        raise PackageError(f"{meta_path}: a {task_params.interactor} interactor needs a Communication task "
-                           "with one process")
+    task_params = kind.load_params(params, root, meta_path)
     subtasks = _load_subtasks(root, meta)
     checker = _load_checker(root, meta)
-    needs_output = task_type != "Communication"
-    tests = _load_tests(root, subtasks, needs_output)
+    tests = _load_tests(root, subtasks, kind.needs_expected_output)
+    graders = root / "graders"
     statement = root / "statement.md"
     try:
         return Problem(
@@ -233,7 +221,7 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
             checker=checker,
             grader_files=tuple(sorted(p for p in graders.iterdir() if p.is_file())) if graders.is_dir() else (),
             statement=statement.read_text(encoding="utf-8") if statement.is_file() else None,
-            solutions=_load_solutions(root, task_type),
+            solutions=_load_solutions(root, kind),
             max_submissions=int(meta.get("max_submissions", 50)),
             scoring=meta.get("scoring", "ioi"),
             defines=_defines(meta, meta_path),
