@@ -41,7 +41,15 @@ class DockerError(IoiEvalError):
     """Docker is missing, not running, or cannot start the judge containers."""
 
 
+class SuiteError(IoiEvalError):
+    """The adversarial suite could not be set up (e.g. the judge fails even a well-behaved program)."""
+
+
 # -- runs and what reads them -----------------------------------------------------------------------
+
+class PromptError(IoiEvalError):
+    """A prompt cannot be built: an unknown language, a missing template or a template error."""
+
 
 class ConfigMismatch(IoiEvalError):
     """The run folder holds a run with another configuration."""

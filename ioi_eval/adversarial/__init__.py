@@ -14,7 +14,7 @@ from __future__ import annotations
 from .cases import CASES, Case, get_cases
 from .context import CheckContext, SuiteInfo
 from .report import results_table, summary_line
-from .suite import AdversarialSuite, CaseResult, SuiteError, backend_ready, run_suite
+from .suite import AdversarialSuite, CaseResult, backend_ready, run_suite
 
-__all__ = ["CASES", "AdversarialSuite", "Case", "CaseResult", "CheckContext", "SuiteError", "SuiteInfo",
+__all__ = ["CASES", "AdversarialSuite", "Case", "CaseResult", "CheckContext", "SuiteInfo",
            "backend_ready", "get_cases", "results_table", "run_suite", "summary_line"]

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..cache import cache_root
-from ..errors import IoiEvalError
+from ..errors import SuiteError
 from ..judge.judge import Judge
 from ..judge.languages import get_language
 from ..judge.results import JudgeReport, Verdict
@@ -51,10 +51,6 @@ CONTROL_EVERY = 10
 STRAGGLER_GRACE_S = 5.0
 # Fake secrets put in the harness's environment while the suite runs; no case may see them.
 SECRET_NAMES = ("FAKE_HF_TOKEN", "FAKE_OPENAI_API_KEY", "FAKE_AWS_SECRET_ACCESS_KEY")
-
-
-class SuiteError(IoiEvalError):
-    """The suite could not be set up (e.g. the judge fails even a well-behaved program)."""
 
 
 @dataclass

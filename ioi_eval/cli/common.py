@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from ..backends import BACKENDS
 from ..errors import IoiEvalError
 from ..judge.languages import LANGUAGES
 
@@ -27,7 +28,7 @@ Language = Enum("Language", {name: name for name in LANGUAGES}, type=str)  # typ
 
 SourceArg = Annotated[str, typer.Argument(help="a problem source: a package, a .zip, a folder of packages, "
                                                 "or a source spec such as hf:open-r1/ioi")]
-BackendOpt = Annotated[str, typer.Option("--backend", help="where to run untrusted code: local, docker or e2b")]
+BackendOpt = Annotated[str, typer.Option("--backend", help=f"where to run untrusted code: {', '.join(BACKENDS)}")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="parallel tests (default: CPU count)")]
 ProfileOpt = Annotated[str, typer.Option(
     "--judge-profile", help="cms (strict, default), piston or codeforces (open-r1's judges; docs/sources.md)")]

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from ioi_box import _native
-from ioi_box.isolation import PlainIsolation, detect
 
 from ..errors import IoiEvalError
 from ..judge.languages import PYTHON
@@ -33,6 +31,9 @@ def diagnose() -> list[Finding]:
     out = [Finding("kernel", True, f"{platform.system()} {platform.release()}"),
            Finding("user", True, "root (each untrusted run gets a fresh unprivileged uid)" if os.geteuid() == 0
                    else f"uid {os.geteuid()} (cannot switch uid for untrusted code)")]
+    from ioi_box import _native
+    from ioi_box.isolation import PlainIsolation, detect
+
     iso, note = detect()
     out.append(Finding("namespaces", not isinstance(iso, PlainIsolation),
                        f"{note}: no network, private /proc, read-only system paths, fresh /box and /tmp"
@@ -93,6 +94,7 @@ def docker_findings() -> list[Finding]:
 
 def measure_overhead(runs: int = 20) -> tuple[float, float]:
     """Mean wall time of /usr/bin/true bare and through the sandbox, in ms."""
+    from ioi_box import _native
     from ioi_box.executor import Executor
     from ioi_box.protocol import Batch, Limits, Proc, RunJob
 

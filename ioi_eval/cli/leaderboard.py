@@ -10,9 +10,6 @@ import typer
 from rich.console import Console
 
 from ..errors import IoiEvalError
-from ..report.bootstrap import RESAMPLES
-from ..report.build import build_leaderboard
-from ..report.formats import FORMATS, RENDERERS, print_table
 from .common import err, out, reported_errors
 
 
@@ -31,13 +28,17 @@ def leaderboard(
 
 
 def leaderboard_command(run_dirs: list[Path], fmt: str, html: Path | None, contests: Path | None,
-                        confidence: float = 0.95, resamples: int = RESAMPLES, seed: int = 0,
+                        confidence: float = 0.95, resamples: int | None = None, seed: int = 0,
                         out: Console | None = None, err: Console | None = None) -> None:
     """Print the leaderboard of ``run_dirs`` in ``fmt``; with ``html``, also write the site there."""
+    from ..report.bootstrap import RESAMPLES
+    from ..report.build import build_leaderboard
+    from ..report.formats import FORMATS, RENDERERS, print_table
+
     out, err = out or Console(), err or Console(stderr=True)
     if fmt not in FORMATS:
         raise IoiEvalError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    lb = build_leaderboard(run_dirs, contests, confidence=confidence, resamples=resamples, seed=seed)
+    lb = build_leaderboard(run_dirs, contests, confidence=confidence, resamples=resamples or RESAMPLES, seed=seed)
     for e in lb.entries if fmt in ("json", "csv") else []:  # table and md list the notes themselves
         for note in e.notes:
             err.print(f"[yellow]{e.label}: {note}[/]", highlight=False)

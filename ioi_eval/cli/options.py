@@ -12,14 +12,16 @@ import inspect
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import BaseModel, ValidationError
 
 from ..errors import IoiEvalError
 from ..generate import ENGINE_NAMES, options_class
 from .common import BackendOpt, Language, ProfileOpt, WorkersOpt
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 #: Generation engines: the engine registry's names.
 Engine = Enum("Engine", {name: name for name in ENGINE_NAMES}, type=str)
@@ -119,5 +121,5 @@ def _options_from_flags(engine: str, flags: dict[str, Any]) -> BaseModel:
             raise IoiEvalError(f"--engine {engine} needs --{name.replace('_', '-')}")
     try:
         return cls.model_validate(given)
-    except ValidationError as exc:
+    except ValueError as exc:  # pydantic's ValidationError
         raise IoiEvalError(f"--engine {engine}: {exc}") from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,11 +21,12 @@ from rich.progress import Progress as Bars
 from rich.table import Table
 from rich.text import Text
 
-from ..run.pipeline import Progress
-from ..scoring.medals import medal_line
-from ..scoring.run_score import RunScore
+from ..run.events import Progress
 from .common import err, out, reported_errors
 from .options import evaluate_kwargs, with_run_options
+
+if TYPE_CHECKING:
+    from ..scoring.run_score import RunScore
 
 
 @with_run_options
@@ -85,6 +86,8 @@ def progress_bars(console: Console) -> Iterator[Progress]:
 
 def render_summary(score: RunScore, console: Console) -> None:
     """The end-of-run table: per problem, subtask points, total, oracle, mean; and the medal line."""
+    from ..scoring.medals import medal_line
+
     table = Table(title=f"{score.model}")
     for col in ("problem", "subtasks (best of selected)", "score", "oracle", "mean single", "used", "no code",
                 "failed"):

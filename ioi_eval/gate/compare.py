@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from ..record.config import RunConfig, diff_configs
-from ..run.pipeline import RunResult
+from ..run.events import RunResult
 from ..scoring.run_score import RunScore
 from .baseline import Baseline
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+if TYPE_CHECKING:  # the registry itself imports nothing heavy: the command line reads its names at start-up
+    from pydantic import BaseModel
 
-from ioi_eval.generate.base import Completion, Engine, GenerationRequest, SamplingConfig
-from ioi_eval.generate.reasoning import split_reasoning
+    from ioi_eval.generate.base import Engine
 
 #: Engine names and their aliases, mapped to (module, class).
 _ENGINES: dict[str, tuple[str, str]] = {
@@ -68,7 +68,7 @@ def engine_options(name: str, options: BaseModel | Mapping[str, Any] | None = No
     cls = options_class(name)
     if isinstance(options, cls) and not overrides:
         return options
-    given = options.model_dump(exclude_unset=True) if isinstance(options, BaseModel) else dict(options or {})
+    given = options.model_dump(exclude_unset=True) if hasattr(options, "model_dump") else dict(options or {})
     return cls.model_validate({**given, **overrides})
 
 
@@ -82,15 +82,4 @@ def get_engine(name: str, model: str, options: BaseModel | Mapping[str, Any] | N
     return engine_class(name).from_options(model, engine_options(name, options, **overrides))
 
 
-__all__ = [
-    "ENGINE_NAMES",
-    "Completion",
-    "Engine",
-    "GenerationRequest",
-    "SamplingConfig",
-    "engine_class",
-    "engine_options",
-    "get_engine",
-    "options_class",
-    "split_reasoning",
-]
+__all__ = ["ENGINE_NAMES", "engine_class", "engine_options", "get_engine", "options_class"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from abc import ABC, abstractmethod
@@ -53,6 +54,23 @@ class Language(ABC):
     pch_header: ClassVar[str | None] = None
     #: Flags of a trusted compile (a package's checker or manager).
     trusted_flags: ClassVar[tuple[str, ...]] = ()
+    #: The language's name where people read it (prompts).
+    display: ClassVar[str]
+    #: Other names users and datasets give the language (``--language``, dataset rows), besides :attr:`name`.
+    aliases: ClassVar[tuple[str, ...]] = ()
+    #: Code-fence tags that mark a block of this language in a model's answer (:attr:`name` first).
+    fence_tags: ClassVar[frozenset[str]] = frozenset()
+    #: Lines that tell an untagged code block is in this language (a heuristic of code extraction).
+    looks_like_pattern: ClassVar[re.Pattern[str] | None] = None
+
+    def looks_like(self, code: str) -> bool:
+        """Whether untagged ``code`` looks written in this language."""
+        return self.looks_like_pattern is not None and self.looks_like_pattern.search(code) is not None
+
+    def with_header(self, code: str, header: str) -> str | None:
+        """``code`` made to include the task's ``header`` where it does not yet, or None: nothing to add
+        (the code has it, or the language includes no headers)."""
+        return None
 
     def source_name(self, stem: str) -> str:
         """The file name of source ``stem`` in the box: ``<code>.cpp``, ``grader.py``..."""
@@ -114,6 +132,12 @@ class Cpp(Language):
     """C++17 (GNU) as CMS compiles it: ``g++ -DEVAL -std=gnu++17 -O2 -pipe -static -s``."""
 
     name: ClassVar[str] = "cpp"
+    display: ClassVar[str] = "C++17"
+    aliases: ClassVar[tuple[str, ...]] = ("c++", "cxx", "cc", "c++17", "cpp17")
+    fence_tags: ClassVar[frozenset[str]] = frozenset({"cpp", "c++", "cc", "cxx", "cpp17", "c++17", "cpp14", "c++14",
+                                                      "cpp11", "c++11", "cpp20", "c++20", "gnu++17", "cplusplus"})
+    looks_like_pattern: ClassVar[re.Pattern[str] | None] = re.compile(
+        r"^[ \t]*(?:#[ \t]*include\b|int[ \t]+main[ \t]*\(|using[ \t]+namespace[ \t]+std\b)", re.MULTILINE)
     suffixes: ClassVar[tuple[str, ...]] = (".cpp", ".cc", ".cxx", ".c++")
     header_suffixes: ClassVar[tuple[str, ...]] = (".h", ".hpp", ".hh")
     builds_program: ClassVar[bool] = True
@@ -141,6 +165,11 @@ class Cpp(Language):
         if "using namespace std;" not in text and "std::" not in text:
             head += "\nusing namespace std;\n\n"
         return (head + text).encode("utf-8", errors="surrogateescape")
+
+    def with_header(self, code: str, header: str) -> str | None:
+        """``#include "<header>"`` at the top, unless the code includes it already."""
+        pattern = re.compile(r"^[ \t]*#[ \t]*include[ \t]*[\"<]" + re.escape(header) + r"[\">]", re.MULTILINE)
+        return None if pattern.search(code) else f'#include "{header}"\n{code}'
 
     def compile_command(self, sources: Sequence[str], output: str, flags: Sequence[str] = (),
                         include_dirs: Sequence[str] = (), compiler: str | None = None) -> list[str]:
@@ -177,6 +206,14 @@ class Python(Language):
     """Python 3 (the system interpreter): byte-compiled first, so a syntax error is a CE."""
 
     name: ClassVar[str] = "python"
+    display: ClassVar[str] = "Python 3"
+    aliases: ClassVar[tuple[str, ...]] = ("py", "python3", "py3")
+    fence_tags: ClassVar[frozenset[str]] = frozenset({"python", "py", "python3", "py3", "pypy", "pypy3"})
+    looks_like_pattern: ClassVar[re.Pattern[str] | None] = re.compile(
+        r"^[ \t]*(?:def[ \t]+\w+[ \t]*\(|import[ \t]+\w|from[ \t]+[\w.]+[ \t]+import\b)", re.MULTILINE)
+
+    def looks_like(self, code: str) -> bool:
+        return super().looks_like(code) and "#include" not in code
     suffixes: ClassVar[tuple[str, ...]] = (".py",)
     builds_program: ClassVar[bool] = False
 
@@ -204,6 +241,12 @@ class Python(Language):
 
 
 LANGUAGES: dict[str, Language] = {lang.name: lang for lang in (Cpp(), Python())}
+
+
+def find_language(name: str) -> Language | None:
+    """The language ``name`` or one of its aliases names (any case), or None."""
+    key = name.strip().lower()
+    return LANGUAGES.get(key) or next((lang for lang in LANGUAGES.values() if key in lang.aliases), None)
 
 
 def get_language(name: str) -> Language:

@@ -9,11 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from ioi_box.protocol import Comparator
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
 
-ScoreTypeName = Literal["GroupMin", "Sum", "GroupMul", "GroupThreshold"]
-StandardChecker = Literal["white_diff", "tokens", "floats", "floats_nocase", "yes_no", "unordered_lines", "diff_b",
-                          "cf_lenient"]
 ScoringName = Literal["ioi", "codeforces"]
 
 SOLUTION_CATEGORIES = (
@@ -43,7 +41,8 @@ class Subtask(BaseModel):
     points: float
     tests: tuple[str, ...]
     threshold: float | None = Field(None, description="GroupThreshold parameter")
-    score_type: ScoreTypeName | None = Field(None, description="overrides the problem's score type for this subtask")
+    score_type: str | None = Field(None, description="overrides the problem's score type for this subtask (a name "
+                                                     "of ioi_eval.judge.score_types.SCORE_TYPES)")
 
 
 class CheckerSpec(BaseModel):
@@ -61,7 +60,7 @@ class CheckerSpec(BaseModel):
 
     source: Path | None = None
     protocol: Literal["cms", "testlib", "kattis"] = "cms"
-    standard: StandardChecker = "white_diff"
+    standard: Comparator = "white_diff"
     abs_tol: float = 1e-6
     rel_tol: float = 1e-6
     args: tuple[str, ...] = ()
@@ -99,7 +98,7 @@ class Problem(BaseModel):
     task_type: str = Field(description="a name in the task-type registry (judge/task_types), checked by the loader")
     params: SerializeAsAny[BaseModel] = Field(
         description="the task type's validated ``Params`` (a judge/task_types/params.py TaskParams)")
-    score_type: ScoreTypeName = "GroupMin"
+    score_type: str = Field("GroupMin", description="a name of ioi_eval.judge.score_types.SCORE_TYPES")
     subtasks: tuple[Subtask, ...]
     tests: dict[str, TestCase]
     checker: CheckerSpec

@@ -7,9 +7,7 @@ given with ``--prompt-template``); :func:`build_prompt` gathers what the templat
 from __future__ import annotations
 
 from .builder import (
-    LANGUAGES,
     TEMPLATES_DIR,
-    PromptError,
     build_prompt,
     default_template,
     prompt_context,
@@ -18,9 +16,7 @@ from .builder import (
 )
 
 __all__ = [
-    "LANGUAGES",
     "TEMPLATES_DIR",
-    "PromptError",
     "build_prompt",
     "default_template",
     "prompt_context",

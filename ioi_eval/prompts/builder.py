@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from ..errors import IoiEvalError
+from ..errors import PromptError
+from ..judge.languages import LANGUAGES, Language, find_language
 from ..judge.task_types import PromptNotes, get_task_type
 from ..problem.model import Problem, Subtask
 
@@ -49,35 +49,11 @@ MAX_SHOWN_FILE_CHARS = 20_000  # a header or skeleton longer than this is cut (a
 _PRIVATE_HEADERS = ("testlib.h",)
 
 
-class PromptError(IoiEvalError):
-    """A prompt cannot be built: an unknown language, a missing template or a template error."""
-
-
-@dataclass(frozen=True)
-class LanguageInfo:
-    """How a submission language is named in prompts and answers."""
-
-    name: str
-    display: str
-    fence: str
-    suffix: str
-
-
-LANGUAGES: dict[str, LanguageInfo] = {
-    "cpp": LanguageInfo("cpp", "C++17", "cpp", ".cpp"),
-    "python": LanguageInfo("python", "Python 3", "python", ".py"),
-}
-_ALIASES = {"c++": "cpp", "cxx": "cpp", "cc": "cpp", "c++17": "cpp", "cpp17": "cpp",
-            "py": "python", "python3": "python", "py3": "python"}
-
-
-def _language(language: str) -> LanguageInfo:
-    key = language.strip().lower()
-    key = _ALIASES.get(key, key)
-    try:
-        return LANGUAGES[key]
-    except KeyError:
-        raise PromptError(f"unknown language {language!r}; known: {', '.join(LANGUAGES)}") from None
+def _language(language: str) -> Language:
+    lang = find_language(language)
+    if lang is None:
+        raise PromptError(f"unknown language {language!r}; known: {', '.join(LANGUAGES)}")
+    return lang
 
 
 def default_template(language: str, scoring: str = "ioi") -> Path:
@@ -97,7 +73,7 @@ def resolve_template(template: Path | str | None) -> Path | None:
     return shipped if not path.is_file() and path.parent == Path(".") and shipped.is_file() else path
 
 
-def _source_prompt(problem: Problem, subtask: Subtask | None, lang: LanguageInfo) -> str | None:
+def _source_prompt(problem: Problem, subtask: Subtask | None, lang: Language) -> str | None:
     """The dataset's own prompt kept by a source in ``prompts/``: per subtask (open-r1 IOI) or per
     language (open-r1 Codeforces ``verifiable-prompts``)."""
     names = ([subtask.name] if subtask is not None else []) + [lang.name, "prompt"]
@@ -150,10 +126,10 @@ def _header(problem: Problem) -> dict[str, str] | None:
     return _read_shown(own, problem.root) if own is not None else None
 
 
-def _starting_code(problem: Problem, lang: LanguageInfo) -> dict[str, str] | None:
+def _starting_code(problem: Problem, lang: Language) -> dict[str, str] | None:
     """A skeleton the package ships for the contestant: ``graders/<code><suffix>`` or ``attachments/…``."""
     for folder in ("graders", "attachments"):
-        p = problem.root / folder / f"{problem.code}{lang.suffix}"
+        p = problem.root / folder / lang.source_name(problem.code)
         if p.is_file():
             return _read_shown(p, problem.root)
     return None
@@ -231,7 +207,7 @@ def prompt_context(problem: Problem, subtask: Subtask | None, language: str) -> 
         "input_file": notes.input_file,
         "output_file": notes.output_file,
         "num_processes": notes.num_processes,
-        "language": {"name": lang.name, "display": lang.display, "fence": lang.fence},
+        "language": {"name": lang.name, "display": lang.display, "fence": lang.name},
         "subtasks": rows,
         "target": next((r for r in rows if r["is_target"]), None),
         "header": _header(problem) if notes.show_header else None,

@@ -8,9 +8,10 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ..generate.base import SamplingConfig
+from ..judge.languages import LANGUAGES
 
 SECRET_OPTIONS = {"api_key"}
 
@@ -24,12 +25,19 @@ class RunConfig(BaseModel):
     problem_codes: list[str]
     samples: int = Field(ge=1)
     per: Literal["subtask", "problem"] = "subtask"
-    language: Literal["cpp", "python"] = "cpp"
+    language: str = Field("cpp", description="a name of the language registry (ioi_eval.judge.languages)")
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     engine_options: dict[str, Any] = Field(default_factory=dict)
     prompt_template_sha256: str | None = None
     max_submissions: int = 50
     judge_profile: str = Field("cms", description="judge behaviour (ioi_eval.judge.profile)")
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"unknown language {value!r}; known: {', '.join(LANGUAGES)}")
+        return value
 
     def stored(self) -> dict[str, Any]:
         """The config as stored in the run (secrets removed: they do not change results)."""

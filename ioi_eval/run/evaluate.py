@@ -24,7 +24,8 @@ from ..record.config import RunConfig, default_run_dir, template_digest
 from ..record.folder import RunFolder
 from ..scoring.run_score import RunScore, score_run
 from ..sources import is_local, load_problem_set
-from .pipeline import Progress, Runner, RunResult
+from .events import Progress, RunResult
+from .pipeline import Runner
 from .plan import select_problems
 
 

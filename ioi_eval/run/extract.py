@@ -26,27 +26,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
+from ..judge.languages import LANGUAGES, Language, find_language
 from ..judge.task_types import TASK_TYPES
 from ..problem.model import Problem
-
-CPP_TAGS = frozenset({"cpp", "c++", "cc", "cxx", "cpp17", "c++17", "cpp14", "c++14", "cpp11", "c++11",
-                      "cpp20", "c++20", "gnu++17", "cplusplus"})
-PYTHON_TAGS = frozenset({"python", "py", "python3", "py3", "pypy", "pypy3"})
-LANGUAGE_TAGS: dict[str, frozenset[str]] = {"cpp": CPP_TAGS, "python": PYTHON_TAGS}
-_LANGUAGE_ALIASES = {"c++": "cpp", "cxx": "cpp", "cc": "cpp", "cpp17": "cpp", "py": "python",
-                     "python3": "python"}
 
 _FENCE_LINE = re.compile(r"^[ \t]*([`~]{3,})([^\n]*)", re.MULTILINE)
 _TAG_WORD = re.compile(r"[A-Za-z][\w+#.\-]{0,31}")
 _THINK_OPEN = ("<think>", "<thinking>")
 _THINK_CLOSE = ("</think>", "</thinking>")
-
-# Heuristics for untagged blocks. Each pattern is anchored at a line start and scans one line at
-# most ([ \t]* never crosses a newline), so the search stays linear.
-_LOOKS_CPP = re.compile(r"^[ \t]*(?:#[ \t]*include\b|int[ \t]+main[ \t]*\(|using[ \t]+namespace[ \t]+std\b)",
-                        re.MULTILINE)
-_LOOKS_PYTHON = re.compile(r"^[ \t]*(?:def[ \t]+\w+[ \t]*\(|import[ \t]+\w|from[ \t]+[\w.]+[ \t]+import\b)",
-                           re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -76,12 +63,11 @@ def _no_code(note: str) -> Extraction:
     return Extraction(code=None, status="no_code", note=note)
 
 
-def _normalise_language(language: str) -> str:
-    key = language.strip().lower()
-    key = _LANGUAGE_ALIASES.get(key, key)
-    if key not in LANGUAGE_TAGS:
-        raise ValueError(f"unknown language {language!r}; known: {', '.join(LANGUAGE_TAGS)}")
-    return key
+def _language(language: str) -> Language:
+    lang = find_language(language)
+    if lang is None:
+        raise ValueError(f"unknown language {language!r}; known: {', '.join(LANGUAGES)}")
+    return lang
 
 
 def _tag_of(info: str) -> str:
@@ -198,12 +184,6 @@ def find_blocks(text: str) -> list[_Block]:
     return blocks
 
 
-def _looks_like(code: str, language: str) -> bool:
-    if language == "cpp":
-        return _LOOKS_CPP.search(code) is not None
-    return _LOOKS_PYTHON.search(code) is not None and "#include" not in code
-
-
 def _strip_reasoning(text: str) -> tuple[str | None, str]:
     """The answer part of ``text``, or None when the reasoning never ended; and a note."""
     close_at = max(text.rfind(tag) for tag in _THINK_CLOSE)
@@ -218,16 +198,16 @@ def _strip_reasoning(text: str) -> tuple[str | None, str]:
     return text, ""
 
 
-def _add_header(code: str, problem: Problem | None) -> tuple[str, bool]:
-    """``#include "<code>.h"`` at the top, when the problem has that header and the code lacks it."""
-    if (problem is None or not TASK_TYPES[problem.task_type].takes_code
-            or problem.grader(f"{problem.code}.h") is None):
-        return code, False
-    header = f"{problem.code}.h"
-    pattern = re.compile(r"^[ \t]*#[ \t]*include[ \t]*[\"<]" + re.escape(header) + r"[\">]", re.MULTILINE)
-    if pattern.search(code):
-        return code, False
-    return f'#include "{header}"\n' + code, True
+def _add_header(code: str, lang: Language, problem: Problem | None) -> tuple[str, str | None]:
+    """The code including the task's own header (``<code>.h``) when the problem has one, the language
+    includes headers and the code lacks it; and the header added, if any."""
+    if problem is None or not lang.header_suffixes or not TASK_TYPES[problem.task_type].takes_code:
+        return code, None
+    header = f"{problem.code}{lang.header_suffixes[0]}"
+    if problem.grader(header) is None:
+        return code, None
+    added = lang.with_header(code, header)
+    return (code, None) if added is None else (added, header)
 
 
 def _clean(code: str) -> str:
@@ -246,7 +226,7 @@ def extract_code(text: str, language: str, problem: Problem | None = None) -> Ex
     ``problem`` (optional) lets C++ code get the ``#include "<code>.h"`` of a grader or stub
     header. Never raises for any ``text``; an unknown ``language`` is a ValueError.
     """
-    lang = _normalise_language(language)
+    lang = _language(language)
     if not isinstance(text, str):
         return _no_code(f"not text: {type(text).__name__}")
     if not text.strip():
@@ -257,7 +237,7 @@ def extract_code(text: str, language: str, problem: Problem | None = None) -> Ex
         return _no_code(note)
     notes = [note] if note else []
     blocks = find_blocks(answer)
-    tags = LANGUAGE_TAGS[lang]
+    tags = lang.fence_tags
     chosen: str | None = None
 
     for b in reversed(blocks):
@@ -269,22 +249,21 @@ def extract_code(text: str, language: str, problem: Problem | None = None) -> Ex
         notes.append("unclosed final fence")
     if chosen is None:
         for b in reversed(blocks):
-            if not b.tag and _looks_like(content := answer[b.start:b.end], lang):
+            if not b.tag and lang.looks_like(content := answer[b.start:b.end]):
                 chosen = content
                 notes.append("untagged block" if b.closed else "untagged block; unclosed final fence")
                 break
     if chosen is None:
         others = sorted({b.tag for b in blocks if b.tag and b.tag not in tags})
         if others:
-            notes.append(f"no {lang} block (found: {', '.join(others[:5])})")
+            notes.append(f"no {lang.name} block (found: {', '.join(others[:5])})")
         elif blocks:
-            notes.append(f"no {lang} block (untagged blocks do not look like {lang})")
+            notes.append(f"no {lang.name} block (untagged blocks do not look like {lang.name})")
         else:
             notes.append("no code block")
         return _no_code("; ".join(notes))
     code = _clean(chosen)
-    if lang == "cpp":
-        code, added = _add_header(code, problem)
-        if added:
-            notes.append(f'added #include "{problem.code}.h"' if problem is not None else "")
+    code, header = _add_header(code, lang, problem)
+    if header is not None:
+        notes.append(f'added #include "{header}"')
     return Extraction(code=code, status="ok", note="; ".join(n for n in notes if n))

@@ -11,41 +11,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigMismatch, IoiEvalError
-from ..generate.base import Completion, Engine, GenerationRequest
+from ..generate.base import Engine, GenerationRequest
 from ..judge.judge import Judge
-from ..judge.results import JudgeReport
+from ..judge.languages import get_language
 from ..judge.submission import Submission
 from ..judge.task_types import TASK_TYPES
 from ..problem.model import Problem
 from ..record.config import RunConfig, diff_configs
 from ..record.folder import RunFolder
+from .events import Progress, RunResult
 from .extract import extract_code
 from .plan import build_requests
-
-
-@dataclass
-class Progress:
-    """The events a run emits, as callbacks (all optional): the CLI draws them, a library caller may ignore them."""
-
-    on_start: Callable[[Path], None] = lambda folder: None
-    on_note: Callable[[str], None] = lambda message: None
-    on_generated: Callable[[Completion], None] = lambda c: None
-    on_judged: Callable[[str, JudgeReport | None], None] = lambda k, r: None
-    on_totals: Callable[[int, int], None] = lambda gen, judge: None
-
-
-@dataclass
-class RunResult:
-    """What a run did this time (the scores come from :mod:`ioi_eval.scoring.run_score`)."""
-
-    generated: int = 0
-    failed_generations: int = 0
-    judged: int = 0
-    judge_errors: list[str] = field(default_factory=list)
 
 
 class Runner:
@@ -143,8 +122,8 @@ class Runner:
                 sub = Submission.from_path(Path(gen.source_path), TASK_TYPES[problem.task_type].takes_code)
             else:
                 code = self.store.code(key)
-                suffix = ".py" if gen.language == "python" else ".cpp"
-                sub = Submission(name=f"{key.replace('/', '_')}{suffix}", language=gen.language,
+                name = get_language(gen.language).source_name(key.replace("/", "_"))
+                sub = Submission(name=name, language=gen.language,
                                  source=code.encode())
             report = self.judge.judge(problem, sub)
         except IoiEvalError as exc:

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from ..cache import atomic_dir, cache_root
 from ..errors import PackageError
+from ..judge.score_types import SCORE_TYPES
 from ..judge.task_types import TASK_TYPES, TaskType, task_type_names
 from ..problem.model import (
     SOLUTION_CATEGORIES,
@@ -99,6 +100,13 @@ def _task_params(raw: Any, task_type: str, where: Path) -> dict[str, Any]:
     return out
 
 
+def _score_type(name: Any, where: Path) -> str:
+    """A score type the judge knows (the score-type registry is the only list of their names)."""
+    if not isinstance(name, str) or name not in SCORE_TYPES:
+        raise PackageError(f"{where}: unknown score type {name!r} (known: {', '.join(SCORE_TYPES)})")
+    return name
+
+
 def _load_subtasks(root: Path, meta: dict[str, Any]) -> tuple[Subtask, ...]:
     folder = root / "subtasks"
     files = sorted(folder.glob("*.json")) if folder.is_dir() else []
@@ -118,9 +126,10 @@ def _load_subtasks(root: Path, meta: dict[str, Any]) -> tuple[Subtask, ...]:
         except (TypeError, ValueError):
             raise PackageError(f"{f}: 'score' must be a number") from None
         threshold = thresholds[i] if i < len(thresholds) else None
+        own = data.get("score_type")
         try:
             subtasks.append(Subtask(index=i, name=f.stem, points=points, tests=tuple(tests), threshold=threshold,
-                                    score_type=data.get("score_type")))
+                                    score_type=None if own is None else _score_type(own, f)))
         except ValidationError as exc:
             raise PackageError(f"{f}: {exc.errors()[0]['msg']}") from None
     return tuple(subtasks)
@@ -215,7 +224,7 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
             score_precision=int(meta.get("score_precision", 2)),
             task_type=task_type,
             params=task_params,
-            score_type=meta.get("score_type", "GroupMin"),
+            score_type=_score_type(meta.get("score_type", "GroupMin"), meta_path),
             subtasks=subtasks,
             tests=tests,
             checker=checker,

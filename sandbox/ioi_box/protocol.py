@@ -92,13 +92,16 @@ class RunJob(BaseModel):
     outputs: list[str] = Field(default_factory=list)
 
 
+#: The in-process comparators (the native core's ``compare`` kinds, plus ``cf_lenient``); the only list of them.
+Comparator = Literal["white_diff", "tokens", "floats", "floats_nocase", "yes_no", "unordered_lines", "diff_b",
+                     "cf_lenient"]
+
+
 class CompareJob(BaseModel):
     """Compare a contestant output with the expected one in-process (no program is spawned)."""
 
     kind: Literal["compare"] = "compare"
-    comparator: Literal["white_diff", "tokens", "floats", "floats_nocase", "yes_no", "unordered_lines", "diff_b",
-                        "cf_lenient"] = (
-        "white_diff")
+    comparator: Comparator = "white_diff"
     expected: str
     output: str
     abs_tol: float = 1e-6
