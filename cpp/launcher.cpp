@@ -252,24 +252,9 @@ std::string cgroup_dir(const Mount& m, const std::string& cgpath) {
     return m.point + rel;
 }
 
-// Remove `<name>-<pid>` groups of harnesses that died without cleaning up. A pid that is alive
-// again (reused) keeps its group: leaking one directory beats killing a stranger's processes.
-void remove_stale(const std::string& own, const std::string& name, bool v2) {
-    DIR* d = opendir(own.c_str());
-    if (!d) return;
-    std::vector<std::string> stale;
-    std::string prefix = name + "-";
-    while (dirent* e = readdir(d)) {
-        std::string n = e->d_name;
-        if (n.size() <= prefix.size() || n.compare(0, prefix.size(), prefix) != 0) continue;
-        std::string digits = n.substr(prefix.size());
-        if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
-        pid_t p = pid_t(std::atol(digits.c_str()));
-        if (p <= 0 || p == getpid()) continue;
-        if (kill(p, 0) == -1 && errno == ESRCH) stale.push_back(own + "/" + n);
-    }
-    closedir(d);
-    for (auto& s : stale) remove_cgroup_tree(s, v2);
+// A group name: one path component.
+bool valid_name(const std::string& name) {
+    return !name.empty() && name.find('/') == std::string::npos && name != "." && name != "..";
 }
 
 // mkdir the parent group; an existing one (a previous setup of ours) is reused.
@@ -281,7 +266,7 @@ int make_parent(const std::string& dir) {
 void setup_v1(State& st, const std::map<std::string, Mount>& v1, const std::map<std::string, std::string>& self,
               const std::string& name) {
     std::string reason;
-    const std::string suffix = "/" + name + "-" + std::to_string(getpid());
+    const std::string suffix = "/" + name;
     // controller as seen by us -> the key reported to Python
     const std::pair<const char*, const char*> wanted[] = {{"memory", "memory"}, {"cpuacct", "cpu"}, {"pids", "pids"}};
     for (auto& [ctrl, key] : wanted) {
@@ -296,7 +281,6 @@ void setup_v1(State& st, const std::map<std::string, Mount>& v1, const std::map<
             reason += std::string(ctrl) + ": our group " + own + " is not visible; ";
             continue;
         }
-        remove_stale(own, name, false);
         std::string parent = own + suffix;
         if (int e = make_parent(parent)) {
             reason += std::string(ctrl) + ": mkdir " + parent + ": " + errstr(e) + "; ";
@@ -342,7 +326,6 @@ void setup_v2(State& st, const Mount& m, const std::string& cgpath, const std::s
         st.info.reason = "cgroup2: our group " + own + " is not visible";
         return;
     }
-    remove_stale(own, name, true);
     std::set<std::string> avail = controllers_of(own);
     std::set<std::string> want;
     for (const char* c : {"memory", "cpu", "pids"})
@@ -359,7 +342,7 @@ void setup_v2(State& st, const Mount& m, const std::string& cgpath, const std::s
             reason += "mkdir " + leaf + ": " + errstr(errno) + "; ";
         }
     }
-    std::string parent = own + "/" + name + "-" + std::to_string(getpid());
+    std::string parent = own + "/" + name;
     if (int e = make_parent(parent)) {
         st.info.reason = reason + "mkdir " + parent + ": " + errstr(e);
         return;
@@ -395,7 +378,7 @@ CgroupInfo cgroup_setup(const std::string& name) {
     g_state = State{};  // inherited through fork from another process: not ours
     State st;
     st.owner = getpid();
-    if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
+    if (!valid_name(name)) {
         st.info.reason = "invalid cgroup name '" + name + "'";
         g_state = st;
         return st.info;
@@ -456,6 +439,19 @@ CgroupInfo cgroup_setup(const std::string& name) {
     if (st.info.version == 0 && geteuid() != 0) st.info.reason = "not root; " + st.info.reason;
     g_state = st;
     return st.info;
+}
+
+int cgroup_remove(const std::string& name) {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (g_state.owner != getpid() || !valid_name(name)) return 0;
+    int removed = 0;
+    for (auto& dir : g_state.created) {
+        std::string sibling = dir.substr(0, dir.rfind('/') + 1) + name;
+        if (sibling == dir || !path_exists(sibling)) continue;
+        remove_cgroup_tree(sibling, g_state.info.version == 2);
+        removed += !path_exists(sibling);
+    }
+    return removed;
 }
 
 void cgroup_cleanup() {

@@ -17,7 +17,7 @@ struct CgroupInfo {
     bool memory = false;
     bool cpu = false;   // CPU accounting (v1: cpuacct, v2: cpu.stat of the group)
     bool pids = false;
-    // controller ("memory", "cpu", "pids") -> absolute path of our parent group `<name>-<pid>`
+    // controller ("memory", "cpu", "pids") -> absolute path of our parent group `<name>`
     std::vector<std::pair<std::string, std::string>> paths;
     std::string reason;  // why a version-0 result (or a missing controller) happened
 };
@@ -28,6 +28,10 @@ CgroupInfo cgroup_setup(const std::string& name);
 
 // Remove what cgroup_setup created (killing anything still inside). Safe to call repeatedly.
 void cgroup_cleanup();
+
+// Remove the group `name` beside each of our parent groups (another harness's, which the caller found dead),
+// killing anything still inside. Returns how many groups were removed; 0 when there is none or no setup.
+int cgroup_remove(const std::string& name);
 
 struct Spec {
     std::vector<std::string> argv;

@@ -4,6 +4,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -129,22 +131,35 @@ output comparators (the same code as the standalone checkers in checkers/).)doc"
             ioi::CgroupInfo info;
             {
                 py::gil_scoped_release nogil;
-                info = ioi::cgroup_setup(name);
+                info = ioi::cgroup_setup(name.empty() ? "ioi-eval-" + std::to_string(getpid()) : name);
             }
             return info_dict(info);
         },
-        py::arg("name") = "ioi-eval",
-        R"doc(Detect cgroups and create this process's parent group ``<name>-<pid>``.
+        py::arg("name") = "",
+        R"doc(Detect cgroups and create this process's parent group ``name`` (default ``ioi-eval-<pid>``).
 
 The group is created under our own cgroup of each usable controller (v1: memory, cpuacct, pids;
 v2: one delegated subtree with memory, cpu and pids enabled, moving our cgroup's processes into a
-``harness`` leaf first when the no-internal-process rule requires it). Stale ``<name>-<deadpid>``
-groups left by crashed harnesses are removed. Idempotent: later calls in the same process return
-the first result (whatever the name).
+``harness`` leaf first when the no-internal-process rule requires it). Harnesses that share a
+machine pass a name unique to them (``ioi_box.ownership``: ``ioi-eval-<token>``, owned through a
+lock file); a pid is not unique across pid namespaces. Nothing else is removed here: the groups of
+dead harnesses go through cgroup_remove(). Idempotent: later calls in the same process return the
+first result (whatever the name).
 
 Returns ``{"version": 1|2|0, "memory": bool, "cpu": bool, "pids": bool,
 "paths": {"memory"|"cpu"|"pids": parent_dir}, "reason": str}``; version 0 means no usable cgroups
 and ``reason`` says why (it also lists controllers that could not be used when version != 0).)doc");
+
+    m.def(
+        "cgroup_remove",
+        [](const std::string& name) {
+            py::gil_scoped_release nogil;
+            return ioi::cgroup_remove(name);
+        },
+        py::arg("name"),
+        R"doc(Remove the group ``name`` beside each of this process's parent groups (killing anything inside):
+the groups of a harness found dead (its lock file unheld, ``ioi_box.ownership``). Needs cgroup_setup()
+first; returns how many groups were removed.)doc");
 
     m.def(
         "cgroup_cleanup",

@@ -31,7 +31,7 @@ def diagnose() -> list[Finding]:
     out = [Finding("kernel", True, f"{platform.system()} {platform.release()}"),
            Finding("user", True, "root (each untrusted run gets a fresh unprivileged uid)" if os.geteuid() == 0
                    else f"uid {os.geteuid()} (cannot switch uid for untrusted code)")]
-    from ioi_box import _native
+    from ioi_box import _native, ownership
     from ioi_box.isolation import PlainIsolation, detect
 
     iso, note = detect()
@@ -39,7 +39,7 @@ def diagnose() -> list[Finding]:
                        f"{note}: no network, private /proc, read-only system paths, fresh /box and /tmp"
                        if not isinstance(iso, PlainIsolation) else
                        f"{note}; falling back to rlimits only (no file system or network isolation)"))
-    cg = _native.cgroup_setup()
+    cg = _native.cgroup_setup(ownership.owner(ownership.default_base()).cgroup_name)
     if cg.get("version"):
         ctrl = [c for c in ("memory", "cpu", "pids") if cg.get(c)]
         out.append(Finding("cgroups", True, f"v{cg['version']} with {', '.join(ctrl) or 'no controllers'}"))

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import _native
+from . import _native, ownership
 from .compare_py import PY_COMPARATORS, compare_files
 from .isolation import Isolation, detect
 from .protocol import (
@@ -90,11 +90,12 @@ class Executor:
     def __init__(self, root: Path | None = None, isolation: Isolation | None = None,
                  workers: int | None = None) -> None:
         self._owns_root = root is None  # a root given by the caller (a mounted volume) stays
+        base = ownership.default_base()
+        me = ownership.owner(base)  # held until this process ends: live harnesses are never cleaned up
+        self.cgroups = _native.cgroup_setup(me.cgroup_name)
+        ownership.remove_stale(base, _native.cgroup_remove)
         if root is None:
-            base = Path(tempfile.gettempdir()) / f"ioi-eval-{os.geteuid()}"
-            base.mkdir(mode=_SANDBOX_READABLE, exist_ok=True)
-            _remove_stale_roots(base)
-            root = Path(tempfile.mkdtemp(prefix=f"box-{os.getpid()}-", dir=base))
+            root = Path(tempfile.mkdtemp(prefix=me.root_prefix(), dir=base))
         self.root = root
         for sub in ("", "blobs", "work"):
             (root / sub).mkdir(exist_ok=True)
@@ -104,7 +105,6 @@ class Executor:
         else:
             self.isolation_note = isolation.name
         self.isolation = isolation
-        self.cgroups = _native.cgroup_setup()
         self.workers = workers or os.cpu_count() or 1
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ioi-box")
         self._lock = threading.Lock()
@@ -277,20 +277,3 @@ class Executor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _remove_stale_roots(base: Path) -> None:
-    """Delete work roots left by harnesses that died without cleaning up (``box-<pid>-*``)."""
-    for d in base.glob("box-*-*"):
-        try:
-            pid = int(d.name.split("-")[1])
-        except ValueError:
-            continue
-        if pid == os.getpid():
-            continue
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(d, ignore_errors=True)
-        except PermissionError:
-            pass  # alive, another user's

@@ -78,7 +78,9 @@ def test_cgroup_setup_shape_and_idempotent(native, cg):
             assert os.path.basename(path) == f"ioi-eval-{os.getpid()}"
 
 
-def test_stale_groups_of_dead_harness_removed_and_atexit_cleanup(need_cgroup, tmp_path):
+def test_groups_of_a_dead_harness_are_removed_by_name_and_own_ones_at_exit(need_cgroup, tmp_path):
+    """cgroup_remove(name) takes another harness's groups (the caller found it dead: ioi_box.ownership);
+    nothing is removed by guessing from a pid, and a harness's own groups vanish at its normal exit."""
     name = "ioi-eval-stale-test"
     # A harness that crashes after setup leaves its groups behind...
     crashed = subprocess.run(
@@ -96,19 +98,26 @@ def test_stale_groups_of_dead_harness_removed_and_atexit_cleanup(need_cgroup, tm
     # ...with a per-run group inside, even.
     for p in paths.values():
         os.makedirs(os.path.join(p, "7"), exist_ok=True)
-    # The next harness removes them, and its own groups vanish at its normal exit (atexit).
+    # A later harness that merely sets up leaves them alone; told to remove them, it does; its own groups go at exit.
     clean = subprocess.run(
         [
             sys.executable,
             "-c",
-            f"from ioi_box import _native as n; print(repr(n.cgroup_setup({name!r})['paths']))",
+            "import os; from ioi_box import _native as n; own = n.cgroup_setup('ioi-eval-clean-test'); "
+            f"print(all(os.path.isdir(p) for p in {paths!r}.values())); print(n.cgroup_remove({name!r})); "
+            "print(n.cgroup_remove('ioi-eval-clean-test'), n.cgroup_remove('..'), n.cgroup_remove('a/b')); "
+            "print(repr(own['paths']))",
         ],
         capture_output=True,
         text=True,
         check=True,
     )
+    still_there, removed, own_and_bad, own_paths = clean.stdout.splitlines()
+    assert still_there == "True"
+    assert int(removed) == len(set(paths.values()))
+    assert own_and_bad == "0 0 0"  # never its own groups, never a path
     assert not any(os.path.exists(p) for p in paths.values())
-    assert not any(os.path.exists(p) for p in eval(clean.stdout).values())
+    assert not any(os.path.exists(p) for p in eval(own_paths).values())
 
 
 def test_cgroup_cleanup_then_setup_again(need_cgroup):
@@ -594,9 +603,9 @@ def test_launcher_death_kills_child(native, progs, pgrep, tmp_path, cg):
     while pgrep(str(marker)) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert pgrep(str(marker)) == []
-    # its groups are stale now; the next harness to set up removes them
+    # its groups are left behind; a harness that knows it dead removes them by name
     stale = [os.path.join(os.path.dirname(path), f"ioi-eval-{p.pid}") for path in cg["paths"].values()]
-    subprocess.run([sys.executable, "-c", "from ioi_box import _native as n; n.cgroup_setup()"], check=True)
+    assert native.cgroup_remove(f"ioi-eval-{p.pid}") == len(set(stale))
     assert not any(os.path.exists(s) for s in stale)
 
 

@@ -375,29 +375,6 @@ def test_no_zombies_left_behind(ex: Executor, cc) -> None:
     assert _uid_processes() == []  # at once: nothing waits for an init to reap it
 
 
-def test_stale_work_roots_are_removed(tmp_path: Path) -> None:
-    """A harness killed mid-run leaves its work root; the next one deletes it (not a live one's)."""
-    import tempfile as tf
-
-    base = Path(tf.gettempdir()) / f"ioi-eval-{os.geteuid()}"
-    base.mkdir(exist_ok=True)
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    stale = base / f"box-{dead.pid}-test"
-    (stale / "blobs").mkdir(parents=True)
-    live = base / f"box-{os.getppid()}-test"
-    live.mkdir(exist_ok=True)
-    try:
-        with Executor(workers=1):
-            pass
-        assert not stale.exists() and live.exists()
-    finally:
-        import shutil
-
-        shutil.rmtree(live, ignore_errors=True)
-        shutil.rmtree(stale, ignore_errors=True)
-
-
 def test_seccomp_refuses_ptrace_of_the_sandbox_init(ex: Executor, cc) -> None:
     """bubblewrap's pid 1 shares the program's uid; the seccomp filter makes ptrace EPERM."""
     binary = cc("ptrace1", r"""
