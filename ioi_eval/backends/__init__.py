@@ -6,30 +6,12 @@ only when that backend is asked for, so that naming them (the command line's cho
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 from ..errors import IoiEvalError
+from ..registry import LazyRegistry
 
-
-class _Registry(Mapping[str, type]):
-    """Names to classes, each given as ``"module:Class"`` and imported on first use."""
-
-    def __init__(self, entries: dict[str, str]) -> None:
-        self._entries = entries
-
-    def __getitem__(self, name: str) -> type:
-        module, _, cls = self._entries[name].partition(":")
-        return getattr(importlib.import_module(module), cls)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-BACKENDS: Mapping[str, type] = _Registry({
+BACKENDS: Mapping[str, type] = LazyRegistry({
     "local": "ioi_eval.backends.local:LocalBackend",
     "docker": "ioi_eval.backends.docker:DockerBackend",
     "e2b": "ioi_eval.backends.e2b:E2BBackend",

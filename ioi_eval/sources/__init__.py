@@ -7,25 +7,26 @@ taken as CMS-layout packages.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import IoiEvalError
-from ..problem.model import Problem
-from . import kattis, polygon
-from .base import ProblemSource
-from .cms import CmsSource
-from .hf import HfSource, detect_dataset
-from .kattis import KattisSource
-from .loader import load_problem
-from .polygon import PolygonSource
+from ..registry import LazyRegistry, load
 
-#: ``scheme -> factory(rest_of_spec)``; e.g. ``"hf": ...`` serves ``hf:open-r1/ioi``.
-SCHEMES: dict[str, Callable[[str], ProblemSource]] = {"cms": CmsSource, "hf": HfSource, "kattis": KattisSource,
-                                                      "polygon": PolygonSource}
+if TYPE_CHECKING:
+    from ..problem.model import Problem
+    from .base import ProblemSource
+
+#: ``scheme -> factory(rest_of_spec)``; e.g. ``"hf": ...`` serves ``hf:open-r1/ioi``. Importers are imported when
+#: used, so that reading one CMS package (``sources.loader``) pulls in none of them.
+SCHEMES: Mapping[str, Callable[[str], ProblemSource]] = LazyRegistry({
+    "cms": "ioi_eval.sources.cms:CmsSource", "hf": "ioi_eval.sources.hf:HfSource",
+    "kattis": "ioi_eval.sources.kattis:KattisSource", "polygon": "ioi_eval.sources.polygon:PolygonSource"})
 
 #: Local-path detectors, tried in order: each returns a source for paths in its format, else None.
-DETECTORS: list[Callable[[Path], ProblemSource | None]] = [kattis.detect, polygon.detect, detect_dataset]
+DETECTORS: tuple[str, ...] = ("ioi_eval.sources.kattis:detect", "ioi_eval.sources.polygon:detect",
+                              "ioi_eval.sources.hf:detect_dataset")
 
 
 def resolve_source(spec: str) -> ProblemSource:
@@ -34,15 +35,17 @@ def resolve_source(spec: str) -> ProblemSource:
         scheme, _, rest = spec.partition(":")
         return SCHEMES[scheme](rest)
     path = Path(spec)
-    for detect in DETECTORS:
-        source = detect(path)
+    for detector in DETECTORS:
+        source = load(detector)(path)
         if source is not None:
             return source
-    return CmsSource(path)
+    return SCHEMES["cms"](str(path))
 
 
 def load_problem_set(spec: str, only: list[str] | None = None) -> list[Problem]:
     """The problems of a ``--problems`` spec (a path or e.g. ``hf:...``), optionally only some codes."""
+    from .loader import load_problem
+
     problems = [load_problem(root) for root in resolve_source(spec).packages()]
     if only:
         missing = set(only) - {p.code for p in problems}
@@ -56,6 +59,15 @@ def is_local(spec: str) -> bool:
     """Whether a spec names a local path (rather than a scheme such as ``hf:``)."""
     scheme, sep, _ = spec.partition(":")
     return not (sep and scheme in SCHEMES) or Path(spec).exists()
+
+
+def __getattr__(name: str) -> Any:
+    """The source classes, imported on first use (``from ioi_eval.sources import KattisSource``)."""
+    classes = {"CmsSource": "cms", "HfSource": "hf", "KattisSource": "kattis", "PolygonSource": "polygon",
+               "ProblemSource": None}
+    if name not in classes:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return load("ioi_eval.sources.base:ProblemSource") if classes[name] is None else SCHEMES[classes[name]]
 
 
 __all__ = ["DETECTORS", "SCHEMES", "CmsSource", "HfSource", "KattisSource", "PolygonSource", "ProblemSource",
