@@ -16,6 +16,7 @@ import fcntl
 import os
 import secrets
 import shutil
+import stat
 import tempfile
 import threading
 from collections.abc import Callable
@@ -61,9 +62,35 @@ class Owner:
         return f"box-{self.token}-"
 
 
+class UnreachableRoot(PermissionError):
+    """No temporary folder the sandbox's users can reach: the message names the folder and the fix."""
+
+
+def reachable_by_others(path: Path) -> bool:
+    """Whether users other than the owner can reach ``path``: every folder from ``/`` down is searchable (o+x)."""
+    try:
+        path = path.resolve()
+        return all(os.stat(p).st_mode & stat.S_IXOTH for p in (path, *path.parents))
+    except OSError:
+        return False
+
+
 def default_base() -> Path:
-    """Where this user's harnesses keep their work roots and lock files: ``<tmp>/ioi-eval-<uid>``."""
-    return Path(tempfile.gettempdir()) / f"ioi-eval-{os.geteuid()}"
+    """Where this user's harnesses keep their work roots and lock files: ``<tmp>/ioi-eval-<uid>``.
+
+    As root, every run gets a fresh unprivileged uid, which must reach the work root. A private ``TMPDIR``
+    (mode 0700, as ``mktemp -d`` makes it) would fail every sandboxed step in disguise, so the base goes to
+    ``/tmp`` instead; when that is not reachable either, :class:`UnreachableRoot` says so at once.
+    """
+    tmp = Path(tempfile.gettempdir())
+    if os.geteuid() == 0 and not reachable_by_others(tmp):
+        shared = Path("/tmp")
+        if not reachable_by_others(shared):
+            raise UnreachableRoot(f"{tmp}: the sandbox's users cannot reach this temporary folder (nor /tmp): make "
+                                  "every folder on its path searchable by others (chmod o+x) or set TMPDIR to one "
+                                  "that is")
+        tmp = shared
+    return tmp / f"ioi-eval-{os.geteuid()}"
 
 
 _owners: dict[Path, Owner] = {}

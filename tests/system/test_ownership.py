@@ -128,3 +128,31 @@ def test_harnesses_in_other_pid_namespaces_leave_a_live_one_alone(tmp_path: Path
     for what, got in results.items():
         assert got == solo, what
 
+
+
+def test_a_private_tmpdir_does_not_fail_in_disguise(tmp_path: Path) -> None:
+    """With TMPDIR private (0700, as ``mktemp -d`` makes it) the sandbox's uids cannot reach a work root there:
+    the harness puts its root under /tmp instead, and a correct solution is accepted (it was CE before)."""
+    require(os.geteuid() == 0, "only a root harness runs untrusted code under other uids")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    solution = PROBLEMS / "pairsum" / "solutions" / "correct" / "pairsum_hash.cpp"
+    res = subprocess.run([sys.executable, "-m", "ioi_eval.cli", "judge", "-p", str(PROBLEMS / "pairsum"), "-s",
+                          str(solution), "--json"], cwd=REPO, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "TMPDIR": str(private), "IOI_EVAL_CACHE": str(tmp_path / "cache")})
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["compile"]["ok"] and report["score"] == report["max_score"], report["compile"]
+    assert not list(private.iterdir())  # nothing was put where the sandbox cannot reach
+
+
+def test_reachability_is_told_from_every_folder_on_the_path(tmp_path: Path) -> None:
+    open_dir = tmp_path / "open" / "inner"
+    open_dir.mkdir(parents=True)
+    os.chmod(tmp_path / "open", 0o755)
+    closed = tmp_path / "closed" / "inner"
+    closed.mkdir(parents=True)
+    os.chmod(tmp_path / "closed", 0o700)
+    assert ownership.reachable_by_others(open_dir) == ownership.reachable_by_others(tmp_path)
+    assert not ownership.reachable_by_others(closed)
+    assert not ownership.reachable_by_others(tmp_path / "missing")
