@@ -159,7 +159,10 @@ def testlib_outcome(status: ProcStatus, code: int | None, stderr: str, message: 
         m = re.search(r"points\s+([-+0-9.eE]+)", text)
         if not m:
             raise CheckerFailure(f"testlib {who} exited 7 without 'points X' on stderr: {text[:200]!r}")
-        value = float(m.group(1))
+        try:
+            value = float(m.group(1))
+        except ValueError:
+            raise CheckerFailure(f"testlib {who} exited 7, points not a number: {m.group(1)[:80]!r}") from None
         if math.isnan(value) or not 0.0 <= value <= 1.0:
             raise CheckerFailure(f"testlib {who} gave points outside [0, 1]: {m.group(1)}")
         return value, text

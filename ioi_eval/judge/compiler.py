@@ -7,6 +7,7 @@ headers). An identical submission therefore never compiles twice, across runs an
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import subprocess
@@ -15,7 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ioi_box.protocol import Batch, Limits, Proc, ProcStatus, RunJob
+from ioi_box.protocol import Batch, Limits, Proc, ProcResult, ProcStatus, RunJob
 
 from ..backends.base import Box
 from ..cache import atomic_dir, cache_root
@@ -124,18 +125,33 @@ class Compiler:
 
     # -- compile -------------------------------------------------------------------------------
     def compile(self, unit: CompileUnit) -> tuple[CompileResult, Program | None]:
-        """Compile (or fetch from the cache); CE is a result, a box failure raises JudgeError."""
+        """Compile (or fetch from the cache); CE is a result, a box failure raises JudgeError.
+
+        A compile that ended for a reason outside the unit (:func:`transient_cause`: killed from outside, the
+        host out of memory or disk, a loaded machine, a box that failed to set up) is tried once more, then
+        raises JudgeError naming the cause: never a CE, never cached. Only a compile that ran to completion
+        with the compiler's own exit status is cached; one stopped by a limit of ours is a CE, not cached.
+        """
         lang = get_language(unit.language)
         key = unit.key(self._version(lang))
         hit = self._load(key)
         if hit is not None:
             res, prog = hit
             return res, self._program(unit, lang, prog) if res.ok else None
-        res, prog_bytes, blob = self._compile_in_box(unit, lang)
-        self._save(key, res, prog_bytes)
-        if not res.ok:
-            return res, None
-        return res, self._program(unit, lang, None, blob)
+        causes: list[str] = []
+        for _ in range(COMPILE_TRIES):
+            try:
+                res, prog_bytes, blob, completed = self._compile_in_box(unit, lang)
+            except _Transient as exc:
+                causes.append(str(exc))
+                continue
+            if completed:
+                self._save(key, res, prog_bytes)
+            if not res.ok:
+                return res, None
+            return res, self._program(unit, lang, None, blob)
+        raise JudgeError(f"compilation failed {len(causes)} times for a reason outside the submission: "
+                         + "; then ".join(dict.fromkeys(causes)))
 
     def _program(self, unit: CompileUnit, lang: Language, prog: Path | None, blob: str | None = None) -> Program:
         if not lang.builds_program:  # the sources run as they are
@@ -146,8 +162,17 @@ class Compiler:
             blob = self.box.put_file(prog, executable=True)
         return Program(argv=lang.run_command(PROGRAM), files={PROGRAM: blob})
 
-    def _compile_in_box(self, unit: CompileUnit, lang: Language) -> tuple[CompileResult, bytes | None, str | None]:
-        binds = {f"/src/{name}": self.box.put_bytes(data) for name, data in unit.files}
+    def _compile_in_box(self, unit: CompileUnit,
+                        lang: Language) -> tuple[CompileResult, bytes | None, str | None, bool]:
+        """One compile in the box: (result, program bytes, program blob, whether it ran to completion).
+
+        Raises :class:`_Transient` when it ended for a reason outside the unit.
+        """
+        try:
+            binds = {f"/src/{name}": self.box.put_bytes(data) for name, data in unit.files}
+        except OSError as exc:
+            _raise_if_host_full(exc)
+            raise
         include = ["/src"]
         if lang.pch_header is not None and self.use_pch:
             if self.box.info.pch_include:  # a box may ship its own (the judge image does)
@@ -158,35 +183,88 @@ class Compiler:
         # The box names its own compiler (the host may have none, or another one).
         argv = lang.compile_command([f"/src/{n}" for n in unit.compiled], PROGRAM, unit.flags, include,
                                     self.box.info.compilers.get(lang.name))
-        work = self.box.new_dir()
-        log = f"{work}/compile.log"
         limits = TRUSTED_LIMITS if unit.trusted else UNTRUSTED_LIMITS
-        proc = Proc(argv=[*argv, *unit.extra_argv], binds=binds, rw_binds={"/box": work}, stdout=log,
-                    stderr=log, capture_stderr=MESSAGE_CAP, limits=limits)
+        work: str | None = None
         try:
+            work = self.box.new_dir()
+            log = f"{work}/compile.log"
+            proc = Proc(argv=[*argv, *unit.extra_argv], binds=binds, rw_binds={"/box": work}, stdout=log,
+                        stderr=log, capture_stderr=MESSAGE_CAP, limits=limits)
             result = self.box.execute(Batch(jobs=[RunJob(procs=[proc])])).results[0]
             if result.error:
-                raise JudgeError(f"compilation could not run: {result.error}")
+                raise _Transient(f"the box could not run the compile: {result.error}")
             pr = result.procs[0]
+            cause = transient_cause(pr, limits)
+            if cause is not None:
+                raise _Transient(cause)
             message = pr.stderr.strip()
             if len(message) >= MESSAGE_CAP - 1:
                 message += "\n[compiler output truncated]"
             base = {"cpu_s": pr.cpu_s, "wall_s": pr.wall_s}
-            if pr.status == ProcStatus.XX:
-                raise JudgeError(f"compilation could not run: {pr.message}")
             if pr.status != ProcStatus.OK:
                 why = {
                     ProcStatus.TLE_CPU: "Compilation timed out",
-                    ProcStatus.TLE_WALL: "Compilation timed out (wall clock)",
                     ProcStatus.MLE: "Compilation exceeded the memory limit",
                     ProcStatus.OLE: "Compilation output too large",
-                    ProcStatus.SG: f"Compiler killed by signal {pr.signal}",
                 }.get(pr.status, "Compilation failed")
-                return CompileResult(ok=False, message=f"{why}\n{message}".strip(), **base), None, None
+                # A limit of ours stopped it: a CE, but one a later compile on an idle machine could pass.
+                completed = pr.status == ProcStatus.RE and not any(m in pr.stderr for m in HOST_TROUBLE)
+                return CompileResult(ok=False, message=f"{why}\n{message}".strip(), **base), None, None, completed
             if not lang.builds_program:
-                return CompileResult(ok=True, message=message, **base), b"", None
+                return CompileResult(ok=True, message=message, **base), b"", None, True
             blob = self.box.promote(f"{work}/{PROGRAM_NAME}", executable=True)
             data = self.box.read_bytes(blob)
-            return CompileResult(ok=True, message=message, **base), data, blob
+            return CompileResult(ok=True, message=message, **base), data, blob, True
+        except OSError as exc:
+            _raise_if_host_full(exc)
+            raise
         finally:
-            self.box.remove([work])
+            if work is not None:
+                self.box.remove([work])
+
+
+COMPILE_TRIES = 2  # a compile that failed for a reason outside the unit is tried once more
+#: What a compiler prints when the host's disk is full (whatever the unit): never the submission's fault.
+DISK_FULL = ("No space left on device", "Disk quota exceeded")
+#: What a compiler prints when it, or a process it started, ran out of memory or was killed. Within the compile's
+#: memory limit these mean the host: its memory, or someone killing the compiler's children.
+HOST_TROUBLE = ("Cannot allocate memory", "virtual memory exhausted", "out of memory allocating",
+                "Killed signal terminated program", "internal compiler error: Killed")
+
+
+class _Transient(Exception):
+    """A compile that ended for a reason outside the unit; the message names the cause."""
+
+
+def _raise_if_host_full(exc: OSError) -> None:
+    if exc.errno in (errno.ENOSPC, errno.ENOMEM, errno.EDQUOT):
+        raise _Transient(f"the host is out of {'memory' if exc.errno == errno.ENOMEM else 'disk space'}: "
+                         f"{exc}") from exc
+
+
+def transient_cause(pr: ProcResult, limits: Limits) -> str | None:
+    """Why a compile's end says nothing about the unit compiled, or None where it does.
+
+    The compiler killed by a signal that no limit of ours explains (from outside), a wall-clock timeout with CPU
+    time to spare (a loaded machine), the box failing to set the run up, or the compiler's own message telling of
+    a full disk, or of memory trouble or killed children while its tree stayed under half the memory limit and
+    under the CPU limit (the host, not the unit).
+    """
+    if pr.status == ProcStatus.XX:
+        return f"the box failed to set up the compile: {pr.message}"
+    if pr.status == ProcStatus.SG:
+        return f"the compiler was killed from outside (signal {pr.signal}), no limit of ours explains it"
+    if pr.status == ProcStatus.TLE_WALL and (not limits.cpu_s or pr.cpu_s < limits.cpu_s):
+        return (f"the compile ran out of wall-clock time ({pr.wall_s:.1f} s) with only {pr.cpu_s:.1f} s of CPU time "
+                "(a loaded machine)")
+    if pr.status != ProcStatus.RE:
+        return None
+    text = pr.stderr
+    if full := next((m for m in DISK_FULL if m in text), None):
+        return f"the host is out of disk space (the compiler says {full!r})"
+    near_limit = ((limits.memory_bytes and pr.memory_bytes * 2 >= limits.memory_bytes)
+                  or (limits.cpu_s and pr.cpu_s >= 0.9 * limits.cpu_s))
+    if not near_limit and (trouble := next((m for m in HOST_TROUBLE if m in text), None)):
+        return (f"the compiler ran out of memory or lost a process under the limits (it says {trouble!r}): "
+                "the host's memory, or a kill from outside")
+    return None

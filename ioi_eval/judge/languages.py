@@ -24,11 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from ioi_box import ownership
+from ioi_box.children import run_tied
+
 from ..errors import JudgeError
 
 CPP_FLAGS = ("-DEVAL", "-std=gnu++17", "-O2", "-pipe", "-static", "-s")
 TRUSTED_CPP_FLAGS = ("-std=gnu++17", "-O2", "-pipe", "-static", "-s")
 PYTHON = "/usr/bin/python3"
+PCH_TEMP_SUFFIX = ".gch.tmp"  # a precompiled header being written (ownership.held_temp)
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ def _which(tool: str, package: str) -> str:
 @functools.cache
 def _tool_version(exe: str) -> str:
     try:
-        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30).stdout
+        out = run_tied([exe, "--version"], text=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError) as exc:
         raise JudgeError(f"cannot run {exe} --version: {exc}") from None
     return out.splitlines()[0] if out else exe
@@ -187,18 +191,21 @@ class Cpp(Language):
         tag = hashlib.sha256((self.version() + "\0".join(pch_flags)).encode()).hexdigest()[:16]
         assert self.pch_header is not None
         gch = folder / tag / self.pch_header
+        # Half-written headers of harnesses that died (killed while building) go first.
+        ownership.remove_dead_temps(folder, f"*/{Path(self.pch_header).parent}/.*{PCH_TEMP_SUFFIX}")
         if gch.is_file():
             return gch
-        probe = subprocess.run([self.compiler, "-std=gnu++17", "-H", "-fsyntax-only", "-x", "c++", "-"],
-                               input="#include <bits/stdc++.h>\n", capture_output=True, text=True, timeout=120)
+        probe = run_tied([self.compiler, "-std=gnu++17", "-H", "-fsyntax-only", "-x", "c++", "-"],
+                         input="#include <bits/stdc++.h>\n", text=True, timeout=120)
         header = next((ln[2:] for ln in probe.stderr.splitlines() if ln.startswith(". ")), None)
         if not header:
             raise JudgeError("cannot locate bits/stdc++.h")
         gch.parent.mkdir(parents=True, exist_ok=True)
-        tmp = gch.with_name(f".{os.getpid()}.gch")
-        subprocess.run([self.compiler, *pch_flags, "-x", "c++-header", header, "-o", str(tmp)],
-                       check=True, capture_output=True, timeout=600)
-        os.replace(tmp, gch)
+        # Written aside under a lock held until it is in place; the compiler dies with this process (run_tied).
+        with ownership.held_temp(gch.parent, PCH_TEMP_SUFFIX) as tmp:
+            run_tied([self.compiler, *pch_flags, "-x", "c++-header", header, "-o", str(tmp)], check=True,
+                     timeout=600)
+            os.replace(tmp, gch)
         return gch
 
 

@@ -19,7 +19,7 @@ import shutil
 import stat
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 LOCK_SUFFIX = ".lock"
@@ -141,4 +141,47 @@ def remove_stale(base: Path, remove_cgroup: Callable[[str], None] = lambda name:
         with contextlib.suppress(OSError):
             lock.unlink()
         removed.append(token)
+    return removed
+
+
+
+@contextlib.contextmanager
+def held_temp(folder: Path, suffix: str) -> Iterator[Path]:
+    """A fresh file ``.<token>-<random><suffix>`` in ``folder`` to write aside (by this process or a tool it starts),
+    held with ``flock`` for the block and removed after it unless renamed away.
+
+    The lock lives with the file, so :func:`remove_dead_temps` tells a live writer's file from a dead one's in any
+    pid namespace, and on any machine that shares the folder. It is taken before the file gets its name: a file of
+    that name is never seen unheld while its writer lives.
+    """
+    me = owner(default_base())
+    while True:
+        name = f".{me.token}-{secrets.token_hex(4)}"
+        draft, path = folder / f"{name}.new", folder / f"{name}{suffix}"
+        try:
+            fd = os.open(draft, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        except FileExistsError:
+            continue
+        break
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.rename(draft, path)
+        yield path
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            draft.unlink()
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def remove_dead_temps(folder: Path, pattern: str) -> list[Path]:
+    """Remove the files under ``folder`` matching ``pattern`` (a glob of :func:`held_temp` names) that nobody holds:
+    left half-written by a writer that died. The paths removed."""
+    removed = []
+    for path in folder.glob(pattern):
+        if is_held(path) is False:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
     return removed

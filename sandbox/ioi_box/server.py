@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
+from .children import run_tied
 from .executor import Executor
 from .isolation import detect
 from .protocol import (
@@ -48,7 +49,7 @@ PCH_DIRS = ("/usr/lib/ioi-eval/pch",)
 
 def _first_line(argv: list[str]) -> str:
     try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout
+        out = run_tied(argv, text=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError):
         return ""
     return out.splitlines()[0] if out else ""

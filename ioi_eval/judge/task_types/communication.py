@@ -134,15 +134,17 @@ class Communication:
                 return self._interactor_result(ctx, test, work, mgr, user_results)
             if mgr.status != ProcStatus.OK:
                 return system_error(test, f"manager failed: {mgr.message}; stderr: {mgr.stderr[:300]!r}")
+            # A manager that ended well owes a score whatever the users did: garbage is SE, never a user's
+            # verdict (a user killed by a pipe the broken manager closed would otherwise read as RE or TLE).
+            try:
+                score = parse_cms_outcome(mgr.stdout, "manager")
+            except CheckerFailure as exc:
+                return system_error(test, str(exc))
             failed = next((u for u in user_results if u.status != ProcStatus.OK), None)
             if failed is not None:
                 return failed_run(test, failed)
             if cpu > ctx.problem.time_limit and ctx.profile.time == "cpu":
                 return failed_run(test, failed_cpu(user_results[0], cpu, wall, mem, ctx.problem.time_limit))
-            try:
-                score = parse_cms_outcome(mgr.stdout, "manager")
-            except CheckerFailure as exc:
-                return system_error(test, str(exc))
             return scored(test, score, cms_message(mgr.stderr), cpu, wall, mem)
         finally:
             ctx.box.remove([work])
