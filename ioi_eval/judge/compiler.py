@@ -248,7 +248,7 @@ def transient_cause(pr: ProcResult, limits: Limits) -> str | None:
     The compiler killed by a signal that no limit of ours explains (from outside), a wall-clock timeout with CPU
     time to spare (a loaded machine), the box failing to set the run up, or the compiler's own message telling of
     a full disk, or of memory trouble or killed children while its tree stayed under half the memory limit and
-    under the CPU limit (the host, not the unit).
+    under the CPU limit (the host, not the unit), or bubblewrap's own error (the box could not be set up).
     """
     if pr.status == ProcStatus.XX:
         return f"the box failed to set up the compile: {pr.message}"
@@ -260,6 +260,10 @@ def transient_cause(pr: ProcResult, limits: Limits) -> str | None:
     if pr.status != ProcStatus.RE:
         return None
     text = pr.stderr
+    # bubblewrap's own errors start their line with "bwrap: " (a diagnostic of the compiler never does: it starts
+    # with a file name, or quotes source lines indented): the box could not be set up, e.g. an unreachable root.
+    if setup := next((line for line in text.splitlines() if line.startswith("bwrap: ")), None):
+        return f"the sandbox failed to set up the compile ({setup})"
     if full := next((m for m in DISK_FULL if m in text), None):
         return f"the host is out of disk space (the compiler says {full!r})"
     near_limit = ((limits.memory_bytes and pr.memory_bytes * 2 >= limits.memory_bytes)

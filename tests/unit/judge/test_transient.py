@@ -59,6 +59,8 @@ TRANSIENT = {
                             stderr="g++: fatal error: Killed signal terminated program cc1plus"), "lost a process"),
     "loaded machine": (proc(ProcStatus.TLE_WALL, cpu_s=2.0, wall_s=41.0), "a loaded machine"),
     "box setup": (proc(ProcStatus.XX, message="sandbox setup failed: cgroup mkdir"), "failed to set up"),
+    "bubblewrap failed": (proc(ProcStatus.RE, exit_code=1, stderr="bwrap: Can't find source path /tmp/x/ioi-eval-0/box"
+                                                                  "/work/1: Permission denied"), "sandbox failed"),
     "box error": (JobResult(error="executor lost the work folder"), "could not run the compile"),
 }
 
@@ -127,6 +129,9 @@ def test_transient_cause_reads_only_what_no_limit_explains() -> None:
     assert transient_cause(ProcResult(status=ProcStatus.TLE_WALL, cpu_s=lim.cpu_s + 1), lim) is None
     assert transient_cause(ProcResult(status=ProcStatus.TLE_CPU, cpu_s=lim.cpu_s + 1), lim) is None
     assert transient_cause(ProcResult(status=ProcStatus.SG, signal=9), lim) is not None
+    # a source line quoted by the compiler is indented: only bubblewrap's own lines start with "bwrap: "
+    quoted = "a.cpp:1:1: error: 'bwrap' does not name a type\n    1 | bwrap: x\n      | ^~~~~"
+    assert transient_cause(ProcResult(status=ProcStatus.RE, exit_code=1, stderr=quoted), lim) is None
 
 
 def test_the_judge_never_makes_a_ce_of_a_killed_compile(tmp_path: Path) -> None:
