@@ -51,6 +51,11 @@ class PromptError(IoiEvalError):
     """A prompt cannot be built: an unknown language, a missing template or a template error."""
 
 
+class EngineError(IoiEvalError):
+    """The generation engine cannot serve: it does not start, its server does not answer or does not have the
+    model, or it died during the run."""
+
+
 class ConfigMismatch(IoiEvalError):
     """The run folder holds a run with another configuration."""
 

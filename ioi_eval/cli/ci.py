@@ -19,7 +19,7 @@ from ..errors import IoiEvalError
 from ..record.folder import RunFolder
 from .common import err, error_message, out
 from .options import evaluate_kwargs, with_run_options
-from .run import progress_bars, render_summary
+from .run import nothing_produced, progress_bars, render_summary
 
 
 @with_run_options
@@ -87,6 +87,8 @@ def ci(
     junit_path = junit or folder.ci_junit_path
     write_junit(junit_xml(gate), junit_path)
     err.print(f"junit: {junit_path}")
+    if outcome.result.generation_errors:
+        err.print("generation errors: " + "; ".join(outcome.result.generation_errors))
     if gate.has_errors:
         err.print(f"[bold red]{len(gate.errors)} evaluation error(s)[/] (re-run the same command to retry; "
                   "--allow-errors counts them as 0 points):")
@@ -103,4 +105,6 @@ def ci(
             err.print(f"baseline written: {path}")
     out.print(f"ioi-eval ci: {gate.verdict} (total {gate.total:g}/{gate.max_total:g}, "
               f"{len(gate.regressions)} regressed problem(s))")
+    if outcome.result.produced_nothing and gate.has_errors:
+        err.print(f"[bold red]error:[/bold red] {nothing_produced(outcome.result)}")
     raise typer.Exit(gate.exit_code)

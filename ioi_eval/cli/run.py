@@ -22,10 +22,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ..run.events import Progress
-from .common import err, out, reported_errors
+from .common import err, fail, out, reported_errors
 from .options import evaluate_kwargs, with_run_options
 
 if TYPE_CHECKING:
+    from ..run.events import RunResult
     from ..scoring.run_score import RunScore
 
 
@@ -44,6 +45,8 @@ def run(
         sys.stdout.write(score.model_dump_json() + "\n")
     else:
         render_summary(score, out)
+    if result.produced_nothing:
+        fail(nothing_produced(result))
     if result.failed_generations:
         err.print(f"[yellow]{result.failed_generations} generation(s) failed for good (re-run to retry them)[/]")
     if result.judge_errors:
@@ -51,6 +54,13 @@ def run(
         for line in result.judge_errors[:10]:
             err.print(f"  {line}")
         raise typer.Exit(1)
+
+
+def nothing_produced(result: RunResult) -> str:
+    """The error of a run in which every generation attempted this time failed: how many, and the first causes."""
+    causes = "; ".join(result.generation_errors) or "no cause recorded"
+    return (f"all {result.failed_generations} generation(s) attempted failed, nothing was produced: {causes} "
+            "(what was stored is kept; re-run to retry them)")
 
 
 class RateColumn(ProgressColumn):

@@ -60,6 +60,9 @@ class Engine(Protocol):
     answers from the problem packages rather than from prompts (the reference solutions) also has a static
     ``plan_requests(problems, samples) -> (requests, {key: solution path})``: a run then takes every problem it is
     given, asks it for its requests instead of prompting, and judges each key from the file given for it.
+
+    The run builds the engine and calls its ``preflight()`` before it queues any work, so a dead server, an unknown
+    model or an engine that does not start stops the run at once, with nothing recorded as failed.
     """
 
     name: str
@@ -70,6 +73,15 @@ class Engine(Protocol):
         A request that cannot be served after the engine's retries yields a Completion with
         ``error`` set; the iterator itself raises only for errors that stop the whole engine
         (a missing model, a missing optional dependency).
+        """
+        ...
+
+    def preflight(self) -> None:
+        """Check, before any work is queued, that the engine can serve (optional: an engine without it is taken
+        as ready).
+
+        An OpenAI-compatible server must answer and list the model; an offline engine has started when it was
+        built. Raises :class:`~ioi_eval.errors.EngineError` naming the cause.
         """
         ...
 

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, Field
 
+from ioi_eval.errors import EngineError
 from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
 from ioi_eval.generate.common import effective_seed, flatten_messages
 from ioi_eval.generate.reasoning import split_reasoning
@@ -311,6 +312,39 @@ class OpenAIEngine:
         await asyncio.gather(*(task(r) for r in requests))
 
     # ------------------------------------------------------------------------------------------ Engine API
+
+    #: Seconds the preflight waits for the server's model list.
+    PREFLIGHT_TIMEOUT_S: ClassVar[float] = 30.0
+
+    def preflight(self) -> None:
+        """Check that the server answers and serves the model: ``GET {base_url}/models`` must list it.
+
+        A server without that listing (HTTP 404, 405 or 501) is taken at its word once it answers. Raises
+        :class:`~ioi_eval.errors.EngineError` naming the cause (a refused connection, a timeout, a rejected key,
+        a model the server does not list).
+        """
+        url = f"{self.base_url}/models"
+        headers = {k: v for k, v in self._headers.items() if k != "Content-Type"}
+        try:
+            resp = httpx.get(url, headers=headers, timeout=min(self.timeout_s, self.PREFLIGHT_TIMEOUT_S))
+        except httpx.HTTPError as e:
+            raise EngineError(f"the OpenAI-compatible server at {self.base_url} does not answer: "
+                              f"{type(e).__name__}: {e}") from e
+        if resp.status_code in (404, 405, 501):  # no model listing: the first request will tell
+            return
+        if resp.status_code >= 400:
+            raise EngineError(f"the OpenAI-compatible server at {self.base_url} refused the model list: "
+                              f"HTTP {resp.status_code} from {url}: {resp.text[:300].strip()}")
+        try:
+            listed = resp.json().get("data")
+            ids = [m["id"] for m in listed if isinstance(m, dict) and isinstance(m.get("id"), str)]
+        except (ValueError, AttributeError, TypeError) as e:
+            raise EngineError(f"the OpenAI-compatible server at {self.base_url} answered {url} with no model "
+                              f"list: {resp.text[:300]!r}") from e
+        if self.model not in ids:
+            shown = ", ".join(ids[:20]) + (", ..." if len(ids) > 20 else "") if ids else "none"
+            raise EngineError(f"the server at {self.base_url} does not serve the model {self.model!r} "
+                              f"(it serves: {shown}); pass one of them as --model")
 
     def generate(self, requests: Sequence[GenerationRequest], sampling: SamplingConfig) -> Iterator[Completion]:
         """Yield one completion per request as each finishes (order of completion, not of requests)."""

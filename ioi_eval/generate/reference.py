@@ -68,5 +68,8 @@ class ReferenceEngine:
         for req in requests:
             yield Completion(key=req.key, text="", finish_reason=NAME)
 
+    def preflight(self) -> None:
+        """Always ready: the solutions are the packages' own files, checked when the requests are planned."""
+
     def close(self) -> None:
         """Nothing to release."""

@@ -39,6 +39,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ioi_eval.errors import EngineError
 from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
 from ioi_eval.generate.reasoning import split_reasoning, unjoin_reasoning
 
@@ -408,6 +409,12 @@ class ReplayEngine:
                 seed=rec.seed if rec.seed is not None else req.seed,
                 error=rec.error,
             )
+
+    def preflight(self) -> None:
+        """The source was read and parsed when the engine was built; one that holds no completion is an
+        :class:`~ioi_eval.errors.EngineError` (every generation would fail)."""
+        if not self.records:
+            raise EngineError(f"the replay source {self.source} holds no completions")
 
     def close(self) -> None:
         """Nothing to release."""

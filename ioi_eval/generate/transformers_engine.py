@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ioi_eval.errors import EngineError
 from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
 from ioi_eval.generate.common import effective_seed, flatten_messages
 from ioi_eval.generate.reasoning import prompt_opens_reasoning, split_reasoning
@@ -217,6 +218,12 @@ class TransformersEngine:
                 for req in batch:
                     yield Completion(key=req.key, seed=effective_seed(req, sampling),
                                      error=f"generation failed: {type(e).__name__}: {e}")
+
+    def preflight(self) -> None:
+        """The model was loaded when the engine was built; raises :class:`~ioi_eval.errors.EngineError` once it
+        is closed."""
+        if self.model is None:
+            raise EngineError("the transformers engine is closed")
 
     def close(self) -> None:
         """Drop the model (and free GPU memory)."""

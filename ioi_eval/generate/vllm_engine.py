@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ioi_eval.errors import EngineError
 from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
 from ioi_eval.generate.common import effective_seed, flatten_messages
 from ioi_eval.generate.reasoning import prompt_opens_reasoning, split_reasoning
@@ -292,6 +293,17 @@ class VLLMEngine:
                 busy.discard(rank)
             elif kind == "fatal":
                 raise RuntimeError(f"vLLM replica {rank} failed: {payload}")
+
+    def preflight(self) -> None:
+        """The engine started when it was built (the model is loaded, every replica said ready); check that it is
+        still there. Raises :class:`~ioi_eval.errors.EngineError` when it is not."""
+        if self._workers:
+            dead = [w for w in self._workers if not w.process.is_alive()]
+            if dead:
+                raise EngineError(f"vLLM replica {dead[0].rank} (GPUs {dead[0].gpus}) exited with code "
+                                  f"{dead[0].process.exitcode}")
+        elif self._llm is None:
+            raise EngineError("the vLLM engine is closed")
 
     # ------------------------------------------------------------------------------------------ shutdown
 

@@ -1,20 +1,25 @@
 """The library entry point of a run (``ioi-eval run`` and ``ioi-eval ci``): config, store, engine, judge, scores.
 
+Before anything is queued, the engine is built and checked (:func:`start_engine`: its ``preflight()``), whenever
+the run has generations to make: a dead server, a model the server does not list or an engine that does not start
+stops the run with an :class:`~ioi_eval.errors.EngineError`, and no generation is recorded as failed.
+
 It draws nothing: what happens is reported through the :class:`~ioi_eval.run.pipeline.Progress` events the caller
 passes (the CLI turns them into progress bars and notes; a library caller may pass none).
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import IoiEvalError
+from ..errors import EngineError, IoiEvalError
 from ..generate import engine_options as validated_options
 from ..generate import get_engine
 from ..generate.base import Engine, SamplingConfig
@@ -22,6 +27,7 @@ from ..judge.judge import Judge
 from ..prompts import resolve_template
 from ..record.config import RunConfig, default_run_dir, template_digest
 from ..record.folder import RunFolder
+from ..record.store import RunStore
 from ..scoring.run_score import RunScore, score_run
 from ..sources import is_local, load_problem_set
 from .events import Progress, RunResult
@@ -29,9 +35,78 @@ from .pipeline import Runner
 from .plan import select_problems
 
 
-def _engine_factory(engine: str, model: str, options: BaseModel) -> Callable[[], Engine]:
-    """Builds the engine when the run needs one (never when every generation is already stored)."""
-    return lambda: get_engine(engine, model, options)
+def start_engine(engine: str, model: str, options: BaseModel) -> Engine:
+    """Build the engine and run its ``preflight()``: an engine ready to serve, or an :class:`EngineError`.
+
+    Whatever the engine's library raises while starting (a missing package, a model that does not load, a CUDA
+    error) becomes one clear line naming the cause; an engine that fails its check is closed again.
+    """
+    try:
+        built = get_engine(engine, model, options)
+    except IoiEvalError:
+        raise
+    except Exception as exc:  # the engine's library may raise anything: one line, no traceback
+        raise EngineError(f"cannot start the {engine} engine: {type(exc).__name__}: {exc}") from exc
+    check = getattr(built, "preflight", None)  # optional on the protocol: an engine without it is ready
+    try:
+        if check is not None:
+            check()
+    except IoiEvalError:
+        built.close()
+        raise
+    except Exception as exc:
+        built.close()
+        raise EngineError(f"the {engine} engine is not ready: {type(exc).__name__}: {exc}") from exc
+    return built
+
+
+def needs_engine(folder: RunFolder, config: RunConfig) -> bool:
+    """Whether a run has generations to make: a new run, or a stored one (of this config) with some not done.
+
+    A stored run of another config answers False: the runner refuses it before anything is generated. (The
+    runner still builds the engine later should a generation turn out to be missing after all.)
+    """
+    if not folder.store_path.is_file():
+        return True
+    try:
+        store = RunStore(folder.store_path, readonly=True)
+    except sqlite3.Error:  # the runner will say what is wrong with the store; start the engine as for a new run
+        return True
+    try:
+        stored = store.get_meta("config")
+        if stored is None:
+            return True
+        if stored != config.stored():
+            return False
+        counts = store.counts()
+        return counts.pending + counts.failed > 0 or counts.done == 0
+    except sqlite3.Error:
+        return True
+    finally:
+        store.close()
+
+
+class _EngineSlot:
+    """The run's engine: started ahead (and checked) when the run needs one, else on the runner's demand."""
+
+    def __init__(self, engine: str, model: str, options: BaseModel) -> None:
+        self.engine, self.model, self.options = engine, model, options
+        self.ready: Engine | None = None  # started ahead, not yet handed to the runner
+
+    def start(self) -> None:
+        """Build and check the engine now (:func:`start_engine`)."""
+        self.ready = start_engine(self.engine, self.model, self.options)
+
+    def take(self) -> Engine:
+        """The engine for the runner (which closes it): the one started ahead, else a new one."""
+        engine, self.ready = self.ready, None
+        return engine if engine is not None else start_engine(self.engine, self.model, self.options)
+
+    def close(self) -> None:
+        """Close an engine started ahead that the runner never took."""
+        if self.ready is not None:
+            engine, self.ready = self.ready, None
+            engine.close()
 
 
 @dataclass
@@ -77,16 +152,23 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: BaseMode
     folder = RunFolder(run_dir or default_run_dir(Path("runs"), model, problems))
     if new_run and folder.store_path.exists():
         folder = RunFolder(folder.root.with_name(f"{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}"))
-    progress.on_start(folder.root)
-    judge = Judge(backend=backend, workers=workers, profile=judge_profile)
-    runner = Runner(config, folder.root, judge, problem_list, _engine_factory(engine, model, options),
-                    prompt_template)
+    slot = _EngineSlot(engine, model, options)
+    if needs_engine(folder, config):
+        slot.start()  # preflight: nothing is queued, no run folder is made, for an engine that cannot serve
     try:
-        runner.prepare()
-        result = runner.execute(progress)
-        score = score_run(runner.store, runner.problems, model)
+        progress.on_start(folder.root)
+        judge = Judge(backend=backend, workers=workers, profile=judge_profile)
+        try:
+            runner = Runner(config, folder.root, judge, problem_list, slot.take, prompt_template)
+            try:
+                runner.prepare()
+                result = runner.execute(progress)
+                score = score_run(runner.store, runner.problems, model)
+            finally:
+                runner.close()
+        finally:
+            judge.close()
     finally:
-        runner.close()
-        judge.close()
+        slot.close()
     folder.summary_path.write_text(score.model_dump_json(indent=2))
     return RunOutcome(folder=folder, config=config, score=score, result=result)

@@ -35,3 +35,19 @@ class RunResult:
     failed_generations: int = 0
     judged: int = 0
     judge_errors: list[str] = field(default_factory=list)
+    #: The first distinct messages of the generations that failed this time (at most :data:`MAX_CAUSES`).
+    generation_errors: list[str] = field(default_factory=list)
+
+    #: How many distinct generation errors a result keeps.
+    MAX_CAUSES = 5
+
+    def generation_failed(self, message: str) -> None:
+        """Count a generation that failed for good, keeping its message if it is a new one."""
+        self.failed_generations += 1
+        if message not in self.generation_errors and len(self.generation_errors) < self.MAX_CAUSES:
+            self.generation_errors.append(message)
+
+    @property
+    def produced_nothing(self) -> bool:
+        """True when generations were attempted this time and every one of them failed."""
+        return self.failed_generations > 0 and self.generated == 0

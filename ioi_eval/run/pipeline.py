@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from ..errors import ConfigMismatch, IoiEvalError
+from ..errors import ConfigMismatch, EngineError, IoiEvalError
 from ..generate.base import Engine, GenerationRequest
 from ..judge.judge import Judge
 from ..judge.languages import get_language
@@ -75,14 +75,17 @@ class Runner:
                     raise IoiEvalError(f"{len(pending)} generations are missing and no engine is configured")
                 try:
                     engine = self.engine_factory()
-                except (ImportError, ValueError, OSError, RuntimeError) as exc:
-                    raise IoiEvalError(f"cannot start the {self.config.engine} engine: {exc}") from exc
+                except IoiEvalError:
+                    raise
+                except Exception as exc:  # whatever the engine's library raises: one clear line, no traceback
+                    raise EngineError(f"cannot start the {self.config.engine} engine: "
+                                      f"{type(exc).__name__}: {exc}") from exc
                 try:
                     for completion in self._completions(engine, pending):
                         self.store.save_completion(completion)
                         progress.on_generated(completion)
                         if completion.failed:
-                            result.failed_generations += 1
+                            result.generation_failed(completion.error or "failed")
                             continue
                         result.generated += 1
                         if self._extract(completion.key):
@@ -94,12 +97,21 @@ class Runner:
         return result
 
     def _completions(self, engine: Engine, pending: list[GenerationRequest]):
-        """The engine's completions; an engine failure is a clear error (what was stored stays)."""
+        """The engine's completions; an engine failure is a clear error (what was stored stays).
+
+        Any exception the engine raises (vLLM's ``EngineDeadError``, a worker that died, a bug in the engine)
+        ends the run as an :class:`~ioi_eval.errors.EngineError`: the completions stored so far and the judging
+        of their code are kept, and the same command resumes. (Only the engine's own iteration is guarded here:
+        errors of the store or the judge are not the engine's.)
+        """
         try:
             yield from engine.generate(pending, self.config.sampling)
-        except (ImportError, ValueError, OSError, RuntimeError) as exc:
-            raise IoiEvalError(f"the {self.config.engine} engine failed: {exc} "
-                               "(completions received so far are kept; re-run to resume)") from exc
+        except IoiEvalError as exc:
+            raise EngineError(f"the {self.config.engine} engine failed: {exc} "
+                              "(completions received so far are kept; re-run to resume)") from exc
+        except Exception as exc:
+            raise EngineError(f"the {self.config.engine} engine failed: {type(exc).__name__}: {exc} "
+                              "(completions received so far are kept; re-run to resume)") from exc
 
     def _extract(self, key: str) -> bool:
         """Extract the code of a finished generation; True when there is something to judge."""
