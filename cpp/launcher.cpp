@@ -865,9 +865,12 @@ void sample_wait(Proc& p) {
 
 // The wall deadline: the limit plus the run-queue wait seen so far (capped at kMaxWaitFactor times
 // the limit), so that a machine's load does not count against the run; a sleeper accrues none.
-double wall_deadline(const Proc& p) {
+// `shared_ns` is the largest wait among the trees started together with this one (a Communication
+// manager blocked on a starved user process waits for that user, not for nothing).
+double wall_deadline(const Proc& p, uint64_t shared_ns) {
     double lim = p.spec->wall_limit_s;
-    return p.start + lim + std::min(double(p.wait_ns) * 1e-9, kMaxWaitFactor * lim);
+    double wait = double(std::max(p.wait_ns, shared_ns)) * 1e-9;
+    return p.start + lim + std::min(wait, kMaxWaitFactor * lim);
 }
 
 // Wait (without reaping) until the process has exited, at most `timeout_s`.
@@ -1294,9 +1297,21 @@ std::vector<Result> run(const std::vector<Spec>& specs, double poll_interval_s, 
         std::vector<pollfd> fds;
         std::vector<Proc*> polled;
 
+        // The largest run-queue wait among the trees of this call (they were started together and
+        // may wait for each other); `refresh` samples every live tree first.
+        auto shared_wait = [&](bool refresh) {
+            uint64_t w = 0;
+            for (auto& q : procs) {
+                if (refresh && q.launched && !q.done && !q.killed) sample_wait(q);
+                w = std::max(w, q.wait_ns);
+            }
+            return w;
+        };
+
         for (;;) {
             double now = mono_now();
             bool any = false, cpu_due = now >= next_cpu;
+            uint64_t shared = shared_wait(false);
             double wake = next_intr;
             for (auto& p : procs) {
                 if (p.done) continue;
@@ -1310,15 +1325,15 @@ std::vector<Result> run(const std::vector<Spec>& specs, double poll_interval_s, 
                 }
                 wake = std::min(wake, p.next_wait);
                 if (s.wall_limit_s > 0) {
-                    if (now >= wall_deadline(p)) {
-                        sample_wait(p);  // the wait since the last sample may move the deadline
-                        if (now >= wall_deadline(p)) {
+                    if (now >= wall_deadline(p, shared)) {
+                        shared = shared_wait(true);  // the wait since the last samples may move the deadline
+                        if (now >= wall_deadline(p, shared)) {
                             p.killed_wall = true;
                             kill_tree(p);
                             continue;
                         }
                     }
-                    wake = std::min(wake, wall_deadline(p));
+                    wake = std::min(wake, wall_deadline(p, shared));
                 }
                 if (s.cpu_limit_s > 0) {
                     if (cpu_due) {

@@ -395,6 +395,19 @@ def test_sleeper_under_load_still_hits_the_wall_limit(native, progs, loaded_cpu,
     assert r["wait_s"] < 0.3, r
 
 
+def test_a_tree_waiting_on_a_starved_partner_gets_its_wait(native, progs, cg, loaded_cpu):
+    """Trees started together interact (a Communication manager blocks on its user): the partner that waits 2 s
+    (for a user that needs about 3.5 s on this loaded CPU) is not wall-limited at 1 s, since the user's
+    run-queue wait extends the deadline of every tree of the call."""
+    partner, user = native.run([
+        {"argv": [progs["sleep"], "2"], "wall_limit_s": 1.0},
+        {"argv": [progs["burn"], "0.5"], "cpu_limit_s": 1.0, "wall_limit_s": 10.0},
+    ])
+    assert user["exit_code"] == 0 and user["wait_s"] > 1.0, user
+    assert partner["exit_code"] == 0 and not partner["wall_limit_hit"], partner
+    assert partner["wait_s"] < 0.3, partner  # its own wait is reported, not the partner's
+
+
 def test_wait_is_reported_and_small_when_idle(native, progs):
     r = run1(native, argv=[progs["burn"], "0.2"], cpu_limit_s=1.0, wall_limit_s=5.0)
     assert r["exit_code"] == 0 and 0.0 <= r["wait_s"] < r["wall_s"], r
