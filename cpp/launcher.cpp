@@ -866,9 +866,12 @@ void sample_wait(Proc& p) {
 // The wall deadline: the limit plus the run-queue wait seen so far (capped at kMaxWaitFactor times
 // the limit), so that a machine's load does not count against the run; a sleeper accrues none.
 // `shared_ns` is the largest wait among the trees started together with this one (a Communication
-// manager blocked on a starved user process waits for that user, not for nothing).
+// user blocked on a starved manager waits for it, and the reverse). Only a run with a CPU limit is
+// extended: that limit bounds what the extension can buy (a tree's own threads competing for the
+// CPUs accrue wait too); where the wall clock is the only limit, it stays as given.
 double wall_deadline(const Proc& p, uint64_t shared_ns) {
     double lim = p.spec->wall_limit_s;
+    if (!(p.spec->cpu_limit_s > 0)) return p.start + lim;
     double wait = double(std::max(p.wait_ns, shared_ns)) * 1e-9;
     return p.start + lim + std::min(wait, kMaxWaitFactor * lim);
 }
@@ -1298,7 +1301,8 @@ std::vector<Result> run(const std::vector<Spec>& specs, double poll_interval_s, 
         std::vector<Proc*> polled;
 
         // The largest run-queue wait among the trees of this call (they were started together and
-        // may wait for each other); `refresh` samples every live tree first.
+        // may wait for each other, as a Communication user and its manager do); `refresh` samples
+        // every live tree first.
         auto shared_wait = [&](bool refresh) {
             uint64_t w = 0;
             for (auto& q : procs) {

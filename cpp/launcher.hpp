@@ -43,11 +43,12 @@ struct Spec {
     std::optional<std::string> cwd;
     std::optional<std::string> stdin_path, stdout_path, stderr_path;
     double cpu_limit_s = 0;
-    // Wall-clock limit, extended by the tree's run-queue wait (Result::wait_s), or by the largest
-    // such wait among the trees of the same run() call when that is more (they interact: a manager
-    // blocked on a starved user waits for it), at most kMaxWaitFactor * wall_limit_s: time spent
-    // runnable but not scheduled, because the machine is loaded, does not count against the run;
-    // sleeping and blocking do.
+    // Wall-clock limit. With a CPU limit too, it is extended by the tree's run-queue wait
+    // (Result::wait_s), or by the largest such wait among the trees of the same run() call when
+    // that is more (they interact: a user blocked on a starved manager waits for it), at most
+    // kMaxWaitFactor * wall_limit_s: time spent runnable but not scheduled, because the machine is
+    // loaded, does not count against the run; sleeping and blocking do. Without a CPU limit (the
+    // wall clock is then the time limit) it is not extended.
     double wall_limit_s = 0;
     int64_t memory_limit_bytes = 0;
     int64_t fsize_bytes = 0;

@@ -208,9 +208,9 @@ Each spec is a dict; only ``argv`` is required:
   not block the launcher); stdout/stderr are truncated/created 0644; the same path for both shares
   one open file
 * ``cpu_limit_s`` (CPU of the whole tree, polled every ``poll_interval_s``; RLIMIT_CPU backstop),
-  ``wall_limit_s`` (extended by the tree's run-queue wait, or the largest among the specs of this
-  call, at most ``MAX_WAIT_FACTOR`` times the limit: time runnable but not scheduled on a loaded
-  machine does not count; sleeping does),
+  ``wall_limit_s`` (with a CPU limit too, extended by the tree's run-queue wait, or the largest
+  among the specs of this call, at most ``MAX_WAIT_FACTOR`` times the limit: time runnable but not
+  scheduled on a loaded machine does not count; sleeping does),
   ``memory_limit_bytes`` (memory cgroup, else RLIMIT_AS), ``fsize_bytes``
   (RLIMIT_FSIZE), ``nofile`` (RLIMIT_NOFILE), ``nproc`` (pids.max; RLIMIT_NPROC too when the uid
   is dropped to a non-root uid); 0 = no limit. The stack is unlimited, core dumps are off.

@@ -28,8 +28,8 @@ class Limits(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     cpu_s: float = Field(0.0, description="CPU time (user+sys) of the whole tree; 0 = none")
-    wall_s: float = Field(0.0, description="wall-clock backstop, extended by the tree's run-queue wait "
-                                           "(at most MAX_WAIT_FACTOR times it); 0 = none")
+    wall_s: float = Field(0.0, description="wall-clock backstop; with cpu_s set, extended by the run-queue "
+                                           "wait of the job's trees (at most MAX_WAIT_FACTOR times it); 0 = none")
     memory_bytes: int = Field(0, description="memory of the whole tree; 0 = none")
     output_bytes: int = Field(0, description="cap on stdout and on each written file; 0 = none")
     processes: int = Field(64, description="max processes/threads in the tree")

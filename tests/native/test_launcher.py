@@ -400,12 +400,19 @@ def test_a_tree_waiting_on_a_starved_partner_gets_its_wait(native, progs, cg, lo
     (for a user that needs about 3.5 s on this loaded CPU) is not wall-limited at 1 s, since the user's
     run-queue wait extends the deadline of every tree of the call."""
     partner, user = native.run([
-        {"argv": [progs["sleep"], "2"], "wall_limit_s": 1.0},
+        {"argv": [progs["sleep"], "2"], "cpu_limit_s": 1.0, "wall_limit_s": 1.0},
         {"argv": [progs["burn"], "0.5"], "cpu_limit_s": 1.0, "wall_limit_s": 10.0},
     ])
     assert user["exit_code"] == 0 and user["wait_s"] > 1.0, user
     assert partner["exit_code"] == 0 and not partner["wall_limit_hit"], partner
     assert partner["wait_s"] < 0.3, partner  # its own wait is reported, not the partner's
+
+
+def test_without_a_cpu_limit_the_wall_limit_is_not_extended(native, progs, loaded_cpu):
+    """Where the wall clock is the time limit (a wall-time judge profile), it stays as given: no CPU limit would
+    bound what an extension buys (a tree's own threads competing for the CPUs accrue run-queue wait too)."""
+    r = run1(native, argv=[progs["burn"], "0.5"], wall_limit_s=1.0)
+    assert r["wall_limit_hit"] and r["wall_s"] < 1.5 and r["wait_s"] > 0.5, r
 
 
 def test_wait_is_reported_and_small_when_idle(native, progs):
