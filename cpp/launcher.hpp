@@ -33,12 +33,22 @@ void cgroup_cleanup();
 // killing anything still inside. Returns how many groups were removed; 0 when there is none or no setup.
 int cgroup_remove(const std::string& name);
 
+// The most a wall limit is extended by run-queue wait, as a multiple of the limit (a bound on how
+// long a starved run is waited for; ioi_box.protocol.MAX_WAIT_FACTOR mirrors it).
+constexpr double kMaxWaitFactor = 10.0;
+
 struct Spec {
     std::vector<std::string> argv;
     std::vector<std::string> env;
     std::optional<std::string> cwd;
     std::optional<std::string> stdin_path, stdout_path, stderr_path;
     double cpu_limit_s = 0;
+    // Wall-clock limit. With a CPU limit too, it is extended by the tree's run-queue wait
+    // (Result::wait_s), or by the largest such wait among the trees of the same run() call when
+    // that is more (they interact: a user blocked on a starved manager waits for it), at most
+    // kMaxWaitFactor * wall_limit_s: time spent runnable but not scheduled, because the machine is
+    // loaded, does not count against the run; sleeping and blocking do. Without a CPU limit (the
+    // wall clock is then the time limit) it is not extended.
     double wall_limit_s = 0;
     int64_t memory_limit_bytes = 0;
     int64_t fsize_bytes = 0;
@@ -67,6 +77,9 @@ struct Result {
     double cpu_s = 0;               // whole tree (cgroup), else rusage of the reaped child
     double user_s = 0, sys_s = 0;   // rusage of the main process and the children it waited for
     double wall_s = 0;
+    // Run-queue wait of the tree: the sum over its tasks of the time spent runnable but not
+    // running (/proc/<tid>/schedstat), sampled while it runs, so a lower bound.
+    double wait_s = 0;
     // Peak memory: the memory cgroup's; without one, ru_maxrss if above the launcher's own RSS
     // (the kernel's floor for it), else the direct child's sampled VmHWM (a lower bound).
     int64_t memory_bytes = 0;

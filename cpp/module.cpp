@@ -99,6 +99,7 @@ py::dict to_dict(const ioi::Result& r) {
     d["user_s"] = r.user_s;
     d["sys_s"] = r.sys_s;
     d["wall_s"] = r.wall_s;
+    d["wait_s"] = r.wait_s;
     d["memory_bytes"] = r.memory_bytes;
     d["oom_killed"] = r.oom_killed;
     d["cpu_limit_hit"] = r.cpu_limit_hit;
@@ -124,6 +125,7 @@ py::dict info_dict(const ioi::CgroupInfo& info) {
 PYBIND11_MODULE(_native, m) {
     m.doc() = R"doc(Native core of ioi-eval: a process launcher with cgroup-based limits, and streaming
 output comparators (the same code as the standalone checkers in checkers/).)doc";
+    m.attr("MAX_WAIT_FACTOR") = ioi::kMaxWaitFactor;
 
     m.def(
         "cgroup_setup",
@@ -206,7 +208,10 @@ Each spec is a dict; only ``argv`` is required:
   not block the launcher); stdout/stderr are truncated/created 0644; the same path for both shares
   one open file
 * ``cpu_limit_s`` (CPU of the whole tree, polled every ``poll_interval_s``; RLIMIT_CPU backstop),
-  ``wall_limit_s``, ``memory_limit_bytes`` (memory cgroup, else RLIMIT_AS), ``fsize_bytes``
+  ``wall_limit_s`` (with a CPU limit too, extended by the tree's run-queue wait, or the largest
+  among the specs of this call, at most ``MAX_WAIT_FACTOR`` times the limit: time runnable but not
+  scheduled on a loaded machine does not count; sleeping does),
+  ``memory_limit_bytes`` (memory cgroup, else RLIMIT_AS), ``fsize_bytes``
   (RLIMIT_FSIZE), ``nofile`` (RLIMIT_NOFILE), ``nproc`` (pids.max; RLIMIT_NPROC too when the uid
   is dropped to a non-root uid); 0 = no limit. The stack is unlimited, core dumps are off.
 * ``uid`` / ``gid`` (-1 = keep): dropped with setgroups/setresgid/setresuid before exec
@@ -214,7 +219,8 @@ Each spec is a dict; only ``argv`` is required:
 
 Returns one dict per spec: ``exit_code`` (int|None), ``signal`` (int|None), ``cpu_s`` (whole tree
 with a CPU cgroup, else the reaped child's rusage), ``user_s``, ``sys_s`` (rusage of the main process
-and the children it waited for), ``wall_s`` (float seconds), ``memory_bytes`` (peak of the memory
+and the children it waited for), ``wall_s`` (float seconds), ``wait_s`` (run-queue wait of the
+tree's tasks, from /proc/<tid>/schedstat sampled while it ran: a lower bound), ``memory_bytes`` (peak of the memory
 cgroup; without one: ru_maxrss when it exceeds the launcher's own RSS, the floor Linux starts it
 at, else the direct child's VmHWM sampled while it ran, a lower bound that may be 0 for a very
 short run),

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from ioi_box.protocol import (
+    MAX_WAIT_FACTOR,
     PROTOCOL_VERSION,
     Batch,
     BatchResult,
@@ -367,10 +368,13 @@ def _job_paths(job: RunJob | CompareJob) -> set[str]:
 
 
 def _job_deadline(jobs: Iterable[RunJob | CompareJob]) -> float:
+    """How long a batch may take before its box counts as hung: the wall limits, as far as run-queue wait
+    on a loaded machine may extend them (MAX_WAIT_FACTOR), plus a margin."""
     total = 0.0
     for job in jobs:
         if isinstance(job, RunJob):
-            walls = [p.limits.wall_s or NO_WALL_LIMIT_S for p in job.procs]
+            walls = [p.limits.wall_s * (1 + MAX_WAIT_FACTOR) if p.limits.wall_s else NO_WALL_LIMIT_S
+                     for p in job.procs]
             total += max(walls, default=0.0)
     return total + EXECUTE_MARGIN_S
 

@@ -60,6 +60,7 @@ def classify(raw: dict, proc: Proc) -> ProcResult:
         "signal": raw.get("signal"),
         "cpu_s": cpu,
         "wall_s": float(raw.get("wall_s", 0.0)),
+        "wait_s": float(raw.get("wait_s", 0.0)),
         "memory_bytes": int(raw.get("memory_bytes", 0)),
     }
     if raw.get("setup_error"):
@@ -69,8 +70,11 @@ def classify(raw: dict, proc: Proc) -> ProcResult:
         return ProcResult(status=ProcStatus.TLE_CPU,
                           message=f"Execution timed out (CPU time {cpu:.3f} s > {lim.cpu_s:g} s)", **common)
     if raw.get("wall_limit_hit"):
+        wait = common["wait_s"]
+        waited = f", after {wait:.3f} s waiting for a CPU" if wait >= 0.001 else ""
         return ProcResult(status=ProcStatus.TLE_WALL,
-                          message=f"Execution timed out (wall clock limit {lim.wall_s:g} s exceeded)", **common)
+                          message=f"Execution timed out (wall clock limit {lim.wall_s:g} s exceeded{waited})",
+                          **common)
     if raw.get("oom_killed") or (lim.memory_bytes and common["memory_bytes"] > lim.memory_bytes):
         return ProcResult(status=ProcStatus.MLE, message="Memory limit exceeded", **common)
     if sig == 25:  # SIGXFSZ
@@ -222,11 +226,12 @@ class Executor:
             if not p.parent.is_dir():
                 p.parent.mkdir(parents=True)
                 os.chmod(p.parent, 0o777)
+            p.unlink(missing_ok=True)  # a re-run of the job in the same folder makes them afresh
             os.mkfifo(p, 0o666)
             os.chmod(p, 0o666)  # umask would hide it from the sandbox user
         for out in job.outputs:
             p = self.host_path(out)
-            p.touch()
+            p.write_bytes(b"")  # empty, also for a re-run of the job in the same folder
             os.chmod(p, 0o666)
         scratch_dirs = []
         specs = []

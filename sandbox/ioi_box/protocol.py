@@ -16,6 +16,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: The most a wall limit is extended by run-queue wait, as a multiple of the limit: the native
+#: launcher's ``kMaxWaitFactor`` (``ioi_box._native.MAX_WAIT_FACTOR``), restated here so that a host
+#: without the native core can bound how long a job may take.
+MAX_WAIT_FACTOR = 10.0
+
 
 class Limits(BaseModel):
     """Resource limits of one sandboxed process (tree)."""
@@ -23,7 +28,8 @@ class Limits(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     cpu_s: float = Field(0.0, description="CPU time (user+sys) of the whole tree; 0 = none")
-    wall_s: float = Field(0.0, description="wall-clock backstop; 0 = none")
+    wall_s: float = Field(0.0, description="wall-clock backstop; with cpu_s set, extended by the run-queue "
+                                           "wait of the job's trees (at most MAX_WAIT_FACTOR times it); 0 = none")
     memory_bytes: int = Field(0, description="memory of the whole tree; 0 = none")
     output_bytes: int = Field(0, description="cap on stdout and on each written file; 0 = none")
     processes: int = Field(64, description="max processes/threads in the tree")
@@ -52,6 +58,8 @@ class ProcResult(BaseModel):
     signal: int | None = None
     cpu_s: float = 0.0
     wall_s: float = 0.0
+    wait_s: float = Field(0.0, description="run-queue wait of the tree: time runnable but not scheduled "
+                                           "(a loaded machine), which does not count against the wall limit")
     memory_bytes: int = 0
     message: str = ""
     stdout: str = Field("", description="captured head of stdout, when the job asked for it")
@@ -124,6 +132,7 @@ class JobResult(BaseModel):
     procs: list[ProcResult] = Field(default_factory=list)
     compare: CompareResult | None = None
     error: str | None = Field(None, description="the job could not be executed at all (sandbox error)")
+    note: str = Field("", description="what the harness did about the job for the report, e.g. a re-run")
 
 
 class Batch(BaseModel):

@@ -21,6 +21,7 @@ RESULT_KEYS = {
     "user_s",
     "sys_s",
     "wall_s",
+    "wait_s",
     "memory_bytes",
     "oom_killed",
     "cpu_limit_hit",
@@ -351,6 +352,78 @@ def test_wall_limit(native, progs, mode):
     assert r["signal"] == signal.SIGKILL
     assert 0.3 <= r["wall_s"] < 2.0
     assert r["cpu_s"] < 0.1
+
+
+@pytest.fixture
+def loaded_cpu(progs):
+    """A machine busy beyond its means, seen by this test: this thread (hence the runs it launches) and six
+    spinning processes, each in a session (so an autogroup) of its own, share one CPU."""
+    cpu = min(os.sched_getaffinity(0))
+    old = os.sched_getaffinity(0)
+
+    def pin() -> None:
+        os.sched_setaffinity(0, {cpu})
+
+    spinners = [subprocess.Popen([progs["spin"]], preexec_fn=pin, start_new_session=True) for _ in range(6)]
+    os.sched_setaffinity(0, {cpu})
+    try:
+        time.sleep(0.2)
+        yield cpu
+    finally:
+        os.sched_setaffinity(0, old)
+        for p in spinners:
+            p.kill()
+            p.wait()
+
+
+@pytest.mark.parametrize("use_cgroup", [True, False])
+def test_run_queue_wait_does_not_count_against_the_wall_limit(native, progs, cg, loaded_cpu, use_cgroup):
+    """0.5 s of CPU under a 1 s wall limit, on a CPU shared seven ways: it needs about 3.5 s of wall time, most of
+    it waiting for the CPU. That wait extends the deadline, so the run ends normally and reports it."""
+    r = run1(native, argv=[progs["burn"], "0.5"], cpu_limit_s=1.0, wall_limit_s=1.0, use_cgroup=use_cgroup)
+    assert r["exit_code"] == 0 and not r["wall_limit_hit"] and not r["cpu_limit_hit"], r
+    assert r["wall_s"] > 1.0, r  # the load was real: without the wait's discount this was a wall-clock TLE
+    assert r["wait_s"] > 0.5, r
+    assert r["wall_s"] - r["wait_s"] < 1.0, r  # what is left is the run's own time
+
+
+def test_sleeper_under_load_still_hits_the_wall_limit(native, progs, loaded_cpu, mode):
+    """A sleeper is not runnable, so it accrues no run-queue wait: the load does not extend its deadline."""
+    r = run1(native, argv=[progs["sleep"], "10"], cpu_limit_s=1.0, wall_limit_s=1.0)
+    assert r["wall_limit_hit"] and not r["cpu_limit_hit"], r
+    assert 1.0 <= r["wall_s"] < 2.0, r
+    assert r["wait_s"] < 0.3, r
+
+
+def test_a_tree_waiting_on_a_starved_partner_gets_its_wait(native, progs, cg, loaded_cpu):
+    """Trees started together interact (a Communication manager blocks on its user): the partner that waits 2 s
+    (for a user that needs about 3.5 s on this loaded CPU) is not wall-limited at 1 s, since the user's
+    run-queue wait extends the deadline of every tree of the call."""
+    partner, user = native.run([
+        {"argv": [progs["sleep"], "2"], "cpu_limit_s": 1.0, "wall_limit_s": 1.0},
+        {"argv": [progs["burn"], "0.5"], "cpu_limit_s": 1.0, "wall_limit_s": 10.0},
+    ])
+    assert user["exit_code"] == 0 and user["wait_s"] > 1.0, user
+    assert partner["exit_code"] == 0 and not partner["wall_limit_hit"], partner
+    assert partner["wait_s"] < 0.3, partner  # its own wait is reported, not the partner's
+
+
+def test_without_a_cpu_limit_the_wall_limit_is_not_extended(native, progs, loaded_cpu):
+    """Where the wall clock is the time limit (a wall-time judge profile), it stays as given: no CPU limit would
+    bound what an extension buys (a tree's own threads competing for the CPUs accrue run-queue wait too)."""
+    r = run1(native, argv=[progs["burn"], "0.5"], wall_limit_s=1.0)
+    assert r["wall_limit_hit"] and r["wall_s"] < 1.5 and r["wait_s"] > 0.5, r
+
+
+def test_wait_is_reported_and_small_when_idle(native, progs):
+    r = run1(native, argv=[progs["burn"], "0.2"], cpu_limit_s=1.0, wall_limit_s=5.0)
+    assert r["exit_code"] == 0 and 0.0 <= r["wait_s"] < r["wall_s"], r
+
+
+def test_max_wait_factor_is_exported(native):
+    from ioi_box.protocol import MAX_WAIT_FACTOR
+
+    assert native.MAX_WAIT_FACTOR == MAX_WAIT_FACTOR > 1
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from ioi_box.protocol import Batch, JobResult, Limits, ProcResult, ProcStatus
+from ioi_box.protocol import Batch, JobResult, Limits, ProcResult, ProcStatus, RunJob
 
 from ...backends.base import Box
 from ...errors import JudgeError
@@ -31,6 +31,7 @@ PROC_VERDICT = {
     ProcStatus.XX: Verdict.SE,
 }
 OUTPUT_CAP = 256 << 20
+RERUN_NOTE = "re-run once after a wall-clock limit under load"
 STDERR_IN_MESSAGE = 500
 STDERR_CAPTURE = 4096
 
@@ -44,6 +45,9 @@ class JudgeContext:
     problem: Problem
     checker: Checker | None = None
     profile: JudgeProfile = field(default_factory=JudgeProfile)
+    # A run that hit the wall-clock limit with its CPU time under the CPU limit was most likely starved by
+    # the machine's load, not slow: it is run again this many times (see run()).
+    wall_reruns: int = 1
     _blobs: dict[Path, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,8 +59,22 @@ class JudgeContext:
             return self._blobs[path]
 
     def run(self, job) -> JobResult:
-        """Execute one job in the box."""
-        return self.box.execute(Batch(jobs=[job])).results[0]
+        """Execute one job in the box (every run of a test goes through here).
+
+        A run job where a process hit the wall-clock limit while its CPU time stayed under its CPU limit is run
+        again, up to ``wall_reruns`` times: the launcher already discounts time spent waiting for a CPU, so this
+        covers what it cannot see (I/O stalls, a machine overcommitted beyond the discount's cap). The result says
+        so in its ``note``. A sleeper hits the limit again and stays TLE.
+        """
+        result = self.box.execute(Batch(jobs=[job])).results[0]
+        reruns = 0
+        while reruns < self.wall_reruns and isinstance(job, RunJob) and _starved(job, result):
+            result = self.box.execute(Batch(jobs=[job])).results[0]
+            reruns += 1
+        if reruns:
+            note = RERUN_NOTE if reruns == 1 else f"re-run {reruns} times after a wall-clock limit under load"
+            result = result.model_copy(update={"note": note})
+        return result
 
     def user_limits(self) -> Limits:
         """The problem's limits for contestant processes (wall backstop 2*TL+1 as in CMS).
@@ -103,6 +121,22 @@ class JudgeContext:
             except (FileNotFoundError, IsADirectoryError):
                 return None
         return read
+
+
+def _starved(job: RunJob, result: JobResult) -> bool:
+    """Whether a process of the job hit the wall-clock limit with CPU time under its CPU limit."""
+    if result.error or len(result.procs) != len(job.procs):
+        return False
+    return any(pr.status == ProcStatus.TLE_WALL and pr.cpu_s < proc.limits.cpu_s
+               for proc, pr in zip(job.procs, result.procs, strict=True))
+
+
+def noted(result: TestResult, note: str) -> TestResult:
+    """The test's result with the harness's note about its run (e.g. a re-run) added to its message."""
+    if not note:
+        return result
+    message = f"{result.message} ({note})" if result.message else note
+    return result.model_copy(update={"message": message})
 
 
 def failed_run(test: TestCase, pr: ProcResult) -> TestResult:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ioi_box.protocol import Proc, ProcStatus, RunJob
+from ioi_box.protocol import JobResult, Proc, ProcStatus, RunJob
 
 from ...problem.model import Problem, TestCase
 from ..checkers import CheckerFailure
 from ..languages import Program
 from ..results import CompileResult, TestResult
 from ..submission import Submission
-from .base import STDERR_CAPTURE, JudgeContext, failed_run, scored, system_error
+from .base import STDERR_CAPTURE, JudgeContext, failed_run, noted, scored, system_error
 from .notes import PromptNotes, notes_for
 from .params import TaskParams, has_program, interactor_error, params_of, validate_params
 from .programs import user_unit
@@ -73,15 +73,20 @@ class Batch:
             else:
                 proc.stdout = output
             result = ctx.run(RunJob(procs=[proc], outputs=outputs))
-            if result.error:
-                return system_error(test, f"sandbox error: {result.error}")
-            pr = result.procs[0]
-            if pr.status != ProcStatus.OK:
-                return failed_run(test, pr)
-            try:
-                score, message = ctx.check(test, output, work)
-            except CheckerFailure as exc:
-                return system_error(test, str(exc))
-            return scored(test, score, message, pr.cpu_s, pr.wall_s, pr.memory_bytes)
+            return noted(self._outcome(ctx, test, result, output, work), result.note)
         finally:
             ctx.box.remove([work])
+
+    @staticmethod
+    def _outcome(ctx: JudgeContext, test: TestCase, result: JobResult, output: str, work: str) -> TestResult:
+        """The test's result from its run: the run's failure, else the checker's score."""
+        if result.error:
+            return system_error(test, f"sandbox error: {result.error}")
+        pr = result.procs[0]
+        if pr.status != ProcStatus.OK:
+            return failed_run(test, pr)
+        try:
+            score, message = ctx.check(test, output, work)
+        except CheckerFailure as exc:
+            return system_error(test, str(exc))
+        return scored(test, score, message, pr.cpu_s, pr.wall_s, pr.memory_bytes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from ioi_box.protocol import Limits, Proc, ProcResult, ProcStatus, RunJob
+from ioi_box.protocol import JobResult, Limits, Proc, ProcResult, ProcStatus, RunJob
 
 from ...errors import PackageError
 from ...problem.model import Problem, TestCase
@@ -27,7 +27,7 @@ from ..checkers import (
 from ..languages import LANGUAGES, Program
 from ..results import CompileResult, TestResult
 from ..submission import Submission
-from .base import STDERR_CAPTURE, JudgeContext, failed_run, scored, system_error
+from .base import STDERR_CAPTURE, JudgeContext, failed_run, noted, scored, system_error
 from .notes import PromptNotes, notes_for
 from .params import TaskParams, has_program, interactor_error, params_of, validate_params
 from .programs import user_unit
@@ -121,33 +121,38 @@ class Communication:
             else:
                 manager, outputs = self._interactor(ctx, test, work)
             result = ctx.run(RunJob(procs=[manager, *users], fifos=fifos, outputs=outputs))
-            if result.error:
-                return system_error(test, f"sandbox error: {result.error}")
-            mgr, user_results = result.procs[0], result.procs[1:]
-            cpu = sum(u.cpu_s for u in user_results)
-            wall = max(u.wall_s for u in user_results)
-            mem = max(u.memory_bytes for u in user_results)
-            if any(u.status == ProcStatus.XX for u in user_results):
-                bad = next(u for u in user_results if u.status == ProcStatus.XX)
-                return system_error(test, bad.message)
-            if params.interactor != "cms":
-                return self._interactor_result(ctx, test, work, mgr, user_results)
-            if mgr.status != ProcStatus.OK:
-                return system_error(test, f"manager failed: {mgr.message}; stderr: {mgr.stderr[:300]!r}")
-            # A manager that ended well owes a score whatever the users did: garbage is SE, never a user's
-            # verdict (a user killed by a pipe the broken manager closed would otherwise read as RE or TLE).
-            try:
-                score = parse_cms_outcome(mgr.stdout, "manager")
-            except CheckerFailure as exc:
-                return system_error(test, str(exc))
-            failed = next((u for u in user_results if u.status != ProcStatus.OK), None)
-            if failed is not None:
-                return failed_run(test, failed)
-            if cpu > ctx.problem.time_limit and ctx.profile.time == "cpu":
-                return failed_run(test, failed_cpu(user_results[0], cpu, wall, mem, ctx.problem.time_limit))
-            return scored(test, score, cms_message(mgr.stderr), cpu, wall, mem)
+            return noted(self._outcome(ctx, test, result, work), result.note)
         finally:
             ctx.box.remove([work])
+
+    def _outcome(self, ctx: JudgeContext, test: TestCase, result: JobResult, work: str) -> TestResult:
+        """The test's result from the run of the manager (or interactor) and the user processes."""
+        params = params_of(ctx.problem, self.Params)
+        if result.error:
+            return system_error(test, f"sandbox error: {result.error}")
+        mgr, user_results = result.procs[0], result.procs[1:]
+        cpu = sum(u.cpu_s for u in user_results)
+        wall = max(u.wall_s for u in user_results)
+        mem = max(u.memory_bytes for u in user_results)
+        if any(u.status == ProcStatus.XX for u in user_results):
+            bad = next(u for u in user_results if u.status == ProcStatus.XX)
+            return system_error(test, bad.message)
+        if params.interactor != "cms":
+            return self._interactor_result(ctx, test, work, mgr, user_results)
+        if mgr.status != ProcStatus.OK:
+            return system_error(test, f"manager failed: {mgr.message}; stderr: {mgr.stderr[:300]!r}")
+        # A manager that ended well owes a score whatever the users did: garbage is SE, never a user's
+        # verdict (a user killed by a pipe the broken manager closed would otherwise read as RE or TLE).
+        try:
+            score = parse_cms_outcome(mgr.stdout, "manager")
+        except CheckerFailure as exc:
+            return system_error(test, str(exc))
+        failed = next((u for u in user_results if u.status != ProcStatus.OK), None)
+        if failed is not None:
+            return failed_run(test, failed)
+        if cpu > ctx.problem.time_limit and ctx.profile.time == "cpu":
+            return failed_run(test, failed_cpu(user_results[0], cpu, wall, mem, ctx.problem.time_limit))
+        return scored(test, score, cms_message(mgr.stderr), cpu, wall, mem)
 
     # -- Kattis interactive validators and testlib interactors ------------------------------
     def _interactor(self, ctx: JudgeContext, test: TestCase, work: str) -> tuple[Proc, list[str]]:

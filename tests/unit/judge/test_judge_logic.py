@@ -12,6 +12,7 @@ from ioi_eval.errors import JudgeError
 from ioi_eval.judge.judge import Judge
 from ioi_eval.judge.results import Verdict
 from ioi_eval.judge.submission import Submission
+from ioi_eval.judge.task_types.base import RERUN_NOTE
 from ioi_eval.problem.model import Problem
 from ioi_eval.sources.loader import load_problem
 from tests.fixtures.fake_box import FAKE_GXX, FakeBackend, FakeBox, compared, is_compile, proc
@@ -177,6 +178,56 @@ def test_a_failed_run_gets_its_verdict(tmp_path: Path) -> None:
     by = {t.name: t for t in r.tests}
     assert by["1-01"].verdict == Verdict.TLE and by["1-01"].cpu_s == 1.5
     assert [s.status for s in r.subtasks] == [Verdict.AC, Verdict.TLE, Verdict.TLE] and r.score == 0
+
+
+def _wall_tle(cpu_s: float) -> JobResult:
+    return proc(ProcStatus.TLE_WALL, cpu_s=cpu_s, wall_s=3.0, wait_s=2.5, message="Execution timed out (wall)")
+
+
+def test_a_wall_tle_under_the_cpu_limit_is_run_again_once_and_says_so(tmp_path: Path) -> None:
+    """The first run of 5 6 is starved (wall TLE with 0.3 s of CPU under a 1 s limit); its re-run passes."""
+    seen: list[bytes] = []
+
+    def answer(inp: bytes) -> bytes | JobResult:
+        seen.append(inp)
+        return _wall_tle(0.3) if inp == b"5 6\n" and seen.count(inp) == 1 else add(inp)
+
+    judge, _ = _judge(program(answer), tmp_path)
+    with judge:
+        r = judge.judge(_problem(tmp_path), CPP)
+    by = {t.name: t for t in r.tests}
+    assert seen.count(b"5 6\n") == 2 and seen.count(b"1 2\n") == 1
+    assert by["1-01"].verdict == Verdict.AC and RERUN_NOTE in by["1-01"].message
+    assert RERUN_NOTE not in by["0-01"].message and r.score == 100
+
+
+def test_a_wall_tle_stays_tle_after_its_one_rerun(tmp_path: Path) -> None:
+    seen: list[bytes] = []
+
+    def answer(inp: bytes) -> bytes | JobResult:
+        seen.append(inp)
+        return _wall_tle(0.01) if inp == b"5 6\n" else add(inp)
+
+    judge, _ = _judge(program(answer), tmp_path)
+    with judge:
+        by = {t.name: t for t in judge.judge(_problem(tmp_path), CPP).tests}
+    assert seen.count(b"5 6\n") == 2
+    assert by["1-01"].verdict == Verdict.TLE and by["1-01"].message == f"Execution timed out (wall) ({RERUN_NOTE})"
+
+
+@pytest.mark.parametrize("result", [proc(ProcStatus.TLE_CPU, cpu_s=1.5), _wall_tle(1.2)], ids=["cpu-tle", "cpu-over"])
+def test_a_tle_with_cpu_time_over_the_limit_is_not_run_again(tmp_path: Path, result: JobResult) -> None:
+    seen: list[bytes] = []
+
+    def answer(inp: bytes) -> bytes | JobResult:
+        seen.append(inp)
+        return result if inp == b"5 6\n" else add(inp)
+
+    judge, _ = _judge(program(answer), tmp_path)
+    with judge:
+        by = {t.name: t for t in judge.judge(_problem(tmp_path), CPP).tests}
+    assert seen.count(b"5 6\n") == 1
+    assert by["1-01"].verdict == Verdict.TLE and RERUN_NOTE not in by["1-01"].message
 
 
 def test_the_box_is_asked_with_the_languages_commands(tmp_path: Path) -> None:
