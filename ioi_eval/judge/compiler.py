@@ -48,7 +48,9 @@ class CompileUnit:
     def key(self, version: str) -> str:
         """The content address of this compile."""
         h = hashlib.sha256()
-        for part in (self.language, version, "\0".join(self.flags), "\0".join(self.compiled), self.main):
+        # extra_argv counts only when there is some, so that the keys of every other unit stay as they were
+        extra = ("\0".join(self.extra_argv),) if self.extra_argv else ()
+        for part in (self.language, version, "\0".join(self.flags), "\0".join(self.compiled), self.main, *extra):
             h.update(part.encode())
             h.update(b"\1")
         for name, data in sorted(self.files):

@@ -58,6 +58,8 @@ class Language(ABC):
     pch_header: ClassVar[str | None] = None
     #: Flags of a trusted compile (a package's checker or manager).
     trusted_flags: ClassVar[tuple[str, ...]] = ()
+    #: Flags that compile a source without linking it (a package's grader checked on its own).
+    compile_only_flags: ClassVar[tuple[str, ...]] = ()
     #: The language's name where people read it (prompts).
     display: ClassVar[str]
     #: Other names users and datasets give the language (``--language``, dataset rows), besides :attr:`name`.
@@ -145,6 +147,7 @@ class Cpp(Language):
     suffixes: ClassVar[tuple[str, ...]] = (".cpp", ".cc", ".cxx", ".c++")
     header_suffixes: ClassVar[tuple[str, ...]] = (".h", ".hpp", ".hh")
     builds_program: ClassVar[bool] = True
+    compile_only_flags: ClassVar[tuple[str, ...]] = ("-c",)
     pch_header: ClassVar[str | None] = "bits/stdc++.h.gch"
     trusted_flags: ClassVar[tuple[str, ...]] = TRUSTED_CPP_FLAGS
 

@@ -15,7 +15,7 @@ from ..submission import Submission
 from .base import STDERR_CAPTURE, JudgeContext, failed_run, noted, scored, system_error
 from .notes import PromptNotes, notes_for
 from .params import TaskParams, has_program, interactor_error, params_of, validate_params
-from .programs import user_unit
+from .programs import compile_user
 
 
 class Batch:
@@ -52,7 +52,7 @@ class Batch:
 
     def prepare(self, ctx: JudgeContext, submission: Submission) -> tuple[CompileResult, Program | None]:
         harness = params_of(ctx.problem, self.Params).linked_harness(self.harness)
-        return ctx.compiler.compile(user_unit(ctx.problem, submission, harness, ctx.profile))
+        return compile_user(ctx, submission, harness)
 
     def evaluate(self, ctx: JudgeContext, prepared: Program, test: TestCase) -> TestResult:
         params = params_of(ctx.problem, self.Params)

@@ -30,7 +30,7 @@ from ..submission import Submission
 from .base import STDERR_CAPTURE, JudgeContext, failed_run, noted, scored, system_error
 from .notes import PromptNotes, notes_for
 from .params import TaskParams, has_program, interactor_error, params_of, validate_params
-from .programs import user_unit
+from .programs import compile_user
 
 CAPTURE = 4096
 MANAGER_PATH = "/box/manager"  # where the manager lies in its box
@@ -79,7 +79,7 @@ class Communication:
 
     def prepare(self, ctx: JudgeContext, submission: Submission) -> tuple[CompileResult, Program | None]:
         harness = params_of(ctx.problem, self.Params).linked_harness(self.harness)
-        return ctx.compiler.compile(user_unit(ctx.problem, submission, harness, ctx.profile))
+        return compile_user(ctx, submission, harness)
 
     def _manager_limits(self, ctx: JudgeContext) -> Limits:
         # As CMS: generous enough that user processes always hit their own limits first.

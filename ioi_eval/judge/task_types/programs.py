@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
 from ...errors import JudgeError
 from ...problem.model import Problem
 from ..compiler import CompileUnit
 from ..languages import LANGUAGES, get_language
 from ..profile import JudgeProfile
 from ..submission import Submission
+
+if TYPE_CHECKING:
+    from ..languages import Program
+    from ..results import CompileResult
+    from .base import JudgeContext
 
 # Package programs the contestant's compile never sees: the manager, in any language, and testlib.
 _PRIVATE = (*(lang.source_name("manager") for lang in LANGUAGES.values()), "testlib.h")
@@ -28,7 +36,8 @@ def user_unit(problem: Problem, submission: Submission, harness: str | None,
     The submission is named after the task code (the language's :meth:`~Language.source_name`:
     ``<code>.cpp`` / ``<code>.py``), as CMS does, so graders can include ``<code>.h`` or import
     ``<code>``. A language that builds a program compiles the harness with the submission; one whose
-    sources run as they are starts the harness, which imports the submission.
+    sources run as they are starts the harness, which imports the submission; either way the harness is
+    compiled (or checked) with the submission.
     """
     if submission.source is None or submission.language is None:
         raise JudgeError("this task type needs a source-code submission")
@@ -45,11 +54,33 @@ def user_unit(problem: Problem, submission: Submission, harness: str | None,
                              f"so {submission.language} submissions cannot be judged")
         files[harness_file.name] = harness_file.read_bytes()
         main = harness_file.name
-        if lang.builds_program:
-            compiled = (harness_file.name, own)
+        compiled = (harness_file.name, own)  # a language that only checks its sources checks the harness too
     profile = profile or JudgeProfile()
     source = submission.source
     files[own] = lang.add_includes(source, task_header(problem)) if profile.add_includes else source
     flags = lang.compile_flags(profile.cpp_flags, problem.defines)
     return CompileUnit(language=lang.name, files=tuple(sorted(files.items())), compiled=compiled,
                        main=main, flags=flags)
+
+
+def compile_user(ctx: JudgeContext, submission: Submission, harness: str | None
+                 ) -> tuple[CompileResult, Program | None]:
+    """Compile ``submission`` with the package's ``harness``; a compile error the harness makes is the package's.
+
+    When the unit does not compile, the harness is compiled on its own (without the submission): if that fails
+    too, the package is broken, which is a :class:`~ioi_eval.errors.JudgeError` (SE) naming the file, never a CE
+    for the contestant. A unit that compiles costs nothing more.
+    """
+    unit = user_unit(ctx.problem, submission, harness, ctx.profile)
+    result, program = ctx.compiler.compile(unit)
+    if result.ok or harness is None:
+        return result, program
+    lang = get_language(unit.language)
+    own = lang.source_name(ctx.problem.code)
+    alone = replace(unit, files=tuple((n, d) for n, d in unit.files if n != own),
+                    compiled=(unit.main,), main=unit.main, extra_argv=lang.compile_only_flags)
+    check, _ = ctx.compiler.compile(alone)
+    if not check.ok:
+        raise JudgeError(f"{ctx.problem.code}: the package's graders/{unit.main} does not compile on its own, so "
+                         f"no submission can be judged: {check.message.strip()[:2000]}")
+    return result, program
