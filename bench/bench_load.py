@@ -1,6 +1,6 @@
 """Time verdicts that do not depend on the machine's load (issue 11, part 3), measured in one run.
 
-    python bench/bench_load.py [--quick] [--out bench/RESULTS.md]
+    python bench/bench_load.py [--quick] [--backend local|docker] [--out bench/RESULTS.md]
 
 Validates every bundled package (problems/: every reference solution judged and checked against its
 category and expected.json) plus a package of near-limit solutions (TL 1 s; CPU time about 0.8*TL, and a
@@ -65,8 +65,8 @@ def near_limit_package(root: Path) -> Path:
 
 # -- one harness (a process of its own) --------------------------------------------------------------
 
-def worker(packages: list[Path], out: Path) -> None:
-    """Validate ``packages`` with one local judge; write every solution's outcome to ``out`` (JSON)."""
+def worker(packages: list[Path], out: Path, backend: str = "local") -> None:
+    """Validate ``packages`` with one judge on ``backend``; write every solution's outcome to ``out`` (JSON)."""
     from ioi_eval.judge.judge import Judge
     from ioi_eval.judge.task_types.base import RERUN_NOTE
     from ioi_eval.judge.validate import validate_problem
@@ -75,7 +75,7 @@ def worker(packages: list[Path], out: Path) -> None:
     rows = []
     t0 = time.perf_counter()
     cpu0 = os.times()
-    with Judge() as judge:
+    with Judge(backend) as judge:
         for pkg in packages:
             problem = load_problem(pkg)
             for check in validate_problem(judge, problem):
@@ -95,7 +95,8 @@ def worker(packages: list[Path], out: Path) -> None:
 
 
 def _start_worker(packages: list[Path], out: Path, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, __file__, "--worker", str(out), *map(str, packages)], env=env)
+    return subprocess.Popen([sys.executable, __file__, "--worker", str(out), "--backend", env["BENCH_BACKEND"],
+                             *map(str, packages)], env=env)
 
 
 def _finish(proc: subprocess.Popen, out: Path) -> dict:
@@ -157,11 +158,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="the near-limit package and two bundled ones")
     ap.add_argument("--out", type=Path, help="also print the Markdown section to this file's end")
+    ap.add_argument("--backend", default="local", help="where the harnesses judge: local (default) or docker")
     ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("packages", nargs="*", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker(args.packages, args.worker)
+        worker(args.packages, args.worker, args.backend)
         return
 
     cores = os.cpu_count() or 1
@@ -171,7 +173,7 @@ def main() -> None:
         if args.quick:
             bundled = bundled[:2]
         packages = [*bundled, near_limit_package(work)]
-        env = {**os.environ, "IOI_EVAL_CACHE": str(work / "cache"),
+        env = {**os.environ, "IOI_EVAL_CACHE": str(work / "cache"), "BENCH_BACKEND": args.backend,
                "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "sandbox"), os.environ.get("PYTHONPATH", "")])}
         print(f"{len(packages)} packages; {cores} cores; warming the compile cache ...", flush=True)
         harnesses(packages, work, "warm", 1, env)
@@ -198,9 +200,10 @@ def main() -> None:
     n_sol = len(idle["rows"])
     near = [r for r in idle["rows"] if r["solution"].startswith("nearlimit/")]
     lines = [
-        "## Load does not change time verdicts (issue 11, part 3)",
+        f"## Load does not change time verdicts (issue 11, part 3), {args.backend} backend",
         "",
-        f"Measured by `python bench/bench_load.py{' --quick' if args.quick else ''}` on {cores} CPUs, kernel "
+        f"Measured by `python bench/bench_load.py{' --quick' if args.quick else ''} --backend {args.backend}` on "
+        f"{cores} CPUs, kernel "
         f"{os.uname().release}, {time.strftime('%Y-%m-%d %H:%M')}: {len(packages) - 1} bundled packages plus a "
         f"near-limit package (TL {TL:g} s: {len(near)} solutions, CPU time 0.7-0.8 TL single- and two-threaded, "
         "a 1.5 TL spinner and a sleeper) validated in one harness process per run, compile cache warm; "
