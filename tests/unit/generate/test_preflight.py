@@ -4,7 +4,6 @@ ready once built; a replay source must hold completions."""
 from __future__ import annotations
 
 import socket
-import sys
 import threading
 import types
 from collections.abc import Iterator
@@ -18,7 +17,6 @@ from ioi_eval.generate.reference import ReferenceEngine
 from ioi_eval.generate.replay import ReplayEngine
 from ioi_eval.generate.vllm_engine import Options as VLLMOptions
 from ioi_eval.run.evaluate import start_engine
-from tests.fixtures import fake_vllm_module as fake
 from tests.fixtures.fake_openai_server import FakeServer, serve
 
 
@@ -99,17 +97,6 @@ def test_the_reference_engine_is_always_ready() -> None:
 
 class _EngineArgsError(Exception):
     """Stands for whatever vLLM raises on a model it cannot load (not one of the usual built-in errors)."""
-
-
-@pytest.fixture
-def vllm(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    """The fake vLLM registered as ``vllm``."""
-    fake.reset()
-    mod = types.ModuleType("vllm")
-    mod.LLM = fake.LLM
-    mod.SamplingParams = fake.SamplingParams
-    monkeypatch.setitem(sys.modules, "vllm", mod)
-    return mod
 
 
 def test_a_vllm_engine_that_does_not_start_fails_early(vllm: types.ModuleType) -> None:

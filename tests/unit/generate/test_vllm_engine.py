@@ -14,21 +14,6 @@ from ioi_eval.generate.base import GenerationRequest, SamplingConfig
 from tests.fixtures import fake_vllm_module as fake
 
 
-@pytest.fixture
-def vllm(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    """The fake registered as ``vllm`` and ``vllm.reasoning``."""
-    fake.reset()
-    mod = types.ModuleType("vllm")
-    mod.LLM = fake.LLM
-    mod.SamplingParams = fake.SamplingParams
-    reasoning = types.ModuleType("vllm.reasoning")
-    reasoning.ReasoningParserManager = fake.ReasoningParserManager
-    mod.reasoning = reasoning
-    monkeypatch.setitem(sys.modules, "vllm", mod)
-    monkeypatch.setitem(sys.modules, "vllm.reasoning", reasoning)
-    return mod
-
-
 def request(i: int, content: str | None = None, seed: int | None = None) -> GenerationRequest:
     return GenerationRequest(key=f"nile/02/{i}", problem="nile", subtask="02", sample=i, seed=seed,
                              messages=[{"role": "system", "content": "Be terse."},
