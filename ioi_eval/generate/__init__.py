@@ -16,30 +16,32 @@ only list of engine names: the command line's ``--engine`` choices are derived f
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from ioi_eval.registry import load
 
 if TYPE_CHECKING:  # the registry itself imports nothing heavy: the command line reads its names at start-up
     from pydantic import BaseModel
 
     from ioi_eval.generate.base import Engine
 
-#: Engine names and their aliases, mapped to (module, class).
-_ENGINES: dict[str, tuple[str, str]] = {
-    "vllm": ("ioi_eval.generate.vllm_engine", "VLLMEngine"),
-    "openai": ("ioi_eval.generate.openai_engine", "OpenAIEngine"),
-    "transformers": ("ioi_eval.generate.transformers_engine", "TransformersEngine"),
-    "replay": ("ioi_eval.generate.replay", "ReplayEngine"),
-    "reference": ("ioi_eval.generate.reference", "ReferenceEngine"),
+#: Engine names mapped to ``"module:Class"`` (imported on first use, :func:`ioi_eval.registry.load`); the module
+#: also defines the engine's ``Options``.
+_ENGINES: dict[str, str] = {
+    "vllm": "ioi_eval.generate.vllm_engine:VLLMEngine",
+    "openai": "ioi_eval.generate.openai_engine:OpenAIEngine",
+    "transformers": "ioi_eval.generate.transformers_engine:TransformersEngine",
+    "replay": "ioi_eval.generate.replay:ReplayEngine",
+    "reference": "ioi_eval.generate.reference:ReferenceEngine",
 }
 _ALIASES = {"hf": "transformers", "openai-compatible": "openai", "api": "openai"}
 
 ENGINE_NAMES: tuple[str, ...] = tuple(_ENGINES)
 
 
-def _entry(name: str) -> tuple[str, str]:
-    """The (module, class) registered under ``name`` or one of its aliases."""
+def _entry(name: str) -> str:
+    """The ``"module:Class"`` registered under ``name`` or one of its aliases."""
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in _ENGINES:
         raise ValueError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINE_NAMES)}")
@@ -48,14 +50,13 @@ def _entry(name: str) -> tuple[str, str]:
 
 def engine_class(name: str) -> type:
     """The engine class registered under ``name`` (imports its module)."""
-    module, cls = _entry(name)
-    return getattr(importlib.import_module(module), cls)
+    return load(_entry(name))
 
 
 def options_class(name: str) -> type[BaseModel]:
     """The ``Options`` model of the engine ``name`` (imports its module, which needs no optional dependency)."""
-    module, _ = _entry(name)
-    return importlib.import_module(module).Options
+    module, _, _ = _entry(name).partition(":")
+    return load(f"{module}:Options")
 
 
 def engine_options(name: str, options: BaseModel | Mapping[str, Any] | None = None, **overrides: Any) -> BaseModel:

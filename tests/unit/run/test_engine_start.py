@@ -55,7 +55,7 @@ class CheckedEngine:
 
 @pytest.fixture
 def checked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(registry._ENGINES, "checked", (__name__, "CheckedEngine"))
+    monkeypatch.setitem(registry._ENGINES, "checked", f"{__name__}:CheckedEngine")
     CheckedEngine.closed.clear()
 
 
