@@ -15,6 +15,10 @@ class PackageError(IoiEvalError):
     """A problem package is malformed or incomplete; the message names the file and the problem."""
 
 
+class PackageWarning(UserWarning):
+    """A package is usable but probably not what its author meant (e.g. a subtask with no tests and no points)."""
+
+
 class SourceError(IoiEvalError):
     """A problem source cannot be read (missing, wrong format, not in the cache while offline)."""
 

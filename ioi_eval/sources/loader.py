@@ -12,16 +12,18 @@ import hashlib
 import json
 import os
 import re
-import zipfile
+import warnings
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from .. import archive
 from ..cache import atomic_dir, cache_root
-from ..errors import PackageError
+from ..errors import PackageError, PackageWarning
 from ..judge.score_types import SCORE_TYPES
 from ..judge.task_types import TASK_TYPES, TaskType, task_type_names
+from ..problem import limits
 from ..problem.model import (
     SOLUTION_CATEGORIES,
     CheckerSpec,
@@ -43,22 +45,31 @@ def _read_json(path: Path) -> Any:
         raise PackageError(f"{path}: not valid JSON ({exc})") from None
 
 
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]
+
+
 def unzip_package(zip_path: Path) -> Path:
-    """Extract a package archive once into a cache folder keyed by its content; returns the folder."""
-    digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()[:16]
+    """Extract a package archive once into a cache folder keyed by its content; returns the folder.
+
+    The archive is checked first (``ioi_eval.archive``: member names, kinds, count and total size
+    within the caps), so a defect is a :class:`PackageError` before anything is written.
+    """
+    try:
+        digest = _file_digest(zip_path)
+    except OSError as exc:
+        raise PackageError(f"{zip_path}: cannot read the archive ({exc.strerror})") from None
     dest = cache_root() / "packages" / f"{zip_path.stem}-{digest}"
     if dest.is_dir():
         return dest
     try:
         # another process may extract it concurrently
-        with atomic_dir(dest, prefix=".extract-") as tmp, zipfile.ZipFile(zip_path) as zf:
-            for info in zf.infolist():
-                target = (tmp / info.filename).resolve()
-                if tmp.resolve() not in target.parents and target != tmp.resolve():
-                    raise PackageError(f"{zip_path}: archive member escapes the folder: {info.filename}")
-            zf.extractall(tmp)
-    except zipfile.BadZipFile as exc:
-        raise PackageError(f"{zip_path}: not a valid zip archive ({exc})") from None
+        with atomic_dir(dest, prefix=".extract-") as tmp:
+            archive.extract(zip_path, tmp, PackageError)
     except OSError as exc:  # a full or read-only cache
         raise PackageError(f"{zip_path}: cannot extract into {dest.parent}: {exc}") from None
     return dest
@@ -69,6 +80,8 @@ def find_root(path: Path) -> Path:
     path = Path(path)
     if not path.exists():
         raise PackageError(f"{path}: no such file or folder")
+    if not path.is_file() and not path.is_dir():
+        raise PackageError(f"{path}: a package is a folder or a .zip archive, not a special file")
     if path.is_file():
         if path.suffix.lower() != ".zip":
             raise PackageError(f"{path}: a package is a folder or a .zip archive")
@@ -107,31 +120,44 @@ def _score_type(name: Any, where: Path) -> str:
     return name
 
 
+def _thresholds(meta: dict[str, Any], where: Path) -> list[float | None]:
+    raw = meta.get("score_type_params")
+    if raw in (None, "", []):
+        return []
+    if not isinstance(raw, list):
+        raise PackageError(f"{where}: 'score_type_params' must be a list of per-subtask thresholds")
+    return [None if t is None else limits.finite_number(t, where, "score_type_params") for t in raw]
+
+
 def _load_subtasks(root: Path, meta: dict[str, Any]) -> tuple[Subtask, ...]:
     folder = root / "subtasks"
     files = sorted(folder.glob("*.json")) if folder.is_dir() else []
     if not files:
         raise PackageError(f"{folder}: no subtask files (subtasks/NN-name.json)")
-    thresholds = meta.get("score_type_params") or []
+    thresholds = _thresholds(meta, root / "problem.json")
     subtasks = []
     for i, f in enumerate(files):
         data = _read_json(f)
         if not isinstance(data, dict) or "score" not in data or "testcases" not in data:
             raise PackageError(f"{f}: a subtask needs 'score' and 'testcases'")
         tests = data["testcases"]
-        if not isinstance(tests, list) or not all(isinstance(t, str) for t in tests):
+        if not isinstance(tests, list):
             raise PackageError(f"{f}: 'testcases' must be a list of test names")
-        try:
-            points = float(data["score"])
-        except (TypeError, ValueError):
-            raise PackageError(f"{f}: 'score' must be a number") from None
+        for t in tests:
+            limits.test_name(t, f)
+        points = limits.points(data["score"], f)
+        if not tests:
+            if points > 0:
+                raise PackageError(f"{f}: a subtask worth {points:g} points has no tests ('testcases' is empty)")
+            warnings.warn(f"{f}: a subtask with no tests and no points (it is shown, and judges nothing)",
+                          PackageWarning, stacklevel=3)
         threshold = thresholds[i] if i < len(thresholds) else None
         own = data.get("score_type")
         try:
             subtasks.append(Subtask(index=i, name=f.stem, points=points, tests=tuple(tests), threshold=threshold,
                                     score_type=None if own is None else _score_type(own, f)))
         except ValidationError as exc:
-            raise PackageError(f"{f}: {exc.errors()[0]['msg']}") from None
+            raise PackageError(f"{f}: {_first_error(exc)}") from None
     return tuple(subtasks)
 
 
@@ -155,11 +181,20 @@ def _load_checker(root: Path, meta: dict[str, Any]) -> CheckerSpec:
     conf = meta.get("checker") or {}
     if not isinstance(conf, dict):
         raise PackageError(f"{root / 'problem.json'}: 'checker' must be an object")
+    where = root / "problem.json"
     src = next((p for p in (root / "checker" / "checker.cpp", root / "checker" / "checker.py") if p.is_file()), None)
+    for key in ("abs_tol", "rel_tol"):
+        if key in conf and limits.finite_number(conf[key], where, f"checker.{key}") < 0:
+            raise PackageError(f"{where}: 'checker.{key}' must not be negative, not {conf[key]!r}")
+    test_max = conf.get("test_max") or {}
+    if isinstance(test_max, dict):
+        for test, value in test_max.items():
+            limits.points(value, where, f"checker.test_max.{test}")
     try:
         return CheckerSpec(source=src, **conf)
-    except ValidationError as exc:
-        raise PackageError(f"{root / 'problem.json'}: bad 'checker' settings: {exc.errors()[0]['msg']}") from None
+    except (ValidationError, TypeError) as exc:
+        msg = _first_error(exc) if isinstance(exc, ValidationError) else str(exc)
+        raise PackageError(f"{where}: bad 'checker' settings: {msg}") from None
 
 
 def _load_solutions(root: Path, task_type: type[TaskType]) -> tuple[Solution, ...]:
@@ -168,6 +203,8 @@ def _load_solutions(root: Path, task_type: type[TaskType]) -> tuple[Solution, ..
         return ()
     expected_file = folder / "expected.json"
     expected = _read_json(expected_file) if expected_file.is_file() else {}
+    if not isinstance(expected, dict):
+        raise PackageError(f"{expected_file}: must hold an object of solution -> score")
     sols = []
     for cat_dir in sorted(d for d in folder.iterdir() if d.is_dir()):
         for entry in sorted(cat_dir.iterdir()):
@@ -177,8 +214,8 @@ def _load_solutions(root: Path, task_type: type[TaskType]) -> tuple[Solution, ..
                 continue
             key = f"{cat_dir.name}/{entry.name}"
             score = expected.get(key)
-            sols.append(Solution(category=cat_dir.name, path=entry,
-                                 expected_score=float(score) if score is not None else None))
+            sols.append(Solution(category=cat_dir.name, path=entry, expected_score=None if score is None
+                                 else limits.finite_number(score, expected_file, key)))
     unknown = {s.category for s in sols} - set(SOLUTION_CATEGORIES)
     if unknown:
         raise PackageError(f"{folder}: unknown solution categories: {', '.join(sorted(unknown))}")
@@ -193,9 +230,52 @@ def _defines(meta: dict[str, Any], where: Path) -> tuple[str, ...]:
     return tuple(raw)
 
 
+def check_files(root: Path) -> None:
+    """Refuse a package whose tree holds a symlink resolving outside ``root`` (or a broken or looping one)
+    or a special file (FIFO, device, socket): the judge would read a host file, or block on one."""
+    real_root = root.resolve()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            raise PackageError(f"{folder}: cannot read the folder ({exc.strerror})") from None
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    raise PackageError(f"{path}: a broken or looping symlink") from None
+                if target != real_root and real_root not in target.parents:
+                    raise PackageError(f"{path}: a symlink pointing outside the package")
+                if not (target.is_file() or target.is_dir()):
+                    raise PackageError(f"{path}: a symlink to a special file (not a file or folder)")
+            elif entry.is_dir(follow_symlinks=False):
+                stack.append(path)
+            elif not entry.is_file(follow_symlinks=False):
+                raise PackageError(f"{path}: a special file (FIFO, device or socket), not a plain file")
+
+
+def _code(meta: dict[str, Any], root: Path, where: Path) -> str:
+    if "code" in meta:
+        return limits.code(meta["code"], where)
+    try:
+        return limits.code(root.name, where)
+    except PackageError:
+        raise PackageError(f"{where}: 'code' missing, and the folder name {root.name!r} is not a plain "
+                           "identifier to use instead") from None
+
+
 def load_problem(path: str | os.PathLike[str]) -> Problem:
-    """Load and check a problem package (folder or .zip)."""
+    """Load and check a problem package (folder or .zip); never writes into it.
+
+    Every bound of :mod:`ioi_eval.problem.limits` is checked here; a defect is a :class:`PackageError`
+    naming the file and the field. A subtask with no tests and no points is a :class:`PackageWarning`.
+    """
     root = find_root(Path(path))
+    check_files(root)
     meta_path = root / "problem.json"
     meta = _read_json(meta_path)
     if not isinstance(meta, dict):
@@ -207,6 +287,12 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
     kind = TASK_TYPES.get(task_type) if isinstance(task_type, str) else None
     if kind is None:
         raise PackageError(f"{meta_path}: unsupported task_type {task_type!r} ({task_type_names()})")
+    code = _code(meta, root, meta_path)
+    time_limit = limits.time_limit(meta["time_limit"], meta_path)
+    memory_limit = limits.memory_limit(meta["memory_limit"], meta_path)
+    precision = limits.score_precision(meta.get("score_precision", 2), meta_path)
+    max_submissions = limits.integer(meta.get("max_submissions", 50), meta_path, "max_submissions", 1,
+                                     limits.MAX_SUBMISSIONS)
     params = _task_params(meta.get("task_type_params"), task_type, meta_path)
     task_params = kind.load_params(params, root, meta_path)
     subtasks = _load_subtasks(root, meta)
@@ -214,14 +300,15 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
     tests = _load_tests(root, subtasks, kind.needs_expected_output)
     graders = root / "graders"
     statement = root / "statement.md"
+    solutions = _load_solutions(root, kind)
     try:
         return Problem(
-            code=str(meta.get("code") or root.name),
-            name=str(meta.get("name") or meta.get("code") or root.name),
+            code=code,
+            name=str(meta.get("name") or code),
             root=root,
-            time_limit=float(meta["time_limit"]),
-            memory_limit=int(meta["memory_limit"]),
-            score_precision=int(meta.get("score_precision", 2)),
+            time_limit=time_limit,
+            memory_limit=memory_limit,
+            score_precision=precision,
             task_type=task_type,
             params=task_params,
             score_type=_score_type(meta.get("score_type", "GroupMin"), meta_path),
@@ -229,14 +316,32 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
             tests=tests,
             checker=checker,
             grader_files=tuple(sorted(p for p in graders.iterdir() if p.is_file())) if graders.is_dir() else (),
-            statement=statement.read_text(encoding="utf-8") if statement.is_file() else None,
-            solutions=_load_solutions(root, kind),
-            max_submissions=int(meta.get("max_submissions", 50)),
+            statement=_statement(statement),
+            solutions=solutions,
+            max_submissions=max_submissions,
             scoring=meta.get("scoring", "ioi"),
             defines=_defines(meta, meta_path),
         )
-    except (ValidationError, ValueError, TypeError) as exc:
+    except ValidationError as exc:
+        raise PackageError(f"{meta_path}: {_first_error(exc)}") from None
+    except (ValueError, TypeError) as exc:
         raise PackageError(f"{meta_path}: {exc}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    """The first error of a pydantic validation, on one line: ``'field': message``."""
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"])
+    return f"'{field}': {err['msg']}" if field else err["msg"]
+
+
+def _statement(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PackageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def discover(path: str | os.PathLike[str]) -> list[Path]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ...errors import JudgeError, PackageError
+from ...problem.limits import MAX_PROCESSES, plain_name
 from ...problem.model import Problem
 
 
@@ -25,11 +26,23 @@ class TaskParams(BaseModel):
     compilation: Literal["alone", "grader", "stub"] = "alone"
     input_file: str = ""
     output_file: str = ""
-    num_processes: int = 1
+    num_processes: int = Field(1, ge=1, le=MAX_PROCESSES,
+                               description="user processes per test (Communication), 1 to 64")
     user_io: Literal["std_io", "fifo_io"] = "std_io"
     interactor: Literal["cms", "kattis", "testlib"] = Field(
         "cms", description="Communication manager protocol: CMS manager, Kattis interactive validator, "
         "or testlib interactor")
+
+    @field_validator("input_file", "output_file")
+    @classmethod
+    def _plain_file_name(cls, value: str) -> str:
+        """A file in the program's folder (``/box/<name>``): a plain name or empty (standard I/O)."""
+        if value:
+            try:
+                plain_name(value, "", "")
+            except PackageError:
+                raise ValueError(f"{value!r} is not a plain file name (no path separators or '..')") from None
+        return value
 
     def linked_harness(self, harness: str | None) -> str | None:
         """``harness`` (``grader``/``stub``) when ``compilation`` links the submission with it, else None."""
@@ -44,7 +57,9 @@ def validate_params(kind: type[P], values: dict[str, Any], where: Path) -> P:
     try:
         return kind.model_validate(values)
     except ValidationError as exc:
-        raise PackageError(f"{where}: bad task_type_params: {exc.errors()[0]['msg']}") from None
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        raise PackageError(f"{where}: bad task_type_params: '{field}': {err['msg']}") from None
 
 
 def interactor_error(params: TaskParams, where: Path) -> PackageError:
