@@ -6,6 +6,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import archive
 from ..errors import IoiEvalError
 from .languages import language_of
 
@@ -41,16 +42,13 @@ class Submission:
             for f in path.iterdir():
                 if f.is_file() and f.name.startswith(OUTPUT_PREFIX) and f.name.endswith(OUTPUT_SUFFIX):
                     outputs[f.name[len(OUTPUT_PREFIX):-len(OUTPUT_SUFFIX)]] = f.read_bytes()
-        elif path.suffix.lower() == ".zip":
-            try:
-                with zipfile.ZipFile(path) as zf:
-                    for info in zf.infolist():
-                        base = Path(info.filename).name
-                        if (not info.is_dir() and base.startswith(OUTPUT_PREFIX)
-                                and base.endswith(OUTPUT_SUFFIX)):
-                            outputs[base[len(OUTPUT_PREFIX):-len(OUTPUT_SUFFIX)]] = zf.read(info)
-            except zipfile.BadZipFile as exc:
-                raise IoiEvalError(f"{path}: not a valid zip archive ({exc})") from None
+        elif path.suffix.lower() == ".zip":  # read within the archive caps (ioi_eval.archive)
+            def is_output(info: zipfile.ZipInfo) -> bool:
+                base = Path(info.filename).name
+                return base.startswith(OUTPUT_PREFIX) and base.endswith(OUTPUT_SUFFIX)
+
+            for name, data in archive.read_members(path, is_output, IoiEvalError).items():
+                outputs[Path(name).name[len(OUTPUT_PREFIX):-len(OUTPUT_SUFFIX)]] = data
         else:
             raise IoiEvalError(f"{path}: an output-only submission is a folder or a .zip of output_<test>.txt")
         return cls(name=path.name, outputs=outputs)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 import threading
 import uuid
@@ -127,9 +128,10 @@ class Executor:
         return self.root / rel
 
     def put_file(self, src: Path, executable: bool = False) -> str:
-        """Store a host file by content; returns its box path. Hard-links when it can."""
+        """Store a host file by content; returns its box path. Hard-links when it can, never changing ``src``."""
         digest = _digest_file(src)
-        return self._store(digest, lambda dst: self._link_or_copy(src, dst), executable)
+        mode = 0o755 if executable else 0o644
+        return self._store(digest, lambda dst: self._link_or_copy(src, dst, mode), executable)
 
     def put_bytes(self, data: bytes, executable: bool = False) -> str:
         """Store bytes by content; returns their box path."""
@@ -145,18 +147,24 @@ class Executor:
             write(tmp)
             mode = 0o755 if executable else 0o644
             if tmp.stat().st_mode & 0o777 != mode:
-                os.chmod(tmp, mode)
+                os.chmod(tmp, mode)  # only ever a copy: a hard link already has the mode (_link_or_copy)
             os.replace(tmp, dst)
         return box_path
 
     @staticmethod
-    def _link_or_copy(src: Path, dst: Path) -> None:
-        # Blobs are only ever bound read-only into a box, so sharing the inode with a host cache
-        # is safe; copy when the cache lives on another file system.
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copyfile(src, dst)
+    def _link_or_copy(src: Path, dst: Path, mode: int) -> None:
+        # Blobs are only ever bound read-only into a box, so sharing the inode with a host file is
+        # safe, but only when the file already has the blob's mode: the blob store chmods what it
+        # stores, and a chmod of a hard link would change the caller's file (a problem package is
+        # never modified). Copy otherwise, and when the file lives on another file system.
+        st = os.stat(src)
+        if stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == mode:
+            try:
+                os.link(src, dst)
+                return
+            except OSError:
+                pass
+        shutil.copyfile(src, dst)
 
     def promote(self, box_path: str, executable: bool = False) -> str:
         """Move a file produced by a job (e.g. a compiled program) into the blob store."""
