@@ -29,6 +29,7 @@ import yaml
 from ..errors import PackageError
 from ..judge.languages import get_language, language_of
 from ..judge.task_types import Communication
+from ..problem import limits as bounds
 from ..problem.writer import PackageDraft, SubtaskDraft
 from .materialise import (
     holds_packages,
@@ -75,10 +76,7 @@ def _args(value: Any, where: Path) -> list[str]:
 
 
 def _number(value: Any, where: Path, key: str) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise PackageError(f"{where}: '{key}' must be a number, not {value!r}") from None
+    return bounds.finite_number(value, where, key)
 
 
 @dataclass
@@ -127,12 +125,12 @@ class KattisImporter:
         """Seconds: ``limits.time_limit``, else the ``.timelimit`` file; an error without either."""
         limits = self.meta.get("limits") or {}
         if "time_limit" in limits:
-            return _number(limits["time_limit"], self.root / "problem.yaml", "limits.time_limit")
+            return bounds.time_limit(limits["time_limit"], self.root / "problem.yaml", "limits.time_limit")
         tl_file = self.root / ".timelimit"
         if tl_file.is_file():
             text = tl_file.read_text().split()
             if text:
-                return _number(text[0], tl_file, ".timelimit")
+                return bounds.time_limit(text[0], tl_file, ".timelimit")
         raise PackageError(f"{self.root}: no time limit: the package has neither limits.time_limit in "
                            "problem.yaml nor a .timelimit file (Kattis derives it from the accepted "
                            "submissions' running times; write the limit into .timelimit)")
@@ -141,7 +139,7 @@ class KattisImporter:
         """Bytes: ``limits.memory`` (MiB, default 2048)."""
         limits = self.meta.get("limits") or {}
         mib = limits.get("memory", 2048)
-        return int(_number(mib, self.root / "problem.yaml", "limits.memory") * (1 << 20))
+        return bounds.memory_limit(mib, self.root / "problem.yaml", "limits.memory", unit=1 << 20)
 
     def name(self) -> str:
         """The English name (or the first given), else the folder name."""

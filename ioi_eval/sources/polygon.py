@@ -29,6 +29,7 @@ from typing import Any
 from ..errors import PackageError
 from ..judge.languages import LANGUAGES
 from ..judge.task_types import TASK_TYPES, Communication
+from ..problem import limits
 from ..problem.writer import PackageDraft, SubtaskDraft
 from .materialise import holds_packages, materialise, package_roots, safe_code
 
@@ -51,10 +52,7 @@ def _expand(pattern: str, index: int, where: Path) -> str:
 
 
 def _float(value: str | None, where: Path, what: str) -> float:
-    try:
-        return float(value) if value not in (None, "") else 0.0
-    except ValueError:
-        raise PackageError(f"{where}: {what} must be a number, not {value!r}") from None
+    return 0.0 if value in (None, "") else limits.finite_number(value, where, what)
 
 
 class PolygonImporter:
@@ -119,10 +117,10 @@ class PolygonImporter:
     def draft(self) -> PackageDraft:
         """The whole package: limits, file I/O, tests, checker or interactor, graders, subtasks, solutions."""
         ts = self._testset()
-        tl_ms = _float(self._text(ts, "time-limit"), self.xml_path, "time-limit")
-        memory = int(_float(self._text(ts, "memory-limit"), self.xml_path, "memory-limit"))
+        time_limit = limits.time_limit(self._text(ts, "time-limit"), self.xml_path, "time-limit", scale=1e-3)
+        memory = limits.memory_limit(self._text(ts, "memory-limit"), self.xml_path, "memory-limit")
         code = safe_code(self.xml.get("short-name") or self.root.name)
-        draft = PackageDraft(code=code, name=self.name() or code, time_limit=tl_ms / 1000.0, memory_limit=memory,
+        draft = PackageDraft(code=code, name=self.name() or code, time_limit=time_limit, memory_limit=memory,
                              origin={"format": "polygon", "path": str(self.root),
                                      "revision": self.xml.get("revision", "")})
         judging = self.xml.find("judging")

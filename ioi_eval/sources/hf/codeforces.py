@@ -25,8 +25,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ...errors import SourceError
+from ...errors import PackageError, SourceError
 from ...judge.task_types import Batch
+from ...problem import limits
 from ...problem.writer import check_code, write_file, write_json
 from .spec import HfSpec, option_int, option_list
 from .tables import FilesTable, Table, hub_offline
@@ -237,7 +238,7 @@ class CodeforcesMaterialiser:
             for pid in by_contest[contest]:
                 try:
                     code = self._write_problem(root, self.rows()[pid], generated.get(pid, []))
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                except (KeyError, TypeError, ValueError, AttributeError, PackageError) as exc:
                     raise SourceError(f"{self.spec.dataset}: problem {pid}: malformed row ({type(exc).__name__}: "
                                       f"{exc})") from None
                 if code:
@@ -266,8 +267,9 @@ class CodeforcesMaterialiser:
         file_mode = str(row.get("input_mode") or "stdio") == "file"
         problem: dict[str, Any] = {
             "protocol_version": 1, "code": code, "name": f"{pid} {row.get('title') or ''}".strip(),
-            "time_limit": float(row.get("time_limit") or 1.0),
-            "memory_limit": int(float(row.get("memory_limit") or 256) * (1 << 20)),
+            "time_limit": limits.time_limit(row.get("time_limit") or 1.0, f"{self.spec.dataset}: {pid}"),
+            "memory_limit": limits.memory_limit(row.get("memory_limit") or 256, f"{self.spec.dataset}: {pid}",
+                                                unit=1 << 20),
             "score_precision": 2, "task_type": Batch.name,
             "task_type_params": {"input_file": "input.txt", "output_file": "output.txt"} if file_mode else {},
             "scoring": "codeforces", "defines": ["ONLINE_JUDGE"],

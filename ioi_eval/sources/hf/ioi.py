@@ -17,8 +17,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from ...errors import SourceError
+from ...errors import PackageError, SourceError
 from ...judge.task_types import Batch
+from ...problem import limits
 from ...problem.writer import check_code, safe_relative, write_file, write_json
 from .spec import HfSpec, option_ints, option_list
 from .tables import Table, is_local_ref, open_hub, open_local
@@ -137,7 +138,7 @@ class IoiMaterialiser:
         for pid, rows in self.problems().items():
             try:
                 self._write_problem(root / check_code(pid, self.spec.dataset), pid, rows)
-            except (KeyError, TypeError, ValueError, IndexError) as exc:
+            except (KeyError, TypeError, ValueError, IndexError, PackageError) as exc:
                 raise SourceError(f"{self.spec.dataset}: problem {pid}: malformed row ({type(exc).__name__}: "
                                   f"{exc})") from None
             wanted[(self._year_of[pid], pid)] = {t for r in rows for t in (r.get("test_names") or [])}
@@ -178,8 +179,10 @@ class IoiMaterialiser:
         task_type = str(first.get("task_type") or Batch.name)
         problem = {
             "protocol_version": 1, "code": pid, "name": str(first.get("name") or pid),
-            "time_limit": float(first["time_limit"]), "memory_limit": int(first["memory_limit"]),
-            "score_precision": int(first.get("score_precision") or 2), "task_type": task_type,
+            "time_limit": limits.time_limit(first.get("time_limit"), where),
+            "memory_limit": limits.memory_limit(first.get("memory_limit"), where),
+            "score_precision": limits.score_precision(first.get("score_precision") or 2, where),
+            "task_type": task_type,
             "task_type_params": _task_params(files, where),
             "source": {"dataset": self.spec.dataset, "config": self.spec.config, "split": self.spec.split,
                        "year": first.get("year"), "day": first.get("day")},
