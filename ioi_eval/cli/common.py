@@ -15,6 +15,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..backends import BACKENDS
 from ..errors import IoiEvalError
@@ -38,7 +39,7 @@ KEPT = "everything committed so far is kept; fix it and re-run"
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``error: message`` on stderr and exit with ``code``."""
-    err.print(f"[bold red]error:[/bold red] {message}")
+    err.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True)  # one line, however long
     raise typer.Exit(code)
 
 

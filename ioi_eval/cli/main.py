@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
+from rich.markup import escape
 
+from ..errors import PackageWarning
 from . import ci, doctor, export, judge, leaderboard, problems, run, sandbox
 from .common import err
 
@@ -21,8 +24,20 @@ app.command("leaderboard")(leaderboard.leaderboard)
 app.command("doctor")(doctor.doctor)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A package warning as one ``warning:`` line (no source location); others as Python shows them."""
+    if issubclass(category, PackageWarning):
+        err.print(f"[yellow]warning:[/yellow] {escape(str(message))}", soft_wrap=True)
+    else:
+        _default_show(message, category, filename, lineno, file, line)
+
+
+_default_show = warnings.showwarning
+
+
 def main() -> None:
     """Console-script entry point."""
+    warnings.showwarning = _show_warning
     try:
         app()
     except KeyboardInterrupt:
