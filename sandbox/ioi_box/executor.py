@@ -157,10 +157,11 @@ class Executor:
         # safe, but only when the file already has the blob's mode: the blob store chmods what it
         # stores, and a chmod of a hard link would change the caller's file (a problem package is
         # never modified). Copy otherwise, and when the file lives on another file system.
-        st = os.stat(src)
+        real = os.path.realpath(src)  # link(2) would link a symlink itself, not its target
+        st = os.stat(real)
         if stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == mode:
             try:
-                os.link(src, dst)
+                os.link(real, dst)
                 return
             except OSError:
                 pass
