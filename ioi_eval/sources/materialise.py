@@ -21,7 +21,7 @@ from pathlib import Path
 from ..cache import atomic_dir, cache_root
 from ..errors import PackageError
 from ..problem.writer import PackageDraft, write_package
-from .loader import find_root, unzip_package
+from .loader import check_files, find_root, unzip_package
 
 #: Bump when an importer's output changes, so cached imports are redone.
 IMPORTER_VERSION = "1"
@@ -135,7 +135,12 @@ def zip_holds(path: Path, marker: str) -> bool:
 
 
 def materialise(source_root: Path, kind: str, draft_of: Callable[[Path], PackageDraft]) -> Path:
-    """The cached CMS-layout package of ``source_root``, importing it first if needed."""
+    """The cached CMS-layout package of ``source_root``, importing it first if needed.
+
+    The source package is checked first as a CMS one is (:func:`~.loader.check_files`): a symlink out of
+    it, or a special file in it, would be read (or block the reader) and land in the imported package.
+    """
+    check_files(source_root)
     digest = package_digest(source_root, kind)
     base = cache_root() / "sources" / kind
     done = [p for p in base.glob(f"*-{digest}") if (p / "problem.json").is_file()] if base.is_dir() else []

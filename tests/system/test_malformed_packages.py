@@ -25,7 +25,7 @@ from tests.fixtures.malformed import CANARY, SOLUTIONS, Case, corpus, write_host
 
 CASES = corpus()
 CATEGORIES = {"limits", "scores", "subtasks", "names", "symlinks", "special", "archives", "params", "other",
-              "runtime", "control"}
+              "importers", "runtime", "control"}
 
 
 def snapshot(root: Path, skip: set[Path]) -> dict[str, tuple]:
