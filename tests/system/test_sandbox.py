@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import textwrap
@@ -388,3 +389,22 @@ def test_seccomp_refuses_ptrace_of_the_sandbox_init(ex: Executor, cc) -> None:
     """)
     status, out, _ = run(ex, binary)
     assert status == ProcStatus.OK and out.split() == ["-1", "1"], out  # EPERM
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o644, 0o755])
+def test_storing_a_file_never_changes_its_mode(ex: Executor, tmp_path: Path, mode: int) -> None:
+    src = tmp_path / "data.txt"
+    src.write_bytes(f"content {mode:o} {tmp_path}\n".encode())
+    os.chmod(src, mode)
+    blob = ex.root / ex.put_file(src)
+    assert stat.S_IMODE(os.stat(src).st_mode) == mode  # the caller's file (a package's) keeps its mode
+    assert stat.S_IMODE(os.stat(blob).st_mode) == 0o644 and blob.read_bytes() == src.read_bytes()
+    if mode != 0o644:
+        assert not os.path.samefile(src, blob)  # copied: a shared inode would have been chmod-ed
+    target = tmp_path / "target.txt"
+    target.write_bytes(f"linked {mode:o} {tmp_path}\n".encode())
+    os.chmod(target, 0o644)
+    link = tmp_path / "link.txt"
+    link.symlink_to(target.name)  # a symlink inside a package: its target is stored, never the link
+    stored = ex.root / ex.put_file(link)
+    assert not stored.is_symlink() and stored.read_bytes() == target.read_bytes()

@@ -65,7 +65,7 @@ def test_batch_params_defaults_and_values(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("values", "needle"),
     [
-        ({"compilation": "linked"}, "bad task_type_params: Input should be 'alone', 'grader' or 'stub'"),
+        ({"compilation": "linked"}, "bad task_type_params: 'compilation': Input should be 'alone', 'grader' or 'stub'"),
         ({"num_processes": "many"}, "bad task_type_params"),
         ({"interactor": "kattis"}, "a kattis interactor needs a Communication task with one process"),
     ],
@@ -93,7 +93,7 @@ def test_communication_params(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("values", "needle"),
     [
-        ({"user_io": "pipes"}, "bad task_type_params: Input should be 'std_io' or 'fifo_io'"),
+        ({"user_io": "pipes"}, "bad task_type_params: 'user_io': Input should be 'std_io' or 'fifo_io'"),
         ({"interactor": "custom"}, "bad task_type_params"),
         ({"interactor": "testlib", "num_processes": 2}, "a testlib interactor needs a Communication task with one"),
     ],

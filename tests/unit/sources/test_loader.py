@@ -117,3 +117,21 @@ def test_official_packages_load(name: str) -> None:
     assert p.max_score == 100
     if p.task_type == "Communication":
         assert p.params.compilation == "stub" and p.params.num_processes in (1, 2)
+
+
+def test_an_empty_subtask_without_points_is_a_warning_with_points_an_error(sum_package: Path) -> None:
+    from ioi_eval.errors import PackageWarning
+
+    (sum_package / "subtasks" / "00-samples.json").write_text(json.dumps({"score": 0, "testcases": []}))
+    with pytest.warns(PackageWarning, match=r"00-samples\.json: a subtask with no tests and no points"):
+        p = load_problem(sum_package)
+    assert p.subtasks[0].tests == () and p.max_score == 100
+    (sum_package / "subtasks" / "00-samples.json").write_text(json.dumps({"score": 5, "testcases": []}))
+    with pytest.raises(PackageError, match=r"00-samples\.json: a subtask worth 5 points has no tests"):
+        load_problem(sum_package)
+
+
+def test_loading_never_writes_into_the_package(sum_package: Path) -> None:
+    before = {p: (p.stat().st_mode, p.read_bytes() if p.is_file() else b"") for p in sum_package.rglob("*")}
+    load_problem(sum_package)
+    assert {p: (p.stat().st_mode, p.read_bytes() if p.is_file() else b"") for p in sum_package.rglob("*")} == before
