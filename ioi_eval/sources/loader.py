@@ -234,16 +234,17 @@ def check_files(root: Path) -> None:
     """Refuse a package whose tree holds a symlink resolving outside ``root`` (or a broken or looping one)
     or a special file (FIFO, device, socket): the judge would read a host file, or block on one."""
     real_root = root.resolve()
-    stack = [root]
+    stack = [str(root)]
     while stack:
         folder = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as it:
+                entries = list(it)
         except OSError as exc:
             raise PackageError(f"{folder}: cannot read the folder ({exc.strerror})") from None
-        for entry in entries:
-            path = Path(entry.path)
+        for entry in entries:  # the kinds come from the folder listing: no stat per file
             if entry.is_symlink():
+                path = Path(entry.path)
                 try:
                     target = path.resolve(strict=True)
                 except (OSError, RuntimeError):
@@ -253,9 +254,9 @@ def check_files(root: Path) -> None:
                 if not (target.is_file() or target.is_dir()):
                     raise PackageError(f"{path}: a symlink to a special file (not a file or folder)")
             elif entry.is_dir(follow_symlinks=False):
-                stack.append(path)
+                stack.append(entry.path)
             elif not entry.is_file(follow_symlinks=False):
-                raise PackageError(f"{path}: a special file (FIFO, device or socket), not a plain file")
+                raise PackageError(f"{entry.path}: a special file (FIFO, device or socket), not a plain file")
 
 
 def _code(meta: dict[str, Any], root: Path, where: Path) -> str:

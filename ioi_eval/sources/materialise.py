@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import keyword
 import os
 import re
 import zipfile
@@ -31,7 +32,7 @@ CODE_CHARS = re.compile(r"[^A-Za-z0-9_]")
 def safe_code(name: str) -> str:
     """A task code usable as a file and module name (``<code>.cpp``, ``import <code>``)."""
     code = CODE_CHARS.sub("_", name).strip("_") or "problem"
-    return f"p_{code}" if code[0].isdigit() else code
+    return f"p_{code}" if code[0].isdigit() or keyword.iskeyword(code) else code
 
 
 def walk_files(root: Path) -> list[Path]:
