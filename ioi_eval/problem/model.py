@@ -51,7 +51,8 @@ class CheckerSpec(BaseModel):
     For the Kattis protocol (``validator input answer feedback_dir [args] < output``, exit 42/43),
     ``args`` are the validator flags, ``test_args`` per-test replacements of them, and a
     ``score.txt`` is read as a fraction of ``test_max[test]`` (``score_file: absolute``) or as a
-    multiplier in [0, 1] (``multiplier``); a ``score_multiplier.txt`` is always a multiplier.
+    multiplier in [0, 1] (``multiplier``); a ``score_multiplier.txt`` is always a multiplier. A test whose
+    maximum is 0 (a sample, worth no points) is accepted whatever ``score.txt`` says.
 
     ``source`` is ``checker/checker.cpp`` (compiled) or ``checker/checker.py`` (run by python3).
     """

@@ -480,6 +480,8 @@ class KattisImporter:
                     raise PackageError(f"{g.path}: require_pass on a sum-aggregated group has no CMS equivalent")
                 subtasks.append(SubtaskDraft(g.rel.split("/")[-1], points, extra + names,
                                              "Sum" if agg == "sum" else None))
+        if sample:  # the samples are worth no points: a score.txt there is no error
+            test_max.update({n: 0.0 for n in (tname(t) for t in sample.tests) if n not in test_max})
         if draft.checker and draft.checker.get("protocol") == "kattis":
             draft.checker["test_max"] = test_max
         return subtasks
