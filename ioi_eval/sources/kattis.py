@@ -18,6 +18,7 @@ A package is a folder with ``problem.yaml``; ``data/sample`` and ``data/secret``
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -410,20 +411,61 @@ class KattisImporter:
             draft.task_params = {"compilation": "grader"}
 
         # Subtasks.
+        custom_score = custom and ("scoring-validator" in types or self.new)
         subtasks: list[SubtaskDraft] = []
         if sample and sample.tests:
             subtasks.append(SubtaskDraft("samples", 0.0, [tname(t) for t in sample.tests]))
         if not scoring:
             subtasks.append(SubtaskDraft("secret", 100.0, [tname(t) for t in secret.tests]))
         else:
-            subtasks += self.scoring_subtasks(secret, sample, tname, draft, (custom and "scoring-validator" in types)
-                                              or (custom and self.new))
+            subtasks += self.scoring_subtasks(secret, sample, tname, draft, custom_score)
         draft.subtasks = subtasks
+        self.merge_duplicates(draft, [(tname(t), t) for t in all_tests], per_test,
+                              custom_score and checker.get("score_file") == "absolute")
 
         # Reference solutions and statement.
         self.add_solutions(draft)
         self.add_statement(draft)
         return draft
+
+    @staticmethod
+    def merge_duplicates(draft: PackageDraft, tests: list[tuple[str, _Test]], flags: dict[str, list[str]],
+                         by_max: bool) -> None:
+        """Run a test once however many groups hold it, as problemtools does: tests with the same input,
+        answer and validator flags (symlinks to one file, or copies) become the first one's name in every
+        subtask. With ``by_max`` (a validator's ``score.txt`` read against the test's maximum) tests whose
+        maxima differ stay apart."""
+        test_max = (draft.checker or {}).get("test_max", {})
+        first: dict[tuple, str] = {}
+        rename: dict[str, str] = {}
+        digests: dict[Path, bytes] = {}
+
+        def digest(path: Path) -> bytes:
+            real = path.resolve()
+            if real not in digests:
+                h = hashlib.sha256()
+                with real.open("rb") as f:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        h.update(chunk)
+                digests[real] = h.digest()
+            return digests[real]
+
+        for name, t in tests:
+            key = (digest(t.inp), digest(t.ans), tuple(flags[name]), test_max.get(name) if by_max else None)
+            rename[name] = first.setdefault(key, name)
+        gone = {n for n, c in rename.items() if n != c}
+        if not gone:
+            return
+        for n in gone:
+            draft.files.pop(f"tests/{n}.in", None)
+            draft.files.pop(f"tests/{n}.out", None)
+        for st in draft.subtasks:
+            st.tests = list(dict.fromkeys(rename.get(n, n) for n in st.tests))
+        if draft.checker:
+            for key in ("test_args", "test_max"):
+                if key in draft.checker:
+                    draft.checker[key] = {k: v for k, v in draft.checker[key].items() if k not in gone}
+        draft.origin["merged_tests"] = {n: rename[n] for n in sorted(gone)}
 
     @staticmethod
     def _leaves(secret: _Group, sample: _Group | None) -> list[_Group]:
