@@ -12,8 +12,9 @@ from .common import BackendOpt, Language, ProfileOpt, WorkersOpt, err, out, repo
 
 
 def judge(
-    problem: Annotated[str, typer.Option("--problem", "-p", help="one problem: any --problems spec that holds one "
-                                        "(a package folder or .zip, kattis:, polygon:, hf:, a Kattis or Polygon folder)")],
+    problem: Annotated[str, typer.Option(
+        "--problem", "-p", help="one problem: any --problems spec holding one (a package folder or .zip, kattis:, "
+                                "polygon:, hf:, a Kattis or Polygon folder)")],
     solution: Annotated[Path, typer.Option("--solution", "-s", help="source file (or outputs folder/.zip)")],
     language: Annotated[Language | None, typer.Option("--language", "-l", help="default: from the suffix")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")] = False,

@@ -100,6 +100,7 @@ class _Group:
     tests: list[_Test] = field(default_factory=list)
     children: list[_Group] = field(default_factory=list)
     direct_tests: int = 0
+    items: list[_Test | _Group] = field(default_factory=list)  # direct tests and sub-groups, in Kattis order
 
 
 class KattisImporter:
@@ -168,12 +169,14 @@ class KattisImporter:
             if entry.is_dir():
                 child = self.load_group(entry, f"{rel}/{entry.name}", config, above | {real})
                 group.children.append(child)
+                group.items.append(child)
                 group.tests.extend(child.tests)
             elif entry.suffix == ".in" and entry.is_file():
                 ans = entry.with_suffix(".ans")
                 if not ans.is_file():
                     raise PackageError(f"{ans}: answer file missing for test {entry}")
                 group.tests.append(_Test(name=f"{rel}/{entry.stem}", inp=entry, ans=ans))
+                group.items.append(group.tests[-1])
                 group.direct_tests += 1
         # Lexicographic order of tests and groups by name, as the format says.
         group.tests.sort(key=lambda t: t.name)
@@ -281,6 +284,11 @@ class KattisImporter:
                 raise PackageError(f"{where}: 'range' must be two numbers")
             top = _number(parts[1], where, "range")
         n = len(group.tests)
+        if self.custom_graded(group):
+            if not math.isfinite(top):
+                raise PackageError(f"{where}: a custom-graded group (or one holding one) needs a finite 'range' "
+                                   "(its upper end is the group's maximum score)")
+            return top, None, top
         if aggregation == "max":
             raise PackageError(f"{where}: grader_flags 'max' has no CMS equivalent")
         per_test = accept
@@ -292,6 +300,72 @@ class KattisImporter:
         # A rejection makes the group rejected (score 0) unless the verdict mode is always_accept.
         score_type = "Sum" if aggregation in ("sum", "avg") and always else None
         return points, score_type, per_test
+
+    def custom_graded(self, group: _Group) -> bool:
+        """Whether the group or a group below it has ``grading: custom``."""
+        return group.config.get("grading") == "custom" or any(self.custom_graded(c) for c in group.children)
+
+    def grader_files(self) -> dict[str, Path]:
+        """The custom grader of ``graders/`` as ``{name in the package: file}`` (``group_grader/grader.cpp``
+        with its headers, or ``group_grader/grader.py``)."""
+        folder = self.root / "graders"
+        try:
+            files = self.validator_files(folder)
+        except PackageError as exc:
+            raise PackageError(str(exc).replace("output validators", "graders")) from None
+        return {f"group_grader/{'grader' + Path(k).suffix if k.startswith('main.') else k}": v
+                for k, v in files.items()}
+
+    def grading_tree(self, data: Path, sample: _Group | None, secret: _Group,
+                     subtask_of: dict[str, int], rename: dict[str, str]) -> dict[str, Any]:
+        """The ``grading`` of problem.json: the ``data/`` group tree with each group's grading config."""
+        legacy = self.meta.get("grading") or {} if not self.new else {}
+        if not isinstance(legacy, dict):
+            raise PackageError(f"{self.root / 'problem.yaml'}: 'grading' must be a mapping")
+        if legacy.get("objective", "max") != "max":
+            raise PackageError(f"{self.root / 'problem.yaml'}: grading objective {legacy['objective']!r} is not "
+                               "supported (ioi-eval maximises scores)")
+
+        def node(g: _Group, name: str) -> dict[str, Any]:
+            conf = dict(g.config)
+            for key in ("accept_score", "reject_score", "range"):  # problem.yaml's legacy keys win, as in Kattis
+                if legacy.get(key) is not None:
+                    conf[key] = legacy[key]
+            on_reject = {"first_error": "break", "grade": "continue"}.get(legacy.get("on_reject"),
+                                                                          conf.get("on_reject", "break"))
+            where = g.path / self.group_file
+            if conf.get("grading", "default") not in ("default", "custom"):
+                raise PackageError(f"{where}: unknown grading {conf['grading']!r} (default or custom)")
+            if on_reject not in ("break", "continue"):
+                raise PackageError(f"{where}: unknown on_reject {on_reject!r} (break or continue)")
+            rng = None
+            if conf.get("range") is not None:
+                parts = str(conf["range"]).split()
+                if len(parts) != 2:
+                    raise PackageError(f"{where}: 'range' must be two numbers")
+                lo, hi = (_number(x, where, "range") for x in parts)
+                rng = None if math.isinf(lo) and math.isinf(hi) else [lo, hi]
+            items: list[Any] = []
+            for it in g.items:
+                if isinstance(it, _Test):
+                    test = it.name.replace("/", "-")
+                    items.append(rename.get(test, test))
+                else:
+                    items.append(node(it, f"{name}/{it.path.name}"))
+            out: dict[str, Any] = {
+                "name": name, "custom": conf.get("grading") == "custom",
+                "flags": str(conf.get("grader_flags") or "").split(),
+                "accept_score": _number(conf.get("accept_score", 1), where, "accept_score"),
+                "reject_score": _number(conf.get("reject_score", 0), where, "reject_score"),
+                "on_reject": on_reject, "range": rng, "items": items}
+            if g.rel in subtask_of:
+                out["subtask"] = subtask_of[g.rel]
+            return out
+
+        base = _yaml(data / self.group_file)
+        root = _Group(path=data, rel="", config=base, own=base,
+                      items=[g for g in (sample, secret) if g is not None])
+        return {"protocol": "kattis", "root": node(root, "data")}
 
     def new_group_scores(self, secret: _Group, groups: list[_Group]) -> list[tuple[_Group, float, str]]:
         """[(group, points, aggregation)] for the 2023-07 and 2025-09 formats (``secret`` alone when
@@ -410,6 +484,19 @@ class KattisImporter:
             draft.files["graders/grader.cpp"] = sources[0]
             draft.task_params = {"compilation": "grader"}
 
+        # Custom graders (Kattis grading: custom).
+        groups_custom = any(g.config.get("grading") == "custom" for g in self._all_groups(secret, sample))
+        has_graders = (self.root / "graders").is_dir() and any((self.root / "graders").iterdir())
+        if has_graders and not scoring:
+            raise PackageError(f"{self.root / 'graders'}: a custom grader, but the problem is pass-fail")
+        if groups_custom and not has_graders:
+            raise PackageError(f"{self.root}: a test data group has grading: custom but graders/ holds no grader")
+        if groups_custom and self.new and not self._legacy_keys(self.scoring_groups(secret)):
+            raise PackageError(f"{self.root}: grading: custom with {self.version} scoring keys is not supported "
+                               "(custom graders go with the legacy testdata.yaml keys)")
+        if groups_custom:
+            draft.files.update(self.grader_files())
+
         # Subtasks.
         custom_score = custom and ("scoring-validator" in types or self.new)
         subtasks: list[SubtaskDraft] = []
@@ -422,6 +509,13 @@ class KattisImporter:
         draft.subtasks = subtasks
         self.merge_duplicates(draft, [(tname(t), t) for t in all_tests], per_test,
                               custom_score and checker.get("score_file") == "absolute")
+        if groups_custom:
+            offset = 1 if sample and sample.tests else 0
+            subtask_of = {g.rel: i + offset for i, g in enumerate(self.scoring_groups(secret))}
+            if offset:
+                subtask_of["sample"] = 0
+            draft.grading = self.grading_tree(data, sample, secret, subtask_of, draft.origin.get("merged_tests", {}))
+            draft.grading["custom_score"] = bool(custom_score)
 
         # Reference solutions and statement.
         self.add_solutions(draft)
@@ -466,6 +560,19 @@ class KattisImporter:
                 if key in draft.checker:
                     draft.checker[key] = {k: v for k, v in draft.checker[key].items() if k not in gone}
         draft.origin["merged_tests"] = {n: rename[n] for n in sorted(gone)}
+
+    @staticmethod
+    def _all_groups(secret: _Group, sample: _Group | None) -> list[_Group]:
+        out: list[_Group] = []
+
+        def walk(g: _Group) -> None:
+            out.append(g)
+            for c in g.children:
+                walk(c)
+        walk(secret)
+        if sample:
+            walk(sample)
+        return out
 
     @staticmethod
     def _leaves(secret: _Group, sample: _Group | None) -> list[_Group]:
