@@ -338,6 +338,10 @@ class KattisImporter:
                 raise PackageError(f"{where}: unknown grading {conf['grading']!r} (default or custom)")
             if on_reject not in ("break", "continue"):
                 raise PackageError(f"{where}: unknown on_reject {on_reject!r} (break or continue)")
+            flags = str(conf.get("grader_flags") or "").split()
+            if "ignore_sample" in flags and name != "data":
+                raise PackageError(f"{where}: grader_flags ignore_sample applies only at the top level (data/); "
+                                   "a group inherits its parent's flags unless it sets its own grader_flags")
             rng = None
             if conf.get("range") is not None:
                 parts = str(conf["range"]).split()
@@ -353,8 +357,7 @@ class KattisImporter:
                 else:
                     items.append(node(it, f"{name}/{it.path.name}"))
             out: dict[str, Any] = {
-                "name": name, "custom": conf.get("grading") == "custom",
-                "flags": str(conf.get("grader_flags") or "").split(),
+                "name": name, "custom": conf.get("grading") == "custom", "flags": flags,
                 "accept_score": _number(conf.get("accept_score", 1), where, "accept_score"),
                 "reject_score": _number(conf.get("reject_score", 0), where, "reject_score"),
                 "on_reject": on_reject, "range": rng, "items": items}

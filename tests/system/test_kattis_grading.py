@@ -1,0 +1,219 @@
+"""Kattis packages scored as their authors say: custom graders over the group tree, tests shared by several
+groups run once, score.txt on the samples, and ``judge --problem`` with every kind of problem spec.
+
+Every fixture is written on the fly in the Kattis (or Polygon, or open-r1) layout.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from ioi_eval.cli import app
+from ioi_eval.errors import PackageError
+from ioi_eval.judge.grading import GradingFailure, default_grader, parse_grader_output
+from ioi_eval.judge.results import Verdict
+from ioi_eval.judge.submission import Submission
+from ioi_eval.sources import KattisSource
+from ioi_eval.sources.loader import load_problem
+from tests.fixtures import source_fixtures as fx
+
+HAS_GXX = shutil.which("g++") is not None
+needs_gxx = pytest.mark.skipif(not HAS_GXX, reason="g++ missing")
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("IOI_EVAL_CACHE", str(tmp_path / "cache"))
+
+
+def imported(src):
+    [root] = KattisSource(src).packages()
+    return root
+
+
+def judged(judge, problem, key: str, on_test=None):
+    sol = next(s.path for s in problem.solutions if s.key == key)
+    return judge.judge(problem, Submission.from_source(sol), on_test=on_test)
+
+
+# -- the default grader and the grader protocol, without a box -----------------------------------
+
+def test_default_grader():
+    lines = [("AC", 10.0), ("WA", 0.0), ("TLE", 0.0), ("AC", 5.0)]
+    assert default_grader(lines, []) == ("TLE", 15.0)  # worst error, sum
+    assert default_grader(lines, ["first_error", "min"]) == ("WA", 0.0)
+    assert default_grader(lines, ["always_accept", "max"]) == ("AC", 10.0)
+    assert default_grader(lines, ["avg", "accept_if_any_accepted"]) == ("AC", 3.75)
+    assert default_grader([("WA", 1.0), ("AC", 70.0)], ["ignore_sample"]) == ("AC", 70.0)
+    assert default_grader([], []) == ("AC", 0.0)
+    with pytest.raises(GradingFailure, match="ignore_sample needs one or two items"):
+        default_grader(lines, ["ignore_sample"])
+
+
+def test_grader_output():
+    assert parse_grader_output("AC 12.5\n", "g") == ("AC", 12.5)
+    assert parse_grader_output("RTE -1", "g") == ("RTE", -1.0)
+    for bad in ("", "AC", "OK 1", "AC 1\nAC 2\n", "AC 1 2", "AC 1.2.3"):
+        with pytest.raises(GradingFailure, match="g printed"):
+            parse_grader_output(bad, "g")
+    with pytest.raises(GradingFailure, match="judge error"):
+        parse_grader_output("JE 0", "g")
+
+
+# -- import -----------------------------------------------------------------------------------------
+
+def test_custom_grader_import(tmp_path):
+    root = imported(fx.kattis_custom_grader(tmp_path / "graded"))
+    p = load_problem(root)
+    assert (root / "group_grader" / "grader.cpp").read_text() == fx.KATTIS_GRADER_CPP
+    assert not (root / "graders").exists()  # the contestant's compile never sees the grader
+    # the symlinked a and b of g2 are g1's tests: five tests, not seven
+    assert sorted(p.tests) == ["sample-1", "secret-g1-a", "secret-g1-b", "secret-g2-c", "secret-g2-d"]
+    assert [(s.name, s.points, list(s.tests)) for s in p.subtasks] == [
+        ("00-samples", 0.0, ["sample-1"]), ("01-g1", 40.0, ["secret-g1-a", "secret-g1-b"]),
+        ("02-g2", 60.0, ["secret-g1-a", "secret-g1-b", "secret-g2-c", "secret-g2-d"])]
+    tree = json.loads((root / "problem.json").read_text())["grading"]["root"]
+    assert (tree["name"], tree["flags"], tree["range"]) == ("data", ["ignore_sample"], [0, 100])
+    sample, secret = tree["items"]
+    assert (sample["name"], sample["subtask"], sample["items"]) == ("data/sample", 0, ["sample-1"])
+    g1, g2 = secret["items"]
+    assert (g1["custom"], g1["flags"], g1["range"], g1["subtask"]) == (True, ["40"], [0, 40], 1)
+    assert g2["items"] == ["secret-g1-a", "secret-g1-b", "secret-g2-c", "secret-g2-d"]
+    assert secret["custom"] is False and "subtask" not in secret
+
+
+def test_custom_grader_errors(tmp_path):
+    src = fx.kattis_custom_grader(tmp_path / "nograder")
+    shutil.rmtree(src / "graders")
+    with pytest.raises(PackageError, match="grading: custom but graders/ holds no grader"):
+        KattisSource(src).packages()
+    src = fx.kattis_custom_grader(tmp_path / "norange")
+    (src / "data/secret/g1/testdata.yaml").write_text("grading: custom\n")
+    (src / "data/secret/testdata.yaml").write_text("on_reject: continue\ngrader_flags: sum\n")
+    (src / "data/testdata.yaml").write_text("grader_flags: ignore_sample\n")
+    with pytest.raises(PackageError, match=r"custom-graded group .* needs a finite 'range'"):
+        KattisSource(src).packages()
+    src = fx.kattis_custom_grader(tmp_path / "passfail")
+    (src / "problem.yaml").write_text("name: x\n")
+    with pytest.raises(PackageError, match="a custom grader, but the problem is pass-fail"):
+        KattisSource(src).packages()
+    src = fx.kattis_custom_grader(tmp_path / "java")
+    shutil.rmtree(src / "graders")
+    fx.write(src, {"graders/Grade.java": "class Grade {}\n"})
+    with pytest.raises(PackageError, match=r"only C/C\+\+ or single-file Python graders"):
+        KattisSource(src).packages()
+    src = fx.kattis_custom_grader(tmp_path / "inherited")
+    (src / "data/secret/testdata.yaml").write_text("on_reject: continue\nrange: 0 100\n")
+    with pytest.raises(PackageError, match=r"ignore_sample.*only at the top level"):
+        KattisSource(src).packages()
+    src = fx.kattis_custom_grader(tmp_path / "badgrading")
+    (src / "data/secret/g1/testdata.yaml").write_text("grading: magic\nrange: 0 40\n")
+    with pytest.raises(PackageError, match="unknown grading 'magic'"):
+        KattisSource(src).packages()
+
+
+# -- judged end to end --------------------------------------------------------------------------------
+
+@needs_gxx
+@pytest.mark.parametrize("python", [False, True], ids=["cpp-grader", "python-grader"])
+def test_custom_grader_scores(judge, tmp_path, python):
+    p = load_problem(imported(fx.kattis_custom_grader(tmp_path / "graded", python=python)))
+    runs: list[str] = []
+    ok = judged(judge, p, "model_solution/sum.cpp", on_test=lambda t: runs.append(t.name))
+    assert sorted(runs) == sorted(p.tests)  # each test once, the symlinked ones included
+    assert (ok.score, [s.score for s in ok.subtasks]) == (100.0, [0.0, 40.0, 60.0])
+    assert [(g.name, g.verdict, g.score) for g in ok.groups] == [
+        ("data/sample", Verdict.AC, 0.0), ("data/secret/g1", Verdict.AC, 40.0),
+        ("data/secret/g2", Verdict.AC, 60.0), ("data/secret", Verdict.AC, 100.0), ("data", Verdict.AC, 100.0)]
+    # off by one when a > 100: g1 all right (40); g2 two of four: 60 * (2/4)^2 = 15
+    off = judged(judge, p, "partially_correct/off.cpp")
+    assert (off.score, [s.score for s in off.subtasks]) == (55.0, [0.0, 40.0, 15.0])
+    assert {g.name: g.verdict for g in off.groups}["data/secret/g2"] == Verdict.WA
+    minus = judged(judge, p, "incorrect/minus.py")
+    assert (minus.score, minus.has_system_error) == (0.0, False)
+
+
+@needs_gxx
+def test_broken_grader_is_se(judge, tmp_path):
+    src = fx.kattis_custom_grader(tmp_path / "crash", python=True)
+    (src / "graders/grade.py").write_text("import sys\nsys.exit(3)\n")
+    p = load_problem(imported(src))
+    report = judged(judge, p, "model_solution/sum.cpp")
+    assert report.has_system_error and report.score == 0.0
+    bad = report.system_errors()[0]
+    assert bad.name == "data/secret/g1" and "grader grader.py failed on group data/secret/g1" in bad.message
+    assert report.subtasks[1].status == Verdict.SE
+    src = fx.kattis_custom_grader(tmp_path / "garbage", python=True)
+    (src / "graders/grade.py").write_text("print('all good')\n")
+    report = judged(judge, load_problem(imported(src)), "model_solution/sum.cpp")
+    assert "grader grader.py on group data/secret/g1 printed no '<verdict> <score>' line" in \
+        report.system_errors()[0].message
+    src = fx.kattis_custom_grader(tmp_path / "toomuch", python=True)
+    (src / "graders/grade.py").write_text("print('AC 41')\n")
+    report = judged(judge, load_problem(imported(src)), "model_solution/sum.cpp")
+    assert "gave group data/secret/g1 the score 41, outside its range [0, 40]" in report.system_errors()[0].message
+
+
+@needs_gxx
+def test_samples_counted_without_ignore_sample_is_se(judge, tmp_path):
+    src = fx.kattis_custom_grader(tmp_path / "samples")
+    (src / "data/testdata.yaml").write_text("on_reject: continue\n")
+    (src / "data/sample/testdata.yaml").write_text("grader_flags: first_error\n")  # 1 point a sample
+    report = judged(judge, load_problem(imported(src)), "model_solution/sum.cpp")
+    assert report.has_system_error and "root group's score 101 is outside [0, 100]" in report.system_errors()[0].message
+
+
+@needs_gxx
+def test_score_txt_on_the_samples(judge, tmp_path):
+    """A custom score validator writes score.txt on every test, samples included (worth no points)."""
+    src = fx.kattis_legacy_groups(tmp_path / "scored")
+    (src / "problem.yaml").write_text("name: Scored\ntype: scoring\nvalidation: custom score\n")
+    shutil.rmtree(src / "output_validators/check")
+    fx.write(src, {"output_validators/check/validate.py": (
+        "import sys\nwant = int(open(sys.argv[2]).read())\ngot = int(sys.stdin.read().split()[0])\n"
+        "if got != want:\n    sys.exit(43)\n"
+        "open(sys.argv[3] + 'score.txt', 'w').write('30' if want < 100 else '70')\nsys.exit(42)\n")})
+    (src / "data/secret/g2/testdata.yaml").write_text("accept_score: 70\nrange: 0 70\ngrader_flags: min\n")
+    p = load_problem(imported(src))
+    assert p.checker.test_max["sample-1"] == 0.0
+    report = judged(judge, p, "model_solution/sum.cpp")
+    assert not report.has_system_error, report.system_errors()
+    # g1: min(30, 30) = 30; g2: its copy of g1's test scores 30 there too (one score.txt), so min(30, 70) = 30
+    assert report.score == 60.0
+    sample = next(t for t in report.tests if t.name == "sample-1")
+    assert sample.verdict == Verdict.AC and "worth no points" in sample.message
+
+
+# -- judge --problem with every spec -----------------------------------------------------------------
+
+@needs_gxx
+def test_cli_judge_problem_specs(tmp_path):
+    runner = CliRunner()
+    kat = fx.kattis_custom_grader(tmp_path / "graded")
+    sol = kat / "submissions/partially_accepted/off.cpp"
+    for spec in (f"kattis:{kat}", str(kat)):
+        res = runner.invoke(app, ["judge", "--problem", spec, "--solution", str(sol), "--json"])
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.stdout)["score"] == 55.0
+    poly = fx.polygon_full(tmp_path / "psum")
+    for spec in (f"polygon:{poly}", str(poly)):
+        res = runner.invoke(app, ["judge", "--problem", spec, "--solution", str(poly / "solutions/sum.cpp"), "--json"])
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.stdout)["score"] == 100.0
+    pytest.importorskip("datasets")
+    from tests.fixtures import openr1_fixtures as ofx
+
+    ok = tmp_path / "sumab.cpp"
+    ok.write_text(ofx.SUMAB_OK)
+    res = runner.invoke(app, ["judge", "--problem", f"hf:{ofx.save_ioi_dataset(tmp_path / 'hf')}",
+                              "--solution", str(ok), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["score"] == 100.0
+    fx.kattis_passfail(tmp_path / "set" / "a")
+    fx.kattis_passfail(tmp_path / "set" / "b")
+    res = runner.invoke(app, ["judge", "--problem", str(tmp_path / "set"), "--solution", str(ok)])
+    assert res.exit_code == 2 and "holds 2 problems" in " ".join(res.output.split())
