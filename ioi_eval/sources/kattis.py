@@ -24,10 +24,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import yaml
 
-from ..errors import PackageError
+from ..errors import PackageError, SourceError
 from ..judge.languages import get_language, language_of
 from ..judge.task_types import Communication
 from ..problem.writer import PackageDraft, SubtaskDraft
@@ -38,6 +39,7 @@ from .materialise import (
     safe_code,
     walk_files,
 )
+from .timelimit import PROVISIONAL_S, TimeRule, derive_time_limit
 
 CPP_SOURCES = (".cpp", ".cc", ".cxx", ".c++", ".c")
 HEADERS = (".h", ".hpp", ".hh")
@@ -106,8 +108,9 @@ class _Group:
 class KattisImporter:
     """Turns one Kattis problem folder into a :class:`PackageDraft`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, derive_time_limit: bool = False) -> None:
         self.root = root
+        self.derive = derive_time_limit
         self.meta = _yaml(root / "problem.yaml")
         self.version = str(self.meta.get("problem_format_version", "legacy"))
         self.new = self.version in NEW_FORMATS
@@ -125,8 +128,8 @@ class KattisImporter:
             types.add("scoring-validator")
         return types
 
-    def time_limit(self) -> float:
-        """Seconds: ``limits.time_limit``, else the ``.timelimit`` file; an error without either."""
+    def given_time_limit(self) -> float | None:
+        """Seconds: ``limits.time_limit``, else the ``.timelimit`` file, else None."""
         limits = self.meta.get("limits") or {}
         if "time_limit" in limits:
             return _number(limits["time_limit"], self.root / "problem.yaml", "limits.time_limit")
@@ -135,9 +138,30 @@ class KattisImporter:
             text = tl_file.read_text().split()
             if text:
                 return _number(text[0], tl_file, ".timelimit")
+        return None
+
+    def time_limit(self) -> float:
+        """The given time limit; without one an error, unless it is to be derived (then a provisional one)."""
+        given = self.given_time_limit()
+        if given is not None:
+            return given
+        if self.derive:
+            return PROVISIONAL_S
         raise PackageError(f"{self.root}: no time limit: the package has neither limits.time_limit in "
-                           "problem.yaml nor a .timelimit file (Kattis derives it from the accepted "
-                           "submissions' running times; write the limit into .timelimit)")
+                           "problem.yaml nor a .timelimit file (import it as kattis:PATH?time_limit=derive "
+                           "to derive it from the accepted submissions as Kattis does, or write it into .timelimit)")
+
+    def time_rule(self) -> TimeRule:
+        """problemtools' multiplier and resolution for a derived limit (legacy ``time_multiplier``, default 5;
+        2023-07 on ``time_multipliers.ac_to_time_limit``, default 2; ``time_resolution``, default 1)."""
+        limits = self.meta.get("limits") or {}
+        where = self.root / "problem.yaml"
+        if self.new:
+            multiplier = (limits.get("time_multipliers") or {}).get("ac_to_time_limit", 2.0)
+        else:
+            multiplier = limits.get("time_multiplier", 5.0)
+        return TimeRule(_number(multiplier, where, "time multiplier"),
+                        _number(limits.get("time_resolution", 1.0), where, "limits.time_resolution"))
 
     def memory_limit(self) -> int:
         """Bytes: ``limits.memory`` (MiB, default 2048)."""
@@ -523,6 +547,9 @@ class KattisImporter:
         # Reference solutions and statement.
         self.add_solutions(draft)
         self.add_statement(draft)
+        if self.derive and self.given_time_limit() is None:
+            rule = self.time_rule()
+            draft.time_limit, draft.origin["derived_time_limit"] = derive_time_limit(draft, rule)
         return draft
 
     @staticmethod
@@ -674,11 +701,24 @@ def is_kattis_problem(path: Path) -> bool:
 
 
 class KattisSource:
-    """Kattis problem packages: one package folder, a folder of them, or a ``.zip`` of either."""
+    """Kattis problem packages: one package folder, a folder of them, or a ``.zip`` of either.
+
+    ``kattis:PATH?time_limit=derive`` derives the time limit of a package that gives none from its accepted
+    submissions, as problemtools does (:mod:`ioi_eval.sources.timelimit`), once: the import is cached.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.spec = str(path)
-        self.path = Path(path)
+        self.derive = False
+        text = str(path)
+        head, sep, query = text.rpartition("?")
+        if sep and "=" in query and not Path(text).exists():
+            options = dict(parse_qsl(query, keep_blank_values=True))
+            unknown = set(options) - {"time_limit"}
+            if unknown or options.get("time_limit") != "derive":
+                raise SourceError(f"{text}: unknown Kattis option {query!r} (the one option is time_limit=derive)")
+            self.derive, text = True, head
+        self.path = Path(text)
 
     def problem_roots(self) -> list[Path]:
         """The Kattis package folders under the path."""
@@ -687,7 +727,8 @@ class KattisSource:
 
     def packages(self) -> list[Path]:
         """Each problem imported (once, cached by content) as a CMS-layout package."""
-        return [materialise(root, "kattis", lambda r: KattisImporter(r).draft()) for root in self.problem_roots()]
+        return [materialise(root, "kattis", lambda r: KattisImporter(r, self.derive).draft())
+                for root in self.problem_roots()]
 
 
 def detect(path: Path) -> KattisSource | None:

@@ -17,7 +17,7 @@ from ioi_eval.errors import PackageError
 from ioi_eval.judge.grading import GradingFailure, default_grader, parse_grader_output
 from ioi_eval.judge.results import Verdict
 from ioi_eval.judge.submission import Submission
-from ioi_eval.sources import KattisSource
+from ioi_eval.sources import KattisSource, resolve_source
 from ioi_eval.sources.loader import load_problem
 from tests.fixtures import source_fixtures as fx
 
@@ -217,3 +217,61 @@ def test_cli_judge_problem_specs(tmp_path):
     fx.kattis_passfail(tmp_path / "set" / "b")
     res = runner.invoke(app, ["judge", "--problem", str(tmp_path / "set"), "--solution", str(ok)])
     assert res.exit_code == 2 and "holds 2 problems" in " ".join(res.output.split())
+
+
+# -- a time limit derived from the accepted submissions ----------------------------------------------
+
+SLOW_DIV_CPP = r"""
+#include <cstdio>
+#include <ctime>
+int main() {
+    while (clock() < CLOCKS_PER_SEC * 3 / 10) {}  // 0.3 s of CPU time
+    double a, b;
+    scanf("%lf %lf", &a, &b);
+    printf("%.9f\n", a / b);
+}
+"""
+
+
+@needs_gxx
+def test_derived_time_limit(tmp_path, monkeypatch):
+    from ioi_eval.sources.timelimit import TimeRule
+
+    src = fx.kattis_passfail(tmp_path / "divide")
+    (src / ".timelimit").unlink()
+    fx.write(src, {"submissions/accepted/slow.cpp": SLOW_DIV_CPP})
+    # legacy: time_multiplier 10 and a resolution of 2 s: slowest ~0.3 s -> ceil(3 / 2) * 2 = 4 s
+    (src / "problem.yaml").write_text("name: Divide\nvalidator_flags: float_tolerance 1e-6\n"
+                                      "limits: {time_multiplier: 10, time_resolution: 2}\n")
+    with pytest.raises(PackageError, match=r"no time limit.*time_limit=derive"):
+        KattisSource(src).packages()
+    [root] = KattisSource(f"{src}?time_limit=derive").packages()
+    p = load_problem(root)
+    note = json.loads((root / "problem.json").read_text())["imported_from"]["derived_time_limit"]
+    assert 0.2 < note["slowest_s"] < 0.4 and note["submission"] == "slow.cpp"
+    assert p.time_limit == 4.0 == TimeRule(10, 2).limit(note["slowest_s"])
+    # cached: a second load judges nothing
+    monkeypatch.setattr("ioi_eval.sources.kattis.derive_time_limit", lambda *a: pytest.fail("derived again"))
+    assert resolve_source(f"kattis:{src}?time_limit=derive").packages() == [root]
+
+
+def test_time_rule_rounding():
+    from ioi_eval.sources.timelimit import TimeRule
+
+    assert TimeRule(5).limit(0.01) == 1  # at least one resolution
+    assert TimeRule(5).limit(0.3) == 2  # ceil(1.5)
+    assert TimeRule(2, 0.5).limit(0.6) == 1.5  # ceil(1.2 / 0.5) * 0.5
+    assert TimeRule(2).limit(0.0) == 1
+
+
+@needs_gxx
+def test_derived_time_limit_2023(tmp_path):
+    src = fx.kattis_interactive(tmp_path / "guess")
+    text = (src / "problem.yaml").read_text().replace("limits: {time_limit: 1}", "limits: {time_multipliers: "
+                                                                              "{ac_to_time_limit: 3}}")
+    (src / "problem.yaml").write_text(text)
+    [root] = KattisSource(f"{src}?time_limit=derive").packages()
+    note = json.loads((root / "problem.json").read_text())["imported_from"]["derived_time_limit"]
+    assert (note["multiplier"], note["resolution"], load_problem(root).time_limit) == (3.0, 1.0, 1.0)
+    with pytest.raises(Exception, match="unknown Kattis option"):
+        KattisSource(f"{src}?time_limit=guess")
