@@ -275,3 +275,51 @@ def test_derived_time_limit_2023(tmp_path):
     assert (note["multiplier"], note["resolution"], load_problem(root).time_limit) == (3.0, 1.0, 1.0)
     with pytest.raises(Exception, match="unknown Kattis option"):
         KattisSource(f"{src}?time_limit=guess")
+
+
+# -- interactive: the verdict follows which process ended first (problemtools) -----------------------
+
+CRASH_FIRST_CPP = r"""
+#include <cstdio>
+#include <cstdlib>
+int main() {  // one guess; on a wrong one the submission crashes while the validator waits for the next
+    char r[4];
+    printf("1\n"); fflush(stdout);
+    if (scanf("%3s", r) == 1 && r[0] == '=') return 0;
+    abort();
+}
+"""
+EOF_CRASH_CPP = r"""
+#include <cstdio>
+#include <cstdlib>
+int main() {  // always guesses 1: the validator gives up first, then the submission crashes on EOF
+    char r[4];
+    for (;;) {
+        printf("1\n"); fflush(stdout);
+        if (scanf("%3s", r) != 1) abort();
+        if (r[0] == '=') return 0;
+    }
+}
+"""
+SPIN_AFTER_CPP = r"""
+#include <cstdio>
+int main() {  // 20 guesses of 1 without reading the answers, then spins: the validator ends first
+    for (int i = 0; i < 20; i++) printf("1\n");
+    fflush(stdout);
+    for (volatile unsigned long x = 0;; x++) {}
+}
+"""
+
+
+@needs_gxx
+@pytest.mark.parametrize(("code", "verdicts"), [
+    (CRASH_FIRST_CPP, ["RE", "AC", "RE"]),  # the submission ended first: its run-time error
+    (EOF_CRASH_CPP, ["WA", "AC", "WA"]),  # the validator rejected first: WA, whatever the submission did next
+    (SPIN_AFTER_CPP, ["WA", "TLE", "WA"]),  # WA first, then a TLE: still WA; accepted, then a TLE: TLE
+], ids=["submission-first", "validator-first", "validator-first-then-tle"])
+def test_interactive_exit_order(judge, tmp_path, code, verdicts):
+    p = load_problem(imported(fx.kattis_interactive(tmp_path / "guess")))
+    sub = tmp_path / "sub.cpp"
+    sub.write_text(code)
+    report = judge.judge(p, Submission.from_source(sub), skip=False)
+    assert [t.verdict.value for t in report.tests] == verdicts, report.tests
