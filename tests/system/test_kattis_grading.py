@@ -323,3 +323,43 @@ def test_interactive_exit_order(judge, tmp_path, code, verdicts):
     sub.write_text(code)
     report = judge.judge(p, Submission.from_source(sub), skip=False)
     assert [t.verdict.value for t in report.tests] == verdicts, report.tests
+
+
+@needs_gxx
+def test_grader_that_does_not_compile(tmp_path):
+    from ioi_eval.errors import JudgeError
+    from ioi_eval.judge.judge import Judge
+
+    src = fx.kattis_custom_grader(tmp_path / "nocompile")
+    (src / "graders/grade.cpp").write_text("int main( {\n")
+    p = load_problem(imported(src))
+    with Judge(cache_dir=tmp_path / "cc") as judge, pytest.raises(JudgeError, match=r"grader .*grader\.cpp.* does not "
+                                                                                    "compile"):
+        judged(judge, p, "model_solution/sum.cpp")
+
+
+def test_grading_spec_checked_at_load(tmp_path):
+    from tests.conftest import write_package
+
+    def package(grading, files=None):
+        return write_package(tmp_path / f"p{len(list(tmp_path.iterdir()))}",
+                             problem={"code": "p", "name": "P", "time_limit": 1, "memory_limit": 1 << 28,
+                                      "task_type": "Batch", "grading": grading},
+                             subtasks={"00-a": {"score": 10, "testcases": ["t1"]}}, tests={"t1": ("1\n", "1\n")},
+                             files=files)
+
+    ok = {"protocol": "kattis", "root": {"name": "data", "items": [{"name": "data/secret", "subtask": 0,
+                                                                     "items": ["t1"]}]}}
+    assert load_problem(package(ok)).grading.root.groups()[1].subtask == 0
+    for grading, match in [
+        ({**ok, "root": {"name": "data", "items": ["t2"]}}, "names tests no subtask holds: t2"),
+        ({**ok, "root": {"name": "data", "custom": True, "items": ["t1"]}}, "custom-graded but the package has no"),
+        ({**ok, "root": {"name": "data", "subtask": 3, "items": ["t1"]}}, "distinct subtasks"),
+        ({**ok, "root": {"name": "data", "on_reject": "later"}}, "bad 'grading'"),
+        ({**ok, "protocol": "dmoj"}, "bad 'grading'"),
+    ]:
+        with pytest.raises(PackageError, match=match):
+            load_problem(package(grading))
+    custom = {**ok, "root": {"name": "data", "custom": True, "items": ["t1"]}}
+    assert load_problem(package(custom, {"group_grader/grader.py": "print('AC 0')\n"})).grading.source.name == \
+        "grader.py"
