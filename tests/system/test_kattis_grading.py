@@ -199,6 +199,8 @@ def test_cli_judge_problem_specs(tmp_path):
         res = runner.invoke(app, ["judge", "--problem", spec, "--solution", str(sol), "--json"])
         assert res.exit_code == 0, res.output
         assert json.loads(res.stdout)["score"] == 55.0
+    res = runner.invoke(app, ["judge", "--problem", str(kat), "--solution", str(sol)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0 and "data/secret/g2" in res.output and "Total: 55 / 100" in res.output, res.output
     poly = fx.polygon_full(tmp_path / "psum")
     for spec in (f"polygon:{poly}", str(poly)):
         res = runner.invoke(app, ["judge", "--problem", spec, "--solution", str(poly / "solutions/sum.cpp"), "--json"])
