@@ -13,7 +13,11 @@ A package is a folder with ``problem.yaml``; ``data/sample`` and ``data/secret``
 - the default output validator maps onto a standard checker (its flags: case_sensitive,
   space_change_sensitive, float_*tolerance); a custom C/C++ validator keeps the Kattis protocol
   (``checker.protocol = kattis``); interactive problems become Communication with
-  ``interactor = kattis``; ``include/cpp`` becomes the grader (or the stub, when interactive).
+  ``interactor = kattis``; ``include/cpp`` becomes the grader (or the stub, when interactive);
+- tests with the same input, answer and validator flags (symlinked into several groups) are one test;
+- ``grading: custom`` groups: the ``graders/`` program becomes ``group_grader/grader.*`` and the ``data/``
+  group tree ``problem.json``'s ``grading``, graded by the judge as Kattis does (``judge/grading.py``);
+- ``kattis:PATH?time_limit=derive``: a missing time limit is derived from the accepted submissions.
 """
 
 from __future__ import annotations
