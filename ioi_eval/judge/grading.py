@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ioi_box.protocol import Proc, ProcStatus, RunJob
 
@@ -22,6 +23,9 @@ from ..problem.model import GradingSpec, KattisGroup, Problem
 from .checkers import CHECKER_LIMITS
 from .languages import Program
 from .results import GroupResult, JudgeReport, TestResult, Verdict
+
+if TYPE_CHECKING:
+    from .task_types.base import JudgeContext
 
 GRADER_PATH = "/box/grader"  # where a Kattis grader lies in its box
 CAPTURE = 4096
@@ -102,14 +106,14 @@ class KattisGrading:
     program: Program | None = None
 
     @classmethod
-    def setup(cls, problem: Problem, ctx) -> KattisGrading:
+    def setup(cls, problem: Problem, ctx: JudgeContext) -> KattisGrading:
         """Compile the package's grader (a :class:`~ioi_eval.judge.task_types.base.JudgeContext` does it)."""
         assert problem.grading is not None
         source = problem.grading.source
         program = ctx.trusted_program(source, "grader", GRADER_PATH) if source is not None else None
         return cls(problem.grading, program)
 
-    def report(self, ctx, report: JudgeReport) -> JudgeReport:
+    def report(self, ctx: JudgeContext, report: JudgeReport) -> JudgeReport:
         """``report`` with its subtask scores, total and groups as the tree grades its tests."""
         if not report.compile.ok:
             return report
@@ -140,7 +144,8 @@ class KattisGrading:
         return report.model_copy(update={"score": round(total, problem.score_precision), "subtasks": subtasks,
                                          "groups": groups})
 
-    def _group(self, ctx, group: KattisGroup, tests: dict[str, TestResult], out: list[GroupResult]) -> GroupResult:
+    def _group(self, ctx: JudgeContext, group: KattisGroup, tests: dict[str, TestResult],
+               out: list[GroupResult]) -> GroupResult:
         lines: list[tuple[str, float]] = []
         failed: str | None = None
         for item in group.items:
@@ -160,7 +165,8 @@ class KattisGrading:
         out.append(result)
         return result
 
-    def _aggregate(self, ctx, group: KattisGroup, lines: list[tuple[str, float]], failed: str | None) -> GroupResult:
+    def _aggregate(self, ctx: JudgeContext, group: KattisGroup, lines: list[tuple[str, float]],
+                   failed: str | None) -> GroupResult:
         who = f"grader {self.spec.source.name}" if group.custom and self.spec.source else "default grader"
         if failed is not None:  # as problemtools: a judge error below is the group's, without grading
             return GroupResult(name=group.name, verdict=Verdict.SE, score=0.0, message=failed)
@@ -181,7 +187,7 @@ class KattisGrading:
         return GroupResult(name=group.name, verdict=FROM_KATTIS[verdict], score=score,
                            message=f"{who}: {verdict} {score:g}")
 
-    def _test_line(self, ctx, name: str, group: KattisGroup, res: TestResult) -> tuple[str, float]:
+    def _test_line(self, ctx: JudgeContext, name: str, group: KattisGroup, res: TestResult) -> tuple[str, float]:
         """The ``<verdict> <score>`` of one test as its group's grader reads it."""
         verdict = TO_KATTIS.get(res.verdict, "JE")  # SKIPPED or CE never reach a grader
         if verdict != "AC":
@@ -193,7 +199,8 @@ class KattisGrading:
             return verdict, res.score * top
         return verdict, group.accept_score * res.score
 
-    def _run(self, ctx, group: KattisGroup, lines: list[tuple[str, float]], who: str) -> tuple[str, float]:
+    def _run(self, ctx: JudgeContext, group: KattisGroup, lines: list[tuple[str, float]],
+             who: str) -> tuple[str, float]:
         """Run the package's grader on ``lines`` in the box."""
         assert self.program is not None
         data = "".join(f"{v} {float(s)!r}\n" for v, s in lines).encode()
@@ -213,7 +220,7 @@ class KattisGrading:
         return parse_grader_output(pr.stdout, f"{who} on group {group.name}")
 
 
-def make_grading(problem: Problem, ctx) -> KattisGrading | None:
+def make_grading(problem: Problem, ctx: JudgeContext) -> KattisGrading | None:
     """The problem's grading plug-in, or None when its score is the sum of its subtasks' (score types)."""
     if problem.grading is None:
         return None
