@@ -538,8 +538,9 @@ class KattisImporter:
         else:
             subtasks += self.scoring_subtasks(secret, sample, tname, draft, custom_score)
         draft.subtasks = subtasks
+        # With graders, a test's maximum only serves to read its score.txt back: merged tests keep the largest.
         self.merge_duplicates(draft, [(tname(t), t) for t in all_tests], per_test,
-                              custom_score and checker.get("score_file") == "absolute")
+                              custom_score and checker.get("score_file") == "absolute" and not groups_custom)
         if groups_custom:
             offset = 1 if sample and sample.tests else 0
             subtask_of = {g.rel: i + offset for i, g in enumerate(self.scoring_groups(secret))}
@@ -562,7 +563,7 @@ class KattisImporter:
         """Run a test once however many groups hold it, as problemtools does: tests with the same input,
         answer and validator flags (symlinks to one file, or copies) become the first one's name in every
         subtask. With ``by_max`` (a validator's ``score.txt`` read against the test's maximum) tests whose
-        maxima differ stay apart."""
+        maxima differ stay apart; otherwise a merged test keeps the largest maximum."""
         test_max = (draft.checker or {}).get("test_max", {})
         first: dict[tuple, str] = {}
         rename: dict[str, str] = {}
@@ -589,6 +590,9 @@ class KattisImporter:
             draft.files.pop(f"tests/{n}.out", None)
         for st in draft.subtasks:
             st.tests = list(dict.fromkeys(rename.get(n, n) for n in st.tests))
+        for n in gone:
+            if n in test_max and rename[n] in test_max:
+                test_max[rename[n]] = max(test_max[rename[n]], test_max[n])
         if draft.checker:
             for key in ("test_args", "test_max"):
                 if key in draft.checker:

@@ -365,3 +365,27 @@ def test_grading_spec_checked_at_load(tmp_path):
     custom = {**ok, "root": {"name": "data", "custom": True, "items": ["t1"]}}
     assert load_problem(package(custom, {"group_grader/grader.py": "print('AC 0')\n"})).grading.source.name == \
         "grader.py"
+
+
+@needs_gxx
+def test_custom_grader_reads_the_validators_scores(judge, tmp_path):
+    """validation: custom score with a grader that sums its items' scores: score.txt reaches the grader as is."""
+    src = fx.kattis_custom_grader(tmp_path / "scored", python=True)
+    (src / "problem.yaml").write_text("name: Scored\ntype: scoring\nvalidation: custom score\n")
+    (src / "graders/grade.py").write_text(
+        "import sys\nitems = [line.split() for line in sys.stdin if line.strip()]\n"
+        "print(next((v for v, _ in items if v != 'AC'), 'AC'), sum(float(s) for _, s in items))\n")
+    # accepted tests score a (or a + 1 when off by one, then rejected): 5, 7 in g1; 5, 7, 500, 700 in g2
+    fx.write(src, {"output_validators/check/validate.py": (
+        "import sys\na = int(open(sys.argv[1]).read().split()[0])\nwant = int(open(sys.argv[2]).read())\n"
+        "if int(sys.stdin.read().split()[0]) != want:\n    sys.exit(43)\n"
+        "open(sys.argv[3] + 'score.txt', 'w').write(str(a / 100))\nsys.exit(42)\n")})
+    p = load_problem(imported(src))
+    assert len(p.tests) == 5  # merged although g1 and g2 have different maxima (40, 60)
+    ok = judged(judge, p, "model_solution/sum.cpp")
+    # g1: 0.05 + 0.07; g2: 0.05 + 0.07 + 5 + 7; the samples score 0.01 but are ignored at the root
+    assert [(g.name, round(g.score, 6)) for g in ok.groups][1:] == [
+        ("data/secret/g1", 0.12), ("data/secret/g2", 12.12), ("data/secret", 12.24), ("data", 12.24)]
+    assert (ok.score, [s.score for s in ok.subtasks]) == (12.24, [0.0, 0.12, 12.12])
+    off = judged(judge, p, "partially_correct/off.cpp")
+    assert (off.score, [s.score for s in off.subtasks]) == (0.24, [0.0, 0.12, 0.12])
