@@ -12,7 +12,9 @@ from .common import BackendOpt, Language, ProfileOpt, WorkersOpt, err, out, repo
 
 
 def judge(
-    problem: Annotated[Path, typer.Option("--problem", "-p", help="package folder or .zip")],
+    problem: Annotated[str, typer.Option(
+        "--problem", "-p", help="one problem: any --problems spec holding one (a package folder or .zip, kattis:, "
+                                "polygon:, hf:, a Kattis or Polygon folder)")],
     solution: Annotated[Path, typer.Option("--solution", "-s", help="source file (or outputs folder/.zip)")],
     language: Annotated[Language | None, typer.Option("--language", "-l", help="default: from the suffix")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")] = False,
@@ -25,11 +27,11 @@ def judge(
     from ..judge.judge import Judge
     from ..judge.submission import Submission
     from ..judge.task_types import TASK_TYPES
-    from ..sources.loader import load_problem
+    from ..sources import load_one_problem
     from .render import render_report
 
     with reported_errors():
-        prob = load_problem(problem)
+        prob = load_one_problem(problem)
         takes_code = TASK_TYPES[prob.task_type].takes_code
         sub = Submission.from_path(solution, takes_code, language.value if language else None)
         with Judge(backend=backend, workers=workers, use_cache=not no_cache, profile=judge_profile) as j:

@@ -38,4 +38,11 @@ def render_report(report: JudgeReport, console: Console) -> None:
         tests.add_row(t.name, f"[{STYLE[t.verdict]}]{t.verdict.value}[/]", f"{t.score:g}", f"{t.cpu_s:.3f}s",
                       f"{t.wall_s:.3f}s", _fmt_mem(t.memory_bytes), t.message[:80])
     console.print(tests)
+    if report.groups:  # a Kattis group tree, graded bottom-up
+        groups = Table(title=f"{report.problem}: test data groups (graded bottom-up)")
+        for col in ("group", "verdict", "score", "message"):
+            groups.add_column(col, justify="right" if col == "score" else "left")
+        for g in report.groups:
+            groups.add_row(g.name, f"[{STYLE[g.verdict]}]{g.verdict.value}[/]", f"{g.score:g}", g.message[:100])
+        console.print(groups)
     console.print(f"[bold]Total: {report.score:g} / {report.max_score:g}[/bold]")

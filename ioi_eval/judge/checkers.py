@@ -212,6 +212,8 @@ def kattis_outcome(spec: CheckerSpec, test: str, status: ProcStatus, code: int |
                 note = _first_line(data.decode(errors="replace"))[:200]
                 break
     if code == KATTIS_REJECT:
+        if read is not None and read("score.txt") is not None:  # problemtools: a judge error
+            raise CheckerFailure(f"{who} wrote score.txt but rejected the output (exit 43)")
         return 0.0, f"Output isn't correct: {note}" if note else "Output isn't correct"
     value = 1.0
     if read is not None:
@@ -223,8 +225,11 @@ def kattis_outcome(spec: CheckerSpec, test: str, status: ProcStatus, code: int |
             value = score
         elif score is not None:
             top = spec.test_max.get(test)
-            if not top:
+            if top is None:
                 raise CheckerFailure(f"{who} wrote score.txt but test {test!r} has no maximum score")
+            if top == 0.0:  # a test worth no points (a sample): accepted, whatever its score
+                note = f"score {score:g}, in a group worth no points" + (f"; {note}" if note else "")
+                return 1.0, f"Output is correct: {note}"
             value = score / top
         if value > 1.0 + 1e-9:
             raise CheckerFailure(f"{who} gave a score above the test's maximum ({value:g} of 1)")

@@ -20,6 +20,7 @@ from ..errors import JudgeError
 from ..problem.model import Problem, Subtask, TestCase
 from .checkers import make_checker
 from .compiler import Compiler
+from .grading import KattisGrading, make_grading
 from .profile import JudgeProfile, get_profile
 from .results import CompileResult, JudgeReport, SubtaskResult, TestResult, Verdict
 from .score_types import ScoreType, get_score_type
@@ -34,6 +35,7 @@ TestCallback = Callable[[TestResult], None]
 class _ProblemState:
     ctx: JudgeContext
     task_type: TaskType
+    grading: KattisGrading | None = None
 
 
 class Judge:
@@ -98,7 +100,7 @@ class Judge:
             ctx.checker = make_checker(problem.checker, self.profile, ctx)
             task_type = get_task_type(problem.task_type)
             task_type.setup(ctx)
-            state = _ProblemState(ctx, task_type)
+            state = _ProblemState(ctx, task_type, make_grading(problem, ctx))
             self._problems[key] = state
             return state
 
@@ -108,9 +110,10 @@ class Judge:
         """Judge one submission. Judge errors of single tests are SE results, not exceptions.
 
         ``skip=False`` runs every test even where a subtask is already decided (full verdicts). A
-        problem scored the Codeforces way never skips: its partial fraction needs every test.
+        problem scored the Codeforces way never skips: its partial fraction needs every test; nor does one
+        scored by a Kattis group tree: its graders read every test's result.
         """
-        skip = skip and problem.scoring != "codeforces"
+        skip = skip and problem.scoring != "codeforces" and problem.grading is None
         state = self._state(problem)
         assert self._slots is not None
         with self._slots:
@@ -121,7 +124,8 @@ class Judge:
                      for name in problem.test_order()}
         else:
             tests = self._run_tests(state, prepared, score_type, on_test, skip)
-        return build_report(problem, compile_result, tests, score_type)
+        report = build_report(problem, compile_result, tests, score_type)
+        return state.grading.report(state.ctx, report) if state.grading is not None else report
 
     def judge_many(self, items: list[tuple[Problem, Submission]], skip: bool = True) -> list[JudgeReport]:
         """Judge several submissions concurrently (compiles overlap tests); reports in input order."""

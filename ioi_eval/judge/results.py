@@ -52,6 +52,15 @@ class SubtaskResult(BaseModel):
     status: Verdict
 
 
+class GroupResult(BaseModel):
+    """A test data group as its grader aggregated it (problems scored by a Kattis group tree)."""
+
+    name: str
+    verdict: Verdict
+    score: float = Field(description="the group's score in the package's units, as its grader gave it")
+    message: str = ""
+
+
 class CompileResult(BaseModel):
     """Outcome of compiling the submission."""
 
@@ -71,10 +80,12 @@ class JudgeReport(BaseModel):
     compile: CompileResult
     subtasks: list[SubtaskResult]
     tests: list[TestResult]
+    groups: list[GroupResult] = Field(default_factory=list, description="the graded groups, bottom-up (Kattis "
+                                                                         "grading only)")
 
-    def system_errors(self) -> list[TestResult]:
-        """The tests that could not be judged (SE)."""
-        return [t for t in self.tests if t.verdict == Verdict.SE]
+    def system_errors(self) -> list[TestResult | GroupResult]:
+        """The tests that could not be judged (SE), then the groups whose grading failed."""
+        return [t for t in self.tests if t.verdict == Verdict.SE] + [g for g in self.groups if g.verdict == Verdict.SE]
 
     @property
     def has_system_error(self) -> bool:

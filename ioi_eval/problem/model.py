@@ -51,7 +51,8 @@ class CheckerSpec(BaseModel):
     For the Kattis protocol (``validator input answer feedback_dir [args] < output``, exit 42/43),
     ``args`` are the validator flags, ``test_args`` per-test replacements of them, and a
     ``score.txt`` is read as a fraction of ``test_max[test]`` (``score_file: absolute``) or as a
-    multiplier in [0, 1] (``multiplier``); a ``score_multiplier.txt`` is always a multiplier.
+    multiplier in [0, 1] (``multiplier``); a ``score_multiplier.txt`` is always a multiplier. A test whose
+    maximum is 0 (a sample, worth no points) is accepted whatever ``score.txt`` says.
 
     ``source`` is ``checker/checker.cpp`` (compiled) or ``checker/checker.py`` (run by python3).
     """
@@ -67,6 +68,64 @@ class CheckerSpec(BaseModel):
     test_args: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     score_file: Literal["absolute", "multiplier"] = "multiplier"
     test_max: dict[str, float] = Field(default_factory=dict)
+
+
+class KattisGroup(BaseModel):
+    """A Kattis test data group, for a problem scored by Kattis graders (``problem.json`` ``grading``).
+
+    ``items`` are its test cases (CMS test names) and sub-groups in Kattis order; ``custom`` says whether
+    the package's grader or the default grader aggregates them, called with ``flags``; a test scores
+    ``accept_score`` when accepted and ``reject_score`` otherwise, unless the validator gave it a score;
+    with ``on_reject: break`` the items after the first one not accepted are not graded. ``range``
+    bounds the group's score (None: unbounded); ``subtask`` is the index of the subtask the group's
+    score becomes, if any.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    custom: bool = False
+    flags: tuple[str, ...] = ()
+    accept_score: float = 1.0
+    reject_score: float = 0.0
+    on_reject: Literal["break", "continue"] = "break"
+    range: tuple[float, float] | None = None
+    subtask: int | None = None
+    items: tuple[KattisGroup | str, ...] = ()
+
+    def groups(self) -> list[KattisGroup]:
+        """This group and every group below it, depth first."""
+        out = [self]
+        for item in self.items:
+            if isinstance(item, KattisGroup):
+                out += item.groups()
+        return out
+
+    def tests(self) -> list[str]:
+        """Every test name below this group, once, in order."""
+        seen: dict[str, None] = {}
+        for item in self.items:
+            for t in ([item] if isinstance(item, str) else item.tests()):
+                seen.setdefault(t, None)
+        return list(seen)
+
+
+class GradingSpec(BaseModel):
+    """How a problem's score is made from its tests' results, where it is not a sum of subtask scores.
+
+    ``kattis``: the group tree ``root`` (Kattis' ``data`` folder) is aggregated bottom-up by the
+    Kattis default grader or the package's grader ``source`` (``group_grader/grader.cpp`` or ``.py``);
+    the root's score is the problem's score and each group that is a subtask gives its score.
+    ``custom_score``: the validator's ``score.txt`` is a test's score (its outcome times the test's
+    ``checker.test_max``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    protocol: Literal["kattis"] = "kattis"
+    source: Path | None = None
+    custom_score: bool = False
+    root: KattisGroup
 
 
 class Solution(BaseModel):
@@ -108,6 +167,8 @@ class Problem(BaseModel):
     max_submissions: int = 50
     scoring: ScoringName = Field("ioi", description="how a run scores it: IOI subtasks or Codeforces solved/pass@k")
     defines: tuple[str, ...] = Field((), description="macros defined in contestant C++ compiles, e.g. ONLINE_JUDGE")
+    grading: GradingSpec | None = Field(None, description="the score from a group tree (Kattis graders), not a sum "
+                                                          "of subtask scores")
 
     @property
     def max_score(self) -> float:

@@ -73,6 +73,7 @@ class PackageDraft:
     subtasks: list[SubtaskDraft] = field(default_factory=list)
     files: dict[str, Path | bytes] = field(default_factory=dict)
     origin: dict[str, Any] = field(default_factory=dict)
+    grading: dict[str, Any] | None = None
 
     def add_test(self, name: str, inp: Path, out: Path | None) -> None:
         """Add ``tests/<name>.in`` (and ``.out``) from the source package's files."""
@@ -90,6 +91,8 @@ class PackageDraft:
                                 "task_type_params": self.task_params}
         if self.checker:
             meta["checker"] = self.checker
+        if self.grading:
+            meta["grading"] = self.grading
         if self.origin:
             meta["imported_from"] = self.origin
         return meta

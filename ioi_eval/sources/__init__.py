@@ -55,6 +55,17 @@ def load_problem_set(spec: str, only: list[str] | None = None) -> list[Problem]:
     return problems
 
 
+def load_one_problem(spec: str) -> Problem:
+    """The one problem a spec names (``judge --problem``): any ``--problems`` spec that holds exactly one."""
+    from .loader import load_problem
+
+    roots = resolve_source(spec).packages()
+    if len(roots) != 1:
+        names = ", ".join(r.name for r in roots[:8]) + (", ..." if len(roots) > 8 else "")
+        raise IoiEvalError(f"{spec}: holds {len(roots)} problems ({names}); name one (e.g. its folder)")
+    return load_problem(roots[0])
+
+
 def is_local(spec: str) -> bool:
     """Whether a spec names a local path (rather than a scheme such as ``hf:``)."""
     scheme, sep, _ = spec.partition(":")
@@ -71,4 +82,4 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["DETECTORS", "SCHEMES", "CmsSource", "HfSource", "KattisSource", "PolygonSource", "ProblemSource",
-           "is_local", "load_problem_set", "resolve_source"]
+           "is_local", "load_one_problem", "load_problem_set", "resolve_source"]

@@ -13,20 +13,26 @@ A package is a folder with ``problem.yaml``; ``data/sample`` and ``data/secret``
 - the default output validator maps onto a standard checker (its flags: case_sensitive,
   space_change_sensitive, float_*tolerance); a custom C/C++ validator keeps the Kattis protocol
   (``checker.protocol = kattis``); interactive problems become Communication with
-  ``interactor = kattis``; ``include/cpp`` becomes the grader (or the stub, when interactive).
+  ``interactor = kattis``; ``include/cpp`` becomes the grader (or the stub, when interactive);
+- tests with the same input, answer and validator flags (symlinked into several groups) are one test;
+- ``grading: custom`` groups: the ``graders/`` program becomes ``group_grader/grader.*`` and the ``data/``
+  group tree ``problem.json``'s ``grading``, graded by the judge as Kattis does (``judge/grading.py``);
+- ``kattis:PATH?time_limit=derive``: a missing time limit is derived from the accepted submissions.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import yaml
 
-from ..errors import PackageError
+from ..errors import PackageError, SourceError
 from ..judge.languages import get_language, language_of
 from ..judge.task_types import Communication
 from ..problem import limits as bounds
@@ -38,6 +44,7 @@ from .materialise import (
     safe_code,
     walk_files,
 )
+from .timelimit import PROVISIONAL_S, TimeRule, derive_time_limit
 
 CPP_SOURCES = (".cpp", ".cc", ".cxx", ".c++", ".c")
 HEADERS = (".h", ".hpp", ".hh")
@@ -97,13 +104,15 @@ class _Group:
     tests: list[_Test] = field(default_factory=list)
     children: list[_Group] = field(default_factory=list)
     direct_tests: int = 0
+    items: list[_Test | _Group] = field(default_factory=list)  # direct tests and sub-groups, in Kattis order
 
 
 class KattisImporter:
     """Turns one Kattis problem folder into a :class:`PackageDraft`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, derive_time_limit: bool = False) -> None:
         self.root = root
+        self.derive = derive_time_limit
         self.meta = _yaml(root / "problem.yaml")
         self.version = str(self.meta.get("problem_format_version", "legacy"))
         self.new = self.version in NEW_FORMATS
@@ -121,8 +130,8 @@ class KattisImporter:
             types.add("scoring-validator")
         return types
 
-    def time_limit(self) -> float:
-        """Seconds: ``limits.time_limit``, else the ``.timelimit`` file; an error without either."""
+    def given_time_limit(self) -> float | None:
+        """Seconds: ``limits.time_limit``, else the ``.timelimit`` file, else None."""
         limits = self.meta.get("limits") or {}
         if "time_limit" in limits:
             return bounds.time_limit(limits["time_limit"], self.root / "problem.yaml", "limits.time_limit")
@@ -131,9 +140,33 @@ class KattisImporter:
             text = tl_file.read_text().split()
             if text:
                 return bounds.time_limit(text[0], tl_file, ".timelimit")
+        return None
+
+    def time_limit(self) -> float:
+        """The given time limit; without one an error, unless it is to be derived (then a provisional one)."""
+        given = self.given_time_limit()
+        if given is not None:
+            return given
+        if self.derive:
+            return PROVISIONAL_S
         raise PackageError(f"{self.root}: no time limit: the package has neither limits.time_limit in "
-                           "problem.yaml nor a .timelimit file (Kattis derives it from the accepted "
-                           "submissions' running times; write the limit into .timelimit)")
+                           "problem.yaml nor a .timelimit file (import it as kattis:PATH?time_limit=derive "
+                           "to derive it from the accepted submissions as Kattis does, or write it into .timelimit)")
+
+    def time_rule(self) -> TimeRule:
+        """problemtools' multiplier and resolution for a derived limit (legacy ``time_multiplier``, default 5;
+        2023-07 on ``time_multipliers.ac_to_time_limit``, default 2; ``time_resolution``, default 1)."""
+        limits = self.meta.get("limits") or {}
+        where = self.root / "problem.yaml"
+        if self.new:
+            multiplier = (limits.get("time_multipliers") or {}).get("ac_to_time_limit", 2.0)
+        else:
+            multiplier = limits.get("time_multiplier", 5.0)
+        rule = TimeRule(_number(multiplier, where, "time multiplier"),
+                        _number(limits.get("time_resolution", 1.0), where, "limits.time_resolution"))
+        if rule.multiplier <= 0 or rule.resolution <= 0:
+            raise PackageError(f"{where}: 'limits': the time multiplier and time_resolution must be above 0")
+        return rule
 
     def memory_limit(self) -> int:
         """Bytes: ``limits.memory`` (MiB, default 2048)."""
@@ -165,12 +198,14 @@ class KattisImporter:
             if entry.is_dir():
                 child = self.load_group(entry, f"{rel}/{entry.name}", config, above | {real})
                 group.children.append(child)
+                group.items.append(child)
                 group.tests.extend(child.tests)
             elif entry.suffix == ".in" and entry.is_file():
                 ans = entry.with_suffix(".ans")
                 if not ans.is_file():
                     raise PackageError(f"{ans}: answer file missing for test {entry}")
                 group.tests.append(_Test(name=f"{rel}/{entry.stem}", inp=entry, ans=ans))
+                group.items.append(group.tests[-1])
                 group.direct_tests += 1
         # Lexicographic order of tests and groups by name, as the format says.
         group.tests.sort(key=lambda t: t.name)
@@ -278,6 +313,11 @@ class KattisImporter:
                 raise PackageError(f"{where}: 'range' must be two numbers")
             top = _number(parts[1], where, "range")
         n = len(group.tests)
+        if self.custom_graded(group):
+            if not math.isfinite(top):
+                raise PackageError(f"{where}: a custom-graded group (or one holding one) needs a finite 'range' "
+                                   "(its upper end is the group's maximum score)")
+            return top, None, top
         if aggregation == "max":
             raise PackageError(f"{where}: grader_flags 'max' has no CMS equivalent")
         per_test = accept
@@ -289,6 +329,75 @@ class KattisImporter:
         # A rejection makes the group rejected (score 0) unless the verdict mode is always_accept.
         score_type = "Sum" if aggregation in ("sum", "avg") and always else None
         return points, score_type, per_test
+
+    def custom_graded(self, group: _Group) -> bool:
+        """Whether the group or a group below it has ``grading: custom``."""
+        return group.config.get("grading") == "custom" or any(self.custom_graded(c) for c in group.children)
+
+    def grader_files(self) -> dict[str, Path]:
+        """The custom grader of ``graders/`` as ``{name in the package: file}`` (``group_grader/grader.cpp``
+        with its headers, or ``group_grader/grader.py``)."""
+        folder = self.root / "graders"
+        try:
+            files = self.validator_files(folder)
+        except PackageError as exc:
+            raise PackageError(str(exc).replace("output validators", "graders")) from None
+        return {f"group_grader/{'grader' + Path(k).suffix if k.startswith('main.') else k}": v
+                for k, v in files.items()}
+
+    def grading_tree(self, data: Path, sample: _Group | None, secret: _Group,
+                     subtask_of: dict[str, int], rename: dict[str, str]) -> dict[str, Any]:
+        """The ``grading`` of problem.json: the ``data/`` group tree with each group's grading config."""
+        legacy = self.meta.get("grading") or {} if not self.new else {}
+        if not isinstance(legacy, dict):
+            raise PackageError(f"{self.root / 'problem.yaml'}: 'grading' must be a mapping")
+        if legacy.get("objective", "max") != "max":
+            raise PackageError(f"{self.root / 'problem.yaml'}: grading objective {legacy['objective']!r} is not "
+                               "supported (ioi-eval maximises scores)")
+
+        def node(g: _Group, name: str) -> dict[str, Any]:
+            conf = dict(g.config)
+            for key in ("accept_score", "reject_score", "range"):  # problem.yaml's legacy keys win, as in Kattis
+                if legacy.get(key) is not None:
+                    conf[key] = legacy[key]
+            on_reject = {"first_error": "break", "grade": "continue"}.get(legacy.get("on_reject"),
+                                                                          conf.get("on_reject", "break"))
+            where = g.path / self.group_file
+            if conf.get("grading", "default") not in ("default", "custom"):
+                raise PackageError(f"{where}: unknown grading {conf['grading']!r} (default or custom)")
+            if on_reject not in ("break", "continue"):
+                raise PackageError(f"{where}: unknown on_reject {on_reject!r} (break or continue)")
+            flags = str(conf.get("grader_flags") or "").split()
+            if "ignore_sample" in flags and name != "data":
+                raise PackageError(f"{where}: grader_flags ignore_sample applies only at the top level (data/); "
+                                   "a group inherits its parent's flags unless it sets its own grader_flags")
+            rng = None
+            if conf.get("range") is not None:
+                parts = str(conf["range"]).split()
+                if len(parts) != 2:
+                    raise PackageError(f"{where}: 'range' must be two numbers")
+                lo, hi = (_number(x, where, "range") for x in parts)
+                rng = None if math.isinf(lo) and math.isinf(hi) else [lo, hi]
+            items: list[Any] = []
+            for it in g.items:
+                if isinstance(it, _Test):
+                    test = it.name.replace("/", "-")
+                    items.append(rename.get(test, test))
+                else:
+                    items.append(node(it, f"{name}/{it.path.name}"))
+            out: dict[str, Any] = {
+                "name": name, "custom": conf.get("grading") == "custom", "flags": flags,
+                "accept_score": _number(conf.get("accept_score", 1), where, "accept_score"),
+                "reject_score": _number(conf.get("reject_score", 0), where, "reject_score"),
+                "on_reject": on_reject, "range": rng, "items": items}
+            if g.rel in subtask_of:
+                out["subtask"] = subtask_of[g.rel]
+            return out
+
+        base = _yaml(data / self.group_file)
+        root = _Group(path=data, rel="", config=base, own=base,
+                      items=[g for g in (sample, secret) if g is not None])
+        return {"protocol": "kattis", "root": node(root, "data")}
 
     def new_group_scores(self, secret: _Group, groups: list[_Group]) -> list[tuple[_Group, float, str]]:
         """[(group, points, aggregation)] for the 2023-07 and 2025-09 formats (``secret`` alone when
@@ -407,21 +516,102 @@ class KattisImporter:
             draft.files["graders/grader.cpp"] = sources[0]
             draft.task_params = {"compilation": "grader"}
 
+        # Custom graders (Kattis grading: custom).
+        groups_custom = any(g.config.get("grading") == "custom" for g in self._all_groups(secret, sample))
+        has_graders = (self.root / "graders").is_dir() and any((self.root / "graders").iterdir())
+        if has_graders and not scoring:
+            raise PackageError(f"{self.root / 'graders'}: a custom grader, but the problem is pass-fail")
+        if groups_custom and not has_graders:
+            raise PackageError(f"{self.root}: a test data group has grading: custom but graders/ holds no grader")
+        if groups_custom and self.new and not self._legacy_keys(self.scoring_groups(secret)):
+            raise PackageError(f"{self.root}: grading: custom with {self.version} scoring keys is not supported "
+                               "(custom graders go with the legacy testdata.yaml keys)")
+        if groups_custom:
+            draft.files.update(self.grader_files())
+
         # Subtasks.
+        custom_score = custom and ("scoring-validator" in types or self.new)
         subtasks: list[SubtaskDraft] = []
         if sample and sample.tests:
             subtasks.append(SubtaskDraft("samples", 0.0, [tname(t) for t in sample.tests]))
         if not scoring:
             subtasks.append(SubtaskDraft("secret", 100.0, [tname(t) for t in secret.tests]))
         else:
-            subtasks += self.scoring_subtasks(secret, sample, tname, draft, (custom and "scoring-validator" in types)
-                                              or (custom and self.new))
+            subtasks += self.scoring_subtasks(secret, sample, tname, draft, custom_score)
         draft.subtasks = subtasks
+        # With graders, a test's maximum only serves to read its score.txt back: merged tests keep the largest.
+        self.merge_duplicates(draft, [(tname(t), t) for t in all_tests], per_test,
+                              custom_score and checker.get("score_file") == "absolute" and not groups_custom)
+        if groups_custom:
+            offset = 1 if sample and sample.tests else 0
+            subtask_of = {g.rel: i + offset for i, g in enumerate(self.scoring_groups(secret))}
+            if offset:
+                subtask_of["sample"] = 0
+            draft.grading = self.grading_tree(data, sample, secret, subtask_of, draft.origin.get("merged_tests", {}))
+            draft.grading["custom_score"] = bool(custom_score)
 
         # Reference solutions and statement.
         self.add_solutions(draft)
         self.add_statement(draft)
+        if self.derive and self.given_time_limit() is None:
+            rule = self.time_rule()
+            draft.time_limit, draft.origin["derived_time_limit"] = derive_time_limit(draft, rule)
         return draft
+
+    @staticmethod
+    def merge_duplicates(draft: PackageDraft, tests: list[tuple[str, _Test]], flags: dict[str, list[str]],
+                         by_max: bool) -> None:
+        """Run a test once however many groups hold it, as problemtools does: tests with the same input,
+        answer and validator flags (symlinks to one file, or copies) become the first one's name in every
+        subtask. With ``by_max`` (a validator's ``score.txt`` read against the test's maximum) tests whose
+        maxima differ stay apart; otherwise a merged test keeps the largest maximum."""
+        test_max = (draft.checker or {}).get("test_max", {})
+        first: dict[tuple, str] = {}
+        rename: dict[str, str] = {}
+        digests: dict[Path, bytes] = {}
+
+        def digest(path: Path) -> bytes:
+            real = path.resolve()
+            if real not in digests:
+                h = hashlib.sha256()
+                with real.open("rb") as f:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        h.update(chunk)
+                digests[real] = h.digest()
+            return digests[real]
+
+        for name, t in tests:
+            key = (digest(t.inp), digest(t.ans), tuple(flags[name]), test_max.get(name) if by_max else None)
+            rename[name] = first.setdefault(key, name)
+        gone = {n for n, c in rename.items() if n != c}
+        if not gone:
+            return
+        for n in gone:
+            draft.files.pop(f"tests/{n}.in", None)
+            draft.files.pop(f"tests/{n}.out", None)
+        for st in draft.subtasks:
+            st.tests = list(dict.fromkeys(rename.get(n, n) for n in st.tests))
+        for n in gone:
+            if n in test_max and rename[n] in test_max:
+                test_max[rename[n]] = max(test_max[rename[n]], test_max[n])
+        if draft.checker:
+            for key in ("test_args", "test_max"):
+                if key in draft.checker:
+                    draft.checker[key] = {k: v for k, v in draft.checker[key].items() if k not in gone}
+        draft.origin["merged_tests"] = {n: rename[n] for n in sorted(gone)}
+
+    @staticmethod
+    def _all_groups(secret: _Group, sample: _Group | None) -> list[_Group]:
+        out: list[_Group] = []
+
+        def walk(g: _Group) -> None:
+            out.append(g)
+            for c in g.children:
+                walk(c)
+        walk(secret)
+        if sample:
+            walk(sample)
+        return out
 
     @staticmethod
     def _leaves(secret: _Group, sample: _Group | None) -> list[_Group]:
@@ -478,6 +668,8 @@ class KattisImporter:
                     raise PackageError(f"{g.path}: require_pass on a sum-aggregated group has no CMS equivalent")
                 subtasks.append(SubtaskDraft(g.rel.split("/")[-1], points, extra + names,
                                              "Sum" if agg == "sum" else None))
+        if sample:  # the samples are worth no points: a score.txt there is no error
+            test_max.update({n: 0.0 for n in (tname(t) for t in sample.tests) if n not in test_max})
         if draft.checker and draft.checker.get("protocol") == "kattis":
             draft.checker["test_max"] = test_max
         return subtasks
@@ -518,11 +710,24 @@ def is_kattis_problem(path: Path) -> bool:
 
 
 class KattisSource:
-    """Kattis problem packages: one package folder, a folder of them, or a ``.zip`` of either."""
+    """Kattis problem packages: one package folder, a folder of them, or a ``.zip`` of either.
+
+    ``kattis:PATH?time_limit=derive`` derives the time limit of a package that gives none from its accepted
+    submissions, as problemtools does (:mod:`ioi_eval.sources.timelimit`), once: the import is cached.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.spec = str(path)
-        self.path = Path(path)
+        self.derive = False
+        text = str(path)
+        head, sep, query = text.rpartition("?")
+        if sep and "=" in query and not Path(text).exists():
+            options = dict(parse_qsl(query, keep_blank_values=True))
+            unknown = set(options) - {"time_limit"}
+            if unknown or options.get("time_limit") != "derive":
+                raise SourceError(f"{text}: unknown Kattis option {query!r} (the one option is time_limit=derive)")
+            self.derive, text = True, head
+        self.path = Path(text)
 
     def problem_roots(self) -> list[Path]:
         """The Kattis package folders under the path."""
@@ -531,7 +736,8 @@ class KattisSource:
 
     def packages(self) -> list[Path]:
         """Each problem imported (once, cached by content) as a CMS-layout package."""
-        return [materialise(root, "kattis", lambda r: KattisImporter(r).draft()) for root in self.problem_roots()]
+        return [materialise(root, "kattis", lambda r: KattisImporter(r, self.derive).draft())
+                for root in self.problem_roots()]
 
 
 def detect(path: Path) -> KattisSource | None:

@@ -27,6 +27,7 @@ from ..problem import limits
 from ..problem.model import (
     SOLUTION_CATEGORIES,
     CheckerSpec,
+    GradingSpec,
     Problem,
     Solution,
     Subtask,
@@ -197,6 +198,38 @@ def _load_checker(root: Path, meta: dict[str, Any]) -> CheckerSpec:
         raise PackageError(f"{where}: bad 'checker' settings: {msg}") from None
 
 
+def _load_grading(root: Path, meta: dict[str, Any], subtasks: tuple[Subtask, ...],
+                  tests: dict[str, TestCase]) -> GradingSpec | None:
+    """``grading`` of problem.json (a Kattis group tree, see docs/package-format.md), checked against the
+    package: its grader program where a group is custom-graded, its tests, its subtask indices."""
+    conf = meta.get("grading")
+    if conf is None:
+        return None
+    where = root / "problem.json"
+    if not isinstance(conf, dict):
+        raise PackageError(f"{where}: 'grading' must be an object")
+    src = next((p for p in (root / "group_grader" / "grader.cpp", root / "group_grader" / "grader.py")
+                if p.is_file()), None)
+    try:
+        spec = GradingSpec(source=src, **conf)
+    except (ValidationError, TypeError) as exc:
+        msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        raise PackageError(f"{where}: bad 'grading': {msg}") from None
+    groups = spec.root.groups()
+    if any(g.custom for g in groups) and src is None:
+        raise PackageError(f"{root / 'group_grader' / 'grader.cpp'}: a group is custom-graded but the package "
+                           "has no grader")
+    unknown = [t for t in spec.root.tests() if t not in tests]
+    if unknown:
+        raise PackageError(f"{where}: 'grading' names tests no subtask holds: {', '.join(unknown[:5])}")
+    indices = [g.subtask for g in groups if g.subtask is not None]
+    if len(set(indices)) != len(indices) or any(not 0 <= i < len(subtasks) for i in indices):
+        raise PackageError(f"{where}: 'grading' groups must name distinct subtasks 0..{len(subtasks) - 1}")
+    if len({g.name for g in groups}) != len(groups):
+        raise PackageError(f"{where}: 'grading' group names must be distinct")
+    return spec
+
+
 def _load_solutions(root: Path, task_type: type[TaskType]) -> tuple[Solution, ...]:
     folder = root / "solutions"
     if not folder.is_dir():
@@ -322,6 +355,7 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
             max_submissions=max_submissions,
             scoring=meta.get("scoring", "ioi"),
             defines=_defines(meta, meta_path),
+            grading=_load_grading(root, meta, subtasks, tests),
         )
     except ValidationError as exc:
         raise PackageError(f"{meta_path}: {_first_error(exc)}") from None

@@ -25,7 +25,7 @@ from ..problem.writer import PackageDraft, write_package
 from .loader import check_files, find_root, unzip_package
 
 #: Bump when an importer's output changes, so cached imports are redone.
-IMPORTER_VERSION = "1"
+IMPORTER_VERSION = "2"
 CODE_CHARS = re.compile(r"[^A-Za-z0-9_]")
 
 

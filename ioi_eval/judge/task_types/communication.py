@@ -34,6 +34,25 @@ from .programs import compile_user
 
 CAPTURE = 4096
 MANAGER_PATH = "/box/manager"  # where the manager lies in its box
+EXIT_ORDER = ".ioi-exit-order"  # where the Kattis wiring records which process ended first (feedback folder)
+
+# A Kattis interactive validator's wiring, as problemtools' `interactive` runs it: the shell holds both of the
+# validator's FIFO ends while the validator runs, so the submission sees neither EOF nor SIGPIPE from the
+# validator's exit before the shell has recorded whether the submission had already ended (its end of the
+# validator's stdin is then closed: a non-blocking read on a fresh open of the FIFO reaches EOF at once). After an
+# accept (42) it reads what the submission still writes, so that a submission ending normally is never killed by a
+# SIGPIPE; after anything else it lets go, as problemtools does. Opening stdout before stdin avoids a deadlock
+# with the submission, which opens its stdin first.
+KATTIS_WIRE = r"""o=$1; i=$2; f=$3; shift 3
+exec 3>"$o" 4<"$i"
+"$@" >&3 <&4 3>&- 4<&-
+rc=$?
+dd if="$i" of=/dev/null iflag=nonblock status=none 2>/dev/null
+case $? in 0) echo submission ;; 1) echo validator ;; *) echo unknown ;; esac >"$f"
+exec 3>&-
+if [ "$rc" = 42 ]; then cat <&4 >/dev/null; fi
+exit "$rc"
+"""
 
 
 class Communication:
@@ -175,6 +194,7 @@ class Communication:
         if params_of(ctx.problem, self.Params).interactor == "kattis":
             args = kattis_args(ctx.problem.checker, test.name)
             # Feedback files go next to the FIFOs: a folder the executor creates and users never see.
+            wire = ["/bin/sh", "-c", KATTIS_WIRE, "sh", "/fifo0/m_to_u0", "/fifo0/u0_to_m", f"{FEEDBACK}/{EXIT_ORDER}"]
             argv = [*wire, *self.manager.argv, "/box/input.txt", "/box/answer.txt", f"{FEEDBACK}/", *args]
             return Proc(argv=argv, rw_binds={**rw, FEEDBACK: f"{work}/fifo0"}, **common), []
         argv = [*wire, *self.manager.argv, "/box/input.txt", "/box/tout.txt", "/box/answer.txt"]
@@ -182,6 +202,8 @@ class Communication:
 
     def _interactor_result(self, ctx: JudgeContext, test: TestCase, work: str, mgr: ProcResult,
                            users: list[ProcResult]) -> TestResult:
+        if params_of(ctx.problem, self.Params).interactor == "kattis":
+            return self._kattis_result(ctx, test, work, mgr, users[0])
         user = users[0]
         tl = ctx.problem.time_limit
         interactor = params_of(ctx.problem, self.Params).interactor
@@ -207,6 +229,30 @@ class Communication:
             except CheckerFailure as exc:
                 return system_error(test, str(exc))
             score *= checked
+        return scored(test, score, message, user.cpu_s, user.wall_s, user.memory_bytes)
+
+
+    def _kattis_result(self, ctx: JudgeContext, test: TestCase, work: str, mgr: ProcResult,
+                       user: ProcResult) -> TestResult:
+        """problemtools' rule: a validator failure is SE whatever the submission did; a rejection by a validator
+        that ended first is WA; else the submission's TLE or run-time error; else the validator's verdict."""
+        read = ctx.reader(f"{work}/fifo0")
+        try:
+            score, message = kattis_outcome(ctx.problem.checker, test.name, mgr.status, mgr.exit_code, mgr.stderr,
+                                            read, "interactive validator")
+        except CheckerFailure as exc:
+            return system_error(test, str(exc))
+        first = (read(EXIT_ORDER) or b"").decode(errors="replace").strip()
+        if first not in ("validator", "submission"):
+            return system_error(test, f"the interactive run did not record which process ended first ({first!r})")
+        if score <= 0.0 and first == "validator":
+            return scored(test, 0.0, message, min(user.cpu_s, ctx.problem.time_limit), user.wall_s,
+                          user.memory_bytes)
+        if user.status != ProcStatus.OK:
+            return failed_run(test, user)
+        if user.cpu_s > ctx.problem.time_limit:
+            return failed_run(test, failed_cpu(user, user.cpu_s, user.wall_s, user.memory_bytes,
+                                               ctx.problem.time_limit))
         return scored(test, score, message, user.cpu_s, user.wall_s, user.memory_bytes)
 
 
