@@ -81,7 +81,7 @@ class KattisGroup(BaseModel):
     score becomes, if any.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str
     custom: bool = False
