@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from . import ci, doctor, export, judge, leaderboard, problems, run, sandbox
+from . import ci, doctor, export, judge, leaderboard, problems, run, sandbox, select
 from .common import err
 
 app = typer.Typer(help="Judge code models on IOI-style problems exactly as the official CMS judge would.",
@@ -18,6 +18,7 @@ app.add_typer(sandbox.app, name="sandbox")
 app.command("judge")(judge.judge)
 app.command("run")(run.run)
 app.command("leaderboard")(leaderboard.leaderboard)
+app.command("select")(select.select)
 app.command("doctor")(doctor.doctor)
 
 

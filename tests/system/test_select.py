@@ -1,0 +1,125 @@
+"""``ioi-eval select`` end to end: a replayed run with ``--generate-inputs`` on the bundled problems, whose
+completions include an input generator, gives clusters and scores; a second ``select`` runs nothing in the box."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROBLEMS
+from tests.system.test_run import cli
+
+SOLUTIONS = {
+    "rainfall": ["time_limit/rainfall_naive.cpp", "incorrect/rainfall_int.cpp", "model_solution/rainfall.cpp",
+                 "correct/rainfall_fenwick.cpp"],
+    "summit": ["partially_correct/ternary.cpp", "model_solution/binary.cpp", "model_solution/binary.cpp",
+               "incorrect/linear_scan.cpp"],
+}
+# Rainfall's random inputs: values up to 1e9, so that sums overflow 32 bits; seed 1 is the largest input (the
+# naive solution's TLE sets it apart), the others are small.
+GENERATOR = r"""
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+int main(int argc, char** argv) {
+    std::mt19937 rng(atoi(argv[1]));
+    int n = 5 + rng() % 20, q = 1 + rng() % 10;
+    bool big = atoi(argv[1]) == 1;
+    if (big) n = q = 100000;
+    printf("%d %d\n", n, q + 1);
+    for (int i = 0; i < n; i++) printf("%u%c", 500000000u + rng() % 500000001u, i + 1 < n ? ' ' : '\n');
+    printf("1 %d\n", n);
+    for (int k = 0; k < q; k++) {
+        int l = big ? 1 : 1 + rng() % n, r = big ? n : l + rng() % (n - l + 1);
+        printf("%d %d\n", l, r);
+    }
+}
+"""
+
+
+def _completion(code: str, pad: int) -> str:
+    # the padding sets the length the default ranks by: the first listed is the longest
+    return "Reasoning. " + "x" * pad + f"\n```cpp\n{code}\n```\n"
+
+
+@pytest.fixture(scope="module")
+def replayed_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("select")
+    rows = []
+    for problem, files in SOLUTIONS.items():
+        for i, rel in enumerate(files):
+            code = (PROBLEMS / problem / "solutions" / rel).read_text()
+            rows.append({"key": f"{problem}/-/{i}", "text": _completion(code, 4000 - 1000 * i)})
+    rows.append({"key": "rainfall/#input-generator/0", "text": _completion(GENERATOR, 0)})
+    rows.append({"key": "summit/#input-generator/0", "text": "I cannot write a generator for this one."})
+    src = tmp / "replay.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run_dir = tmp / "run"
+    res = cli("run", "--model", str(src), "--engine", "replay", "--problems", str(PROBLEMS), "--only", "rainfall",
+              "--only", "summit", "--per", "problem", "--samples", "4", "--generate-inputs", "6", "--run-dir",
+              str(run_dir), "--json", cwd=tmp)
+    assert res.returncode == 0, res.stderr
+    return run_dir
+
+
+def _select(run_dir: Path, *args: str) -> dict:
+    res = cli("select", str(run_dir), "--budget", "1,2,all", "--json", *args, cwd=run_dir.parent)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def test_generated_inputs_give_clusters_and_scores(replayed_run: Path) -> None:
+    with sqlite3.connect(replayed_run / "run.sqlite") as db:
+        gens = db.execute("SELECT problem, status, extraction FROM generators ORDER BY problem").fetchall()
+        assert gens == [("rainfall", "done", "ok"), ("summit", "done", "no_code")]
+        # the generators are not samples: never judged, never scored
+        assert db.execute("SELECT COUNT(*) FROM generations WHERE key LIKE '%#input-generator%'").fetchone() == (0,)
+    report = _select(replayed_run)
+    assert {s["name"]: s["information"] for s in report["strategies"]}["oracle"] == "hidden"
+    run = report["runs"][0]
+    rain = next(p for p in run["problems"] if p["problem"] == "rainfall")
+    assert rain["inputs"]["origin"] == "generated" and rain["inputs"]["count"] == 6 and rain["inputs"]["failed"] == 0
+    s = rain["scores"]
+    # the 32-bit one fails the examples; the default submits the longest of the others first: the naive one (30);
+    # clustering puts the two that agree on every generated input (model, Fenwick) before the naive one (a TLE on
+    # seed 1 sets it apart) and submits the longer of them, the model solution
+    assert s["ioi-eval"]["1"]["points"] == s["openr1"]["1"]["points"] == s["public-tests"]["1"]["points"] == 30.0
+    assert s["cluster"]["1"]["points"] == 100.0
+    assert s["ioi-eval"]["2"]["points"] == 100.0
+    assert s["oracle"]["all"]["points"] == 100.0 and s["public-tests"]["all"]["points"] == 100.0
+    assert s["random"]["1"]["low"] == 30.0 and s["random"]["1"]["high"] == 100.0
+    summit = next(p for p in run["problems"] if p["problem"] == "summit")
+    assert summit["inputs"]["origin"] == "samples" and "gave no code" in summit["inputs"]["note"]
+    assert summit["scores"]["cluster"]["all"]["points"] == summit["scores"]["oracle"]["all"]["points"] == 100.0
+    assert run["work"]["runs"] > 0 and run["work"]["generator_runs"] == 6
+    saved = json.loads((replayed_run / "select.json").read_text())
+    assert saved["runs"][0]["totals"] == run["totals"] and saved["schema"] == "ioi-eval/select"
+    with sqlite3.connect(replayed_run / "run.sqlite") as db:
+        runs = db.execute("SELECT COUNT(*) FROM extra_runs WHERE key LIKE 'rainfall/%'").fetchone()[0]
+    assert runs == 3 * 6  # the three that pass the examples ran once on each input
+
+
+def test_second_select_runs_nothing_in_the_sandbox(replayed_run: Path) -> None:
+    first = _select(replayed_run, "--strategy", "cluster")
+    again = _select(replayed_run, "--strategy", "cluster", "--backend", "no-such-backend")  # no box is ever opened
+    assert again["runs"][0]["work"] == {**again["runs"][0]["work"], "runs": 0, "generator_runs": 0, "sandbox_s": 0.0}
+    assert again["runs"][0]["work"]["cached"] == first["runs"][0]["work"]["cached"] > 0
+    assert again["runs"][0]["totals"] == first["runs"][0]["totals"]
+
+
+def test_tables_label_hidden_information_and_bad_options_are_clear(replayed_run: Path) -> None:
+    res = cli("select", str(replayed_run), "--strategy", "oracle,ioi-eval", "--budget", "1,all", "--md",
+              cwd=replayed_run.parent)
+    assert res.returncode == 0, res.stderr
+    assert "| oracle | HIDDEN (ceiling, not a contest result) |" in res.stdout
+    assert "| ioi-eval | public |" in res.stdout
+    for args, message in ((["--strategy", "best"], "unknown selection strategy 'best'"),
+                          (["--budget", "0"], "--budget: '0'"),
+                          (["--json", "--md"], "choose one")):
+        bad = cli("select", str(replayed_run), *args, cwd=replayed_run.parent)
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
+    missing = cli("select", str(replayed_run.parent / "nope"), cwd=replayed_run.parent)
+    assert missing.returncode == 2 and "no such run folder" in missing.stderr
