@@ -42,7 +42,7 @@ def _tables(report: SelectReport) -> list[tuple[str, list[list[str]], list[str]]
         for p in run.problems:
             notes = []
             if p.inputs is not None:
-                notes.append(f"cluster inputs: {p.inputs.count} {p.inputs.origin}"
+                notes.append(f"cluster inputs: {p.inputs.count} ({p.inputs.origin})"
                              + (f", {p.inputs.failed} generator seeds failed" if p.inputs.failed else "")
                              + (f"; {p.inputs.note}" if p.inputs.origin != "generated" else ""))
             out.append((f"{run.run} / {p.problem}: max {p.max_score:g}, {p.samples} samples ({p.usable} compile)",

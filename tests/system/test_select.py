@@ -4,12 +4,14 @@ completions include an input generator, gives clusters and scores; a second ``se
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PROBLEMS
+from tests.fixtures.strict import require
 from tests.system.test_run import cli
 
 SOLUTIONS = {
@@ -123,3 +125,46 @@ def test_tables_label_hidden_information_and_bad_options_are_clear(replayed_run:
         assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
     missing = cli("select", str(replayed_run.parent / "nope"), cwd=replayed_run.parent)
     assert missing.returncode == 2 and "no such run folder" in missing.stderr
+
+
+def test_selection_page_in_the_leaderboard_site(replayed_run: Path, tmp_path: Path) -> None:
+    """The site's selection page: a line per public strategy over the budgets, the oracle as a dashed ceiling."""
+    chromium = shutil.which("chromium")
+    require(chromium is not None, "Debian's chromium is not installed (run scripts/setup-browser)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "playwright is not installed (pip install 'ioi-eval[test]')")
+        return
+    _select(replayed_run)  # select.json with every strategy
+    site = tmp_path / "site"
+    res = cli("leaderboard", str(replayed_run), "--html", str(site), cwd=replayed_run.parent)
+    assert res.returncode == 0, res.stderr
+    [page_file] = (site / "selection").glob("*.html")  # selection/<the run's id>.html
+    model_page = site / "models" / page_file.name
+    assert model_page.is_file()
+    own = cli("select", str(replayed_run), "--budget", "1,2,all", "--md", "--html", str(tmp_path / "own"),
+              cwd=replayed_run.parent)
+    assert own.returncode == 0 and (tmp_path / "own" / "selection" / f"{replayed_run.name}.html").is_file()
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("requestfailed", lambda r: errors.append(f"failed to load {r.url}"))
+        page.goto(model_page.as_uri())
+        page.get_by_role("link", name="Selection: points by submission strategy and budget").click()
+        assert page.url == page_file.as_uri()
+        assert page.locator("h1").inner_text() == f"Selection: {replayed_run.name}"
+        chart = page.locator("svg.chart")
+        assert chart.count() == 1
+        assert chart.locator("polyline").count() == 5  # the public strategies; the oracle is the ceiling
+        assert chart.locator("g.ceiling").count() == 1 and chart.locator("polygon.band").count() == 1
+        assert chart.locator("circle.point").count() == 5 * 3
+        oracle_row = page.locator("#totals tbody tr.hidden")
+        assert oracle_row.count() == 1 and "HIDDEN" in oracle_row.inner_text()
+        assert page.locator("#totals tbody tr.public").count() == 5
+        page.screenshot(path=str(tmp_path / "selection.png"), full_page=True)
+        browser.close()
+    assert not errors, errors
