@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import IoiEvalError, SelectError
 from ..judge.judge import Judge
+from ..judge.languages import language_of
 from ..problem.model import Problem
 from ..record.folder import RunFolder
 from ..record.store import ExtraInput, RunStore, Sample
@@ -153,13 +154,28 @@ def _measure(pool: Pool, problem: Problem, samples: list[Sample], generator, cou
         reason = (f"clustered on the {len(inputs)} sample inputs: {reason}" if inputs
                   else f"no inputs to cluster on ({reason}; the problem has no samples subtask): one cluster per "
                        "target")
-    survivors = [e.key for e in pool.entries if pool.passes_samples(e)]
-    code = {s.key: s for s in samples}
-    runnable = [SampleCode(key=k, language=code[k].generation.language, code=code[k].judgement.code or "")
-                for k in survivors if code[k].judgement is not None and code[k].judgement.code]
+    by_key = {s.key: s for s in samples}
+    runnable = [c for c in (_code(by_key[e.key]) for e in pool.entries if pool.passes_samples(e)) if c is not None]
     pool.behaviour = runner.behaviours(problem, runnable, inputs)
     pool.inputs_note = reason
     return InputsInfo(origin=origin, count=len(inputs), failed=failed, note=reason)
+
+
+def _code(sample: Sample) -> SampleCode | None:
+    """The code of a sample: extracted from its completion, or the reference solution's file it was judged from."""
+    g, j = sample.generation, sample.judgement
+    if j is None:
+        return None
+    if j.extraction == "source" and g.source_path:
+        path = Path(g.source_path)
+        try:
+            language = language_of(path)
+        except (IoiEvalError, ValueError):
+            return None  # not a program (an output-only answer): nothing to run, the sample stays alone
+        if not path.is_file():
+            return None
+        return SampleCode(key=g.key, language=language, code=path.read_text(errors="replace"))
+    return SampleCode(key=g.key, language=g.language, code=j.code) if j.code else None
 
 
 def _sample_inputs(problem: Problem) -> list[ExtraInput]:
