@@ -97,6 +97,10 @@ def test_generated_inputs_give_clusters_and_scores(replayed_run: Path) -> None:
     assert summit["inputs"]["origin"] == "samples" and "gave no code" in summit["inputs"]["note"]
     assert summit["scores"]["cluster"]["all"]["points"] == summit["scores"]["oracle"]["all"]["points"] == 100.0
     assert run["work"]["runs"] > 0 and run["work"]["generator_runs"] == 6
+    summary = {p["problem"]: p for p in json.loads((replayed_run / "summary.json").read_text())["problems"]}
+    for p in run["problems"]:  # the run's own figures: its rule (4 samples < 50: all submitted) and its oracle
+        assert p["scores"]["ioi-eval"]["all"]["points"] == summary[p["problem"]]["score"]
+        assert p["scores"]["oracle"]["all"]["points"] == summary[p["problem"]]["oracle"]
     saved = json.loads((replayed_run / "select.json").read_text())
     assert saved["runs"][0]["totals"] == run["totals"] and saved["schema"] == "ioi-eval/select"
     with sqlite3.connect(replayed_run / "run.sqlite") as db:
@@ -168,3 +172,52 @@ def test_selection_page_in_the_leaderboard_site(replayed_run: Path, tmp_path: Pa
         page.screenshot(path=str(tmp_path / "selection.png"), full_page=True)
         browser.close()
     assert not errors, errors
+
+
+def test_reference_run_clusters_on_the_sample_inputs_and_says_so(tmp_path: Path) -> None:
+    run_dir = tmp_path / "ref"
+    res = cli("run", "--model", "reference", "--problems", str(PROBLEMS), "--only", "rainfall", "--run-dir",
+              str(run_dir), "--json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    report = _select(run_dir, "--strategy", "cluster,oracle,public-tests")
+    [rain] = report["runs"][0]["problems"]
+    assert rain["inputs"]["origin"] == "samples" and rain["inputs"]["count"] == 2
+    assert "without --generate-inputs" in rain["inputs"]["note"]
+    assert rain["scores"]["cluster"]["all"]["note"] == rain["inputs"]["note"]
+    assert rain["scores"]["oracle"]["all"]["points"] == rain["scores"]["cluster"]["all"]["points"] == 100.0
+    with sqlite3.connect(run_dir / "run.sqlite") as db:
+        ran = {k for (k,) in db.execute("SELECT DISTINCT key FROM extra_runs")}
+        outcomes = {o for (o,) in db.execute("SELECT outcome FROM extra_runs")}
+    assert ran == {"rainfall/reference/0"}  # judged from the package's file: its source ran on the sample inputs
+    assert len(outcomes) == 2 and all(o.startswith("OK:") for o in outcomes)
+
+
+def test_generator_failures_are_counted_and_never_inputs(tmp_path: Path) -> None:
+    from ioi_eval.judge.judge import Judge
+    from ioi_eval.record.store import GeneratorRecord, RunStore
+    from ioi_eval.select.behaviour import BehaviourRunner
+    from ioi_eval.sources.loader import load_problem
+
+    problem = load_problem(PROBLEMS / "rainfall")
+    store = RunStore(tmp_path / "run.sqlite")
+    runner = BehaviourRunner(store, lambda: Judge("local", workers=2))
+    try:
+        def gen(code: str) -> GeneratorRecord:
+            return GeneratorRecord(key="rainfall/#input-generator/0", problem="rainfall", language="cpp",
+                                   status="done", text="", error=None, code=code, extraction="ok", note=None)
+
+        odd_crashes = ("#include <cstdio>\n#include <cstdlib>\nint main(int c, char** v) { int s = atoi(v[1]);"
+                       " if (s % 2) abort(); if (s == 4) return 0; printf(\"1 1\\n%d\\n1 1\\n\", s); }")
+        made = runner.generated_inputs(problem, gen(odd_crashes), 4)
+        assert [(i.name, i.sha256 is not None) for i in made] == [
+            ("seed-1", False), ("seed-2", True), ("seed-3", False), ("seed-4", False)]
+        assert made[0].error.startswith("RE") and made[3].error == "empty output" and made[1].data == b"1 1\n2\n1 1\n"
+        assert runner.work.generator_runs == 4
+        again = runner.generated_inputs(problem, gen(odd_crashes), 4)  # from the store: nothing runs
+        assert again == made and runner.work.generator_runs == 4
+        store.save_extra_inputs("rainfall", [])
+        broken = runner.generated_inputs(load_problem(PROBLEMS / "pairsum"), gen("int main( {"), 2)
+        assert all(i.sha256 is None and "does not compile" in (i.error or "") for i in broken) and len(broken) == 2
+    finally:
+        runner.close()
+        store.close()
