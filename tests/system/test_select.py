@@ -129,6 +129,17 @@ def test_tables_label_hidden_information_and_bad_options_are_clear(replayed_run:
         assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
     missing = cli("select", str(replayed_run.parent / "nope"), cwd=replayed_run.parent)
     assert missing.returncode == 2 and "no such run folder" in missing.stderr
+    moved = cli("select", str(replayed_run), "--problems", str(replayed_run.parent / "gone"), cwd=replayed_run.parent)
+    assert moved.returncode == 2 and "cannot be loaded" in moved.stderr and "Traceback" not in moved.stderr
+
+
+def test_a_damaged_select_json_is_a_clear_error_in_the_site(replayed_run: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "run"
+    shutil.copytree(replayed_run, copy)
+    (copy / "select.json").write_text('{"schema": "ioi-eval/select", "version": 1, "runs": "nope"}')
+    res = cli("leaderboard", str(copy), "--html", str(tmp_path / "site"), cwd=tmp_path)
+    assert res.returncode == 2 and "select.json: not a select.json of this version" in res.stderr
+    assert "Traceback" not in res.stderr
 
 
 def test_selection_page_in_the_leaderboard_site(replayed_run: Path, tmp_path: Path) -> None:
