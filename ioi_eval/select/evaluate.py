@@ -11,7 +11,7 @@ from ..judge.judge import Judge
 from ..judge.languages import language_of
 from ..problem.model import Problem
 from ..record.folder import RunFolder
-from ..record.store import ExtraInput, RunStore, Sample
+from ..record.store import ExtraInput, GeneratorRecord, RunStore, Sample
 from . import STRATEGIES, get_strategy
 from .base import Pool, Strategy, make_pool
 from .behaviour import BehaviourRunner, SampleCode, digest
@@ -129,7 +129,7 @@ def _totals(rows: list[ProblemSelect], strategies: Sequence[Strategy], budgets: 
     return totals
 
 
-def _measure(pool: Pool, problem: Problem, samples: list[Sample], generator, count: int,
+def _measure(pool: Pool, problem: Problem, samples: list[Sample], generator: GeneratorRecord | None, count: int,
              runner: BehaviourRunner) -> InputsInfo:
     """Fill ``pool.behaviour`` for the samples that pass the examples; say which inputs were used."""
     inputs: list[ExtraInput] = []
