@@ -78,3 +78,7 @@ class BaselineError(IoiEvalError):
 
 class ExportError(IoiEvalError):
     """A run folder, a filter or the output cannot be used for an export."""
+
+
+class SelectError(IoiEvalError):
+    """``ioi-eval select`` cannot score a run: an unknown strategy, a bad budget, problems it cannot find."""

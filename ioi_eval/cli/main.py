@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import PackageWarning
-from . import ci, doctor, export, judge, leaderboard, problems, run, sandbox
+from . import ci, doctor, export, judge, leaderboard, problems, run, sandbox, select
 from .common import err
 
 app = typer.Typer(help="Judge code models on IOI-style problems exactly as the official CMS judge would.",
@@ -21,6 +21,7 @@ app.add_typer(sandbox.app, name="sandbox")
 app.command("judge")(judge.judge)
 app.command("run")(run.run)
 app.command("leaderboard")(leaderboard.leaderboard)
+app.command("select")(select.select)
 app.command("doctor")(doctor.doctor)
 
 

@@ -58,6 +58,9 @@ def _run_options(
         "--prompt-template", help="Jinja2 template file, or 'source' for the dataset's own prompt")] = None,
     run_dir: Annotated[Path | None, typer.Option("--run-dir", help="default: runs/<model>-<problems>")] = None,
     new_run: Annotated[bool, typer.Option("--new-run", help="start afresh even if the run folder exists")] = False,
+    generate_inputs: Annotated[int, typer.Option(
+        "--generate-inputs", help="also ask the model for a random input generator per problem, run by "
+                                  "`ioi-eval select` with seeds 1..N (cluster strategy); 0: none")] = 0,
     backend: BackendOpt = "local",
     workers: WorkersOpt = None,
     judge_profile: ProfileOpt = "cms",
@@ -92,6 +95,8 @@ def evaluate_kwargs(values: dict[str, Any]) -> dict[str, Any]:
     v = dict(values)
     if v["per"] not in ("subtask", "problem"):
         raise IoiEvalError("--per must be 'subtask' or 'problem'")
+    if v["generate_inputs"] < 0:
+        raise IoiEvalError("--generate-inputs must be 0 or a positive number of inputs")
     if v["api_mode"] not in ("chat", "completions"):
         raise IoiEvalError("--api-mode must be 'chat' or 'completions'")
     engine = v.pop("engine")

@@ -31,6 +31,7 @@ class RunConfig(BaseModel):
     prompt_template_sha256: str | None = None
     max_submissions: int = 50
     judge_profile: str = Field("cms", description="judge behaviour (ioi_eval.judge.profile)")
+    generate_inputs: int = Field(0, ge=0, description="inputs per problem from a model-written generator (select)")
 
     @field_validator("language")
     @classmethod
@@ -44,6 +45,8 @@ class RunConfig(BaseModel):
         data = self.model_dump(mode="json")
         if data["judge_profile"] == "cms":  # the default is left out, so runs stored before it resume
             del data["judge_profile"]
+        if data["generate_inputs"] == 0:  # likewise: runs stored before --generate-inputs existed resume
+            del data["generate_inputs"]
         data["engine_options"] = {k: v for k, v in data["engine_options"].items() if k not in SECRET_OPTIONS}
         return data
 

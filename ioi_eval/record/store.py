@@ -58,6 +58,42 @@ CREATE TABLE IF NOT EXISTS submissions (
 CREATE INDEX IF NOT EXISTS generations_status ON generations(status);
 """
 
+#: Tables of ``ioi-eval run --generate-inputs`` and ``ioi-eval select`` (added to every store, old ones too):
+#: the input-generator requests (kept apart from the samples: they are never judged or scored), the extra
+#: inputs (the generators' outputs by seed, or the sample inputs) and every extra sandbox run of a sample on
+#: one of them, so that ``select`` never runs a sample on an input twice.
+EXTRA_SCHEMA = """
+CREATE TABLE IF NOT EXISTS generators (
+    key TEXT PRIMARY KEY,
+    problem TEXT NOT NULL,
+    language TEXT NOT NULL,
+    messages TEXT NOT NULL,
+    seed INTEGER,
+    status TEXT NOT NULL DEFAULT 'pending',      -- pending | done | failed
+    text TEXT, reasoning TEXT, completion_tokens INTEGER, error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    code TEXT, extraction TEXT, note TEXT,        -- extraction: ok | no_code (NULL: not extracted)
+    generated_at REAL
+);
+CREATE TABLE IF NOT EXISTS extra_inputs (
+    problem TEXT NOT NULL,
+    name TEXT NOT NULL,                           -- seed-<n> (generated) or the sample test's name
+    origin TEXT NOT NULL,                         -- generated | samples
+    sha256 TEXT,                                  -- NULL: the generator failed on this seed (see error)
+    data BLOB,
+    error TEXT,
+    wall_s REAL,
+    PRIMARY KEY (problem, name)
+);
+CREATE TABLE IF NOT EXISTS extra_runs (
+    key TEXT NOT NULL,                            -- the sample (generations.key)
+    input_sha256 TEXT NOT NULL,
+    outcome TEXT NOT NULL,                        -- the behaviour's fingerprint (verdict + output digest)
+    cpu_s REAL, wall_s REAL, ran_at REAL,
+    PRIMARY KEY (key, input_sha256)
+);
+"""
+
 
 @dataclass(frozen=True)
 class Generation:
@@ -184,6 +220,42 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class GeneratorRecord:
+    """The input generator a model wrote for one problem (``ioi-eval run --generate-inputs``)."""
+
+    key: str
+    problem: str
+    language: str
+    status: GenerationStatus
+    text: str | None
+    error: str | None
+    code: str | None
+    extraction: Extraction | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ExtraInput:
+    """One extra input of a problem: a generator's output for one seed (or its failure), or a sample input."""
+
+    name: str
+    origin: Literal["generated", "samples"]
+    sha256: str | None
+    data: bytes | None
+    error: str | None
+    wall_s: float | None
+
+
+@dataclass(frozen=True)
+class ExtraRun:
+    """A sample's outcome on one extra input, as ``ioi-eval select`` recorded it."""
+
+    outcome: str
+    cpu_s: float
+    wall_s: float
+
+
+@dataclass(frozen=True)
 class Counts:
     """Progress counters of a run: generations by status, submissions judged and without code."""
 
@@ -234,6 +306,7 @@ class RunStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            self._db.executescript(EXTRA_SCHEMA)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -346,3 +419,82 @@ class RunStore:
             no_code = self._db.execute("SELECT COUNT(*) FROM submissions WHERE extraction='no_code'").fetchone()[0]
         return Counts(pending=g.get("pending", 0), done=g.get("done", 0), failed=g.get("failed", 0), judged=judged,
                       no_code=no_code)
+
+    # -- input generators (``--generate-inputs``) ------------------------------------------------
+    def add_generator_requests(self, requests: Iterable[GenerationRequest]) -> int:
+        """Insert input-generator requests not yet known; returns how many were new."""
+        with self._tx() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO generators(key, problem, language, messages, seed) VALUES(?, ?, ?, ?, ?)",
+                [(r.key, r.problem, r.language, json.dumps(r.messages), r.seed) for r in requests])
+            return db.total_changes - before
+
+    def pending_generator_requests(self) -> list[GenerationRequest]:
+        """Input-generator requests without a finished generation."""
+        with self._lock:
+            rows = self._db.execute("SELECT key, problem, language, messages, seed FROM generators"
+                                    " WHERE status != 'done' ORDER BY key").fetchall()
+        return [GenerationRequest(key=r["key"], problem=r["problem"], subtask=None, sample=0, language=r["language"],
+                                  messages=json.loads(r["messages"]), seed=r["seed"]) for r in rows]
+
+    def is_generator(self, key: str) -> bool:
+        """Whether ``key`` is an input-generator request (not a sample)."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM generators WHERE key=?", (key,)).fetchone() is not None
+
+    def save_generator_completion(self, c: Completion) -> None:
+        """Record an input generator's completion (done) or failure (failed)."""
+        with self._tx() as db:
+            db.execute("UPDATE generators SET status=?, text=?, reasoning=?, completion_tokens=?, error=?,"
+                       " attempts=attempts+1, generated_at=? WHERE key=?",
+                       ("failed" if c.failed else "done", c.text, c.reasoning, c.completion_tokens, c.error,
+                        time.time(), c.key))
+
+    def save_generator_extraction(self, key: str, code: str | None, extraction: str, note: str = "") -> None:
+        """Record the code extracted from an input generator's completion."""
+        with self._tx() as db:
+            db.execute("UPDATE generators SET code=?, extraction=?, note=? WHERE key=?", (code, extraction, note, key))
+
+    def generators(self) -> list[GeneratorRecord]:
+        """Every input-generator request of the run (ordered by key)."""
+        with self._lock:
+            rows = self._db.execute("SELECT key, problem, language, status, text, error, code, extraction, note"
+                                    " FROM generators ORDER BY key").fetchall()
+        return [GeneratorRecord(**dict(r)) for r in rows]
+
+    # -- extra inputs and runs (``ioi-eval select``) ---------------------------------------------
+    def extra_inputs(self, problem: str) -> list[ExtraInput]:
+        """The extra inputs stored for ``problem`` (generated ones by seed, then sample inputs), with failures."""
+        with self._lock:
+            rows = self._db.execute("SELECT name, origin, sha256, data, error, wall_s FROM extra_inputs"
+                                    " WHERE problem=? ORDER BY origin, length(name), name", (problem,)).fetchall()
+        return [ExtraInput(**dict(r)) for r in rows]
+
+    def save_extra_inputs(self, problem: str, inputs: Iterable[ExtraInput]) -> None:
+        """Store extra inputs of ``problem`` (replacing those of the same name)."""
+        with self._tx() as db:
+            db.executemany("INSERT OR REPLACE INTO extra_inputs(problem, name, origin, sha256, data, error, wall_s)"
+                           " VALUES(?, ?, ?, ?, ?, ?, ?)",
+                           [(problem, i.name, i.origin, i.sha256, i.data, i.error, i.wall_s) for i in inputs])
+
+    def extra_runs(self, keys: Iterable[str]) -> dict[tuple[str, str], ExtraRun]:
+        """The recorded extra runs of the samples ``keys``, by (key, input sha256)."""
+        wanted = list(keys)
+        out: dict[tuple[str, str], ExtraRun] = {}
+        with self._lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                rows = self._db.execute(
+                    f"SELECT key, input_sha256, outcome, cpu_s, wall_s FROM extra_runs WHERE key IN"
+                    f" ({','.join('?' * len(chunk))})", chunk).fetchall()
+                for r in rows:
+                    out[(r["key"], r["input_sha256"])] = ExtraRun(r["outcome"], r["cpu_s"] or 0.0, r["wall_s"] or 0.0)
+        return out
+
+    def save_extra_run(self, key: str, input_sha256: str, run: ExtraRun) -> None:
+        """Record a sample's outcome on one extra input (committed at once: a killed ``select`` resumes)."""
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO extra_runs(key, input_sha256, outcome, cpu_s, wall_s, ran_at)"
+                       " VALUES(?, ?, ?, ?, ?, ?)", (key, input_sha256, run.outcome, run.cpu_s, run.wall_s,
+                                                     time.time()))

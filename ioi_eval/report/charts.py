@@ -140,3 +140,55 @@ def stacked_verdicts(title: str, labels: Sequence[str], counts: Sequence[dict[st
     legend, lh = _legend([(v, VERDICT_COLORS.get(v, "#999")) for v in present], left, top + row_h * len(labels) + 6,
                          plot_w)
     return _svg(width, top + row_h * len(labels) + 6 + lh + 2, title, body + legend)
+
+
+def budget_lines(title: str, budgets: Sequence[str], series: Sequence[tuple[str, Sequence[float],
+                                                                            Sequence[tuple[float, float] | None]]],
+                 maximum: float, ceiling: tuple[str, float] | None = None,
+                 colors: Sequence[str] | None = None) -> Markup:
+    """Score against submission budget: one line per series over the budgets (evenly spaced, in order).
+
+    Each series is (name, values, intervals); an interval (low, high) draws a band around the line (a random
+    strategy's draws). ``ceiling`` (name, value) is drawn as a dashed horizontal line (the oracle).
+    """
+    colors = list(colors or [color(i) for i in range(len(series))])
+    left, top, plot_w, plot_h = 52, 14, max(240, 90 * (len(budgets) - 1)), 220
+    width = left + plot_w + 24
+    scale = plot_h / maximum if maximum else 0
+    step = plot_w / max(1, len(budgets) - 1)
+    xs = [left + step * i if len(budgets) > 1 else left + plot_w / 2 for i in range(len(budgets))]
+
+    def y(v: float) -> float:
+        return top + plot_h - v * scale
+
+    body = []
+    for frac in (0, 0.25, 0.5, 0.75, 1):
+        yy = top + plot_h * (1 - frac)
+        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#ddd"/>'
+                    f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{maximum * frac:g}</text>')
+    for x, label in zip(xs, budgets, strict=True):
+        body.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{escape(label)}</text>')
+    body.append(f'<text x="{left + plot_w / 2:.1f}" y="{top + plot_h + 32}" text-anchor="middle">'
+                f'submissions per problem</text>')
+    for (name, values, bands), col in zip(series, colors, strict=True):
+        band = [(x, b) for x, b in zip(xs, bands, strict=True) if b is not None]
+        if band and any(lo != hi for _, (lo, hi) in band):
+            upper = " ".join(f"{x:.1f},{y(hi):.1f}" for x, (_, hi) in band)
+            lower = " ".join(f"{x:.1f},{y(lo):.1f}" for x, (lo, _) in reversed(band))
+            body.append(f'<polygon class="band" points="{upper} {lower}" fill="{col}" fill-opacity="0.15"/>')
+        points = " ".join(f"{x:.1f},{y(v):.1f}" for x, v in zip(xs, values, strict=True))
+        body.append(f'<g class="line"><title>{escape(name)}</title><polyline points="{points}" fill="none" '
+                    f'stroke="{col}" stroke-width="2"/></g>')
+        for x, v, label in zip(xs, values, budgets, strict=True):
+            body.append(f'<circle class="point" cx="{x:.1f}" cy="{y(v):.1f}" r="3.5" fill="{col}"><title>'
+                        f'{escape(name)} at {escape(label)}: {v:g}</title></circle>')
+    if ceiling is not None:
+        name, value = ceiling
+        body.append(f'<g class="ceiling"><title>{escape(name)}: {value:g}</title><line x1="{left}" '
+                    f'x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#000" '
+                    f'stroke-dasharray="6 4" stroke-width="1.5"/></g>')
+    items = [(name, col) for (name, _, _), col in zip(series, colors, strict=True)]
+    if ceiling is not None:
+        items.append((ceiling[0], "#000"))
+    legend, lh = _legend(items, left, top + plot_h + 42, plot_w)
+    return _svg(width, top + plot_h + 42 + lh + 4, title, body + legend)

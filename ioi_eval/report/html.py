@@ -4,6 +4,7 @@ Layout of the output folder::
 
     index.html              overview table (sortable) and charts
     models/<id>.html        one page per run: problems, subtasks, verdicts
+    selection/<id>.html     score against submission budget per strategy, for runs with a select.json
     problems/<code>.html    one page per problem: the runs compared subtask by subtask
     leaderboard.json        all the data (the same as ``--format json``)
     assets/style.css, assets/sort.js
@@ -24,6 +25,7 @@ from ..errors import IoiEvalError
 from . import charts
 from .formats import notes, to_json
 from .model import Entry, Leaderboard, ProblemResult, SubtaskStats
+from .selection import load_selection, render_page
 
 #: Verdict columns always shown; the others (OLE, NC, SE, SKIPPED) only when some run has them.
 BASE_VERDICTS = ("AC", "PA", "WA", "TLE", "MLE", "RE", "CE")
@@ -65,9 +67,23 @@ def _prepare(out_dir: Path) -> None:
         raise IoiEvalError(f"{out_dir}: not empty and not a leaderboard site (no {DATA_FILE}); choose another folder")
     for sub in ("models", "problems", "assets"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
-    for sub in ("models", "problems"):
-        for page in (out_dir / sub).glob("*.html"):
+    for sub in ("models", "problems", "selection"):
+        for page in (out_dir / sub).glob("*.html") if (out_dir / sub).is_dir() else ():
             page.unlink()
+
+
+def _selection_pages(lb: Leaderboard, out_dir: Path, env: Environment) -> dict[str, str]:
+    """Write ``selection/<id>.html`` for each run whose folder has a ``select.json``; {run id: page path}."""
+    pages = {}
+    for e in lb.entries:
+        report = load_selection(Path(e.run_dir))
+        if report is None or not report.runs:
+            continue
+        (out_dir / "selection").mkdir(exist_ok=True)
+        page = f"selection/{e.id}.html"
+        (out_dir / page).write_text(render_page(env, report, report.runs[0], "../", f"../models/{e.id}.html"))
+        pages[e.id] = page
+    return pages
 
 
 def write_site(lb: Leaderboard, out_dir: Path) -> Path:
@@ -89,8 +105,9 @@ def _write(lb: Leaderboard, out_dir: Path) -> Path:
     colors = {e.id: charts.color(i) for i, e in enumerate(lb.entries)}
     labels = [e.label for e in lb.entries]
     ci_label = f"{lb.confidence * 100:g}% CI"
+    selection_pages = _selection_pages(lb, out_dir, env)
     common = {"lb": lb, "problem_file": files, "ci_label": ci_label, "medal_rank": _medal_rank,
-              "subtask_of": _subtask_of}
+              "subtask_of": _subtask_of, "selection_page": selection_pages}
 
     index_charts = {
         "scores": charts.grouped_bars(

@@ -123,7 +123,8 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: BaseMode
              samples: int, per: str,
              language: str, only: list[str] | None, temperature: float, top_p: float, max_tokens: int | None,
              seed: int, prompt_template: Path | None, run_dir: Path | None, new_run: bool, backend: str,
-             workers: int | None, judge_profile: str = "cms", progress: Progress | None = None) -> RunOutcome:
+             workers: int | None, judge_profile: str = "cms", generate_inputs: int = 0,
+             progress: Progress | None = None) -> RunOutcome:
     """Run (or resume) an evaluation and score it; the summary (``RunFolder.summary_path``) is written at the end.
 
     ``engine_options`` are the engine's ``Options`` (or a mapping of them); the run records those that were set.
@@ -148,7 +149,7 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: BaseMode
         problem_codes=sorted(p.code for p in problem_list), samples=samples, per=per, language=language,
         sampling=SamplingConfig(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed),
         engine_options=options.model_dump(exclude_unset=True), prompt_template_sha256=template_digest(prompt_template),
-        judge_profile=judge_profile)
+        judge_profile=judge_profile, generate_inputs=generate_inputs)
     folder = RunFolder(run_dir or default_run_dir(Path("runs"), model, problems))
     if new_run and folder.store_path.exists():
         folder = RunFolder(folder.root.with_name(f"{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}"))

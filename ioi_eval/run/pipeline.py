@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import ConfigMismatch, EngineError, IoiEvalError
-from ..generate.base import Engine, GenerationRequest
+from ..generate.base import Completion, Engine, GenerationRequest
 from ..judge.judge import Judge
 from ..judge.languages import get_language
 from ..judge.submission import Submission
@@ -24,7 +24,7 @@ from ..record.config import RunConfig, diff_configs
 from ..record.folder import RunFolder
 from .events import Progress, RunResult
 from .extract import extract_code
-from .plan import build_requests
+from .plan import build_generator_requests, build_requests
 
 
 class Runner:
@@ -54,6 +54,7 @@ class Runner:
             self.store.set_meta("config", new)
         requests, sources = build_requests(self.config, list(self.problems.values()), self.template)
         self.store.add_requests(requests, sources)
+        self.store.add_generator_requests(build_generator_requests(self.config, list(self.problems.values())))
 
     # -- the run --------------------------------------------------------------------------------
     def execute(self, progress: Progress | None = None) -> RunResult:
@@ -62,7 +63,7 @@ class Runner:
         result = RunResult()
         for key in self.store.unextracted():  # a previous run stopped between the two writes
             self._extract(key)
-        pending = self.store.pending_requests()
+        pending = self.store.pending_requests() + self.store.pending_generator_requests()
         counts = self.store.counts()
         progress.on_totals(len(pending), counts.done - counts.judged - counts.no_code + len(pending))
         workers = max(1, self.judge.box.workers)
@@ -82,6 +83,9 @@ class Runner:
                                       f"{type(exc).__name__}: {exc}") from exc
                 try:
                     for completion in self._completions(engine, pending):
+                        if self.store.is_generator(completion.key):  # --generate-inputs: kept, never judged
+                            self._save_generator(completion, result, progress)
+                            continue
                         self.store.save_completion(completion)
                         progress.on_generated(completion)
                         if completion.failed:
@@ -112,6 +116,17 @@ class Runner:
         except Exception as exc:
             raise EngineError(f"the {self.config.engine} engine failed: {type(exc).__name__}: {exc} "
                               "(completions received so far are kept; re-run to resume)") from exc
+
+    def _save_generator(self, completion: Completion, result: RunResult, progress: Progress) -> None:
+        """Store an input generator's completion and its code (``ioi-eval select`` runs it)."""
+        self.store.save_generator_completion(completion)
+        progress.on_generated(completion)
+        if completion.failed:
+            result.generation_failed(completion.error or "failed")
+            return
+        result.generated += 1
+        ex = extract_code(completion.text or "", self.config.language)
+        self.store.save_generator_extraction(completion.key, ex.code, ex.status, ex.note)
 
     def _extract(self, key: str) -> bool:
         """Extract the code of a finished generation; True when there is something to judge."""

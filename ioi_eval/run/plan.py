@@ -9,7 +9,7 @@ from ..generate import engine_class
 from ..generate.base import GenerationRequest
 from ..judge.task_types import TASK_TYPES
 from ..problem.model import Problem
-from ..prompts import build_prompt
+from ..prompts import TEMPLATES_DIR, build_prompt
 from ..record.config import RunConfig
 
 Planner = Callable[[Sequence[Problem], int], tuple[list[GenerationRequest], dict[str, str]]]
@@ -50,3 +50,24 @@ def build_requests(config: RunConfig, problems: list[Problem], template: Path | 
                                                   sample=i, language=config.language, messages=messages,
                                                   seed=base_seed + i))
     return requests, {}
+
+
+#: The target of an input-generator request: no subtask name can take it, so a replay source never matches a
+#: sample's row to it (only a row with its key).
+GENERATOR_TARGET = "#input-generator"
+GENERATOR_TEMPLATE = TEMPLATES_DIR / "input_generator.j2"
+
+
+def generator_key(problem: str) -> str:
+    """The key of a problem's input-generator request."""
+    return f"{problem}/{GENERATOR_TARGET}/0"
+
+
+def build_generator_requests(config: RunConfig, problems: list[Problem]) -> list[GenerationRequest]:
+    """One input-generator request per problem (``--generate-inputs``); none for engines that plan their own."""
+    if config.generate_inputs <= 0 or own_planner(config.engine) is not None:
+        return []
+    return [GenerationRequest(key=generator_key(p.code), problem=p.code, subtask=GENERATOR_TARGET, sample=0,
+                              language=config.language,
+                              messages=build_prompt(p, None, config.language, GENERATOR_TEMPLATE),
+                              seed=config.sampling.seed or 0) for p in problems]
