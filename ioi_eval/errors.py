@@ -74,3 +74,15 @@ class BaselineError(IoiEvalError):
 
 class ExportError(IoiEvalError):
     """A run folder, a filter or the output cannot be used for an export."""
+
+
+# -- rewards for RL training ------------------------------------------------------------------------
+
+class RewardConfigError(IoiEvalError):
+    """A reward cannot be built or cannot serve a row: no backend, no compiler for the language, an unknown
+    problem or subtask, a row that names no problem, an unknown mode."""
+
+
+class RewardFaultError(IoiEvalError):
+    """Too many rewards in the recent window were judge faults (sandbox errors, lost boxes, timeouts): the
+    trainer must stop rather than train on what the judge could not score."""

@@ -107,6 +107,9 @@ class Judge:
               skip: bool = True) -> JudgeReport:
         """Judge one submission. Judge errors of single tests are SE results, not exceptions.
 
+        ``problem`` may be a view of a loaded problem (``model_copy`` with other subtasks, e.g. only the one a
+        reward targets): it shares the package's compiled checker and graders, and only its tests are run.
+
         ``skip=False`` runs every test even where a subtask is already decided (full verdicts). A
         problem scored the Codeforces way never skips: its partial fraction needs every test.
         """
@@ -120,7 +123,7 @@ class Judge:
             tests = {name: TestResult(name=name, verdict=Verdict.CE, message="Compilation failed")
                      for name in problem.test_order()}
         else:
-            tests = self._run_tests(state, prepared, score_type, on_test, skip)
+            tests = self._run_tests(state, problem, prepared, score_type, on_test, skip)
         return build_report(problem, compile_result, tests, score_type)
 
     def judge_many(self, items: list[tuple[Problem, Submission]], skip: bool = True) -> list[JudgeReport]:
@@ -130,9 +133,9 @@ class Judge:
             futures = [pool.submit(self.judge, p, s, None, skip) for p, s in items]
             return [fut.result() for fut in futures]
 
-    def _run_tests(self, state: _ProblemState, prepared: object, score_type: ScoreType,
+    def _run_tests(self, state: _ProblemState, problem: Problem, prepared: object, score_type: ScoreType,
                    on_test: TestCallback | None, skip: bool) -> dict[str, TestResult]:
-        problem = state.ctx.problem
+        # ``problem`` may be a view of the state's problem (same package, fewer subtasks: a reward's target).
         order = problem.test_order()
         owners: dict[str, list[int]] = {t: [] for t in order}
         for st in problem.subtasks:
