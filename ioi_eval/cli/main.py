@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from . import ci, doctor, export, judge, leaderboard, problems, run, sandbox
+from . import ci, doctor, export, judge, leaderboard, problems, rewards, run, sandbox
 from .common import err
 
 app = typer.Typer(help="Judge code models on IOI-style problems exactly as the official CMS judge would.",
@@ -19,6 +19,7 @@ app.command("judge")(judge.judge)
 app.command("run")(run.run)
 app.command("leaderboard")(leaderboard.leaderboard)
 app.command("doctor")(doctor.doctor)
+app.command("serve-rewards")(rewards.serve_rewards)
 
 
 def main() -> None:
