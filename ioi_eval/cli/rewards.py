@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Annotated
 
 import typer
 
 from .common import BackendOpt, Language, ProfileOpt, WorkersOpt, err, fail, reported_errors
+
+
+def check_address(host: str, port: int) -> None:
+    """Fail now (exit 2) when the address cannot be listened on, before any box is opened."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(infos[0][4])
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 def serve_rewards(
@@ -36,6 +48,7 @@ def serve_rewards(
         from ..rewards.server import serve
     except ImportError as exc:  # starlette / uvicorn are the `rewards` extra
         fail(f"serve-rewards needs the rewards extra (pip install 'ioi-eval[rewards]'): {exc}")
+    check_address(host, port)
     with reported_errors():
         reward = CodeReward(problems, mode=mode, cf_scoring=cf_scoring, backend=backend, workers=workers,
                             judge_profile=judge_profile, language=getattr(language, "value", language),

@@ -290,6 +290,11 @@ class CodeReward:
             fut = self._inflight.get(key)
             if fut is not None:
                 return fut
+            done = self._memo.get(key)
+            if done is not None:  # judged by another call since this one looked
+                fut = Future()
+                fut.set_result(done)
+                return fut
             assert self._pool is not None
             fut = self._pool.submit(self._judge_one, key, sample)
             self._inflight[key] = fut

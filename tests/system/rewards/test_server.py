@@ -182,3 +182,21 @@ def test_shutdown_finishes_running_work_and_refuses_the_queued(tmp_path: Path) -
     assert server.proc.wait(timeout=60) == 0
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{server.url}/health", timeout=2)
+
+
+def test_cli_refuses_a_busy_port_and_bad_options() -> None:
+    from typer.testing import CliRunner
+
+    from ioi_eval.cli import app
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve-rewards", "--problems", str(PROBLEMS), "--port", str(port)])
+        assert result.exit_code == 2 and "cannot listen on 127.0.0.1" in result.output
+    result = CliRunner().invoke(app, ["serve-rewards", "--problems", str(PROBLEMS), "--port", str(free_port()),
+                                      "--mode", "exactish"])
+    assert result.exit_code == 2 and "unknown reward mode" in result.output
+    result = CliRunner().invoke(app, ["serve-rewards", "--problems", "/no/such", "--port", str(free_port())])
+    assert result.exit_code == 2 and "/no/such" in result.output
