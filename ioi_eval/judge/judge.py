@@ -104,11 +104,13 @@ class Judge:
 
     # -- judging -----------------------------------------------------------------------------
     def judge(self, problem: Problem, submission: Submission, on_test: TestCallback | None = None,
-              skip: bool = True) -> JudgeReport:
+              skip: bool = True, parallel: int | None = None) -> JudgeReport:
         """Judge one submission. Judge errors of single tests are SE results, not exceptions.
 
         ``problem`` may be a view of a loaded problem (``model_copy`` with other subtasks, e.g. only the one a
         reward targets): it shares the package's compiled checker and graders, and only its tests are run.
+        ``parallel`` caps this submission's tests in flight (default: the box's workers); with many submissions
+        judged at once, a low cap keeps a failed submission from having started tests it would skip.
 
         ``skip=False`` runs every test even where a subtask is already decided (full verdicts). A
         problem scored the Codeforces way never skips: its partial fraction needs every test.
@@ -123,7 +125,7 @@ class Judge:
             tests = {name: TestResult(name=name, verdict=Verdict.CE, message="Compilation failed")
                      for name in problem.test_order()}
         else:
-            tests = self._run_tests(state, problem, prepared, score_type, on_test, skip)
+            tests = self._run_tests(state, problem, prepared, score_type, on_test, skip, parallel)
         return build_report(problem, compile_result, tests, score_type)
 
     def judge_many(self, items: list[tuple[Problem, Submission]], skip: bool = True) -> list[JudgeReport]:
@@ -134,7 +136,7 @@ class Judge:
             return [fut.result() for fut in futures]
 
     def _run_tests(self, state: _ProblemState, problem: Problem, prepared: object, score_type: ScoreType,
-                   on_test: TestCallback | None, skip: bool) -> dict[str, TestResult]:
+                   on_test: TestCallback | None, skip: bool, parallel: int | None = None) -> dict[str, TestResult]:
         # ``problem`` may be a view of the state's problem (same package, fewer subtasks: a reward's target).
         order = problem.test_order()
         owners: dict[str, list[int]] = {t: [] for t in order}
@@ -145,7 +147,7 @@ class Judge:
         # Subtasks that one zero outcome decides (their remaining tests may be skipped).
         decides = {st.index: subtask_score_type(st, score_type).zero_decides for st in problem.subtasks}
         results: dict[str, TestResult] = {}
-        workers = max(1, state.ctx.box.workers)
+        workers = max(1, min(parallel or state.ctx.box.workers, state.ctx.box.workers))
 
         def needed(name: str) -> bool:
             return not skip or any(i not in zeroed for i in owners[name])

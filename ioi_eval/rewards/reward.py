@@ -321,8 +321,13 @@ class CodeReward:
         view, skip = self.mode.view(target.problem, target.subtask)
         sub = Submission(name=get_language(target.language).source_name("submission"), language=target.language,
                          source=code.encode())
+        parallel = None
+        if skip:  # with others in flight, fewer tests at once: a failure then leaves fewer started tests wasted
+            with self._memo_lock:
+                in_flight = len(self._inflight)
+            parallel = max(1, judge.box.workers // max(1, in_flight))
         try:
-            report = judge.judge(view, sub, skip=skip)
+            report = judge.judge(view, sub, skip=skip, parallel=parallel)
         except (JudgeError, OSError) as exc:  # the judge failed (a lost box, a broken channel), not the model
             return fault(target.label, f"{type(exc).__name__}: {exc}")
         if report.has_system_error:

@@ -121,6 +121,12 @@ class Gate:
         stop = asyncio.ensure_future(draining.wait())
         try:
             await asyncio.wait({acquire, stop}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled while queued: give back the place (and the slot, if it came meanwhile)
+            if acquire.done() and not acquire.cancelled():
+                sem.release()
+            acquire.cancel()
+            self.admitted -= 1
+            raise
         finally:
             stop.cancel()
         if not acquire.done() or acquire.cancelled():
