@@ -82,3 +82,15 @@ class ExportError(IoiEvalError):
 
 class SelectError(IoiEvalError):
     """``ioi-eval select`` cannot score a run: an unknown strategy, a bad budget, problems it cannot find."""
+
+
+# -- rewards for RL training ------------------------------------------------------------------------
+
+class RewardConfigError(IoiEvalError):
+    """A reward cannot be built or cannot serve a row: no backend, no compiler for the language, an unknown
+    problem or subtask, a row that names no problem, an unknown mode."""
+
+
+class RewardFaultError(IoiEvalError):
+    """Too many rewards in the recent window were judge faults (sandbox errors, lost boxes, timeouts): the
+    trainer must stop rather than train on what the judge could not score."""

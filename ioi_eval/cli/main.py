@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import PackageWarning
-from . import ci, doctor, export, judge, leaderboard, problems, run, sandbox, select
+from . import ci, doctor, export, judge, leaderboard, problems, rewards, run, sandbox, select
 from .common import err
 
 app = typer.Typer(help="Judge code models on IOI-style problems exactly as the official CMS judge would.",
@@ -23,6 +23,7 @@ app.command("run")(run.run)
 app.command("leaderboard")(leaderboard.leaderboard)
 app.command("select")(select.select)
 app.command("doctor")(doctor.doctor)
+app.command("serve-rewards")(rewards.serve_rewards)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

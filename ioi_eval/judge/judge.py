@@ -106,8 +106,13 @@ class Judge:
 
     # -- judging -----------------------------------------------------------------------------
     def judge(self, problem: Problem, submission: Submission, on_test: TestCallback | None = None,
-              skip: bool = True) -> JudgeReport:
+              skip: bool = True, parallel: int | None = None) -> JudgeReport:
         """Judge one submission. Judge errors of single tests are SE results, not exceptions.
+
+        ``problem`` may be a view of a loaded problem (``model_copy`` with other subtasks, e.g. only the one a
+        reward targets): it shares the package's compiled checker and graders, and only its tests are run.
+        ``parallel`` caps this submission's tests in flight (default: the box's workers); with many submissions
+        judged at once, a low cap keeps a failed submission from having started tests it would skip.
 
         ``skip=False`` runs every test even where a subtask is already decided (full verdicts). A
         problem scored the Codeforces way never skips: its partial fraction needs every test; nor does one
@@ -123,7 +128,7 @@ class Judge:
             tests = {name: TestResult(name=name, verdict=Verdict.CE, message="Compilation failed")
                      for name in problem.test_order()}
         else:
-            tests = self._run_tests(state, prepared, score_type, on_test, skip)
+            tests = self._run_tests(state, problem, prepared, score_type, on_test, skip, parallel)
         report = build_report(problem, compile_result, tests, score_type)
         return state.grading.report(state.ctx, report) if state.grading is not None else report
 
@@ -134,9 +139,9 @@ class Judge:
             futures = [pool.submit(self.judge, p, s, None, skip) for p, s in items]
             return [fut.result() for fut in futures]
 
-    def _run_tests(self, state: _ProblemState, prepared: object, score_type: ScoreType,
-                   on_test: TestCallback | None, skip: bool) -> dict[str, TestResult]:
-        problem = state.ctx.problem
+    def _run_tests(self, state: _ProblemState, problem: Problem, prepared: object, score_type: ScoreType,
+                   on_test: TestCallback | None, skip: bool, parallel: int | None = None) -> dict[str, TestResult]:
+        # ``problem`` may be a view of the state's problem (same package, fewer subtasks: a reward's target).
         order = problem.test_order()
         owners: dict[str, list[int]] = {t: [] for t in order}
         for st in problem.subtasks:
@@ -146,7 +151,7 @@ class Judge:
         # Subtasks that one zero outcome decides (their remaining tests may be skipped).
         decides = {st.index: subtask_score_type(st, score_type).zero_decides for st in problem.subtasks}
         results: dict[str, TestResult] = {}
-        workers = max(1, state.ctx.box.workers)
+        workers = max(1, min(parallel or state.ctx.box.workers, state.ctx.box.workers))
 
         def needed(name: str) -> bool:
             return not skip or any(i not in zeroed for i in owners[name])
