@@ -17,6 +17,7 @@ def vllm(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     mod = types.ModuleType("vllm")
     mod.LLM = fake.LLM
     mod.SamplingParams = fake.SamplingParams
+    mod.EngineArgs = fake.EngineArgs
     reasoning = types.ModuleType("vllm.reasoning")
     reasoning.ReasoningParserManager = fake.ReasoningParserManager
     mod.reasoning = reasoning
