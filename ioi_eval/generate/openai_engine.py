@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 
 from ioi_eval.errors import EngineError
 from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
@@ -39,6 +39,12 @@ from ioi_eval.generate.reasoning import split_reasoning
 INSTALL_HINT = "the openai engine needs the openai SDK: pip install 'ioi-eval[openai]'"
 
 Mode = Literal["chat", "completions"]
+
+#: Request fields of vLLM's, SGLang's and TGI's OpenAI-compatible servers that are taken as engine options too
+#: (they travel in ``extra_body``).
+EXTRA_BODY_FIELDS = frozenset({"top_k", "min_p", "repetition_penalty", "presence_penalty", "frequency_penalty",
+                               "chat_template_kwargs", "skip_special_tokens", "include_stop_str_in_output",
+                               "reasoning_effort"})
 
 #: 4xx statuses worth retrying; every other 4xx is the request's own fault and fails at once.
 RETRYABLE_4XX = frozenset({408, 409, 429})
@@ -135,6 +141,18 @@ class Options(BaseModel, extra="forbid"):
     retry_after_max_s: float = 600.0
     headers: dict[str, str] | None = None
     revive_after_s: float = 30.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _server_fields(cls, data: Any) -> Any:
+        """The request fields OpenAI-compatible servers add (``top_k``, ``chat_template_kwargs``, ...) may be given
+        as options of their own: they go to ``extra_body``."""
+        if not isinstance(data, dict) or not set(data) & EXTRA_BODY_FIELDS:
+            return data
+        kept = {k: v for k, v in data.items() if k not in EXTRA_BODY_FIELDS}
+        kept["extra_body"] = {**(data.get("extra_body") or {}),
+                              **{k: v for k, v in data.items() if k in EXTRA_BODY_FIELDS}}
+        return kept
 
 
 class OpenAIEngine:
