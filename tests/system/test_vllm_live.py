@@ -43,7 +43,7 @@ def _tiny_model(root: Path) -> str:
     fast.save_pretrained(root)
     torch.manual_seed(0)
     config = transformers.LlamaConfig(vocab_size=64, hidden_size=128, num_hidden_layers=1, num_attention_heads=2,
-                                      num_key_value_heads=2, intermediate_size=256, max_position_embeddings=MAX_LEN,
+                                      num_key_value_heads=2, intermediate_size=256, max_position_embeddings=max(MAX_LEN, 8192),
                                       bos_token_id=vocab["<s>"], eos_token_id=vocab["</s>"],
                                       pad_token_id=vocab["<pad>"], torch_dtype="float32")
     transformers.LlamaForCausalLM(config).save_pretrained(root)
