@@ -139,6 +139,20 @@ def check_llm_kwargs(vllm: Any, kwargs: dict[str, Any]) -> None:
         raise ValueError(f"vllm.LLM takes no argument {'; '.join(hints)}")
 
 
+def _cpu_chunk_budget(vllm: Any, llm: Any) -> int | None:
+    """``max_num_batched_tokens`` of an engine on vLLM's CPU build (None elsewhere, or when it cannot be read)."""
+    try:
+        from vllm.platforms import current_platform
+
+        if not current_platform.is_cpu():
+            return None
+    except Exception:  # an older vLLM, or a stand-in without platforms
+        return None
+    scheduler = getattr(getattr(getattr(llm, "llm_engine", None), "vllm_config", None), "scheduler_config", None)
+    value = getattr(scheduler, "max_num_batched_tokens", None)
+    return value if isinstance(value, int) and value > 0 else None
+
+
 def engine_failure(exc: BaseException) -> EngineError:
     """vLLM's failure in ``LLM.generate`` (``EngineDeadError``: the engine core died, and every later request
     would fail too) as one clear :class:`EngineError`; the CPU build's chunked-seed crash names its workaround."""
@@ -209,6 +223,7 @@ class VLLMEngine:
             trust_remote_code=trust_remote_code, chat_template_kwargs=self.chat_template_kwargs,
             batch_size=batch_size, use_tqdm=use_tqdm, **chosen, **llm_kwargs)
         self._llm: Any = None
+        self._cpu_chunk_budget: int | None = None
         self._workers: list[_Replica] = []
         self._parser: Any = None
         self.max_model_len: int | None = max_model_len
@@ -221,6 +236,8 @@ class VLLMEngine:
                              trust_remote_code=trust_remote_code, **chosen, **llm_kwargs)
         if self.max_model_len is None:
             self.max_model_len = _discover_max_model_len(self._llm)
+        #: on vLLM's CPU build, the engine step's token budget: a seeded prompt longer than it would crash vLLM
+        self._cpu_chunk_budget = _cpu_chunk_budget(vllm, self._llm)
         self._tokenizer = self._llm.get_tokenizer()
         if reasoning_parser:
             self._parser = self._make_parser(reasoning_parser)
@@ -306,6 +323,12 @@ class VLLMEngine:
                                          max_tokens=max_tokens, seed=seed, stop=list(sampling.stop))
             pending.append((req, prompt, ids, params, seed))
 
+        budget = self._cpu_chunk_budget
+        chunked = [(p[0].key, len(p[2])) for p in pending if budget and p[4] is not None and len(p[2]) > budget]
+        if chunked:  # refuse before vLLM's engine dies on it (and takes the batch with it)
+            key, n = max(chunked, key=lambda kn: kn[1])
+            raise EngineError(f"{key}: a seeded prompt of {n} tokens exceeds max_num_batched_tokens {budget}; "
+                              f"{CPU_CHUNKED_SEED_HINT}")
         size = self.batch_size or len(pending) or 1
         for start in range(0, len(pending), size):
             batch = pending[start:start + size]

@@ -21,7 +21,8 @@ from ioi_eval.generate.base import GenerationRequest, SamplingConfig
 pytest.importorskip("vllm")
 torch = pytest.importorskip("torch")
 
-MAX_LEN = 2048
+#: the context; above vLLM's CPU default step budget (4096), so the long seeded prompt below would be chunked
+MAX_LEN = 8192
 WORDS = ["write", "a", "c++", "program", "that", "prints", "a+b.", "int", "main", "return", "cout", "cin",
          "{", "}", "(", ")", ";", "<<", ">>", "+", "0", "1", "2"]
 CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} {% endfor %}"
@@ -43,7 +44,7 @@ def _tiny_model(root: Path) -> str:
     fast.save_pretrained(root)
     torch.manual_seed(0)
     config = transformers.LlamaConfig(vocab_size=64, hidden_size=128, num_hidden_layers=1, num_attention_heads=2,
-                                      num_key_value_heads=2, intermediate_size=256, max_position_embeddings=max(MAX_LEN, 8192),
+                                      num_key_value_heads=2, intermediate_size=256, max_position_embeddings=MAX_LEN,
                                       bos_token_id=vocab["<s>"], eos_token_id=vocab["</s>"],
                                       pad_token_id=vocab["<pad>"], torch_dtype="float32")
     transformers.LlamaForCausalLM(config).save_pretrained(root)
@@ -66,10 +67,10 @@ def test_live_generation(model: str) -> None:
                                   messages=[{"role": "user", "content": "Write a C++ program that prints a+b."}])
                 for i in range(3)]
         reqs.append(GenerationRequest(key="sum/00/long", problem="sum", subtask="00", sample=9,
-                                      messages=[{"role": "user", "content": "word " * 5000}]))
-        # a prompt long enough to be split into chunks under vLLM's default batch budget, seeded
+                                      messages=[{"role": "user", "content": "word " * 9000}]))
+        # a seeded prompt longer than vLLM's default step budget: one chunk only with max_num_batched_tokens set
         reqs.append(GenerationRequest(key="sum/00/chunky", problem="sum", subtask="00", sample=4,
-                                      messages=[{"role": "user", "content": "a + b " * 600}]))
+                                      messages=[{"role": "user", "content": "a + b " * 1500}]))
         sampling = SamplingConfig(temperature=0.7, top_p=0.95, max_tokens=64, seed=1)
         out = {c.key: c for c in engine.generate(reqs, sampling)}
         assert len(out) == 5

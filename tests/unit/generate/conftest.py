@@ -21,6 +21,10 @@ def vllm(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     reasoning = types.ModuleType("vllm.reasoning")
     reasoning.ReasoningParserManager = fake.ReasoningParserManager
     mod.reasoning = reasoning
+    platforms = types.ModuleType("vllm.platforms")
+    platforms.current_platform = fake.current_platform
+    mod.platforms = platforms
+    monkeypatch.setitem(sys.modules, "vllm.platforms", platforms)
     monkeypatch.setitem(sys.modules, "vllm", mod)
     monkeypatch.setitem(sys.modules, "vllm.reasoning", reasoning)
     return mod

@@ -212,6 +212,33 @@ def test_cpu_chunked_seed_crash_names_the_workaround(vllm: types.ModuleType) -> 
     e.close()
 
 
+def test_cpu_build_refuses_a_seeded_prompt_it_would_chunk(vllm: types.ModuleType) -> None:
+    """On vLLM's CPU build, a seeded prompt longer than max_num_batched_tokens is refused before vLLM dies on it,
+    naming the option; a larger budget lets it through, and so does the GPU build."""
+    from ioi_eval.errors import EngineError
+    from tests.fixtures import fake_vllm_module as fake
+
+    fake.CPU[0] = True
+    long = request(0, content="w " * 40, seed=5)
+    e = engine(max_model_len=64, max_num_batched_tokens=16)
+    with pytest.raises(EngineError, match=r"nile/02/0: a seeded prompt of \d+ tokens exceeds max_num_batched_tokens 16;"
+                                          r".*max_num_batched_tokens="):
+        list(e.generate([long], SamplingConfig(max_tokens=4)))
+    assert not calls("generate")  # nothing reached vLLM
+    [c] = e.generate([request(1, content="w " * 40)], SamplingConfig(max_tokens=4, seed=None))  # unseeded
+    assert not c.failed
+    e.close()
+    e = engine(max_model_len=64, max_num_batched_tokens=64)
+    [c] = e.generate([long], SamplingConfig(max_tokens=4))
+    assert not c.failed
+    e.close()
+    fake.CPU[0] = False
+    e = engine(max_model_len=64, max_num_batched_tokens=16)
+    [c] = e.generate([long], SamplingConfig(max_tokens=4))
+    assert not c.failed
+    e.close()
+
+
 def test_data_parallel_replicas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two replicas of two GPUs each, in worker processes that import the fake through sys.path."""
     pkg = tmp_path / "vllm"
