@@ -26,14 +26,13 @@ import math
 import os
 import secrets
 import socket
-import subprocess
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .docker_engine import DEFAULT_IMAGE, docker_cli, engine_info
+from .docker_engine import DEFAULT_IMAGE, containers_labelled, docker_cli, engine_info, remove_container_names
 from .docker_security import seccomp_profile
 from .image import check_image
 from .remote import ChannelPool, ProcessChannel, RemoteBox
@@ -143,9 +142,10 @@ def _owner_label() -> str:
 
 
 def remove_containers(names: list[str]) -> None:
-    """``docker rm -f`` (quietly; a container already gone is fine)."""
+    """Remove the containers, forced (quietly; a container already gone is fine, one the engine refuses is left to
+    the next start's clean-up of stale containers)."""
     if names:
-        subprocess.run([docker_cli(), "rm", "-f", "-v", *names], capture_output=True, timeout=120)
+        remove_container_names(names)
     with _live_lock:
         _live.difference_update(names)
 
@@ -160,12 +160,9 @@ def _remove_leftovers() -> None:
 
 def remove_stale_containers() -> list[str]:
     """Remove judge containers of harnesses of this machine that died without cleaning up."""
-    res = subprocess.run([docker_cli(), "ps", "-a", "--filter", f"label={LABEL}", "--format",
-                          f'{{{{.Names}}}} {{{{.Label "{LABEL}"}}}}'], capture_output=True, text=True, timeout=60)
     stale = []
     host = socket.gethostname()
-    for line in res.stdout.splitlines():
-        name, _, owner = line.partition(" ")
+    for name, owner in containers_labelled(LABEL):
         owner_host, _, pid = owner.rpartition(":")
         if owner_host != host or not pid.isdigit() or int(pid) == os.getpid():
             continue
