@@ -4,8 +4,8 @@ judge containers it has, removing containers, building and importing images.
 The SDK speaks to the engine's API directly (``DOCKER_HOST``, ``DOCKER_TLS_VERIFY`` and ``DOCKER_CERT_PATH`` are
 honoured, as the CLI does), so none of this needs the ``docker`` binary, and its failures are typed
 (``docker.errors.NotFound``, ``APIError``) instead of parsed from a command's stderr. Shared by the Docker backend
-(:mod:`.docker`) and the judge image build (:mod:`.image`). The data stream of a judge container is
-:mod:`.docker`'s (``docker run -i``: bench/RESULTS.md compares it with the SDK's attach socket).
+(:mod:`.docker`) and the judge image build (:mod:`.image`). A judge container's data stream is the SDK's attach
+socket (:mod:`.docker_stream`).
 """
 
 from __future__ import annotations
@@ -47,13 +47,13 @@ def client(timeout: float = 60.0) -> Any:
             try:
                 found = docker.from_env(timeout=int(max(1, timeout)))
             except docker.errors.DockerException as exc:
-                raise DockerError(f"the Docker engine is not running or not reachable ({_why(exc)}); "
+                raise DockerError(f"the Docker engine is not running or not reachable ({error_line(exc)}); "
                                   f"{START_HINT}") from None
             _clients[timeout] = found
         return found
 
 
-def _why(exc: BaseException) -> str:
+def error_line(exc: BaseException) -> str:
     """The first line of an SDK error, without the SDK's wrapping."""
     explanation = getattr(exc, "explanation", None)
     text = str(explanation or exc).strip()
@@ -61,7 +61,7 @@ def _why(exc: BaseException) -> str:
 
 
 def docker_cli() -> str:
-    """The docker client's path (only the containers' data stream, ``docker run -i``, uses it)."""
+    """The docker client's path (ioi-eval itself does not need it; for tools and tests that do)."""
     path = shutil.which("docker")
     if path is None:
         raise DockerError("the docker command is not installed (Debian: apt-get install docker.io)")
@@ -74,7 +74,8 @@ def engine_info(timeout: float = 20.0) -> dict:
     try:
         info = client(timeout).info()
     except (docker.errors.DockerException, OSError) as exc:  # requests' ConnectionError is an OSError
-        raise DockerError(f"the Docker engine is not running or not reachable ({_why(exc)}); {START_HINT}") from None
+        raise DockerError(f"the Docker engine is not running or not reachable ({error_line(exc)}); "
+                          f"{START_HINT}") from None
     errors = info.get("ServerErrors") or []
     if errors or not info.get("ServerVersion"):
         raise DockerError(f"the Docker engine is not running or not reachable ({'; '.join(errors) or 'no answer'}); "
@@ -99,7 +100,7 @@ def _image(image: str) -> Any | None:
     except docker.errors.ImageNotFound:
         return None
     except (docker.errors.DockerException, OSError) as exc:
-        raise DockerError(f"cannot inspect the image {image}: {_why(exc)}") from None
+        raise DockerError(f"cannot inspect the image {image}: {error_line(exc)}") from None
 
 
 def image_exists(image: str) -> bool:
@@ -120,7 +121,7 @@ def containers_labelled(label: str) -> list[tuple[str, str]]:
     try:
         found = client().containers.list(all=True, filters={"label": label}, ignore_removed=True)
     except (docker.errors.DockerException, OSError) as exc:
-        raise DockerError(f"cannot list the judge containers: {_why(exc)}") from None
+        raise DockerError(f"cannot list the judge containers: {error_line(exc)}") from None
     return [(c.name, (c.labels or {}).get(label, "")) for c in found]
 
 
@@ -136,7 +137,7 @@ def remove_container_names(names: Iterable[str]) -> list[str]:
         except docker.errors.NotFound:
             pass
         except docker.errors.APIError as exc:
-            if exc.status_code != 409 or "already in progress" not in _why(exc):  # a removal already under way
+            if exc.status_code != 409 or "already in progress" not in error_line(exc):  # a removal already under way
                 failed.append(name)
         except (docker.errors.DockerException, OSError):
             failed.append(name)
@@ -165,7 +166,7 @@ def build(context: Path, tag: str, labels: dict[str, str], no_cache: bool, log: 
                                         forcerm=True, network_mode="host", decode=True)
         _stream(chunks, log, "docker build")
     except (docker.errors.DockerException, OSError) as exc:
-        raise DockerError(f"docker build failed: {_why(exc)}") from None
+        raise DockerError(f"docker build failed: {error_line(exc)}") from None
 
 
 def import_tarball(tarball: Path, tag: str, changes: list[str], log: Callable[[str], None]) -> None:
@@ -177,7 +178,7 @@ def import_tarball(tarball: Path, tag: str, changes: list[str], log: Callable[[s
         answer = client(600).api.import_image_from_file(str(tarball), repository=repository, tag=version or "latest",
                                                          changes=changes)
     except (docker.errors.DockerException, OSError) as exc:
-        raise DockerError(f"docker import failed: {_why(exc)}") from None
+        raise DockerError(f"docker import failed: {error_line(exc)}") from None
     if isinstance(answer, str) and '"error"' in answer:
         raise DockerError(f"docker import failed: {answer.strip()[:500]}")
     if not image_exists(tag):
