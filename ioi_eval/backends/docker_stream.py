@@ -3,7 +3,8 @@
 The engine multiplexes a non-TTY container's stdout and stderr on the socket (each chunk behind an 8-byte header:
 the stream, three zero bytes, the length as a big-endian u32); :class:`Demux` hands the frames of stdout to the
 channel's reader and stderr's bytes to a sink. Writes go to the container's stdin; closing the write side ends its
-input, so the server exits. bench/RESULTS.md ("Docker data stream") measured this socket against ``docker run -i``.
+input, so the server exits. bench/RESULTS.md ("Docker data stream") measured this socket against the pipes of
+``docker run -i``.
 """
 
 from __future__ import annotations

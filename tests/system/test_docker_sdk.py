@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import secrets
 import shutil
-import subprocess
 import tarfile
 from pathlib import Path
 
@@ -86,10 +85,18 @@ def test_a_missing_sdk_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
         de.engine_info()
 
 
-def test_the_cli_is_still_there_for_the_data_stream() -> None:
-    """Only ``docker run -i`` (the containers' data stream) uses the binary (bench/RESULTS.md says why)."""
-    if shutil.which("docker") is None:
-        with pytest.raises(DockerError, match="not installed"):
-            de.docker_cli()
-    else:
-        assert subprocess.run([de.docker_cli(), "--version"], capture_output=True).returncode == 0
+def test_the_backend_judges_without_the_docker_binary(engine: None) -> None:
+    """Containers are created and spoken to through the SDK: with no docker binary to find, a job still runs."""
+    from ioi_box.protocol import Batch, Limits, Proc, RunJob
+
+    from ioi_eval.backends.docker import DockerBackend
+    from ioi_eval.backends.docker_engine import DEFAULT_IMAGE
+
+    require(de.image_exists(DEFAULT_IMAGE), f"the judge image {DEFAULT_IMAGE} is missing (ioi-eval sandbox build)")
+    with DockerBackend().open(1) as box:
+        w = box.new_dir()
+        job = RunJob(procs=[Proc(argv=["/bin/sh", "-c", "echo judged; echo on stderr >&2"], stdout=f"{w}/out",
+                                 rw_binds={"/box": w}, capture_stdout=100, limits=Limits(cpu_s=2, wall_s=5))])
+        res = box.execute(Batch(jobs=[job])).results[0].procs[0]
+        box.remove([w])
+        assert res.status.value == "OK" and res.stdout == "judged\n", res
