@@ -35,7 +35,9 @@ ENGINE_FLAGS = ("base_url", "api_key", "concurrency", "api_mode", "tensor_parall
 
 
 def _run_options(
-    model: Annotated[str, typer.Option("--model", "-m", help="model name/path, a replay source, or 'reference'")],
+    model: Annotated[str | None, typer.Option(
+        "--model", "-m", help="model name/path, a replay source, or 'reference' (required, here or in --config)")]
+    = None,
     model_name: Annotated[str | None, typer.Option(
         "--model-name", help="the model's label in run folders and leaderboards (default: --model; for replay, "
                              "the model the rows name)")] = None,
@@ -92,9 +94,11 @@ def with_run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(**values: Any) -> Any:
         run_values = {name: values.pop(name) for name in RUN_OPTIONS}
-        if run_values.get("config") is not None:
-            with reported_errors():
+        with reported_errors():
+            if run_values.get("config") is not None:
                 run_values = merge_config_file(run_values, _given_on_command_line())
+            if not run_values.get("model"):
+                raise IoiEvalError("--model is required (on the command line, or as model: in the --config file)")
         return command(run_options=run_values, **values)
 
     del wrapper.__wrapped__  # typer must see the combined signature, not the wrapped one

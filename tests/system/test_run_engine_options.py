@@ -98,3 +98,16 @@ def test_replay_takes_the_model_name_from_its_rows(tmp_path: Path) -> None:
               str(PROBLEMS), "--only", "rainfall", "--samples", "1", "--json", cwd=tmp_path)
     assert res.returncode == 0 and json.loads(res.stdout)["model"] == "mine"
     assert (tmp_path / "runs" / f"mine-{PROBLEMS.name}").is_dir()
+
+
+def test_the_model_may_come_from_the_config_file(tmp_path: Path) -> None:
+    rows = [{"problem_id": "rainfall", "subtask": "04-full", "generation": f"```cpp\n{RAINFALL_OK}\n```"}]
+    (tmp_path / "gens.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (tmp_path / "run.yaml").write_text(f"model: gens.jsonl\nengine: replay\nproblems: {PROBLEMS}\nonly: rainfall\n"
+                                       "samples: 1\nmodel_name: org/from-file\n")
+    res = cli("run", "--config", "run.yaml", "--json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["model"] == "org/from-file"
+    res = cli("run", "--problems", str(PROBLEMS), cwd=tmp_path)
+    assert res.returncode == 2 and res.stderr.strip() == (
+        "error: --model is required (on the command line, or as model: in the --config file)")
