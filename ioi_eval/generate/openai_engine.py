@@ -386,8 +386,19 @@ class OpenAIEngine:
             raise _Retryable(f"malformed JSON in HTTP {resp.status_code} response: {resp.text[:200]!r}") from e
         return self.parse(request, data, seed)
 
+    def redact(self, text: str) -> str:
+        """``text`` with the API key masked (a server may echo the request's headers in an error body, and errors
+        are stored with the run)."""
+        key = self._api_key
+        return text.replace(key, "***") if key and key != "EMPTY" and len(key) >= 4 else text
+
     async def _one(self, request: GenerationRequest, sampling: SamplingConfig) -> Completion:
-        """One request with its retries; never raises for the request's own failures."""
+        """One request with its retries; never raises for the request's own failures (its error, key masked)."""
+        done = await self._one_unmasked(request, sampling)
+        return done.model_copy(update={"error": self.redact(done.error)}) if done.error else done
+
+    async def _one_unmasked(self, request: GenerationRequest, sampling: SamplingConfig) -> Completion:
+        """:meth:`_one` before the key is masked."""
         body = self.payload(request, sampling)
         seed = body.get("seed")
         last = "no attempt made"
@@ -438,7 +449,10 @@ class OpenAIEngine:
         rejected key, a model the server does not list).
         """
         for url in self.base_urls:
-            self._preflight_one(url)
+            try:
+                self._preflight_one(url)
+            except EngineError as exc:
+                raise EngineError(self.redact(str(exc))) from None
 
     def _preflight_one(self, base_url: str) -> None:
         """The preflight of one server (:meth:`preflight`)."""

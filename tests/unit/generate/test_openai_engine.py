@@ -363,3 +363,11 @@ def test_preflight_checks_every_server(servers: list[FakeServer]) -> None:
     with pytest.raises(EngineError, match=f"{servers[2].url}/v1 does not serve the model 'test-model'"):
         engine.preflight()
     assert all(s.gets == ["/v1/models"] for s in servers)
+
+
+def test_the_key_is_masked_in_errors(server: FakeServer) -> None:
+    """A server that echoes the request's headers in its error: the stored error carries no key."""
+    server.script = lambda path, body, n: Reply(status=401, body={"error": "bad key 'Bearer sk-very-secret-1'"})
+    server.models = None
+    c = run(make(server, api_key="sk-very-secret-1"), [request(0)])["p/s/0"]
+    assert c.failed and "HTTP 401" in c.error and "sk-very-secret-1" not in c.error and "***" in c.error
