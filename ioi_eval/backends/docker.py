@@ -1,8 +1,9 @@
-"""The Docker backend: a small pool of long-lived judge containers, spoken to over ``docker run -i``.
+"""The Docker backend: a small pool of long-lived judge containers, spoken to over their attach sockets.
 
 Each container runs ``python3 -m ioi_box.server`` from the judge image (``sandbox/Dockerfile``,
-built by ``ioi-eval sandbox build``) as its only process, attached to the harness through the
-``docker run -i`` client's stdin/stdout: files and job batches travel as frames on that stream
+built by ``ioi-eval sandbox build``) as its only process, created through the docker SDK and attached to the
+harness through the engine's attach socket (:mod:`.docker_stream`; no ``docker`` binary, no client process):
+files and job batches travel as frames on its stdin/stdout
 (:mod:`ioi_eval.backends.remote`), so a test costs one round trip, not one ``docker run`` or
 ``docker exec``. Containers have no network, a read-only root, a disk-backed work volume and a
 tmpfs ``/tmp``, no capabilities but SETUID/SETGID/KILL (a fresh uid per run), ``no-new-privileges``, a
@@ -26,17 +27,18 @@ import math
 import os
 import secrets
 import socket
-import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from .docker_engine import DEFAULT_IMAGE, docker_cli, engine_info
+from ..errors import JudgeError
+from .docker_engine import DEFAULT_IMAGE, client, containers_labelled, engine_info, error_line, remove_container_names
 from .docker_security import seccomp_profile
+from .docker_stream import Demux, Writer, raw_socket
 from .image import check_image
-from .remote import ChannelPool, ProcessChannel, RemoteBox
+from .remote import ChannelPool, RemoteBox, StreamChannel
 
 LABEL = "ioi-eval.owner"
 CGROUP_PARENT = "ioi-eval-docker"
@@ -107,13 +109,13 @@ class CgroupDelegation:
         """(host dir of the container's parent group, mount point) per hierarchy."""
         return [(f"{point}/{CGROUP_PARENT}/{container}", point) for point in dict.fromkeys(self.mounts.values())]
 
-    def docker_args(self, container: str) -> list[str]:
-        """``docker run`` options: the cgroup parent, and its folders mounted writable over Docker's read-only ones."""
-        args = ["--cgroup-parent", f"/{CGROUP_PARENT}/{container}", "--cgroupns", "host"]
-        for host_dir, point in self._dirs(container):
+    def make_dirs(self, container: str) -> list[tuple[str, str]]:
+        """The container's parent group folders, made now: (host dir, mount point) per hierarchy, each mounted
+        writable over Docker's read-only view."""
+        dirs = self._dirs(container)
+        for host_dir, _ in dirs:
             os.makedirs(host_dir, exist_ok=True)
-            args += ["-v", f"{host_dir}:{point}:rw"]
-        return args
+        return dirs
 
     def cleanup(self, container: str) -> None:
         """Remove the container's parent groups in every hierarchy (once the container is gone)."""
@@ -143,9 +145,10 @@ def _owner_label() -> str:
 
 
 def remove_containers(names: list[str]) -> None:
-    """``docker rm -f`` (quietly; a container already gone is fine)."""
+    """Remove the containers, forced (quietly; a container already gone is fine, one the engine refuses is left to
+    the next start's clean-up of stale containers)."""
     if names:
-        subprocess.run([docker_cli(), "rm", "-f", "-v", *names], capture_output=True, timeout=120)
+        remove_container_names(names)
     with _live_lock:
         _live.difference_update(names)
 
@@ -160,12 +163,9 @@ def _remove_leftovers() -> None:
 
 def remove_stale_containers() -> list[str]:
     """Remove judge containers of harnesses of this machine that died without cleaning up."""
-    res = subprocess.run([docker_cli(), "ps", "-a", "--filter", f"label={LABEL}", "--format",
-                          f'{{{{.Names}}}} {{{{.Label "{LABEL}"}}}}'], capture_output=True, text=True, timeout=60)
     stale = []
     host = socket.gethostname()
-    for line in res.stdout.splitlines():
-        name, _, owner = line.partition(" ")
+    for name, owner in containers_labelled(LABEL):
         owner_host, _, pid = owner.rpartition(":")
         if owner_host != host or not pid.isdigit() or int(pid) == os.getpid():
             continue
@@ -188,38 +188,99 @@ class ContainerSpec:
     memory_bytes: int
     pids: int
     cpus: float
-    seccomp_file: str
+    seccomp: str  # the seccomp profile (JSON)
     apparmor: bool  # the engine uses AppArmor (docker-default forbids mount)
     delegation: CgroupDelegation | None
 
-    def argv(self, name: str) -> list[str]:
-        """The ``docker run`` command line of one container."""
-        args = [docker_cli(), "run", "-i", "--rm", "--name", name, "--label", f"{LABEL}={_owner_label()}",
-                "--network", "none", "--read-only", "--cap-drop", "ALL", "--cap-add", "SETUID", "--cap-add", "SETGID",
-                "--cap-add", "KILL",
-                "--security-opt", "no-new-privileges", "--security-opt", f"seccomp={self.seccomp_file}",
-                "--security-opt", "systempaths=unconfined",
-                "--user", "0:0", "--mount", "type=volume,dst=/work",
-                "--tmpfs", "/tmp:rw,nosuid,nodev,size=64m,mode=1777",
-                "--memory", str(self.memory_bytes), "--memory-swap", str(self.memory_bytes),
-                "--pids-limit", str(self.pids), "--cpus", f"{self.cpus:g}",
-                "--ulimit", "core=0", "--log-driver", "none"]
+    def command(self) -> list[str]:
+        """The server's arguments (the image's entrypoint runs ``python3 -m ioi_box.server``)."""
+        return ["--root", "/work/box", "--workers", str(self.slots), "--isolation", "bwrap"]
+
+    def host_config(self, api: Any, name: str) -> dict:
+        """The engine's HostConfig of one container (what ``docker run`` would send for: ``--network none
+        --read-only --cap-drop ALL --cap-add SETUID,SETGID,KILL --security-opt no-new-privileges,seccomp=...,
+        systempaths=unconfined --mount type=volume,dst=/work --tmpfs /tmp --memory --memory-swap --pids-limit --cpus
+        --ulimit core=0 --log-driver none --rm``)."""
+        from docker.types import LogConfig, Mount, Ulimit
+
+        security = ["no-new-privileges", f"seccomp={self.seccomp}"]
         if self.apparmor:
-            args += ["--security-opt", "apparmor=unconfined"]
+            security.append("apparmor=unconfined")
+        extra: dict[str, Any] = {}
+        binds: list[str] = []
         if self.delegation is not None:
-            args += self.delegation.docker_args(name)
-        return [*args, self.image, "--root", "/work/box", "--workers", str(self.slots), "--isolation", "bwrap"]
+            extra = {"cgroup_parent": f"/{CGROUP_PARENT}/{name}", "cgroupns": "host"}
+            binds = [f"{host_dir}:{point}:rw" for host_dir, point in self.delegation.make_dirs(name)]
+        config = api.create_host_config(
+            network_mode="none", read_only=True, cap_drop=["ALL"], cap_add=["SETUID", "SETGID", "KILL"],
+            security_opt=security, mounts=[Mount(target="/work", source=None, type="volume")],
+            tmpfs={"/tmp": "rw,nosuid,nodev,size=64m,mode=1777"}, mem_limit=self.memory_bytes,
+            memswap_limit=self.memory_bytes, pids_limit=self.pids, nano_cpus=int(self.cpus * 1e9),
+            ulimits=[Ulimit(name="core", soft=0, hard=0)], log_config=LogConfig(type="none"), auto_remove=True,
+            binds=binds or None, **extra)
+        # systempaths=unconfined is the CLI's name for no masked and no read-only /proc paths (bubblewrap mounts a
+        # fresh /proc, which the kernel refuses while the container's is partly masked)
+        config["MaskedPaths"] = []
+        config["ReadonlyPaths"] = []
+        return config
 
 
-class DockerChannel(ProcessChannel):
-    """One judge container, reached through its ``docker run -i`` client."""
+class DockerChannel(StreamChannel):
+    """One judge container, created through the docker SDK and spoken to over its attach socket."""
+
+    STDERR_KEPT = 8192
 
     def __init__(self, spec: ContainerSpec, name: str) -> None:
+        import docker
+
         self.container = name
         self.spec = spec
+        self._stderr = bytearray()
         with _live_lock:
             _live.add(name)
-        super().__init__(spec.argv(name), name=name, on_close=self._remove)
+        api = client(120).api
+        self._api = api
+        try:  # not detached, stdin open: the SDK sets StdinOnce, so stdin closes when our socket does
+            api.create_container(spec.image, command=spec.command(), name=name, user="0:0", stdin_open=True,
+                                 tty=False, labels={LABEL: _owner_label()},
+                                 host_config=spec.host_config(api, name))
+            self._attached = api.attach_socket(name, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            sock = raw_socket(self._attached)
+            api.start(name)
+        except (docker.errors.DockerException, OSError) as exc:
+            self._remove()
+            raise JudgeError(f"cannot start the judge container {name}: {error_line(exc)}") from None
+        super().__init__(Demux(sock, self._keep_stderr), Writer(sock), name)
+
+    def _keep_stderr(self, data: bytes) -> None:
+        self._stderr += data
+        del self._stderr[:-self.STDERR_KEPT]
+
+    def stderr_text(self) -> str:
+        """The tail of what the server wrote on stderr."""
+        return bytes(self._stderr).decode(errors="replace").strip()
+
+    def why_broken(self) -> str:
+        why = super().why_broken()
+        with contextlib.suppress(Exception):
+            state = self._api.inspect_container(self.container)["State"]
+            if not state.get("Running"):
+                why += f" (exit status {state.get('ExitCode')}{', out of memory' if state.get('OOMKilled') else ''})"
+        tail = self.stderr_text()
+        return f"{why}: {tail[-2000:]}" if tail else why
+
+    def close(self) -> None:
+        """End the container: gracefully when the channel works (its input ends, the server exits), at once when
+        it broke (hung, garbage); then remove it and its cgroup folders."""
+        healthy = self.alive
+        super().close()
+        if healthy:
+            with contextlib.suppress(Exception):
+                self._api.wait(self.container, timeout=5)
+        with contextlib.suppress(Exception):
+            self._attached.close()
+        self._remove()
+        self._reader.join(timeout=5)
 
     def _remove(self) -> None:
         remove_containers([self.container])
@@ -240,7 +301,7 @@ class DockerBackend:
         self.pids = pids
         self.note = ""
 
-    def spec(self, slots: int, info: dict, seccomp_file: str) -> ContainerSpec:
+    def spec(self, slots: int, info: dict, seccomp: str) -> ContainerSpec:
         """Container settings for ``slots`` parallel runs each."""
         delegation, why = CgroupDelegation.detect(info)
         self.note = why
@@ -248,7 +309,7 @@ class DockerBackend:
         memory = self.memory_bytes or (2 << 30) * slots + (2 << 30)
         security = " ".join(info.get("SecurityOptions") or [])
         return ContainerSpec(image=self.image, slots=slots, memory_bytes=memory, pids=self.pids or 64 + 80 * slots,
-                             cpus=float(slots), seccomp_file=seccomp_file,
+                             cpus=float(slots), seccomp=seccomp,
                              apparmor="apparmor" in security, delegation=delegation)
 
     def open(self, workers: int | None = None) -> RemoteBox:
@@ -259,22 +320,12 @@ class DockerBackend:
         workers = max(1, workers or os.cpu_count() or 1)
         count = math.ceil(workers / self.slots_per_container)
         slots = math.ceil(workers / count)
-        fd, seccomp_file = tempfile.mkstemp(prefix="ioi-eval-seccomp-", suffix=".json")
-        with os.fdopen(fd, "w") as f:
-            f.write(seccomp_profile())
-        # The docker client reads the profile whenever it starts a container (replacements too),
-        # so it lives as long as the pool.
-        unlink = lambda: Path(seccomp_file).unlink(missing_ok=True)  # noqa: E731
-        try:
-            spec = self.spec(slots, info, seccomp_file)
-            for name in stale if spec.delegation is not None else ():
-                spec.delegation.cleanup(name)
-            run_id = f"{os.getpid()}-{secrets.token_hex(3)}"
-            pool = ChannelPool(lambda i: DockerChannel(spec, f"ioi-box-{run_id}-{i}-{secrets.token_hex(2)}"),
-                               count, workers_per_box=slots, isolation="bwrap")
-        except BaseException:
-            unlink()
-            raise
-        box = RemoteBox(pool, on_close=unlink)
+        spec = self.spec(slots, info, seccomp_profile())
+        for name in stale if spec.delegation is not None else ():
+            spec.delegation.cleanup(name)
+        run_id = f"{os.getpid()}-{secrets.token_hex(3)}"
+        pool = ChannelPool(lambda i: DockerChannel(spec, f"ioi-box-{run_id}-{i}-{secrets.token_hex(2)}"),
+                           count, workers_per_box=slots, isolation="bwrap")
+        box = RemoteBox(pool)
         box.isolation_note = f"docker, {count} container(s) x {slots} slots: {box.isolation_note}; {self.note}"
         return box

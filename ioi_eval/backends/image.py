@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..cache import cache_root
 from ..errors import DockerError
-from .docker_engine import DEFAULT_IMAGE, SOURCE_LABEL, docker_cli, engine_info, image_exists, image_source
+from .docker_engine import DEFAULT_IMAGE, SOURCE_LABEL, build, engine_info, image_exists, image_source, import_tarball
 
 REPO = Path(__file__).resolve().parents[2]
 SANDBOX = REPO / "sandbox"
@@ -98,10 +98,9 @@ def debootstrap_tarball(suite: str, cache: Path, log: Log, mirror: str | None = 
 
 
 def import_base(tag: str, tarball: Path, log: Log) -> None:
-    """``docker import`` a root file system tarball as ``tag``."""
-    _run([docker_cli(), "import", "--change", 'CMD ["bash"]', "--change",
-          "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", str(tarball), tag],
-         log, "docker import", timeout=600)
+    """``docker import`` a root file system tarball as ``tag`` (through the SDK)."""
+    path = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    import_tarball(tarball, tag, ['CMD ["bash"]', path], log)
 
 
 def _wheels(dest: Path, log: Log) -> None:
@@ -153,9 +152,7 @@ def build_image(tag: str = DEFAULT_IMAGE, offline: bool = False, no_cache: bool 
     with tempfile.TemporaryDirectory(prefix="ioi-eval-image-") as tmp:
         ctx = Path(tmp)
         build_context(ctx, log)
-        argv = [docker_cli(), "build", "--network", "host", "-t", tag, "--label", f"{SOURCE_LABEL}={source_digest()}",
-                *(["--no-cache"] if no_cache else []), str(ctx)]
-        _run(argv, log, "docker build", timeout=3600, env={**os.environ, "DOCKER_BUILDKIT": "0"})
+        build(ctx, tag, {SOURCE_LABEL: source_digest()}, no_cache, log)
     return tag
 
 

@@ -2,8 +2,8 @@
 
 The far end runs ``python3 -m ioi_box.server`` (:mod:`ioi_box.server`); this side speaks to it
 through a :class:`Channel`: send a request (and a payload), get its reply (and a payload). A
-backend only has to supply channels: Docker gives a ``docker run -i`` process's pipes
-(:class:`ProcessChannel`), another transport may give anything that can carry frames.
+backend only has to supply channels: a child process's pipes (:class:`ProcessChannel`), a Docker container's
+attach socket (:mod:`.docker_stream`), or anything else that can carry frames.
 
 :class:`ChannelPool` holds N channels (N containers or VMs) and replaces one that breaks;
 :class:`RemoteBox` is a :class:`~ioi_eval.backends.base.Box` over a pool:
@@ -163,7 +163,7 @@ class StreamChannel:
 
 
 class ProcessChannel(StreamChannel):
-    """A :class:`StreamChannel` over a child process's stdin/stdout (``docker run -i ...``)."""
+    """A :class:`StreamChannel` over a child process's stdin/stdout."""
 
     STDERR_KEPT = 8192
 

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from ..errors import IoiEvalError
 from ..generate import ENGINE_NAMES, options_class
-from .common import BackendOpt, Language, ProfileOpt, WorkersOpt
+from .common import BackendOpt, Language, ProfileOpt, WorkersOpt, reported_errors
+from .run_config import load_run_config, parse_model_args
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -33,7 +35,17 @@ ENGINE_FLAGS = ("base_url", "api_key", "concurrency", "api_mode", "tensor_parall
 
 
 def _run_options(
-    model: Annotated[str, typer.Option("--model", "-m", help="model name/path, a replay source, or 'reference'")],
+    model: Annotated[str | None, typer.Option(
+        "--model", "-m", help="model name/path, a replay source, or 'reference' (required, here or in --config)")]
+    = None,
+    model_name: Annotated[str | None, typer.Option(
+        "--model-name", help="the model's label in run folders and leaderboards (default: --model; for replay, "
+                             "the model the rows name)")] = None,
+    model_args: Annotated[str | None, typer.Option(
+        "--model-args", help="engine options, lighteval-style: 'dtype=bfloat16,max_num_batched_tokens=8192,"
+                             "chat_template_kwargs={\"enable_thinking\":false}' (docs/engines.md)")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="YAML/JSON file of run options and model_args; flags given here win")] = None,
     problems: Annotated[str, typer.Option(
         "--problems", "-p", help="folder of packages, one package, or a source spec (hf:..., kattis:..., "
                                  "polygon:...; docs/sources.md)")] = "problems",
@@ -47,13 +59,16 @@ def _run_options(
     top_p: Annotated[float, typer.Option("--top-p")] = 0.95,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="default: what the context allows")] = None,
     seed: Annotated[int, typer.Option("--seed", help="sample i uses seed+i")] = 0,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="openai: server URL")] = None,
+    base_url: Annotated[list[str] | None, typer.Option(
+        "--base-url", help="openai: server URL; repeat it for several servers (least loaded first)")] = None,
     api_key: Annotated[str | None, typer.Option("--api-key", help="openai: key (default $OPENAI_API_KEY)")] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="openai: requests in flight")] = 8,
     api_mode: Annotated[str, typer.Option("--api-mode", help="openai: 'chat' or 'completions'")] = "chat",
     tensor_parallel_size: Annotated[int, typer.Option("--tensor-parallel-size")] = 1,
     data_parallel_size: Annotated[int, typer.Option("--data-parallel-size")] = 1,
     max_model_len: Annotated[int | None, typer.Option("--max-model-len")] = None,
+    system_prompt: Annotated[str | None, typer.Option(
+        "--system-prompt", help="system message for every prompt (replaces the template's)")] = None,
     prompt_template: Annotated[Path | None, typer.Option(
         "--prompt-template", help="Jinja2 template file, or 'source' for the dataset's own prompt")] = None,
     run_dir: Annotated[Path | None, typer.Option("--run-dir", help="default: runs/<model>-<problems>")] = None,
@@ -82,12 +97,60 @@ def with_run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(**values: Any) -> Any:
         run_values = {name: values.pop(name) for name in RUN_OPTIONS}
+        with reported_errors():
+            if run_values.get("config") is not None:
+                run_values = merge_config_file(run_values, _given_on_command_line())
+            if not run_values.get("model"):
+                raise IoiEvalError("--model is required (on the command line, or as model: in the --config file)")
         return command(run_options=run_values, **values)
 
     del wrapper.__wrapped__  # typer must see the combined signature, not the wrapped one
     wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in params}
     return wrapper
+
+
+def _given_on_command_line() -> set[str] | None:
+    """The run options the command line set (typer runs on click; None outside a click command)."""
+    import click
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return None
+    return {name for name in RUN_OPTIONS
+            if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)}
+
+
+def merge_config_file(values: dict[str, Any], given: set[str] | None = None) -> dict[str, Any]:
+    """``values`` with the options of their ``config`` file filled in where the command line left them unset.
+
+    ``given`` names the options set on the command line (None: those whose value differs from the default).
+    Model args merge name by name: ``--model-args`` wins over the file's ``model_args``. Raises
+    :class:`IoiEvalError` for a file that cannot be read, an unknown option or a bad value.
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    path = values["config"]
+    if given is None:
+        given = {n for n, p in RUN_OPTIONS.items() if values.get(n, p.default) != p.default}
+    merged = dict(values)
+    for name, raw in load_run_config(path, set(RUN_OPTIONS)).items():
+        if name == "model_args":
+            flag_args = parse_model_args(values.get("model_args")) if "model_args" in given else {}
+            merged["model_args"] = {**raw, **flag_args}
+            continue
+        if name in given:
+            continue
+        annotation = RUN_OPTIONS[name].annotation
+        if isinstance(raw, (str, int, float)) and "list[" in str(annotation):
+            raw = [raw]
+        try:
+            merged[name] = TypeAdapter(annotation).validate_python(raw)
+        except ValidationError as exc:
+            problem = exc.errors()[0]["msg"] if exc.errors() else str(exc)
+            raise IoiEvalError(f"{path}: {name}: {problem} (got {raw!r})") from None
+    return merged
 
 
 def evaluate_kwargs(values: dict[str, Any]) -> dict[str, Any]:
@@ -102,8 +165,15 @@ def evaluate_kwargs(values: dict[str, Any]) -> dict[str, Any]:
     engine = v.pop("engine")
     chosen = engine.value if engine else ("reference" if v["model"] == "reference" else "vllm")
     flags = {k: v.pop(k) for k in ENGINE_FLAGS}
-    return {**v, "engine": chosen, "engine_options": _options_from_flags(chosen, flags),
-            "language": v["language"].value}
+    urls = flags["base_url"]
+    if isinstance(urls, (list, tuple)):  # one URL is recorded as a string, as runs have always stored it
+        flags["base_url"] = None if not urls else urls[0] if len(urls) == 1 else list(urls)
+    model_args = v.pop("model_args", None)
+    model_args = dict(model_args) if isinstance(model_args, dict) else parse_model_args(model_args)
+    v.pop("config", None)
+    language = v["language"]
+    return {**v, "engine": chosen, "engine_options": _options_from_flags(chosen, flags, model_args),
+            "language": getattr(language, "value", language)}
 
 
 def _option_names(options: type[BaseModel]) -> set[str]:
@@ -116,15 +186,32 @@ def _option_names(options: type[BaseModel]) -> set[str]:
     return names
 
 
-def _options_from_flags(engine: str, flags: dict[str, Any]) -> BaseModel:
+def _options_from_flags(engine: str, flags: dict[str, Any], model_args: dict[str, Any] | None = None) -> BaseModel:
     """The engine's ``Options`` from the engine flags it has a field for (every one passed, None included, so the
-    run records them as it always has); the flags it has no field for are ignored."""
+    run records them as it always has) and the model args, which win over the flags; the flags it has no field for
+    are ignored, while every model arg must be the engine's (an unknown one is an error naming it)."""
     cls = options_class(engine)
     given = {k: value for k, value in flags.items() if k in _option_names(cls)}
+    if model_args:
+        for name in model_args:  # the flag's value gives way to the model arg of the same option
+            given.pop(name, None)
+            if name == "mode":
+                given.pop("api_mode", None)
+        given.update(model_args)
     for name in getattr(cls, "required_on_cli", ()):
         if not given.get(name):
             raise IoiEvalError(f"--engine {engine} needs --{name.replace('_', '-')}")
     try:
         return cls.model_validate(given)
-    except ValueError as exc:  # pydantic's ValidationError
-        raise IoiEvalError(f"--engine {engine}: {exc}") from exc
+    except ValidationError as exc:
+        raise IoiEvalError(f"--engine {engine}: {validation_line(exc)}") from None
+
+
+def validation_line(exc: ValidationError) -> str:
+    """A pydantic error as one line: each bad option, what is wrong with it and the value given."""
+    parts = []
+    for e in exc.errors():
+        where = ".".join(str(x) for x in e["loc"]) or "options"
+        what = "unknown option" if e["type"] == "extra_forbidden" else e["msg"]
+        parts.append(f"{where}: {what} (got {e['input']!r})" if e["type"] != "missing" else f"{where}: {what}")
+    return "; ".join(parts)

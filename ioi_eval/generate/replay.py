@@ -350,6 +350,8 @@ class ReplayEngine:
     """
 
     name = "replay"
+    #: the run asks the engine for the model's name (:attr:`model_name`, from the rows) before naming its folder
+    names_model = True
 
     def __init__(self, source: str | Path | None = None, *, split: str | None = None, prefer_code: bool = False,
                  rows: Iterable[Mapping[str, Any]] | None = None) -> None:
@@ -358,6 +360,9 @@ class ReplayEngine:
         self.source = source
         raw = list(rows) if rows is not None else list(read_rows(source, split=split))  # type: ignore[arg-type]
         self.records: list[_Record] = [normalise_row(r, prefer_code=prefer_code) for r in raw]
+        names = {str(n).strip() for r in raw if (n := _first(r, "model", "model_id", "model_name"))} - {""}
+        #: the model every row names (None when they name none, or several)
+        self.model_name: str | None = names.pop() if len(names) == 1 else None
         self._by_key: dict[str, _Record] = {}
         self._by_tuple: dict[tuple[str, str, int], _Record] = {}
         self._by_norm: dict[tuple[str, str, int], _Record] = {}

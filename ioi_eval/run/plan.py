@@ -32,6 +32,14 @@ def select_problems(engine: str, problems: list[Problem]) -> tuple[list[Problem]
     return [p for p in problems if TASK_TYPES[p.task_type].takes_code], skipped
 
 
+def with_system_prompt(messages: list[dict[str, str]], system: str | None) -> list[dict[str, str]]:
+    """``messages`` with ``system`` as their system message (replacing the template's; None: as they are)."""
+    if system is None:
+        return messages
+    rest = [m for m in messages if m["role"] != "system"]
+    return ([{"role": "system", "content": system}] if system else []) + rest
+
+
 def build_requests(config: RunConfig, problems: list[Problem], template: Path | None
                    ) -> tuple[list[GenerationRequest], dict[str, str]]:
     """All generation requests of a run, and the source file of each key an engine answers from a file."""
@@ -43,7 +51,7 @@ def build_requests(config: RunConfig, problems: list[Problem], template: Path | 
     for p in problems:
         targets = [st for st in p.subtasks if st.points > 0] if config.per == "subtask" else [None]
         for st in targets:
-            messages = build_prompt(p, st, config.language, template)
+            messages = with_system_prompt(build_prompt(p, st, config.language, template), config.system_prompt)
             for i in range(config.samples):
                 key = f"{p.code}/{st.name if st else '-'}/{i}"
                 requests.append(GenerationRequest(key=key, problem=p.code, subtask=st.name if st else None,

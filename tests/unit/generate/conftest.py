@@ -17,9 +17,14 @@ def vllm(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     mod = types.ModuleType("vllm")
     mod.LLM = fake.LLM
     mod.SamplingParams = fake.SamplingParams
+    mod.EngineArgs = fake.EngineArgs
     reasoning = types.ModuleType("vllm.reasoning")
     reasoning.ReasoningParserManager = fake.ReasoningParserManager
     mod.reasoning = reasoning
+    platforms = types.ModuleType("vllm.platforms")
+    platforms.current_platform = fake.current_platform
+    mod.platforms = platforms
+    monkeypatch.setitem(sys.modules, "vllm.platforms", platforms)
     monkeypatch.setitem(sys.modules, "vllm", mod)
     monkeypatch.setitem(sys.modules, "vllm.reasoning", reasoning)
     return mod

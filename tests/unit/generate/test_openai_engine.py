@@ -261,3 +261,113 @@ def test_bad_options() -> None:
 ])
 def test_normalise_base_url(given: str, expected: str) -> None:
     assert normalise_base_url(given) == expected
+
+
+# ------------------------------------------------------------------------------------------ the SDK, several servers
+
+
+def test_the_sdk_carries_headers_timeout_and_extra_body(server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests go through the openai SDK: its headers, our extra headers and extra_body fields; the key only in
+    the Authorization header (and, with none given, OPENAI_API_KEY's)."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
+    engine = OpenAIEngine("test-model", base_url=server.url, headers={"X-Team": "ioi"}, timeout_s=5,
+                          extra_body={"top_k": 20, "chat_template_kwargs": {"enable_thinking": False}})
+    assert run(engine, [request(0)])["p/s/0"].text == "echo: problem 0"
+    [seen] = server.seen
+    assert seen.headers["x-team"] == "ioi" and seen.headers["authorization"] == "Bearer sk-from-env"
+    assert "openai" in seen.headers["user-agent"].lower()  # the SDK's own client
+    assert seen.body["top_k"] == 20 and seen.body["chat_template_kwargs"] == {"enable_thinking": False}
+    assert "sk-from-env" not in repr(vars(engine)).replace("_api_key': 'sk-from-env", "")
+
+
+@pytest.fixture
+def servers() -> Iterator[list[FakeServer]]:
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        yield [stack.enter_context(serve()) for _ in range(3)]
+
+
+def test_requests_go_to_the_least_loaded_server(servers: list[FakeServer]) -> None:
+    """A slow server gets fewer requests than fast ones: each request goes where the fewest are in flight."""
+    slow, fast1, fast2 = servers
+
+    def sleepy(path: str, body: dict[str, Any], n: int) -> Reply:
+        return Reply(body=default_reply(path, body, n).body, delay_s=0.4)
+
+    slow.script = sleepy
+    for s in (fast1, fast2):
+        s.script = lambda path, body, n: Reply(body=default_reply(path, body, n).body, delay_s=0.02)
+    engine = make(slow, base_url=[s.url for s in servers], concurrency=2)
+    out = run(engine, [request(i) for i in range(24)])
+    assert not any(c.failed for c in out.values())
+    assert slow.calls() <= 4 < fast1.calls() and fast2.calls() > 4
+    assert slow.calls() + fast1.calls() + fast2.calls() == 24
+    assert max(s.max_in_flight for s in servers) <= 2  # concurrency is per server
+
+
+def test_a_server_killed_mid_run_is_taken_out_and_tried_again_later(servers: list[FakeServer]) -> None:
+    """One of three servers dies while requests are in flight: its requests are retried on the others, none fails;
+    after revive_after_s it is tried again (here: restarted on the same port, it serves again)."""
+    a, b, c = servers
+
+    def slowish(path: str, body: dict[str, Any], n: int) -> Reply:
+        return Reply(body=default_reply(path, body, n).body, delay_s=0.05)
+
+    for s in servers:
+        s.script = slowish
+    engine = make(a, base_url=[s.url for s in servers], concurrency=2, max_retries=4, timeout_s=2,
+                  revive_after_s=0.5)
+    try:
+        results = []
+        gen = engine.generate([request(i) for i in range(40)], SamplingConfig())
+        for i, comp in enumerate(gen):
+            results.append(comp)
+            if i == 5:  # kill server a mid-run: its listening socket closes, requests in flight are dropped
+                a.kill()
+        assert len(results) == 40 and not any(r.failed for r in results), [r.error for r in results if r.failed]
+        stats = engine.server_stats()
+        assert stats[f"{a.url}/v1"]["failures"] >= 1
+        served_by_a = a.calls()
+        assert b.calls() + c.calls() + served_by_a >= 40
+        # revived: bring a back on its port; after revive_after_s it takes requests again
+        port = int(a.url.rsplit(":", 1)[1])
+        with serve(port) as again:
+            time.sleep(0.6)
+            more = list(engine.generate([request(100 + i) for i in range(12)], SamplingConfig()))
+            assert not any(r.failed for r in more)
+            assert again.calls() >= 1
+    finally:
+        engine.close()
+
+
+def test_every_server_dead_fails_each_request_after_its_retries() -> None:
+    urls = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            urls.append(f"http://127.0.0.1:{s.getsockname()[1]}")
+    engine = OpenAIEngine("m", base_url=urls, max_retries=2, timeout_s=2, backoff_base_s=0.01, backoff_max_s=0.02,
+                          revive_after_s=0.05)
+    out = run(engine, [request(i) for i in range(3)])
+    assert all(c.failed and "connection error" in c.error and "3 attempts" in c.error for c in out.values())
+
+
+def test_preflight_checks_every_server(servers: list[FakeServer]) -> None:
+    from ioi_eval.errors import EngineError
+
+    for s in servers:
+        s.models = ["test-model"]
+    servers[2].models = ["other"]
+    engine = make(servers[0], base_url=[s.url for s in servers])
+    with pytest.raises(EngineError, match=f"{servers[2].url}/v1 does not serve the model 'test-model'"):
+        engine.preflight()
+    assert all(s.gets == ["/v1/models"] for s in servers)
+
+
+def test_the_key_is_masked_in_errors(server: FakeServer) -> None:
+    """A server that echoes the request's headers in its error: the stored error carries no key."""
+    server.script = lambda path, body, n: Reply(status=401, body={"error": "bad key 'Bearer sk-very-secret-1'"})
+    server.models = None
+    c = run(make(server, api_key="sk-very-secret-1"), [request(0)])["p/s/0"]
+    assert c.failed and "HTTP 401" in c.error and "sk-very-secret-1" not in c.error and "***" in c.error

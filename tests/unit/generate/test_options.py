@@ -18,11 +18,13 @@ from ioi_eval.generate.base import GenerationRequest, SamplingConfig
 DEFAULTS: dict[str, dict[str, Any]] = {
     "vllm": {"tensor_parallel_size": 1, "data_parallel_size": 1, "max_model_len": None,
              "gpu_memory_utilization": 0.9, "dtype": "auto", "reasoning_parser": None, "trust_remote_code": False,
-             "chat_template_kwargs": None, "batch_size": None, "use_tqdm": True, "llm_kwargs": {}},
+             "chat_template_kwargs": None, "batch_size": None, "use_tqdm": True, "revision": None,
+             "max_num_batched_tokens": None, "enforce_eager": None, "seed": None, "llm_kwargs": {}},
     "openai": {"base_url": None, "api_key": None, "mode": "chat", "concurrency": 8, "max_retries": 6,
                "timeout_s": 600, "extra_body": None, "backoff_base_s": 1.0, "backoff_max_s": 60.0,
-               "retry_after_max_s": 600.0, "headers": None},
-    "transformers": {"device": "auto", "dtype": None, "batch_size": 4, "trust_remote_code": False},
+               "retry_after_max_s": 600.0, "headers": None, "revive_after_s": 30.0},
+    "transformers": {"device": "auto", "dtype": None, "batch_size": 4, "trust_remote_code": False,
+                     "revision": None},
     "replay": {"split": None, "prefer_code": False},
     "reference": {},
 }
@@ -51,7 +53,7 @@ def test_defaults_are_the_constructors(name: str) -> None:
     assert params == fields
 
 
-@pytest.mark.parametrize("name", ENGINE_NAMES)
+@pytest.mark.parametrize("name", [n for n in ENGINE_NAMES if n != "vllm"])  # vllm passes them on to vllm.LLM
 def test_unknown_fields_are_refused(name: str) -> None:
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
         options_class(name)(no_such_option=1)

@@ -151,11 +151,99 @@ def test_built_from_options_with_llm_kwargs(vllm: types.ModuleType) -> None:
     e.close()
 
 
+def test_other_llm_arguments_pass_through_after_validation(vllm: types.ModuleType) -> None:
+    """An option the engine has no field for is a vllm.LLM argument: checked against LLM's signature and
+    EngineArgs, refused by name (with the closest names) before any model loads, else passed on."""
+    from ioi_eval.generate.vllm_engine import Options
+
+    options = Options.model_validate({"max_num_seqs": 4, "kv_cache_dtype": "fp8", "max_num_batched_tokens": 8192,
+                                      "enforce_eager": True, "revision": "main", "seed": 3, "use_tqdm": False})
+    assert options.llm_kwargs == {"max_num_seqs": 4, "kv_cache_dtype": "fp8"}
+    assert options.model_dump(exclude_unset=True)["llm_kwargs"] == {"max_num_seqs": 4, "kv_cache_dtype": "fp8"}
+    e = get_engine("vllm", "org/tiny-model", options)
+    [(_, _, kwargs)] = calls("LLM")
+    assert {k: kwargs[k] for k in ("max_num_seqs", "kv_cache_dtype", "max_num_batched_tokens", "enforce_eager",
+                                   "revision", "seed")} == {
+        "max_num_seqs": 4, "kv_cache_dtype": "fp8", "max_num_batched_tokens": 8192, "enforce_eager": True,
+        "revision": "main", "seed": 3}
+    e.close()
+    vllm_calls_before = len(calls("LLM"))
+    with pytest.raises(ValueError, match=r"max_num_seq \(did you mean max_num_seqs"):
+        get_engine("vllm", "org/tiny-model", max_num_seq=4)
+    with pytest.raises(ValueError, match="no_such_option"):
+        get_engine("vllm", "org/tiny-model", no_such_option=1)
+    assert len(calls("LLM")) == vllm_calls_before  # refused before any model was loaded
+    # options vLLM has its own default for are not passed when not chosen
+    get_engine("vllm", "org/tiny-model").close()
+    assert not {"revision", "seed", "enforce_eager", "max_num_batched_tokens"} & set(calls("LLM")[-1][2])
+
+
+def test_cpu_chunked_seed_crash_names_the_workaround(vllm: types.ModuleType) -> None:
+    """vLLM's CPU build dies on a seeded request whose prompt it chunks; the error names max_num_batched_tokens.
+    Any other engine death (EngineDeadError) is one clear EngineError naming its root cause."""
+    from ioi_eval.errors import EngineError
+    from tests.fixtures import fake_vllm_module as fake
+
+    class EngineDeadError(Exception):
+        pass
+
+    def dies(prompt: str, params: Any) -> tuple[str, str, int]:
+        try:
+            raise RuntimeError("CPU Generator does not use offset")
+        except RuntimeError as e:
+            raise EngineDeadError("EngineCore encountered an issue. See stack trace (above)") from e
+
+    fake.RESPONDER = dies
+    e = engine()
+    with pytest.raises(EngineError, match="max_num_batched_tokens"):
+        list(e.generate([request(0, seed=1)], SamplingConfig()))
+
+    def other(prompt: str, params: Any) -> tuple[str, str, int]:
+        try:
+            raise MemoryError("KV cache full")
+        except MemoryError as e:
+            raise EngineDeadError("EngineCore encountered an issue.\nSee stack trace") from e
+
+    fake.RESPONDER = other
+    with pytest.raises(EngineError) as info:
+        list(e.generate([request(1)], SamplingConfig()))
+    assert str(info.value) == ("EngineDeadError: EngineCore encountered an issue. "
+                               "(caused by MemoryError: KV cache full)")
+    e.close()
+
+
+def test_cpu_build_refuses_a_seeded_prompt_it_would_chunk(vllm: types.ModuleType) -> None:
+    """On vLLM's CPU build, a seeded prompt longer than max_num_batched_tokens is refused before vLLM dies on it,
+    naming the option; a larger budget lets it through, and so does the GPU build."""
+    from ioi_eval.errors import EngineError
+    from tests.fixtures import fake_vllm_module as fake
+
+    fake.CPU[0] = True
+    long = request(0, content="w " * 40, seed=5)
+    e = engine(max_model_len=64, max_num_batched_tokens=16)
+    with pytest.raises(EngineError, match=r"nile/02/0: a seeded prompt of \d+ tokens exceeds max_num_batched_tokens 16;"
+                                          r".*max_num_batched_tokens="):
+        list(e.generate([long], SamplingConfig(max_tokens=4)))
+    assert not calls("generate")  # nothing reached vLLM
+    [c] = e.generate([request(1, content="w " * 40)], SamplingConfig(max_tokens=4, seed=None))  # unseeded
+    assert not c.failed
+    e.close()
+    e = engine(max_model_len=64, max_num_batched_tokens=64)
+    [c] = e.generate([long], SamplingConfig(max_tokens=4))
+    assert not c.failed
+    e.close()
+    fake.CPU[0] = False
+    e = engine(max_model_len=64, max_num_batched_tokens=16)
+    [c] = e.generate([long], SamplingConfig(max_tokens=4))
+    assert not c.failed
+    e.close()
+
+
 def test_data_parallel_replicas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two replicas of two GPUs each, in worker processes that import the fake through sys.path."""
     pkg = tmp_path / "vllm"
     pkg.mkdir()
-    (pkg / "__init__.py").write_text("from tests.fixtures.fake_vllm_module import LLM, SamplingParams\n")
+    (pkg / "__init__.py").write_text("from tests.fixtures.fake_vllm_module import LLM, EngineArgs, SamplingParams\n")
     (pkg / "reasoning.py").write_text("from tests.fixtures.fake_vllm_module import ReasoningParserManager\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "vllm", raising=False)
