@@ -26,7 +26,9 @@ START_HINT = ("start it with `sudo systemctl start docker`, or `sudo dockerd --b
               "or run scripts/setup-docker")
 INSTALL_HINT = "the Docker backend needs the docker SDK: pip install 'ioi-eval[docker]'"
 
-_clients: dict[float, Any] = {}
+_clients: dict[tuple, Any] = {}
+#: The environment the SDK reads (``docker.from_env``): a client is reused only while these stay the same.
+_CLIENT_ENV = ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
 _clients_lock = threading.Lock()
 
 
@@ -39,17 +41,18 @@ def sdk() -> Any:
 
 
 def client(timeout: float = 60.0) -> Any:
-    """A client of the engine ``DOCKER_HOST`` names (default: the local socket), one per timeout and process."""
+    """A client of the engine ``DOCKER_HOST`` names (default: the local socket), one per timeout and engine."""
     docker = sdk()
+    key = (timeout, *(os.environ.get(name) for name in _CLIENT_ENV))
     with _clients_lock:
-        found = _clients.get(timeout)
+        found = _clients.get(key)
         if found is None:
             try:
                 found = docker.from_env(timeout=int(max(1, timeout)))
             except docker.errors.DockerException as exc:
                 raise DockerError(f"the Docker engine is not running or not reachable ({error_line(exc)}); "
                                   f"{START_HINT}") from None
-            _clients[timeout] = found
+            _clients[key] = found
         return found
 
 

@@ -76,11 +76,11 @@ class InlineProblems:
         with self._lock:
             if key in self._loaded:
                 return self._loaded[key]
-        dest = cache_root() / "rewards" / f"inline-{key}"
+        dest = cache_root() / "rewards" / f"inline_{key}"
         if not (dest / "problem.json").is_file():
             try:
                 with atomic_dir(dest, prefix=".build-") as tmp:
-                    self._write(tmp, f"inline-{key}", tests)
+                    self._write(tmp, f"inline_{key}", tests)
             except OSError as exc:
                 raise RewardConfigError(f"{dest.parent}: cannot write an inline package: {exc}") from None
         problem = load_problem(dest)

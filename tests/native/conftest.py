@@ -74,10 +74,23 @@ int main(int c, char** v) {
 int main(int c, char** v) {
     long mb = atol(v[1]);
     int procs = c > 2 ? atoi(v[2]) : 1;
-    for (int i = 1; i < procs; i++) if (fork() == 0) break;
+    int done[2], go[2], child = 0;
+    if (pipe(done) || pipe(go)) return 4;
+    for (int i = 1; i < procs; i++) if (fork() == 0) { child = 1; break; }
+    close(child ? go[1] : done[1]);  /* so a process that dies is an end of file to the others */
     char* p = malloc((size_t)mb << 20);
     if (!p) { printf("malloc failed\n"); return 3; }
     memset(p, 1, (size_t)mb << 20);
+    /* every process holds its memory until all have touched theirs, so they overlap on a busy machine */
+    char b;
+    if (child) {
+        if (write(done[1], "x", 1) != 1) return 4;
+        close(done[1]);
+        if (read(go[0], &b, 1) < 0) return 4;
+        return 0;
+    }
+    for (int i = 1; i < procs; i++) if (read(done[0], &b, 1) != 1) break;  /* a child died (OOM) */
+    close(go[1]);
     while (wait(NULL) > 0) {}
     printf("ok %ld\n", (long)p[12345]);
     return 0;
