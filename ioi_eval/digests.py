@@ -2,9 +2,10 @@
 
 Every judge process stores a package's test files in its box by content, which needs their sha256:
 54 MB of tests cost ~0.1 s to hash, on every ``ioi-eval judge``. A digest is therefore remembered in
-the cache (``<cache>/digests/``, one small file per entry) under the file's identity: its real
+the cache (``<cache>/digests/``, one small file per entry) under the file's identity: its absolute
 path, device, inode, size and modification time (ns). A file changed since gets a new key, so a
-stale digest is never used:
+stale digest is never used (short of a same-size rewrite in place whose mtime is then set back by
+hand to the old nanosecond, the one change git's index misses too):
 
 - a file is only remembered when it did not change while it was hashed, and when its modification
   time is at least :data:`SETTLED_S` in the past. File systems take timestamps from a coarse clock
@@ -48,7 +49,7 @@ def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
 
 
 class FileDigests:
-    """sha256 of host files, remembered on disk by (real path, device, inode, size, mtime_ns)."""
+    """sha256 of host files, remembered on disk by (absolute path, device, inode, size, mtime_ns)."""
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root if root is not None else cache_root() / "digests"
