@@ -522,6 +522,7 @@ struct ChildPlan {
     const char* err = nullptr;
     bool err_is_out = false;    // same path: share one open file description (no clobbering)
     const char* cg_procs[kMaxCg] = {};
+    const char* cg_procs_alt[kMaxCg] = {};  // v1: <dir>/cgroup.procs, where "tasks" cannot be opened
     int n_cg = 0;
     int rl_res[kMaxRl] = {};
     rlimit rl_val[kMaxRl] = {};
@@ -592,6 +593,7 @@ int open_high(const char* path, int flags, int errfd, int step, bool nonblock) {
     // Join the per-run groups first, before anything can fork, and while still root.
     for (int i = 0; i < p.n_cg; i++) {
         int fd = open(p.cg_procs[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0 && p.cg_procs_alt[i]) fd = open(p.cg_procs_alt[i], O_WRONLY | O_CLOEXEC);
         if (fd < 0) child_fail(ef, ST_CGROUP, errno, i);
         if (write(fd, "0", 1) != 1) child_fail(ef, ST_CGROUP, errno, i);  // "0" = the writer
         close(fd);
@@ -714,6 +716,7 @@ struct Proc {
     std::vector<char*> argv, envp;
     std::vector<std::string> cg_dirs;   // distinct per-run groups, one per hierarchy
     std::vector<std::string> cg_procs;  // the file the child writes "0" to: <dir>/tasks (v1), <dir>/cgroup.procs (v2)
+    std::vector<std::string> cg_procs_alt;  // v1: <dir>/cgroup.procs (a delegated group whose tasks is not ours)
     std::string mem_dir, cpu_dir, kill_dir;
     ChildPlan plan;
 
@@ -1014,6 +1017,7 @@ std::string make_cgroups(Proc& p, const Snapshot& snap) {
             // judge that starts a run every ~20 ms, against ~0.05 ms. (v2 has no such file for a
             // domain group.)
             p.cg_procs.push_back(dir + (snap.version == 2 ? "/cgroup.procs" : "/tasks"));
+            p.cg_procs_alt.push_back(snap.version == 2 ? "" : dir + "/cgroup.procs");
         }
         if (kind == "memory") p.mem_dir = dir;
         if (kind == "cpu") p.cpu_dir = dir;
@@ -1116,7 +1120,10 @@ void launch(Proc& p, const Snapshot& snap) {
             return;
         }
     }
-    for (size_t i = 0; i < p.cg_procs.size() && i < size_t(kMaxCg); i++) c.cg_procs[c.n_cg++] = p.cg_procs[i].c_str();
+    for (size_t i = 0; i < p.cg_procs.size() && i < size_t(kMaxCg); i++) {
+        c.cg_procs_alt[c.n_cg] = p.cg_procs_alt[i].empty() ? nullptr : p.cg_procs_alt[i].c_str();
+        c.cg_procs[c.n_cg++] = p.cg_procs[i].c_str();
+    }
 
     // rlimits: per-process backstops; the cgroup does the real work where present.
     if (s.cpu_limit_s > 0) {
