@@ -69,12 +69,21 @@ struct Spec {
     bool reaper = false;
     // Files opened read-only at fds 3, 4, ... of the child (inherited across exec).
     std::vector<std::string> extra_fds;
+    // The child gets the read end of a pipe at the fd after the extra ones (3 + extra_fds.size()),
+    // for bubblewrap's --block-fd: the sandbox sets itself up, then blocks reading it before it
+    // starts the program. The launcher waits until a child of the direct child is blocked in a
+    // read of that fd, reads the tree's CPU counter (the setup's CPU), then writes one byte. The
+    // CPU time reported and limited is the counter's growth from there on: the sandbox's setup is
+    // not the program's. Where that point cannot be seen (no cgroup CPU counter, /proc unreadable,
+    // not reached within kHoldMaxS) the byte is written at once and nothing is subtracted.
+    bool hold_setup = false;
 };
 
 struct Result {
     std::optional<int> exit_code;  // both empty on a setup error
     std::optional<int> signal;
     double cpu_s = 0;               // whole tree (cgroup), else rusage of the reaped child
+    double setup_cpu_s = 0;         // the tree's CPU before the program started (hold_setup), not in cpu_s
     double user_s = 0, sys_s = 0;   // rusage of the main process and the children it waited for
     double wall_s = 0;
     // Run-queue wait of the tree: the sum over its tasks of the time spent runnable but not

@@ -20,7 +20,7 @@ namespace {
 const std::set<std::string> kSpecKeys = {
     "argv", "env", "cwd", "stdin", "stdout", "stderr", "cpu_limit_s", "wall_limit_s", "memory_limit_bytes",
     "fsize_bytes", "nofile", "nproc", "uid", "gid", "use_cgroup",
-    "new_netns", "userns_netns", "reaper", "extra_fds"};
+    "new_netns", "userns_netns", "reaper", "extra_fds", "hold_setup"};
 
 // str or os.PathLike -> str; anything else is a TypeError naming the key.
 std::string as_path(const py::handle& v, const char* key) {
@@ -83,6 +83,7 @@ ioi::Spec to_spec(const py::handle& h, size_t index) {
     s.new_netns = num<bool>(d, "new_netns", false);
     s.userns_netns = num<bool>(d, "userns_netns", false);
     s.reaper = num<bool>(d, "reaper", false);
+    s.hold_setup = num<bool>(d, "hold_setup", false);
     if (s.cpu_limit_s < 0 || s.wall_limit_s < 0 || s.memory_limit_bytes < 0 || s.fsize_bytes < 0 || s.nofile < 0 ||
         s.nproc < 0)
         throw py::value_error("spec " + std::to_string(index) + ": limits must be >= 0");
@@ -96,6 +97,7 @@ py::dict to_dict(const ioi::Result& r) {
     d["exit_code"] = opt_int(r.exit_code);
     d["signal"] = opt_int(r.signal);
     d["cpu_s"] = r.cpu_s;
+    d["setup_cpu_s"] = r.setup_cpu_s;
     d["user_s"] = r.user_s;
     d["sys_s"] = r.sys_s;
     d["wall_s"] = r.wall_s;
@@ -216,9 +218,12 @@ Each spec is a dict; only ``argv`` is required:
   is dropped to a non-root uid); 0 = no limit. The stack is unlimited, core dumps are off.
 * ``uid`` / ``gid`` (-1 = keep): dropped with setgroups/setresgid/setresuid before exec
 * ``use_cgroup`` (default True): put the run in its own child group of cgroup_setup()'s groups
+* ``hold_setup`` (default False): the child gets a pipe at fd 3 + len(extra_fds) for bubblewrap's
+  ``--block-fd``; the tree's CPU until the sandbox blocks there (its setup) is left out of ``cpu_s``
+  and the CPU limit, and reported as ``setup_cpu_s``
 
 Returns one dict per spec: ``exit_code`` (int|None), ``signal`` (int|None), ``cpu_s`` (whole tree
-with a CPU cgroup, else the reaped child's rusage), ``user_s``, ``sys_s`` (rusage of the main process
+with a CPU cgroup, else the reaped child's rusage; less ``setup_cpu_s``), ``user_s``, ``sys_s`` (rusage of the main process
 and the children it waited for), ``wall_s`` (float seconds), ``wait_s`` (run-queue wait of the
 tree's tasks, from /proc/<tid>/schedstat sampled while it ran: a lower bound), ``memory_bytes`` (peak of the memory
 cgroup; without one: ru_maxrss when it exceeds the launcher's own RSS, the floor Linux starts it

@@ -9,6 +9,7 @@ from ioi_box.isolation import Isolation, detect
 from ioi_box.protocol import PROTOCOL_VERSION, BoxInfo
 from ioi_box.server import toolchain
 
+from ..digests import FileDigests
 from .base import Box
 
 
@@ -24,12 +25,14 @@ def host_toolchain() -> tuple[dict[str, str], dict[str, str]]:
 class LocalBox(Executor):
     """The local backend's box: the in-box executor in this process, describing this host.
 
-    It ships no precompiled header (``info.pch_include`` is None): the compiler builds one with
+    A host file's digest is remembered across processes (:class:`~ioi_eval.digests.FileDigests`), so a
+    package's tests are hashed once, not by every judge process. It ships no precompiled header
+    (``info.pch_include`` is None): the compiler builds one with
     this host's compiler into its cache, for the flags in use.
     """
 
     def __init__(self, isolation: Isolation, note: str, workers: int | None = None) -> None:
-        super().__init__(isolation=isolation, workers=workers)
+        super().__init__(isolation=isolation, workers=workers, digest_file=FileDigests().digest)
         self.isolation_note = note
         tools, compilers = host_toolchain()
         self.info = BoxInfo(protocol=PROTOCOL_VERSION, workers=self.workers, isolation=isolation.name,

@@ -59,6 +59,7 @@ from ioi_box.protocol import BlobSpec as _BlobSpec
 from ioi_box.protocol import Request as _Request
 from ioi_box.wire import WireError, read_frame, write_frame
 
+from ..digests import FileDigests
 from ..errors import BoxRequestError, ChannelError, JudgeError
 
 REQUEST_TIMEOUT_S = 300.0  # file requests; executes get their jobs' wall limits plus a margin
@@ -395,6 +396,7 @@ class RemoteBox:
         self._dirs: dict[str, tuple[_Slot, int]] = {}  # work dir -> (box, generation) it lives in
         self._lock = threading.Lock()
         self._digests: dict[tuple[str, int, int], str] = {}
+        self._file_digests = FileDigests()
         self._spool = Path(tempfile.mkdtemp(prefix="ioi-remote-blobs-"))
 
     # -- files ----------------------------------------------------------------------------------
@@ -403,11 +405,7 @@ class RemoteBox:
         key = (str(src.resolve()), st.st_size, st.st_mtime_ns)
         digest = self._digests.get(key)
         if digest is None:
-            h = hashlib.sha256()
-            with src.open("rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
-            digest = self._digests[key] = h.hexdigest()
+            digest = self._digests[key] = self._file_digests.digest(src)
         return digest
 
     def put_file(self, src: Path, executable: bool = False) -> str:

@@ -18,7 +18,7 @@ import stat
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -93,7 +93,10 @@ class Executor:
     """Executes job batches inside one box."""
 
     def __init__(self, root: Path | None = None, isolation: Isolation | None = None,
-                 workers: int | None = None) -> None:
+                 workers: int | None = None, digest_file: Callable[[Path], str] | None = None) -> None:
+        """``digest_file`` gives the sha256 (hex) of a host file for :meth:`put_file`; the host may
+        pass one that remembers digests across processes (default: hash the file every time)."""
+        self._digest_file = digest_file or _digest_file
         self._owns_root = root is None  # a root given by the caller (a mounted volume) stays
         base = ownership.default_base()
         me = ownership.owner(base)  # held until this process ends: live harnesses are never cleaned up
@@ -129,7 +132,7 @@ class Executor:
 
     def put_file(self, src: Path, executable: bool = False) -> str:
         """Store a host file by content; returns its box path. Hard-links when it can, never changing ``src``."""
-        digest = _digest_file(src)
+        digest = self._digest_file(src)
         mode = 0o755 if executable else 0o644
         return self._store(digest, lambda dst: self._link_or_copy(src, dst, mode), executable)
 

@@ -27,6 +27,7 @@ RESULT_KEYS = {
     "cpu_limit_hit",
     "wall_limit_hit",
     "setup_error",
+    "setup_cpu_s",
 }
 
 
@@ -740,3 +741,55 @@ def test_extra_fds_are_inherited_at_fd_3(native, progs, tmp_path):
     assert r["exit_code"] == 5, r  # without extra_fds nothing leaks in at fd 3
     r = native.run([{"argv": [progs["fd3"]], "extra_fds": [str(tmp_path / "missing")]}])[0]
     assert "open extra fd" in (r["setup_error"] or ""), r
+
+
+# A stand-in for bubblewrap: the direct child forks the "sandbox", which burns SETUP s of CPU, then
+# blocks reading the hold fd (bwrap --block-fd), then burns RUN s of CPU as "the program".
+HELD = textwrap.dedent("""
+    import os, sys, time
+    setup, run, fd = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+    def burn(s):
+        t = time.process_time()
+        while time.process_time() - t < s:
+            pass
+    pid = os.fork()
+    if pid == 0:
+        burn(setup)
+        if os.read(fd, 1) != b"g":
+            os._exit(3)
+        burn(run)
+        os._exit(0)
+    _, st = os.waitpid(pid, 0)
+    sys.exit(os.waitstatus_to_exitcode(st))
+""")
+
+
+def held(setup: float, run: float, fd: int = 3, **spec) -> dict:
+    return {"argv": [sys.executable, "-c", HELD, str(setup), str(run), str(fd)], "hold_setup": True,
+            "wall_limit_s": 20, **spec}
+
+
+def test_hold_setup_leaves_the_setups_cpu_out(native, need_cgroup, mode):
+    """The tree's CPU until it blocks on the hold fd is setup_cpu_s, not cpu_s, and not limited."""
+    r = run1(native, **held(0.2, 0.0, cpu_limit_s=0.1))
+    assert r["exit_code"] == 0 and not r["cpu_limit_hit"], r
+    assert r["setup_cpu_s"] >= 0.2 and r["cpu_s"] < 0.1, r
+    r = run1(native, **held(0.05, 0.25))  # what runs after the release is all counted
+    assert r["exit_code"] == 0 and r["cpu_s"] >= 0.25 and 0.05 <= r["setup_cpu_s"] < 0.25, r
+    r = run1(native, **held(0.05, 5.0, cpu_limit_s=0.2))
+    assert r["cpu_limit_hit"] and 0.2 <= r["cpu_s"] < 1.5, r
+
+
+def test_hold_setup_fd_follows_the_extra_fds(native, need_cgroup, tmp_path):
+    data = tmp_path / "extra"
+    data.write_bytes(b"x")
+    r = run1(native, **held(0.05, 0.0, fd=4, extra_fds=[str(data)]))
+    assert r["exit_code"] == 0 and r["setup_cpu_s"] >= 0.05, r
+    r = run1(native, **held(0.0, 0.0, extra_fds=[str(data)] * 4))
+    assert "hold_setup needs a free fd" in (r["setup_error"] or ""), r
+
+
+def test_hold_setup_without_a_cpu_cgroup_releases_at_once(native):
+    """No counter to read at the block point: released at once, everything counted as before."""
+    r = run1(native, **held(0.05, 0.0, use_cgroup=False))
+    assert r["exit_code"] == 0 and r["setup_cpu_s"] == 0 and r["wall_s"] < 5, r

@@ -408,3 +408,39 @@ def test_storing_a_file_never_changes_its_mode(ex: Executor, tmp_path: Path, mod
     link.symlink_to(target.name)  # a symlink inside a package: its target is stored, never the link
     stored = ex.root / ex.put_file(link)
     assert not stored.is_symlink() and stored.read_bytes() == target.read_bytes()
+
+
+def _bare_cpu_s(binary: Path) -> float:
+    """CPU time (rusage) of one run of ``binary`` with no sandbox at all."""
+    p = subprocess.Popen([str(binary)], stdout=subprocess.DEVNULL)
+    _, _, ru = os.wait4(p.pid, 0)
+    p.returncode = 0
+    return ru.ru_utime + ru.ru_stime
+
+
+def test_sandbox_setup_cpu_is_not_the_programs(ex: Executor, cc) -> None:
+    """The CPU bubblewrap spends setting up the box is not charged to the contestant.
+
+    A trivial program's CPU time in the box stays within about a millisecond of the same program
+    run bare (medians of interleaved runs; setting up the box costs several), while a program that
+    burns CPU is charged all of it.
+    """
+    if not ex.cgroups.get("cpu"):
+        pytest.skip("no CPU cgroup: the setup's CPU cannot be told apart")
+    trivial = cc("trivial", "int main() { return 0; }\n")
+    boxed, bare = [], []
+    for _ in range(9):
+        status, _, pr = run(ex, trivial)
+        assert status == ProcStatus.OK, pr
+        boxed.append(pr.cpu_s)
+        bare.append(_bare_cpu_s(trivial))
+    boxed.sort()
+    bare.sort()
+    assert boxed[4] - bare[4] < 1.5e-3, (boxed, bare)
+    # nothing of a real program's CPU is left out: a 0.3 s spin is charged in full
+    spin = cc("spin300", """
+        #include <ctime>
+        int main() { volatile unsigned long x = 0; while (std::clock() < CLOCKS_PER_SEC * 3 / 10) x++; return 0; }
+    """)
+    status, _, pr = run(ex, spin)
+    assert status == ProcStatus.OK and pr.cpu_s >= 0.3, pr
