@@ -80,6 +80,34 @@ def _solved(c: Candidate, points: Sequence[float]) -> list[int]:
     return [i for i, (s, p) in enumerate(zip(c.subtask_scores, points, strict=True)) if p > 0 and s >= p - _EPS]
 
 
+def round_robin(queues: dict[int | None, deque[Candidate]], subtask_points: Sequence[float],
+                cap: int) -> tuple[list[Candidate], list[int | None]]:
+    """Rounds of one pick per queue until ``cap`` or no queue can give: whole-problem prompts (key None) first,
+    then the subtasks (key: index) from the hardest down; a solved subtask's queue (and the whole-problem one once
+    every subtask is solved) is passed over. Picks are taken off the queues, which keep the rest; returns the
+    picks and the visiting order of a round."""
+    order: list[int | None] = [None] if None in queues else []
+    order += [i for i in range(len(subtask_points) - 1, -1, -1) if i in queues]
+    solved = [p <= 0 for p in subtask_points]  # a 0-point subtask has nothing to win
+    selected: list[Candidate] = []
+    while len(selected) < cap:
+        progressed = False
+        for g in order:
+            if len(selected) >= cap:
+                break
+            queue = queues[g]
+            if not queue or (g is None and all(solved)) or (g is not None and solved[g]):
+                continue
+            pick = queue.popleft()
+            selected.append(pick)
+            progressed = True
+            for i in _solved(pick, subtask_points):
+                solved[i] = True
+        if not progressed:
+            break
+    return selected, order
+
+
 def select(candidates: Iterable[Candidate], subtask_names: list[str], subtask_points: list[float],
            cap: int = 50) -> list[Candidate]:
     """The candidates a contestant submits (at most ``cap``), in submission order.
@@ -106,27 +134,7 @@ def select(candidates: Iterable[Candidate], subtask_names: list[str], subtask_po
     groups: dict[int | None, deque[Candidate]] = {}
     for c in sorted(usable, key=_rank_key):
         groups.setdefault(None if c.target_subtask is None else index[c.target_subtask], deque()).append(c)
-    # Visiting order of one round: whole-problem prompts, then the subtasks from the hardest down.
-    order: list[int | None] = [None] if None in groups else []
-    order += [i for i in range(len(subtask_names) - 1, -1, -1) if i in groups]
-    solved = [p <= 0 for p in subtask_points]  # a 0-point subtask has nothing to win
-
-    selected: list[Candidate] = []
-    while len(selected) < cap:
-        progressed = False
-        for g in order:
-            if len(selected) >= cap:
-                break
-            queue = groups[g]
-            if not queue or (g is None and all(solved)) or (g is not None and solved[g]):
-                continue
-            pick = queue.popleft()
-            selected.append(pick)
-            progressed = True
-            for i in _solved(pick, subtask_points):
-                solved[i] = True
-        if not progressed:
-            break
+    selected, _ = round_robin(groups, subtask_points, cap)
 
     if len(selected) < cap:
         hardness = {name: i for i, name in enumerate(subtask_names)}

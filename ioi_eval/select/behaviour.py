@@ -33,7 +33,6 @@ from ..judge.languages import Program, get_language
 from ..judge.submission import Submission
 from ..judge.task_types import JudgeContext, TaskType, get_task_type
 from ..judge.task_types.base import PROC_VERDICT, STDERR_CAPTURE
-from ..judge.task_types.params import params_of
 from ..problem.model import Problem, TestCase
 from ..record.store import ExtraInput, ExtraRun, GeneratorRecord, RunStore
 
@@ -234,7 +233,7 @@ class BehaviourRunner:
         return out
 
     def _run_one(self, ctx: JudgeContext, task_type: TaskType, prepared: object, test: TestCase) -> ExtraRun:
-        if task_type.name == "Batch":
+        if hasattr(task_type, "run_program"):  # a task type that runs the program alone (Batch): its raw output
             return self._run_batch(ctx, task_type, prepared, test)  # type: ignore[arg-type]
         result = task_type.evaluate(ctx, prepared, test)  # through the manager: its outcome is the behaviour
         score = f"{result.score:.6f}" if result.verdict.value not in ("TLE", "MLE", "RE", "OLE") else ""
@@ -244,25 +243,9 @@ class BehaviourRunner:
 
     def _run_batch(self, ctx: JudgeContext, task_type: TaskType, prepared: Program, test: TestCase) -> ExtraRun:
         """The program (with its grader) on the input; its output (no checker: there is no expected output)."""
-        params = params_of(ctx.problem, task_type.Params)
         work = ctx.box.new_dir()
         try:
-            output = f"{work}/output"
-            proc = Proc(argv=list(prepared.argv), binds=dict(prepared.files), limits=ctx.user_limits(),
-                        stderr=f"{work}/stderr", capture_stderr=STDERR_CAPTURE)
-            outputs = []
-            input_file, output_file = getattr(params, "input_file", ""), getattr(params, "output_file", "")
-            if input_file:
-                proc.binds[f"/box/{input_file}"] = ctx.blob(test.input)
-            else:
-                proc.stdin = ctx.blob(test.input)
-            if output_file:
-                proc.rw_binds[f"/box/{output_file}"] = output
-                proc.stdout = f"{work}/stdout"
-                outputs.append(output)
-            else:
-                proc.stdout = output
-            result = ctx.run(RunJob(procs=[proc], outputs=outputs))
+            result, output = task_type.run_program(ctx, prepared, test, work)  # type: ignore[attr-defined]
             if result.error:
                 raise JudgeError(f"sandbox error running {test.name}: {result.error}")
             pr = result.procs[0]

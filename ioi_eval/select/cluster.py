@@ -15,10 +15,8 @@ from __future__ import annotations
 from collections import deque
 from typing import ClassVar
 
-from ..scoring.selection import Candidate
+from ..scoring.selection import Candidate, round_robin
 from .base import Entry, Information, Outcome, Pool
-
-_EPS = 1e-9
 
 
 def _rank(e: Entry) -> tuple[float, int, int, str]:
@@ -75,28 +73,9 @@ def submission_order(pool: Pool, cap: int) -> list[Candidate]:
     for e in survivors:
         t = e.candidate.target_subtask
         by_group.setdefault(None if t is None else index[t], []).append(e)
-    queues = {g: deque(interleave(clusters(pool, members))) for g, members in by_group.items()}
-    order: list[int | None] = [None] if None in queues else []
-    order += [i for i in range(len(pool.names) - 1, -1, -1) if i in queues]
-    solved = [p <= 0 for p in pool.points]
-    selected: list[Candidate] = []
-    while len(selected) < cap:
-        progressed = False
-        for g in order:
-            if len(selected) >= cap:
-                break
-            queue = queues[g]
-            if not queue or (g is None and all(solved)) or (g is not None and solved[g]):
-                continue
-            pick = queue.popleft().candidate
-            selected.append(pick)
-            progressed = True
-            for i, (s, p) in enumerate(zip(pick.subtask_scores, pool.points, strict=True)):
-                if p > 0 and s >= p - _EPS:
-                    solved[i] = True
-        if not progressed:
-            break
-    rest = sorted(((pos, order.index(g), e.candidate) for g, q in queues.items() for pos, e in enumerate(q)),
+    queues = {g: deque(e.candidate for e in interleave(clusters(pool, members))) for g, members in by_group.items()}
+    selected, order = round_robin(queues, pool.points, cap)
+    rest = sorted(((pos, order.index(g), c) for g, q in queues.items() for pos, c in enumerate(q)),
                   key=lambda t: (t[0], t[1]))
     selected += [c for _, _, c in rest[: cap - len(selected)]]
     return selected

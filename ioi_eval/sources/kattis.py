@@ -601,24 +601,12 @@ class KattisImporter:
         draft.origin["merged_tests"] = {n: rename[n] for n in sorted(gone)}
 
     @staticmethod
-    def _all_groups(secret: _Group, sample: _Group | None) -> list[_Group]:
+    def _all_groups(secret: _Group, sample: _Group | None, leaves: bool = False) -> list[_Group]:
+        """Every group of ``secret`` and ``sample``, depth first (only those holding tests with ``leaves``)."""
         out: list[_Group] = []
 
         def walk(g: _Group) -> None:
-            out.append(g)
-            for c in g.children:
-                walk(c)
-        walk(secret)
-        if sample:
-            walk(sample)
-        return out
-
-    @staticmethod
-    def _leaves(secret: _Group, sample: _Group | None) -> list[_Group]:
-        out: list[_Group] = []
-
-        def walk(g: _Group) -> None:
-            if g.direct_tests:
+            if g.direct_tests or not leaves:
                 out.append(g)
             for c in g.children:
                 walk(c)
@@ -626,6 +614,11 @@ class KattisImporter:
         if sample:
             walk(sample)
         return out
+
+    @classmethod
+    def _leaves(cls, secret: _Group, sample: _Group | None) -> list[_Group]:
+        """The groups holding tests directly."""
+        return cls._all_groups(secret, sample, leaves=True)
 
     @staticmethod
     def _legacy_keys(groups: list[_Group]) -> bool:

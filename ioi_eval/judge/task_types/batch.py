@@ -55,27 +55,32 @@ class Batch:
         return compile_user(ctx, submission, harness)
 
     def evaluate(self, ctx: JudgeContext, prepared: Program, test: TestCase) -> TestResult:
-        params = params_of(ctx.problem, self.Params)
         work = ctx.box.new_dir()
         try:
-            output = f"{work}/output"
-            proc = Proc(argv=list(prepared.argv), binds=dict(prepared.files), limits=ctx.user_limits(),
-                        stderr=f"{work}/stderr", capture_stderr=STDERR_CAPTURE)
-            outputs = []
-            if params.input_file:
-                proc.binds[f"/box/{params.input_file}"] = ctx.blob(test.input)
-            else:
-                proc.stdin = ctx.blob(test.input)
-            if params.output_file:
-                proc.rw_binds[f"/box/{params.output_file}"] = output
-                proc.stdout = f"{work}/stdout"
-                outputs.append(output)
-            else:
-                proc.stdout = output
-            result = ctx.run(RunJob(procs=[proc], outputs=outputs))
+            result, output = self.run_program(ctx, prepared, test, work)
             return noted(self._outcome(ctx, test, result, output, work), result.note)
         finally:
             ctx.box.remove([work])
+
+    def run_program(self, ctx: JudgeContext, prepared: Program, test: TestCase, work: str) -> tuple[JobResult, str]:
+        """Run the program on ``test``'s input (stdin or the input file) in the scratch folder ``work``; the run's
+        result and the box path of the output it wrote (stdout or the output file), not yet checked."""
+        params = params_of(ctx.problem, self.Params)
+        output = f"{work}/output"
+        proc = Proc(argv=list(prepared.argv), binds=dict(prepared.files), limits=ctx.user_limits(),
+                    stderr=f"{work}/stderr", capture_stderr=STDERR_CAPTURE)
+        outputs = []
+        if params.input_file:
+            proc.binds[f"/box/{params.input_file}"] = ctx.blob(test.input)
+        else:
+            proc.stdin = ctx.blob(test.input)
+        if params.output_file:
+            proc.rw_binds[f"/box/{params.output_file}"] = output
+            proc.stdout = f"{work}/stdout"
+            outputs.append(output)
+        else:
+            proc.stdout = output
+        return ctx.run(RunJob(procs=[proc], outputs=outputs)), output
 
     @staticmethod
     def _outcome(ctx: JudgeContext, test: TestCase, result: JobResult, output: str, work: str) -> TestResult:
