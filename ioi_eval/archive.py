@@ -65,7 +65,7 @@ def _member_path(info: zipfile.ZipInfo) -> PurePosixPath | None:
     if "\0" in name or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
         return None
     rel = PurePosixPath(name.replace("\\", "/"))
-    if ".." in rel.parts:
+    if ".." in rel.parts or (not rel.parts and not info.is_dir()):  # a file named "." or "" is the folder itself
         return None
     return rel
 
@@ -150,9 +150,15 @@ def extract(path: Path, dest: Path, error: type[IoiEvalError]) -> None:
             assert rel is not None  # checked above
             target = dest.joinpath(*rel.parts)
             if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
+                try:
+                    target.mkdir(parents=True, exist_ok=True)
+                except (FileExistsError, NotADirectoryError):
+                    raise error(f"{path}: archive folder {info.filename!r} is also a file member") from None
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise error(f"{path}: archive member {info.filename!r} lies under a member that is a file") from None
             if target.is_dir():  # a folder and a file of the same name: the file wins, as with extractall
                 shutil.rmtree(target)
             with _open(zf, info, path, error) as src, open(target, "wb") as dst:

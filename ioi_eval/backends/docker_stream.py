@@ -19,8 +19,12 @@ _HEAD = struct.Struct(">BxxxL")
 
 
 def raw_socket(attached: Any) -> socket.socket:
-    """The socket under what ``APIClient.attach_socket`` returns (a ``SocketIO`` on a Unix or TCP socket)."""
-    return getattr(attached, "_sock", attached)
+    """The socket under what ``APIClient.attach_socket`` returns (a ``SocketIO`` on a Unix or TCP socket), blocking
+    with no timeout: the client's request timeout stays on it otherwise, and a test (or an idle pooled container)
+    quiet for that long would read as a broken box."""
+    sock = getattr(attached, "_sock", attached)
+    sock.settimeout(None)
+    return sock
 
 
 class Demux:

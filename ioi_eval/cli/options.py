@@ -138,7 +138,10 @@ def merge_config_file(values: dict[str, Any], given: set[str] | None = None) -> 
     for name, raw in load_run_config(path, set(RUN_OPTIONS)).items():
         if name == "model_args":
             flag_args = parse_model_args(values.get("model_args")) if "model_args" in given else {}
-            merged["model_args"] = {**raw, **flag_args}
+            # A flag given on the command line beats the file's model arg of the same option (flags win).
+            from_file = {k: v for k, v in raw.items()
+                         if k not in given and not (k == "mode" and "api_mode" in given)}
+            merged["model_args"] = {**from_file, **flag_args}
             continue
         if name in given:
             continue

@@ -387,10 +387,13 @@ class OpenAIEngine:
         return self.parse(request, data, seed)
 
     def redact(self, text: str) -> str:
-        """``text`` with the API key masked (a server may echo the request's headers in an error body, and errors
-        are stored with the run)."""
-        key = self._api_key
-        return text.replace(key, "***") if key and key != "EMPTY" and len(key) >= 4 else text
+        """``text`` with the API key and header values masked (a server may echo the request's headers in an error
+        body, and errors are stored with the run)."""
+        secrets = [self._api_key, *self.headers.values()]
+        for secret in secrets:  # an Authorization header carries a token too
+            if secret and secret != "EMPTY" and len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return text
 
     async def _one(self, request: GenerationRequest, sampling: SamplingConfig) -> Completion:
         """One request with its retries; never raises for the request's own failures (its error, key masked)."""

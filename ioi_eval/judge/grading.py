@@ -113,7 +113,7 @@ class KattisGrading:
         program = ctx.trusted_program(source, "grader", GRADER_PATH) if source is not None else None
         return cls(problem.grading, program)
 
-    def report(self, ctx: JudgeContext, report: JudgeReport) -> JudgeReport:
+    def report(self, ctx: JudgeContext, report: JudgeReport, problem: Problem) -> JudgeReport:
         """``report`` with its subtask scores, total and groups as the tree grades its tests."""
         if not report.compile.ok:
             return report
@@ -121,7 +121,6 @@ class KattisGrading:
         groups: list[GroupResult] = []
         root = self._group(ctx, self.spec.root, tests, groups)
         by_group = {g.name: g for g in groups}
-        problem: Problem = ctx.problem
         subtasks = list(report.subtasks)
         for node in self.spec.root.groups():
             if node.subtask is None:

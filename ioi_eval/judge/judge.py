@@ -100,7 +100,7 @@ class Judge:
             ctx.checker = make_checker(problem.checker, self.profile, ctx)
             task_type = get_task_type(problem.task_type)
             task_type.setup(ctx)
-            state = _ProblemState(ctx, task_type, make_grading(problem, ctx))
+            state = _ProblemState(ctx, task_type)
             self._problems[key] = state
             return state
 
@@ -130,7 +130,12 @@ class Judge:
         else:
             tests = self._run_tests(state, problem, prepared, score_type, on_test, skip, parallel)
         report = build_report(problem, compile_result, tests, score_type)
-        return state.grading.report(state.ctx, report) if state.grading is not None else report
+        if problem.grading is None:  # a view of a graded problem (e.g. a reward's one group) is scored as it says
+            return report
+        with self._lock:  # the grader is compiled once, when a problem that is graded first arrives
+            if state.grading is None:
+                state.grading = make_grading(problem, state.ctx)
+        return state.grading.report(state.ctx, report, problem)
 
     def judge_many(self, items: list[tuple[Problem, Submission]], skip: bool = True) -> list[JudgeReport]:
         """Judge several submissions concurrently (compiles overlap tests); reports in input order."""

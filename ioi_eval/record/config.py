@@ -12,8 +12,30 @@ from pydantic import BaseModel, Field, field_validator
 
 from ..generate.base import SamplingConfig
 from ..judge.languages import LANGUAGES
+from .folder import RunFolder
 
 SECRET_OPTIONS = {"api_key"}
+#: Option names whose values are credentials wherever they appear (``headers`` values, vLLM ``hf_token``...).
+SECRET_NAME = re.compile(r"token|secret|passw|api[_-]?key|authorization|cookie", re.IGNORECASE)
+MASK = "***"
+
+
+def redact_options(options: Any) -> Any:
+    """Engine options as a run may store them: ``api_key`` dropped (as runs have always stored them), any value
+    named like a credential, and every HTTP header value, masked; nested mappings alike."""
+    if isinstance(options, dict):
+        out: dict[str, Any] = {}
+        for key, value in options.items():
+            if key in SECRET_OPTIONS:
+                continue
+            if key == "headers" and isinstance(value, dict):
+                out[key] = {name: MASK for name in value}
+            elif isinstance(key, str) and SECRET_NAME.search(key) and value is not None:
+                out[key] = MASK
+            else:
+                out[key] = redact_options(value)
+        return out
+    return options
 
 
 class RunConfig(BaseModel):
@@ -57,7 +79,7 @@ class RunConfig(BaseModel):
         for key in ("model_name", "system_prompt"):  # unset: left out, as runs stored before them
             if data[key] is None:
                 del data[key]
-        data["engine_options"] = {k: v for k, v in data["engine_options"].items() if k not in SECRET_OPTIONS}
+        data["engine_options"] = redact_options(data["engine_options"])
         return data
 
     def fingerprint(self) -> str:
@@ -92,8 +114,13 @@ def model_slug(model: str) -> str:
 
 
 def default_run_dir(runs_root: Path, model: str, problems: str) -> Path:
-    """``runs/<model>-<problem set>``: re-running the same command finds the same folder."""
-    return runs_root / f"{model_slug(model)}-{slug(Path(problems).name)}"
+    """``runs/<model>-<problem set>``: re-running the same command finds the same folder. A run started before
+    run folders kept the organisation (``runs/Qwen3-8B-<set>``) is found and resumed there."""
+    chosen = runs_root / f"{model_slug(model)}-{slug(Path(problems).name)}"
+    legacy = runs_root / f"{slug(Path(model).name or model)}-{slug(Path(problems).name)}"
+    if legacy != chosen and not chosen.exists() and RunFolder(legacy).store_path.is_file():
+        return legacy
+    return chosen
 
 
 def template_digest(path: Path | None) -> str | None:

@@ -215,6 +215,8 @@ class CodeReward:
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
+            with self._memo_lock:  # cancelled judgings must not be joined by a later call
+                self._inflight.clear()
             if self._judge is not None:
                 self._judge.close()
                 self._judge = None
@@ -340,7 +342,9 @@ class CodeReward:
                 futures: dict[tuple, Future[RewardResult]]) -> list[RewardResult]:
         """Fill in the judged results; what is not done yet (past the budget) is a timeout, not a 0."""
         for key, fut in futures.items():
-            if fut.done() and not fut.cancelled():
+            if fut.cancelled():  # the reward was closed while it waited: a fault, not a 0
+                res = fault(first[key].target.label, "the reward was closed before this sample was judged")
+            elif fut.done():
                 res = fut.result()
             else:  # it goes on judging and fills the memory for a later call
                 res = fault(first[key].target.label, f"not judged within the call's budget of {self.budget_s:g} s",

@@ -105,7 +105,10 @@ class InlineProblems:
 def _test_cases(info: Mapping[str, Any]) -> list[tuple[str, str]]:
     cases = info.get("test_cases")
     if isinstance(cases, str):
-        cases = json.loads(cases)
+        try:
+            cases = json.loads(cases)
+        except json.JSONDecodeError as exc:
+            raise RewardConfigError(f"verification_info test_cases is not valid JSON ({exc})") from None
     if not isinstance(cases, list) or not cases:
         raise RewardConfigError("verification_info has no test_cases")
     out = []

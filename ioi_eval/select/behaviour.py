@@ -30,6 +30,7 @@ from ..judge.checkers import make_checker
 from ..judge.compiler import Compiler, CompileUnit
 from ..judge.judge import Judge
 from ..judge.languages import Program, get_language
+from ..judge.results import Verdict
 from ..judge.submission import Submission
 from ..judge.task_types import JudgeContext, TaskType, get_task_type
 from ..judge.task_types.base import PROC_VERDICT, STDERR_CAPTURE
@@ -171,6 +172,8 @@ class BehaviourRunner:
             if result.error:
                 raise JudgeError(f"sandbox error running the input generator: {result.error}")
             pr = result.procs[0]
+            if pr.status == ProcStatus.XX:  # the sandbox failed, not the generator: never cached as its outcome
+                raise JudgeError(f"sandbox error running the input generator: {pr.message}")
             if pr.status != ProcStatus.OK:
                 return ExtraInput(name=name, origin="generated", sha256=None, data=None, wall_s=took,
                                   error=f"{PROC_VERDICT[pr.status].value}: {pr.message}")
@@ -236,6 +239,8 @@ class BehaviourRunner:
         if hasattr(task_type, "run_program"):  # a task type that runs the program alone (Batch): its raw output
             return self._run_batch(ctx, task_type, prepared, test)  # type: ignore[arg-type]
         result = task_type.evaluate(ctx, prepared, test)  # through the manager: its outcome is the behaviour
+        if result.verdict == Verdict.SE:  # a judge fault is no behaviour of the sample: never cached as one
+            raise JudgeError(f"judge error running {test.name}: {result.message}")
         score = f"{result.score:.6f}" if result.verdict.value not in ("TLE", "MLE", "RE", "OLE") else ""
         outcome = f"{result.verdict.value}:{score}:{digest(result.message.encode())[:12]}" if score else \
             result.verdict.value

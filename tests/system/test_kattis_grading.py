@@ -389,3 +389,21 @@ def test_custom_grader_reads_the_validators_scores(judge, tmp_path):
     assert (ok.score, [s.score for s in ok.subtasks]) == (12.24, [0.0, 0.12, 12.12])
     off = judged(judge, p, "partially_correct/off.cpp")
     assert (off.score, [s.score for s in off.subtasks]) == (0.24, [0.0, 0.12, 0.12])
+
+
+@needs_gxx
+@pytest.mark.parametrize("view_first", [False, True], ids=["whole-first", "view-first"])
+def test_views_of_a_graded_problem_share_the_judge(judge, tmp_path, view_first):
+    """A view without the group tree (a reward's one group) and the whole problem, judged on one Judge in either
+    order: each is scored as it says, the whole problem by its grader."""
+    from ioi_eval.rewards.modes import one_group
+
+    p = load_problem(imported(fx.kattis_custom_grader(tmp_path / "graded", python=False)))
+    view = one_group(p, None)
+    sol = Submission.from_source(next(s.path for s in p.solutions if s.key == "partially_correct/off.cpp"))
+    order = [view, p] if view_first else [p, view]
+    reports = {id(q): judge.judge(q, sol, skip=False) for q in order}
+    whole, part = reports[id(p)], reports[id(view)]
+    assert (whole.score, [s.score for s in whole.subtasks]) == (55.0, [0.0, 40.0, 15.0])
+    assert whole.groups and not part.groups
+    assert (part.score, part.max_score) == (0.0, 1.0)  # one GroupMin group of every test: a wrong test fails it

@@ -96,3 +96,14 @@ def test_output_only_zip_submissions_are_read_within_the_caps(tmp_path: Path,
     link = _zip(tmp_path / "link.zip", {"output_01.txt": b"/etc/shadow"}, {"output_01.txt": stat.S_IFLNK | 0o777})
     with pytest.raises(IoiEvalError, match="is a symlink"):
         Submission.from_outputs(link)
+
+
+@pytest.mark.parametrize("members", [{".": b"x"}, {"a": b"x", "a/b": b"y"}])
+def test_a_member_that_is_the_folder_or_under_a_file_is_a_clean_error(tmp_path: Path, members: dict) -> None:
+    z = _zip(tmp_path / "p.zip", members)
+    dest = tmp_path / "out"
+    dest.mkdir()
+    (dest / "keep").write_text("earlier")
+    with pytest.raises(PackageError):
+        archive.extract(z, dest, PackageError)
+    assert dest.is_dir() and (dest / "keep").read_text() == "earlier"

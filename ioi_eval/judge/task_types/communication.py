@@ -208,11 +208,7 @@ class Communication:
         tl = ctx.problem.time_limit
         interactor = params_of(ctx.problem, self.Params).interactor
         try:
-            if interactor == "kattis":
-                score, message = kattis_outcome(ctx.problem.checker, test.name, mgr.status, mgr.exit_code,
-                                                mgr.stderr, ctx.reader(f"{work}/fifo0"), "interactive validator")
-            else:
-                score, message = testlib_outcome(mgr.status, mgr.exit_code, mgr.stderr, mgr.message, "interactor")
+            score, message = testlib_outcome(mgr.status, mgr.exit_code, mgr.stderr, mgr.message, "interactor")
         except CheckerFailure as exc:
             if user.status != ProcStatus.OK:  # the interactor died of the submission's failure
                 return failed_run(test, user)
@@ -230,7 +226,6 @@ class Communication:
                 return system_error(test, str(exc))
             score *= checked
         return scored(test, score, message, user.cpu_s, user.wall_s, user.memory_bytes)
-
 
     def _kattis_result(self, ctx: JudgeContext, test: TestCase, work: str, mgr: ProcResult,
                        user: ProcResult) -> TestResult:

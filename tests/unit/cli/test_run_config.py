@@ -105,3 +105,11 @@ def test_bad_config_files(tmp_path: Path, text: str, message: str) -> None:
         merge_config_file(_values(config=path))
     with pytest.raises(IoiEvalError, match="cannot read"):
         merge_config_file(_values(config=tmp_path / "missing.yaml"))
+
+
+def test_a_flag_beats_the_files_model_arg_of_the_same_option(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("engine: openai\nbase-url: http://h:1\nmodel_args:\n  concurrency: 2\n  timeout: 12\n")
+    merged = merge_config_file(_values(config=path, concurrency=9), given={"model", "concurrency"})
+    assert merged["model_args"] == {"timeout": 12}
+    assert evaluate_kwargs(merged)["engine_options"].concurrency == 9  # the command line wins over the file

@@ -236,3 +236,27 @@ def test_a_store_written_with_the_old_schema_reads(tmp_path: Path) -> None:
     store.save_completion(Completion(key="rainfall/-/1", text="late"))
     assert store.generation("rainfall/-/1").text == "late"
     store.close()
+
+
+def test_stored_configs_hold_no_credentials() -> None:
+    from ioi_eval.record.config import RunConfig
+
+    config = RunConfig(model="m", engine="openai", problems="p", problem_codes=["a"], samples=1, engine_options={
+        "api_key": "sk-secret", "headers": {"Authorization": "Bearer sk-secret", "X-Org": "o"},
+        "llm_kwargs": {"hf_token": "hf_secret", "enable_prefix_caching": True}, "concurrency": 4})
+    stored = config.stored()
+    assert "secret" not in json.dumps(stored)
+    assert stored["engine_options"] == {"headers": {"Authorization": "***", "X-Org": "***"},
+                                        "llm_kwargs": {"hf_token": "***", "enable_prefix_caching": True},
+                                        "concurrency": 4}
+
+
+def test_runs_named_before_the_organisation_was_kept_are_resumed(tmp_path: Path) -> None:
+    from ioi_eval.record.config import default_run_dir
+
+    assert default_run_dir(tmp_path, "Qwen/Qwen3-8B", "problems/").name == "Qwen--Qwen3-8B-problems"
+    old = tmp_path / "Qwen3-8B-problems"
+    old.mkdir()
+    assert default_run_dir(tmp_path, "Qwen/Qwen3-8B", "problems/").name == "Qwen--Qwen3-8B-problems"  # no store
+    (old / "run.sqlite").write_bytes(b"")
+    assert default_run_dir(tmp_path, "Qwen/Qwen3-8B", "problems/") == old

@@ -80,3 +80,10 @@ def test_unknown_modes_fail_clearly() -> None:
         get_mode("exact")
     with pytest.raises(RewardConfigError, match="unknown codeforces scoring"):
         get_mode("codeforces", "sum")
+
+
+def test_test_cases_that_are_not_json_are_a_clear_error() -> None:
+    from ioi_eval.rewards.targets import _test_cases
+
+    with pytest.raises(RewardConfigError, match="test_cases is not valid JSON"):
+        _test_cases({"test_cases": "[{not json"})
