@@ -103,12 +103,7 @@ class InlineProblems:
 
 
 def _test_cases(info: Mapping[str, Any]) -> list[tuple[str, str]]:
-    cases = info.get("test_cases")
-    if isinstance(cases, str):
-        try:
-            cases = json.loads(cases)
-        except json.JSONDecodeError as exc:
-            raise RewardConfigError(f"verification_info test_cases is not valid JSON ({exc})") from None
+    cases = _decoded(info.get("test_cases"), "verification_info test_cases")
     if not isinstance(cases, list) or not cases:
         raise RewardConfigError("verification_info has no test_cases")
     out = []
@@ -124,13 +119,19 @@ def _test_cases(info: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _decoded(value: Any, what: str) -> Any:
+    """``value``, decoded first when it arrives as a JSON string (open-r1's columns come either way)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise RewardConfigError(f"{what} is not valid JSON ({exc})") from None
+
+
 def parse_info(value: Any) -> Mapping[str, Any]:
     """``verification_info`` as a mapping (it may arrive as a JSON string)."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise RewardConfigError(f"verification_info is not JSON: {exc}") from None
+    value = _decoded(value, "verification_info")
     if not isinstance(value, Mapping):
         raise RewardConfigError(f"verification_info must be an object, not {type(value).__name__}")
     return value
