@@ -90,7 +90,7 @@ def progress_bars(console: Console) -> Iterator[Progress]:
                 bar.update(jud, total=(task.total or 0) + 1)
 
         yield Progress(on_start=lambda folder: console.print(f"run folder: {folder}"),
-                       on_note=lambda message: console.print(f"[yellow]{message}[/]"),
+                       on_note=lambda message: console.print(Text(message, style="yellow"), soft_wrap=True),
                        on_generated=generated, on_judged=lambda k, r: bar.advance(jud), on_totals=totals)
 
 

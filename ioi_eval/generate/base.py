@@ -63,6 +63,9 @@ class Engine(Protocol):
 
     The run builds the engine and calls its ``preflight()`` before it queues any work, so a dead server, an unknown
     model or an engine that does not start stops the run at once, with nothing recorded as failed.
+
+    An engine may also have ``notes``: lines the run shows once the engine has started (the replay engine's rows
+    in no known shape, or without code to judge).
     """
 
     name: str

@@ -9,22 +9,18 @@ Sources (``ReplayEngine(source)``):
 * ``hf:<repo>[:<config>][@<split>]``, loaded with ``datasets.load_dataset`` (the Hugging Face cache
   serves it offline once downloaded; set ``HF_DATASETS_OFFLINE=1`` to forbid the network).
 
-Row layouts:
-
-* ours: ``key``, ``text`` (or ``generation``), ``reasoning``, ``finish_reason``, ``prompt_tokens``,
-  ``completion_tokens``, ``seed``, ``error``, and optionally ``problem``, ``subtask``, ``sample``;
-* ``ioi-eval export cots`` datasets (saved folder or Parquet): codeforces-cots' ``generation``,
-  ``finish_reason`` and ``api_metadata`` token counts, plus our ``key``, ``answer`` (the completion after
-  the reasoning, which splits ``generation`` back exactly), ``problem``, ``subtask``, ``sample``, ``seed``;
-* open-r1's IOI layouts (``open-r1/ioi-2024-model-solutions``, ``ioi-leaderboard/*``, ``open-r1/ioi-cots``):
-  ``problem_id``, ``target_subtask`` / ``subtask``, ``generation``, ``code``, ``language``,
-  ``solution_number`` (the sample index), ``metadata.usage`` (``prompt_tokens``/``completion_tokens`` or
-  ``input_tokens``/``output_tokens``), ``metadata.stop_reason`` or ``finish_reason``, ``model_kwargs.seed``.
+Row shapes (``replay_shapes.py``, one class each; a row is read by the first that recognises it): ours (``key``,
+``text``...), ``ioi-eval export cots`` datasets, open-r1's IOI layouts (``problem_id``, ``generation``, ``code``),
+EvalPlus (``task_id``, ``solution``) and LiveCodeBench (``question_id``, ``code_list``: one sample per entry).
+A source in which no row has a known shape is an :class:`~ioi_eval.errors.EngineError` naming the source and the
+fields seen; rows in no known shape, and completions that hold no code to judge, are counted in :attr:`notes`
+(the run prints them), never dropped silently.
 
 A request is matched by ``key`` first, else by (problem, subtask, sample index). Rows without a sample
 index are numbered in order of appearance within their (problem, subtask). Problem ids are also compared
-in a normalised form (case, ``-``/``_``, a leading ``ioi2024_``-style prefix), so ``IOI2024_nile`` finds
-``nile``. A request with no matching row yields a Completion whose ``error`` says so, never an empty answer.
+in a normalised form (case, ``-``/``_``, a leading ``ioi2024_``-style prefix, a ``Bench/`` prefix), so
+``IOI2024_nile`` finds ``nile``. A request with no matching row yields a Completion whose ``error`` says so, never
+an empty answer.
 """
 
 from __future__ import annotations
@@ -33,7 +29,6 @@ import gzip
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,29 +36,12 @@ from pydantic import BaseModel
 
 from ioi_eval.errors import EngineError
 from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
-from ioi_eval.generate.reasoning import split_reasoning, unjoin_reasoning
+from ioi_eval.generate.replay_shapes import SHAPES, Record, first, shape_of
+from ioi_eval.judge.languages import LANGUAGES
 
 _DATASETS_HINT = "pip install datasets  (or: pip install 'ioi-eval[test]')"
-
-#: Provider stop reasons mapped to the OpenAI vocabulary (Anthropic's, mostly).
-_STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "eos": "stop"}
-
-
-@dataclass
-class _Record:
-    """One recorded completion, normalised from whatever layout it came in."""
-
-    key: str | None
-    problem: str | None
-    subtask: str | None
-    sample: int | None
-    text: str
-    reasoning: str | None
-    finish_reason: str | None
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    seed: int | None
-    error: str | None
+#: How many rows a warning names.
+_NAMED = 5
 
 
 def _import_datasets(what: str) -> Any:
@@ -75,109 +53,12 @@ def _import_datasets(what: str) -> Any:
     return datasets
 
 
-def _int_or_none(value: Any) -> int | None:
-    """An int from a row value, None when absent or not a number."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _str_or_none(value: Any) -> str | None:
-    """A non-empty string from a row value, else None."""
-    if value is None:
-        return None
-    s = str(value)
-    return s if s != "" else None
-
-
-def _first(row: Mapping[str, Any], *names: str) -> Any:
-    """The first of ``names`` that ``row`` holds a non-None value for (columns of a unified schema are null
-    where a row did not have them)."""
-    for name in names:
-        value = row.get(name)
-        if value is not None:
-            return value
-    return None
-
-
-def _fenced(code: str, language: str | None) -> str:
-    """A Markdown fenced code block holding ``code``."""
-    fence = "```"
-    while fence in code:
-        fence += "`"
-    return f"{fence}{language or ''}\n{code.rstrip()}\n{fence}\n"
-
-
 def norm_problem(problem: str) -> str:
     """A problem id in a form that ignores case, separators and a leading ``ioi2024_``/``2024_``/``day1_``."""
     p = re.sub(r"[\s\-]+", "_", problem.strip().lower())
     p = p.rsplit("/", 1)[-1]
     p = re.sub(r"^(?:ioi_?)?(?:\d{4}_)?(?:day_?\d_)?", "", p)
     return p
-
-
-def normalise_row(row: Mapping[str, Any], *, prefer_code: bool = False) -> _Record:
-    """Turn one recorded row (ours or open-r1's layout) into a :class:`_Record`."""
-    meta = row.get("metadata") if isinstance(row.get("metadata"), Mapping) else {}
-    usage = meta.get("usage") if isinstance(meta.get("usage"), Mapping) else {}
-    model_kwargs = row.get("model_kwargs") if isinstance(row.get("model_kwargs"), Mapping) else {}
-    if not usage and isinstance(row.get("api_metadata"), Mapping):  # codeforces-cots' token counts
-        usage = row["api_metadata"]
-
-    raw = _first(row, "text", "generation") or ""
-    code = row.get("code") or ""
-    language = _str_or_none(row.get("language"))
-    if language is not None:
-        language = language.lower()
-
-    reasoning = _str_or_none(row.get("reasoning"))
-    answer = row.get("answer")
-    exact = unjoin_reasoning(raw, answer) if reasoning is None and isinstance(answer, str) else None
-    if exact is not None:  # our ``export cots`` layout: the answer is kept apart, so the split is exact
-        reasoning, text = exact
-    elif reasoning is None:  # a raw generation (or an answer already split, which splitting leaves as it is)
-        reasoning, text = split_reasoning(raw)
-    else:
-        text = raw
-    if code and (prefer_code or not text.strip()):
-        text = _fenced(code, language)
-
-    finish = _str_or_none(_first(row, "finish_reason")) or _str_or_none(_first(meta, "stop_reason", "finish_reason"))
-    finish = _STOP_REASONS.get(finish, finish) if finish else None
-
-    prompt_tokens = _int_or_none(_first(row, "prompt_tokens"))
-    if prompt_tokens is None:
-        prompt_tokens = _int_or_none(_first(usage, "prompt_tokens", "input_tokens"))
-    if prompt_tokens is None:  # ioi-cots keeps the counts in metadata itself
-        prompt_tokens = _int_or_none(_first(meta, "prompt_tokens", "input_tokens"))
-    completion_tokens = _int_or_none(_first(row, "completion_tokens"))
-    if completion_tokens is None:
-        completion_tokens = _int_or_none(_first(usage, "completion_tokens", "output_tokens"))
-    if completion_tokens is None:
-        completion_tokens = _int_or_none(_first(meta, "completion_tokens", "output_tokens"))
-
-    seed = _int_or_none(_first(row, "seed"))
-    if seed is None:
-        seed = _int_or_none(_first(model_kwargs, "seed"))
-
-    subtask = _first(row, "subtask", "target_subtask")
-    sample = _int_or_none(_first(row, "sample", "solution_number"))
-    return _Record(
-        key=_str_or_none(row.get("key")),
-        problem=_str_or_none(_first(row, "problem", "problem_id")),
-        subtask=_str_or_none(subtask),
-        sample=sample,
-        text=text,
-        reasoning=reasoning,
-        finish_reason=finish,
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens,
-        seed=seed,
-        error=_str_or_none(row.get("error")),
-    )
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -330,6 +211,28 @@ def _tuple_key(problem: str | None, subtask: str | None, sample: int) -> tuple[s
     return (problem or "", (subtask or "").lower(), sample)
 
 
+def no_code_reason(rec: Record) -> str | None:
+    """Why a record holds no code to judge (None: it may hold some, or it is a recorded failure).
+
+    Language-agnostic and a little generous (a fence or a line that looks like code of any language is enough);
+    the run's code extraction has the last word, and records ``no_code`` with its own note per sample.
+    """
+    if rec.error is not None or rec.has_code_field:
+        return None
+    text = rec.text
+    if not text.strip():
+        return "no answer after the reasoning" if rec.reasoning else "empty completion"
+    if "```" in text or "~~~" in text or any(lang.looks_like(text) for lang in LANGUAGES.values()):
+        return None
+    return "no code in the text"
+
+
+def _rows_named(items: Sequence[str]) -> str:
+    """``row N`` or ``rows N, M, ...`` for ``items`` (already formatted): the first few, then an ellipsis."""
+    shown = ", ".join(items[:_NAMED])
+    return ("row " if len(items) == 1 else "rows ") + shown + (", ..." if len(items) > _NAMED else "")
+
+
 class Options(BaseModel, extra="forbid"):
     """The options of the ``replay`` engine (:class:`ReplayEngine` describes each); defaults as the engine's own.
     (``rows``, for in-memory use, is no option: it cannot be stored with a run.)"""
@@ -347,6 +250,9 @@ class ReplayEngine:
         prefer_code: answer with a fenced block of the row's extracted ``code`` whenever it has one,
             instead of the full ``generation`` (reproduces scores published for that exact code).
         rows: rows given directly (tests, in-memory use); ``source`` may then be ``None``.
+
+    Raises:
+        EngineError: the source holds rows, but none in a shape this engine knows.
     """
 
     name = "replay"
@@ -358,14 +264,49 @@ class ReplayEngine:
         if source is None and rows is None:
             raise ValueError("ReplayEngine needs a source (file, folder or hf:<repo>) or rows")
         self.source = source
-        raw = list(rows) if rows is not None else list(read_rows(source, split=split))  # type: ignore[arg-type]
-        self.records: list[_Record] = [normalise_row(r, prefer_code=prefer_code) for r in raw]
-        names = {str(n).strip() for r in raw if (n := _first(r, "model", "model_id", "model_name"))} - {""}
+        where = str(source) if source is not None else "the rows given"
+        raw = rows if rows is not None else read_rows(source, split=split)  # type: ignore[arg-type]
+        self.records: list[Record] = []
+        #: what the user should know about the source: rows skipped, completions without code (one line each)
+        self.notes: list[str] = []
+        unknown: list[int] = []
+        fields: dict[str, None] = {}
+        names: set[str] = set()
+        n_rows = 0
+        for n_rows, row in enumerate(raw, 1):
+            shape = shape_of(row)
+            if shape is None:
+                unknown.append(n_rows)
+                fields.update(dict.fromkeys(k for k, v in row.items() if v is not None))
+                continue
+            for rec in shape.records(row, prefer_code=prefer_code):
+                rec.row = n_rows
+                self.records.append(rec)
+            if name := first(row, "model", "model_id", "model_name"):
+                names.add(str(name).strip())
+        if unknown and len(unknown) == n_rows:
+            known = "; ".join(f"{s.name} ({s.signature})" for s in SHAPES)
+            raise EngineError(f"{where}: no row is in a replay shape ioi-eval knows (fields seen: "
+                              f"{', '.join(list(fields)[:12]) or 'none'}); expected one of: {known}")
+        names -= {""}
         #: the model every row names (None when they name none, or several)
         self.model_name: str | None = names.pop() if len(names) == 1 else None
-        self._by_key: dict[str, _Record] = {}
-        self._by_tuple: dict[tuple[str, str, int], _Record] = {}
-        self._by_norm: dict[tuple[str, str, int], _Record] = {}
+        self._index()
+        if unknown:
+            self.notes.append(f"replay: {len(unknown)} of {n_rows} rows of {where} are in no known shape and were "
+                              f"skipped ({_rows_named([str(n) for n in unknown])}; their fields: "
+                              f"{', '.join(list(fields)[:8])})")
+        no_code = [(rec, why) for rec in self.records if (why := no_code_reason(rec)) is not None]
+        if no_code:
+            named = [f"{rec.row} ({rec.label}: {why})" for rec, why in no_code]
+            self.notes.append(f"replay: {len(no_code)} of {len(self.records)} completions of {where} hold no code "
+                              f"to judge and will count as no_code ({_rows_named(named)})")
+
+    def _index(self) -> None:
+        """Index the records by key and by (problem, subtask, sample), numbering those without a sample index."""
+        self._by_key: dict[str, Record] = {}
+        self._by_tuple: dict[tuple[str, str, int], Record] = {}
+        self._by_norm: dict[tuple[str, str, int], Record] = {}
         counters: dict[tuple[str, str], int] = {}
         for rec in self.records:
             if rec.key is not None:
@@ -387,7 +328,7 @@ class ReplayEngine:
     def __len__(self) -> int:
         return len(self.records)
 
-    def lookup(self, request: GenerationRequest) -> _Record | None:
+    def lookup(self, request: GenerationRequest) -> Record | None:
         """The recorded row for a request: by key, else by (problem, subtask, sample)."""
         rec = self._by_key.get(request.key)
         if rec is not None:
@@ -397,12 +338,20 @@ class ReplayEngine:
             return rec
         return self._by_norm.get(_tuple_key(norm_problem(request.problem), request.subtask, request.sample))
 
+    def _missing(self, request: GenerationRequest) -> str:
+        """The error of a request no row answers, with a hint when the rows are per problem and it is not."""
+        message = f"no recorded completion for {request.key}"
+        if request.subtask and _tuple_key(norm_problem(request.problem), None, request.sample) in self._by_norm:
+            message += (f" (the source's rows for {request.problem} name no subtask: replay them with "
+                        "--per problem)")
+        return message
+
     def generate(self, requests: Sequence[GenerationRequest], sampling: SamplingConfig) -> Iterator[Completion]:
         """Yield the recorded completion of each request (sampling is ignored: it was fixed when recorded)."""
         for req in requests:
             rec = self.lookup(req)
             if rec is None:
-                yield Completion(key=req.key, seed=req.seed, error=f"no recorded completion for {req.key}")
+                yield Completion(key=req.key, seed=req.seed, error=self._missing(req))
                 continue
             yield Completion(
                 key=req.key,

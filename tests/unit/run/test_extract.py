@@ -185,3 +185,20 @@ def test_many_fences_stay_linear() -> None:
     ex, took = _timed("```\n" * 2_500_000 + "```cpp\nint z;\n```\n", "cpp")
     assert ex.code == "int z;\n"
     assert took < 20.0, f"{took:.2f}s"
+
+
+def test_bare_code_without_a_fence_is_taken_whole() -> None:
+    cpp = "#include <bits/stdc++.h>\nusing namespace std;\nint main() { return 0; }\n"
+    ex = extract_code(cpp, "cpp")
+    assert ex.code == cpp and ex.note == "bare code (no fence)"
+    py = "\n# read the input\nimport sys\n\ndef main():\n    print(sum(map(int, sys.stdin.read().split())))\n"
+    assert extract_code(py, "python").code == py.lstrip("\n")
+    assert extract_code(py, "cpp").status == "no_code"  # Python is no C++
+    assert extract_code(cpp, "python").status == "no_code"
+    # after the reasoning, too
+    assert extract_code(f"<think>plan</think>\n{cpp}", "cpp").code == cpp
+    # prose that quotes a line of code is not code, nor is code after prose
+    prose = "You would start with\n#include <vector>\nand then loop."
+    assert extract_code(prose, "cpp").status == "no_code"
+    # any fence in the text: the fence rules decide, never the whole text
+    assert extract_code(cpp + "```\n3\n```\n", "cpp").status == "no_code"
