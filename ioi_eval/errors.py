@@ -80,6 +80,11 @@ class ExportError(IoiEvalError):
     """A run folder, a filter or the output cannot be used for an export."""
 
 
+class PublishError(IoiEvalError):
+    """A leaderboard cannot be pushed to the Hugging Face Hub (offline, no token, refused); its staged local copy
+    is kept and named."""
+
+
 class SelectError(IoiEvalError):
     """``ioi-eval select`` cannot score a run: an unknown strategy, a bad budget, problems it cannot find."""
 

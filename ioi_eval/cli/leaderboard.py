@@ -21,16 +21,21 @@ def leaderboard(
     confidence: Annotated[float, typer.Option("--confidence", help="level of the bootstrap intervals")] = 0.95,
     resamples: Annotated[int, typer.Option("--resamples", help="bootstrap resamples")] = 4000,
     seed: Annotated[int, typer.Option("--seed", help="bootstrap RNG seed")] = 0,
+    push_to_hub: Annotated[str | None, typer.Option(
+        "--push-to-hub", metavar="ORG/NAME", help="also push leaderboard.json, the per-sample details (Parquet) and "
+        "the site to this Hub dataset (staged in ./leaderboard-hub/ORG--NAME)")] = None,
 ) -> None:
     """Rank runs: IOI total, per-problem scores, oracle, mean single submission (with a CI), medal."""
     with reported_errors():
-        leaderboard_command(run_dirs, fmt, html, contests, confidence, resamples, seed, out=out, err=err)
+        leaderboard_command(run_dirs, fmt, html, contests, confidence, resamples, seed, out=out, err=err,
+                            push_to_hub=push_to_hub)
 
 
 def leaderboard_command(run_dirs: list[Path], fmt: str, html: Path | None, contests: Path | None,
                         confidence: float = 0.95, resamples: int | None = None, seed: int = 0,
-                        out: Console | None = None, err: Console | None = None) -> None:
-    """Print the leaderboard of ``run_dirs`` in ``fmt``; with ``html``, also write the site there."""
+                        out: Console | None = None, err: Console | None = None, push_to_hub: str | None = None) -> None:
+    """Print the leaderboard of ``run_dirs`` in ``fmt``; with ``html``, also write the site there; with
+    ``push_to_hub`` (``ORG/NAME``), also publish it on the Hub (:mod:`ioi_eval.report.publish`)."""
     from ..report.bootstrap import RESAMPLES
     from ..report.build import build_leaderboard
     from ..report.formats import FORMATS, RENDERERS, print_table
@@ -51,3 +56,8 @@ def leaderboard_command(run_dirs: list[Path], fmt: str, html: Path | None, conte
 
         index = write_site(lb, html)
         err.print(f"site written: {index}", highlight=False)
+    if push_to_hub is not None:
+        from ..report.publish import publish
+
+        staged, url = publish(lb, push_to_hub, site=html)
+        err.print(f"pushed to the Hub: {url} (staged in {staged})", highlight=False)
