@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import IoiEvalError
 from ..scoring.medals import award, contests
 from ..scoring.run_score import ProblemScore
-from .bootstrap import RESAMPLES, bootstrap_ci
+from ..scoring.bootstrap import RESAMPLES, bootstrap_ci
 from .collect import RunData, SampleResult, load_run
 from .model import VERDICTS, Entry, Leaderboard, ProblemInfo, ProblemResult, SubtaskInfo, SubtaskStats
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table
 
-from .bootstrap import Interval
+from ..scoring.bootstrap import Interval
 from .model import Entry, Leaderboard
 
 FORMATS = ("table", "json", "csv", "md")

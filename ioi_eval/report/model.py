@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from ..scoring.medals import Award
-from .bootstrap import Interval
+from ..scoring.bootstrap import Interval
 
 #: Verdict columns in display order. NC: no code could be extracted from the completion. SE: the
 #: judge could not judge it (a judge error, retried when the run is resumed).

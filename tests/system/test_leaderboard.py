@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from ioi_eval.errors import IoiEvalError
-from ioi_eval.report.bootstrap import bootstrap_ci
+from ioi_eval.scoring.bootstrap import bootstrap_ci
 from ioi_eval.report.build import build_leaderboard
 from ioi_eval.report.formats import to_csv, to_json, to_markdown
 from ioi_eval.report.html import write_site
