@@ -31,9 +31,9 @@ def leaderboard_command(run_dirs: list[Path], fmt: str, html: Path | None, conte
                         confidence: float = 0.95, resamples: int | None = None, seed: int = 0,
                         out: Console | None = None, err: Console | None = None) -> None:
     """Print the leaderboard of ``run_dirs`` in ``fmt``; with ``html``, also write the site there."""
-    from ..scoring.bootstrap import RESAMPLES
     from ..report.build import build_leaderboard
     from ..report.formats import FORMATS, RENDERERS, print_table
+    from ..scoring.bootstrap import RESAMPLES
 
     out, err = out or Console(), err or Console(stderr=True)
     if fmt not in FORMATS:

@@ -33,9 +33,10 @@ if TYPE_CHECKING:
     from ..problem.model import Problem
     from .store import RunStore
 
-#: The run store's meta keys: the assembled metadata, and the time of the run's first start.
+#: The run store's meta keys: the assembled metadata, the time of the run's first start, the problems' cards.
 META_KEY = "metadata"
 STARTED_KEY = "started_at"
+CARDS_KEY = "problem_cards"
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
@@ -99,6 +100,25 @@ class RunMetadata(BaseModel):
     prompt: PromptIdentity
     problem_set: ProblemSetIdentity
     judge: JudgeIdentity
+
+
+class ProblemCard(BaseModel):
+    """What a published board shows of a problem: its name, task type, limits and statement (kept in the run store,
+    so a board is built from the run alone, even where the packages are not)."""
+
+    code: str
+    name: str
+    task_type: str
+    time_limit: float = Field(description="seconds")
+    memory_limit: int = Field(description="bytes")
+    max_score: float
+    statement: str | None = Field(None, description="the package's statement.md (Markdown), if it has one")
+
+    @classmethod
+    def of(cls, problem: Problem) -> ProblemCard:
+        """The card of a loaded problem."""
+        return cls(code=problem.code, name=problem.name, task_type=problem.task_type, time_limit=problem.time_limit,
+                   memory_limit=problem.memory_limit, max_score=problem.max_score, statement=problem.statement)
 
 
 def now() -> datetime:
@@ -236,6 +256,17 @@ def from_config(stored: Mapping[str, Any], started_at: str | None = None) -> Run
         problem_set=ProblemSetIdentity(spec=config.problems, name=set_name(config.problems),
                                        codes=list(config.problem_codes)),
         judge=JudgeIdentity(profile=config.judge_profile))
+
+
+def save_cards(store: RunStore, problems: Iterable[Problem]) -> None:
+    """Store the problems' cards (replacing those of an earlier execution)."""
+    store.set_meta(CARDS_KEY, [ProblemCard.of(p).model_dump(mode="json") for p in problems])
+
+
+def read_cards(store: RunStore) -> list[ProblemCard]:
+    """The problems' cards the run stored (none for a run from before they were kept)."""
+    stored = store.get_meta(CARDS_KEY)
+    return [ProblemCard.model_validate(c) for c in stored] if isinstance(stored, list) else []
 
 
 def read_metadata(store: RunStore) -> RunMetadata | None:

@@ -27,7 +27,7 @@ from ..judge.judge import Judge
 from ..prompts import resolve_template
 from ..record.config import RunConfig, default_run_dir, template_digest
 from ..record.folder import RunFolder
-from ..record.metadata import META_KEY, assemble, mark_started, now
+from ..record.metadata import META_KEY, assemble, mark_started, now, save_cards
 from ..record.store import RunStore
 from ..scoring.run_score import RunScore, score_run
 from ..sources import is_local, load_problem_set
@@ -173,6 +173,7 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: BaseMode
             try:
                 runner.prepare()
                 started = mark_started(runner.store)
+                save_cards(runner.store, problem_list)
                 result = runner.execute(progress)
                 score = score_run(runner.store, runner.problems, config.label)
                 score.metadata = assemble(

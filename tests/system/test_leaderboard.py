@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from ioi_eval.errors import IoiEvalError
-from ioi_eval.scoring.bootstrap import bootstrap_ci
 from ioi_eval.report.build import build_leaderboard
 from ioi_eval.report.formats import to_csv, to_json, to_markdown
 from ioi_eval.report.html import write_site
 from ioi_eval.report.model import Leaderboard
+from ioi_eval.scoring.bootstrap import bootstrap_ci
 from ioi_eval.scoring.medals import award, contests, medal_line
 from tests.conftest import PROBLEMS
 from tests.fixtures.leaderboard_runs import MODELS, contests_file, make_run
