@@ -64,11 +64,15 @@ def _medal_rank(e: Entry) -> int:
 
 def render_statement(text: str | None) -> Markup | None:
     """A statement's Markdown as HTML: raw HTML is shown as text, images as their Markdown (the site ships no
-    package files), links only to safe schemes (markdown-it's default check)."""
+    package files), links only to safe schemes (markdown-it's default check), headings from h3 down."""
     if not text:
         return None
     md = MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
-    return Markup(md.render(text))  # markdown-it escapes the text; raw HTML is off
+    tokens = md.parse(text)
+    for token in tokens:  # the page has its own h1 and h2: the statement's headings go two levels down
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + 2)}"
+    return Markup(md.renderer.render(tokens, md.options, {}))  # markdown-it escapes the text; raw HTML is off
 
 
 def _subtask_of(r: ProblemResult, name: str) -> SubtaskStats | None:
