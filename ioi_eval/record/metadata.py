@@ -145,13 +145,17 @@ def _file_sha256(path: Path) -> str:
 
 
 def _hub_cache() -> Path:
+    """The Hugging Face Hub cache: ``$HF_HUB_CACHE``, else ``$HF_HOME/hub``, else huggingface_hub's default."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"])
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]) / "hub"
     try:
         from huggingface_hub import constants
 
         return Path(constants.HF_HUB_CACHE)
     except ImportError:
-        home = os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface")
-        return Path(os.environ.get("HF_HUB_CACHE") or os.path.join(home, "hub"))
+        return Path.home() / ".cache" / "huggingface" / "hub"
 
 
 def model_identity(config: RunConfig, loads_hub_weights: bool) -> ModelIdentity:
