@@ -97,15 +97,32 @@ def _verdict(sample: Sample) -> str:
                                            has_code=sample.has_code, report=sample.report))
 
 
+def _source(path: str | None) -> str | None:
+    """A reference solution's text, when its file is still there and is text (an output-only archive is not)."""
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read(CODE_CAP + 1)
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def view(sample: Sample, max_score: float) -> SubmissionView:
     """What the page shows of one sample."""
     g, j, report = sample.generation, sample.judgement, sample.report
+    code = j.code if j else None
+    note = j.note if j else None
+    if j is not None and j.extraction == "source":  # judged from a file: shown from it while it is there
+        code = _source(g.source_path)
+        shown = "" if code is not None else " (not shown: not a readable text file)"
+        note = f"judged from the file {g.source_path}{shown}"
     return SubmissionView(
         key=g.key, target=g.subtask or "whole problem", status=g.status, verdict=_verdict(sample),
         points=float(sum(s.score for s in report.subtasks)) if report and report.compile.ok else (
             0.0 if sample.done else None),
         max_score=max_score, tokens=g.completion_tokens, finish_reason=g.finish_reason, error=g.error,
-        note=j.note if j else None, code=clip(j.code, CODE_CAP) if j else None, text=clip(g.text, TEXT_CAP),
+        note=note, code=clip(code, CODE_CAP), text=clip(g.text or None, TEXT_CAP),
         reasoning=clip(g.reasoning, REASONING_CAP),
         compile_message=clip(report.compile.message, COMPILE_CAP) if report and report.compile.message else None,
         subtasks=[(s.name, s.points, s.score, s.status.value) for s in report.subtasks] if report else [],
