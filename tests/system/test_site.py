@@ -67,6 +67,13 @@ def test_board_data(board: Leaderboard) -> None:
     assert rain.statement and "Rainfall" in rain.statement
 
 
+def test_reference_submissions_show_their_files(site: Path) -> None:
+    page = (site / "models" / "reference" / "pairsum" / "1.html").read_text()
+    solution = (PROBLEMS / "pairsum" / "solutions" / "model_solution" / "pairsum.cpp").read_text()
+    assert "judged from the file" in page and solution.splitlines()[0].replace('"', "&#34;") in page
+    assert "No code could be taken" not in page
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     chromium = shutil.which("chromium")
