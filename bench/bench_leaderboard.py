@@ -4,7 +4,7 @@
 
 Writes ``runs`` run folders, each with 6 problems x 8 subtasks x ``samples`` samples per subtask
 (default 5 x 50: 2,400 judged submissions per run, 60 tests each), then times reading them and
-building the leaderboard (bootstrap included), each format, and the HTML site.
+building the leaderboard (bootstrap included), each format, and the HTML site (with a page per 20 submissions).
 """
 
 from __future__ import annotations
@@ -96,8 +96,11 @@ def main() -> None:
         lb = timed("read runs + build (bootstrap, 4000 resamples)", lambda: build_leaderboard(dirs))
         timed("json + csv + md", lambda: (to_json(lb), to_csv(lb), to_markdown(lb)))
         timed("html site", lambda: write_site(lb, root / "site"))
-        size = sum(f.stat().st_size for f in (root / "site").rglob("*") if f.is_file())
-        print(f"\nsite: {size / 1024:.0f} KiB")
+        files = [f for f in (root / "site").rglob("*") if f.is_file()]
+        size = sum(f.stat().st_size for f in files)
+        largest = max(f.stat().st_size for f in files)
+        print(f"\nsite: {size / 1024:.0f} KiB in {len(files)} files (submission pages included), largest "
+              f"{largest / 1024:.0f} KiB")
 
 
 if __name__ == "__main__":

@@ -36,9 +36,9 @@ def leaderboard_command(run_dirs: list[Path], fmt: str, html: Path | None, conte
                         out: Console | None = None, err: Console | None = None, push_to_hub: str | None = None) -> None:
     """Print the leaderboard of ``run_dirs`` in ``fmt``; with ``html``, also write the site there; with
     ``push_to_hub`` (``ORG/NAME``), also publish it on the Hub (:mod:`ioi_eval.report.publish`)."""
-    from ..report.bootstrap import RESAMPLES
     from ..report.build import build_leaderboard
     from ..report.formats import FORMATS, RENDERERS, print_table
+    from ..scoring.bootstrap import RESAMPLES
 
     out, err = out or Console(), err or Console(stderr=True)
     if fmt not in FORMATS:

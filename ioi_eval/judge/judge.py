@@ -14,6 +14,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from ioi_box.protocol import BoxInfo
+
 from ..backends import get_backend
 from ..backends.base import Backend, Box
 from ..errors import JudgeError
@@ -75,6 +77,11 @@ class Judge:
             # so that one submission's compile overlaps another's tests without oversubscribing.
             self._slots = threading.BoundedSemaphore(max(1, self._box.workers))
         return self._box
+
+    @property
+    def box_info(self) -> BoxInfo | None:
+        """What the box says about itself, once it is open (None before: asking does not open it)."""
+        return self._box.info if self._box is not None else None
 
     def close(self) -> None:
         """Release the box."""

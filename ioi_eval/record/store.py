@@ -11,6 +11,7 @@ Readers get typed records, never database rows: a :class:`Sample` is one request
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -402,9 +403,18 @@ class RunStore:
             db.execute("UPDATE submissions SET report=?, score=?, judge_count=judge_count+1, judged_at=?"
                        " WHERE key=?", (report_json, score, time.time(), key))
 
-    def samples(self) -> list[Sample]:
-        """Every sample of the run (ordered by problem, subtask, sample), for scoring and reports."""
-        return self._samples("")
+    def samples(self, problem: str | None = None) -> list[Sample]:
+        """Every sample of the run, or of one problem (ordered by problem, subtask, sample), for scoring and
+        reports."""
+        return self._samples("WHERE g.problem = ?", (problem,)) if problem is not None else self._samples("")
+
+    def prompts_sha256(self) -> str:
+        """A digest of every request's key and chat messages, in key order (what the model was asked)."""
+        h = hashlib.sha256()
+        with self._lock:
+            for row in self._db.execute("SELECT key, messages FROM generations ORDER BY key"):
+                h.update(row["key"].encode() + b"\0" + row["messages"].encode() + b"\1")
+        return h.hexdigest()
 
     def _samples(self, where: str, args: tuple[Any, ...] = ()) -> list[Sample]:
         with self._lock:

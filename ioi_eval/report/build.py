@@ -7,10 +7,12 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from .. import __version__
 from ..errors import IoiEvalError
+from ..record.metadata import ProblemCard, ProblemSetIdentity, now
+from ..scoring.bootstrap import RESAMPLES, bootstrap_ci
 from ..scoring.medals import award, contests
 from ..scoring.run_score import ProblemScore
-from .bootstrap import RESAMPLES, bootstrap_ci
 from .collect import RunData, SampleResult, load_run
 from .model import VERDICTS, Entry, Leaderboard, ProblemInfo, ProblemResult, SubtaskInfo, SubtaskStats
 
@@ -110,7 +112,7 @@ def _entry(run: RunData, known: dict[str, dict], confidence: float, resamples: i
         mean_single_ci=bootstrap_ci(all_groups, confidence, resamples, seed),
         submissions_used=sum(p.submissions_used for p in problems),
         award=award({p.problem for p in problems}, run.score.total, known), problems=problems,
-        verdicts=_ordered(verdicts))
+        verdicts=_ordered(verdicts), metadata=run.metadata)
 
 
 def _slug(text: str) -> str:
@@ -127,8 +129,15 @@ def build_leaderboard(run_dirs: Sequence[Path], contests_file: Path | None = Non
     if resamples < 1:
         raise IoiEvalError(f"--resamples must be positive, not {resamples}")
     known = contests(contests_file)
-    entries = [_entry(load_run(d), known, confidence, resamples, seed) for d in run_dirs]
-    entries.sort(key=lambda e: (-e.total, -e.mean_single_total, e.label))
+    cards: dict[str, ProblemCard] = {}
+    entries = []
+    for d in run_dirs:
+        run = load_run(d)
+        for card in run.cards or []:
+            cards.setdefault(card.code, card)
+        entries.append(_entry(run, known, confidence, resamples, seed))
+    # complete runs first, ranked; incomplete ones after them, unranked (their totals are not final)
+    entries.sort(key=lambda e: (not e.complete, -e.total, -e.mean_single_total, e.label))
     labels = Counter(e.label for e in entries)
     used: set[str] = set()
     rank = 0
@@ -138,20 +147,40 @@ def build_leaderboard(run_dirs: Sequence[Path], contests_file: Path | None = Non
         base = _slug(e.label)
         e.id = base if base not in used else next(f"{base}-{n}" for n in range(2, 10**6) if f"{base}-{n}" not in used)
         used.add(e.id)
+        if not e.complete:
+            e.rank = None
+            continue
         if i == 0 or (e.total, e.mean_single_total) != (entries[i - 1].total, entries[i - 1].mean_single_total):
             rank = i + 1
         e.rank = rank
     infos: dict[str, ProblemInfo] = {}
     for e in entries:
         for ps in e.problems:
+            card = cards.get(ps.problem)
+            extra = card.model_dump(include={"name", "task_type", "time_limit", "memory_limit", "statement"}) \
+                if card else {}
             infos.setdefault(ps.problem, ProblemInfo(code=ps.problem, max_score=ps.max_score, subtasks=[
-                SubtaskInfo(name=st.name, points=st.points) for st in ps.subtasks]))
+                SubtaskInfo(name=st.name, points=st.points) for st in ps.subtasks], **extra))
+    sets: dict[tuple[str, str | None], ProblemSetIdentity] = {}
+    for e in entries:
+        if e.metadata is not None:
+            ps_id = e.metadata.problem_set
+            sets.setdefault((ps_id.name, ps_id.content_sha256), ps_id)
     board_notes = []
     if len({frozenset(p.problem for p in e.problems) for e in entries}) > 1:
         board_notes.append("the runs cover different problem sets: compare totals only between runs of the same set")
     if len({(e.per, e.samples) for e in entries}) > 1:
         board_notes.append("the runs differ in samples per prompt or prompt layout: oracle and mean single are "
                            "not measured alike")
-    return Leaderboard(confidence=confidence, resamples=resamples, seed=seed,
+    versions: dict[str, set[str]] = {}
+    for e in entries:
+        for code, digest in (e.metadata.problem_set.packages.items() if e.metadata else ()):
+            versions.setdefault(code, set()).add(digest)
+    changed = sorted(code for code, digests in versions.items() if len(digests) > 1)
+    if changed:
+        board_notes.append(f"the runs judged different versions (package contents) of {', '.join(changed)}: "
+                           "their scores there are not comparable")
+    return Leaderboard(ioi_eval_version=__version__, generated_at=now(), problem_sets=list(sets.values()),
+                       confidence=confidence, resamples=resamples, seed=seed,
                        problems=sorted(infos.values(), key=lambda p: p.code), entries=entries, notes=board_notes)
 

@@ -12,7 +12,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from .bootstrap import Interval
+from ..scoring.bootstrap import Interval
 
 #: Okabe-Ito, then a few more: distinguishable for colour-blind readers.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from ..errors import IoiEvalError, RunFolderError, RunLoadError
 from ..judge.results import JudgeReport
 from ..record.folder import RunFolder
+from ..record.metadata import ProblemCard, RunMetadata, read_cards, read_metadata
 from ..record.store import Counts, RunStore, Sample
 from ..scoring.run_score import RunScore
 
@@ -57,6 +58,8 @@ class RunData:
     counts: Counts
     notes: list[str]
     complete: bool  # every generation finished and every submission judged
+    metadata: RunMetadata | None = None  # how the run was made (record/metadata.py)
+    cards: list[ProblemCard] | None = None  # the problems' names, task types, limits and statements
 
 
 def load_run(run_dir: Path) -> RunData:
@@ -73,6 +76,12 @@ def load_run(run_dir: Path) -> RunData:
             samples = [_sample(s, folder) for s in stored]
             notes: list[str] = []
             score = _scores(folder, store, stored, config, notes)
+            try:
+                metadata = read_metadata(store)
+                cards = read_cards(store)
+            except ValidationError as exc:
+                raise RunLoadError(f"{folder.store_path}: the run's stored metadata is damaged: "
+                                   f"{str(exc).splitlines()[0]}") from exc
     except RunFolderError as exc:
         raise RunLoadError(str(exc)) from exc
     unfinished = counts.pending + counts.failed
@@ -82,7 +91,7 @@ def load_run(run_dir: Path) -> RunData:
     if unjudged:
         notes.append(f"{unjudged} submission(s) not judged")
     return RunData(run_dir=run_dir, config=config, samples=samples, score=score, counts=counts, notes=notes,
-                   complete=not unfinished and not unjudged)
+                   complete=not unfinished and not unjudged, metadata=metadata, cards=cards or _local_cards(config))
 
 
 def _sample(sample: Sample, folder: RunFolder) -> SampleResult:
@@ -139,6 +148,19 @@ def _scores(folder: RunFolder, store: RunStore, samples: list[Sample], config: d
         return summary
     raise RunLoadError(f"{folder.root}: {problem} and its problems ({config.get('problems')}) are not available to "
                        f"score it{why}; finish the run with the same `ioi-eval run` command")
+
+
+def _local_cards(config: dict[str, Any]) -> list[ProblemCard] | None:
+    """The cards of a run stored before runs kept them, from its packages when they are still here."""
+    from ..sources import is_local, load_problem_set
+
+    spec = str(config.get("problems", ""))
+    if not spec or not is_local(spec) or not Path(spec).exists():
+        return None
+    try:
+        return [ProblemCard.of(p) for p in load_problem_set(spec, config.get("problem_codes") or None)]
+    except IoiEvalError:
+        return None
 
 
 def _rescore(store: RunStore, config: dict[str, Any]) -> RunScore | None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table
 
-from .bootstrap import Interval
+from ..scoring.bootstrap import Interval
 from .model import Entry, Leaderboard
 
 FORMATS = ("table", "json", "csv", "md")
@@ -27,6 +27,11 @@ def ci_text(ci: Interval | None) -> str:
     return f"[{ci.low:g}, {ci.high:g}]" if ci else "-"
 
 
+def _rank(e: Entry) -> str:
+    """The rank, or ``-`` for an incomplete run (not ranked)."""
+    return "-" if e.rank is None else str(e.rank)
+
+
 def _num(x: float | None) -> str:
     return "" if x is None else f"{x:g}"
 
@@ -42,7 +47,7 @@ def display_rows(lb: Leaderboard) -> tuple[list[str], list[list[str]]]:
         for code in codes:
             p = e.problem(code)
             per.append("-" if p is None else f"{p.score:g} (mean {p.mean_single:g} {ci_text(p.mean_single_ci)})")
-        rows.append([str(e.rank), e.label + ("" if e.complete else " (incomplete)"), f"{e.total:g}/{e.max_total:g}",
+        rows.append([_rank(e), e.label + ("" if e.complete else " (incomplete)"), f"{e.total:g}/{e.max_total:g}",
                      medal_text(e), *per, f"{e.oracle_total:g}", f"{e.mean_single_total:g}",
                      ci_text(e.mean_single_ci), str(e.submissions_used), e.run_dir])
     return header, rows
@@ -59,7 +64,8 @@ def flat_rows(lb: Leaderboard) -> tuple[list[str], list[list[str]]]:
     rows = []
     for e in lb.entries:
         ci = e.mean_single_ci
-        row = [str(e.rank), e.label, e.engine, e.run_dir, str(e.complete).lower(), _num(e.total), _num(e.max_total),
+        row = [_rank(e).strip("-"), e.label, e.engine, e.run_dir, str(e.complete).lower(), _num(e.total),
+               _num(e.max_total),
                e.award.contest if e.award else "", (e.award.medal or "none") if e.award else "", _num(e.oracle_total),
                _num(e.mean_single_total), _num(ci.low if ci else None), _num(ci.high if ci else None),
                str(e.submissions_used)]

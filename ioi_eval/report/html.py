@@ -2,30 +2,37 @@
 
 Layout of the output folder::
 
-    index.html              overview table (sortable) and charts
-    models/<id>.html        one page per run: problems, subtasks, verdicts
+    index.html              the title (problem set and version, date, ioi-eval version), the ranked runs (model
+                            and total columns sticky), the incomplete runs apart, each run's settings, charts
+    models/<id>.html        one page per run: its settings (metadata), problems, subtasks, verdicts
+    models/<id>/<problem>/<n>.html  every submission, PAGE_SIZE per page (:mod:`.submissions`)
     selection/<id>.html     score against submission budget per strategy, for runs with a select.json
-    problems/<code>.html    one page per problem: the runs compared subtask by subtask
+    problems/<code>.html    one page per problem: task type, limits, statement; the runs compared subtask by subtask
     leaderboard.json        all the data (the same as ``--format json``)
     assets/style.css, assets/sort.js
 
-Everything is rendered here (Jinja2 templates, SVG charts from :mod:`.charts`); the only script is
-the small table sorter shipped in ``assets/``. Nothing is fetched at view time.
+Everything is rendered here (Jinja2 templates, SVG charts from :mod:`.charts`, statements from Markdown with
+raw HTML and images left out); the only script is the small table sorter shipped in ``assets/``. Nothing is
+fetched at view time. The submission pages are read from each run's ``run.sqlite``.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from ..errors import IoiEvalError
 from . import charts
 from .formats import notes, to_json
 from .model import Entry, Leaderboard, ProblemResult, SubtaskStats
 from .selection import load_selection, render_page
+from .submissions import CAPS, folder_name, write_submission_pages
 
 #: Verdict columns always shown; the others (OLE, NC, SE, SKIPPED) only when some run has them.
 BASE_VERDICTS = ("AC", "PA", "WA", "TLE", "MLE", "RE", "CE")
@@ -55,6 +62,19 @@ def _medal_rank(e: Entry) -> int:
     return _MEDAL_RANK.get(e.award.medal or "", 0)
 
 
+def render_statement(text: str | None) -> Markup | None:
+    """A statement's Markdown as HTML: raw HTML is shown as text, images as their Markdown (the site ships no
+    package files), links only to safe schemes (markdown-it's default check), headings from h3 down."""
+    if not text:
+        return None
+    md = MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
+    tokens = md.parse(text)
+    for token in tokens:  # the page has its own h1 and h2: the statement's headings go two levels down
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + 2)}"
+    return Markup(md.renderer.render(tokens, md.options, {}))  # markdown-it escapes the text; raw HTML is off
+
+
 def _subtask_of(r: ProblemResult, name: str) -> SubtaskStats | None:
     return next((s for s in r.subtasks if s.name == name), None)
 
@@ -70,6 +90,9 @@ def _prepare(out_dir: Path) -> None:
     for sub in ("models", "problems", "selection"):
         for page in (out_dir / sub).glob("*.html") if (out_dir / sub).is_dir() else ():
             page.unlink()
+    for folder in (out_dir / "models").iterdir():  # submission pages of an earlier build
+        if folder.is_dir():
+            shutil.rmtree(folder)
 
 
 def _selection_pages(lb: Leaderboard, out_dir: Path, env: Environment) -> dict[str, str]:
@@ -107,7 +130,8 @@ def _write(lb: Leaderboard, out_dir: Path) -> Path:
     ci_label = f"{lb.confidence * 100:g}% CI"
     selection_pages = _selection_pages(lb, out_dir, env)
     common = {"lb": lb, "problem_file": files, "ci_label": ci_label, "medal_rank": _medal_rank,
-              "subtask_of": _subtask_of, "selection_page": selection_pages}
+              "subtask_of": _subtask_of, "selection_page": selection_pages,
+              "submission_dir": {p.code: folder_name(p.code) for p in lb.problems}}
 
     index_charts = {
         "scores": charts.grouped_bars(
@@ -134,8 +158,10 @@ def _write(lb: Leaderboard, out_dir: Path) -> Path:
                 [colors[e.id]] * len(e.problems)),
         }
         counts = [p.verdicts for p in e.problems] + [s.verdicts for p in e.problems for s in p.subtasks]
+        pages = write_submission_pages(env, e, out_dir, common)
         (out_dir / "models" / f"{e.id}.html").write_text(env.get_template("model.html").render(
-            root="../", e=e, charts=model_charts, columns=_columns(counts, lb.verdict_order), **common))
+            root="../", e=e, charts=model_charts, columns=_columns(counts, lb.verdict_order), submission_pages=pages,
+            caps=CAPS, **common))
 
     for p in lb.problems:
         rows = [(e, r) for e in lb.entries if (r := e.problem(p.code)) is not None]
@@ -150,6 +176,6 @@ def _write(lb: Leaderboard, out_dir: Path) -> Path:
         }
         counts = [r.verdicts for _, r in rows] + [s.verdicts for _, r in rows for s in r.subtasks]
         (out_dir / "problems" / files[p.code]).write_text(env.get_template("problem.html").render(
-            root="../", p=p, rows=rows, scored=scored, charts=problem_charts,
+            root="../", p=p, rows=rows, scored=scored, charts=problem_charts, statement=render_statement(p.statement),
             columns=_columns(counts, lb.verdict_order), **common))
     return index

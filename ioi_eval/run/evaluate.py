@@ -27,6 +27,7 @@ from ..judge.judge import Judge
 from ..prompts import resolve_template
 from ..record.config import RunConfig, default_run_dir, template_digest
 from ..record.folder import RunFolder
+from ..record.metadata import META_KEY, assemble, mark_started, now, save_cards
 from ..record.store import RunStore
 from ..scoring.run_score import RunScore, score_run
 from ..sources import is_local, load_problem_set
@@ -179,8 +180,15 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: BaseMode
             runner = Runner(config, folder.root, judge, problem_list, slot.take, prompt_template)
             try:
                 runner.prepare()
+                started = mark_started(runner.store)
+                save_cards(runner.store, problem_list)
                 result = runner.execute(progress)
                 score = score_run(runner.store, runner.problems, config.label)
+                score.metadata = assemble(
+                    config, problem_list, template=prompt_template, loads_hub_weights="revision" in type(options)
+                    .model_fields, backend=backend, box_info=judge.box_info, started_at=started, finished_at=now(),
+                    prompts_sha256=runner.store.prompts_sha256())
+                runner.store.set_meta(META_KEY, score.metadata.model_dump(mode="json"))
             finally:
                 runner.close()
         finally:

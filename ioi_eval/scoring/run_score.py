@@ -6,11 +6,13 @@ fraction (:mod:`ioi_eval.scoring.codeforces`); the IOI figures of the others are
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..judge.results import JudgeReport
 from ..problem.model import Problem
+from ..record.metadata import RunMetadata
 from ..record.store import RunStore, Sample
+from .bootstrap import Interval, bootstrap_ci
 from .codeforces import CodeforcesScore, CodeforcesSummary, score_samples, summarise
 from .selection import Candidate, mean_single_score, oracle_score, problem_score, samples_score_of, select
 
@@ -31,6 +33,8 @@ class ProblemScore(BaseModel):
     score: float
     oracle: float
     mean_single: float
+    mean_single_ci: Interval | None = Field(None, description="95% bootstrap interval of mean_single over samples "
+                                                              "(None: no samples)")
     subtasks: list[SubtaskScore]
     generations: int
     failed_generations: int
@@ -48,8 +52,11 @@ class RunScore(BaseModel):
     max_total: float
     oracle_total: float
     mean_single_total: float
+    mean_single_total_ci: Interval | None = Field(None, description="95% bootstrap interval of mean_single_total")
     problems: list[ProblemScore]
     codeforces: CodeforcesSummary | None = None
+    metadata: RunMetadata | None = Field(None, description="how the run was made (ioi_eval.record.metadata); None "
+                                                           "in summaries written before it existed")
 
 
 def _candidate(sample: Sample, problem: Problem) -> Candidate | None:
@@ -71,6 +78,7 @@ def score_run(store: RunStore, problems: dict[str, Problem], model: str, cap: in
     for sample in store.samples():
         by_problem.setdefault(sample.problem, []).append(sample)
     out = []
+    all_groups: list[list[list[float]]] = []
     for code, problem in problems.items():
         samples = by_problem.get(code, [])
         cands = [c for c in (_candidate(s, problem) for s in samples) if c is not None]
@@ -78,10 +86,12 @@ def score_run(store: RunStore, problems: dict[str, Problem], model: str, cap: in
         points = [st.points for st in problem.subtasks]
         chosen = select(cands, names, points, cap=min(cap, problem.max_submissions))
         best = [max((c.subtask_scores[i] for c in chosen), default=0.0) for i in range(len(names))]
+        groups = _groups(cands)
+        all_groups.append(groups)
         out.append(ProblemScore(
             problem=code, max_score=problem.max_score,
             score=problem_score(chosen, problem.score_precision), oracle=oracle_score(cands),
-            mean_single=mean_single_score(cands),
+            mean_single=mean_single_score(cands), mean_single_ci=bootstrap_ci([groups]),
             subtasks=[SubtaskScore(name=n, points=p, best=b) for n, p, b in zip(names, points, best, strict=True)],
             generations=len(samples), failed_generations=sum(1 for s in samples if s.failed),
             no_code=sum(1 for s in samples if s.no_code),
@@ -89,8 +99,17 @@ def score_run(store: RunStore, problems: dict[str, Problem], model: str, cap: in
             codeforces=_codeforces(samples) if problem.scoring == "codeforces" else None))
     return RunScore(model=model, total=round(sum(p.score for p in out), 2),
                     max_total=sum(p.max_score for p in out), oracle_total=round(sum(p.oracle for p in out), 2),
-                    mean_single_total=round(sum(p.mean_single for p in out), 2), problems=out,
+                    mean_single_total=round(sum(p.mean_single for p in out), 2),
+                    mean_single_total_ci=bootstrap_ci(all_groups), problems=out,
                     codeforces=summarise([p.codeforces for p in out if p.codeforces is not None]))
+
+
+def _groups(cands: list[Candidate]) -> list[list[float]]:
+    """The candidates' points grouped by the prompt they answered (the bootstrap's strata)."""
+    groups: dict[str | None, list[float]] = {}
+    for c in cands:
+        groups.setdefault(c.target_subtask, []).append(c.total)
+    return list(groups.values())
 
 
 def _codeforces(samples: list[Sample]) -> CodeforcesScore | None:
