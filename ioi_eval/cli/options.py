@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from pydantic import ValidationError
@@ -52,7 +52,8 @@ def _run_options(
     engine: Annotated[Engine | None, typer.Option("--engine", help="default: vllm ('reference' for --model reference)")]
     = None,
     samples: Annotated[int, typer.Option("--samples", "-n", help="generations per subtask (or problem)")] = 50,
-    per: Annotated[str, typer.Option("--per", help="prompt per 'subtask' or per 'problem'")] = "subtask",
+    per: Annotated[Literal["subtask", "problem"], typer.Option("--per", help="one prompt per subtask or per problem")]
+    = "subtask",
     language: Annotated[Language, typer.Option("--language", "-l")] = Language("cpp"),
     only: Annotated[list[str] | None, typer.Option("--only", help="evaluate only these problem codes")] = None,
     temperature: Annotated[float, typer.Option("--temperature")] = 0.7,
@@ -63,7 +64,8 @@ def _run_options(
         "--base-url", help="openai: server URL; repeat it for several servers (least loaded first)")] = None,
     api_key: Annotated[str | None, typer.Option("--api-key", help="openai: key (default $OPENAI_API_KEY)")] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="openai: requests in flight")] = 8,
-    api_mode: Annotated[str, typer.Option("--api-mode", help="openai: 'chat' or 'completions'")] = "chat",
+    api_mode: Annotated[Literal["chat", "completions"], typer.Option("--api-mode", help="openai: the API to call")]
+    = "chat",
     tensor_parallel_size: Annotated[int, typer.Option("--tensor-parallel-size")] = 1,
     data_parallel_size: Annotated[int, typer.Option("--data-parallel-size")] = 1,
     max_model_len: Annotated[int | None, typer.Option("--max-model-len")] = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,11 +137,17 @@ class Judge:
                 state.grading = make_grading(problem, state.ctx)
         return state.grading.report(state.ctx, report, problem)
 
-    def judge_many(self, items: list[tuple[Problem, Submission]], skip: bool = True) -> list[JudgeReport]:
-        """Judge several submissions concurrently (compiles overlap tests); reports in input order."""
+    def judge_many(self, items: list[tuple[Problem, Submission]], skip: bool = True,
+                   on_report: Callable[[JudgeReport], None] | None = None) -> list[JudgeReport]:
+        """Judge several submissions concurrently (compiles overlap tests); reports in input order.
+
+        ``on_report`` is called with each report as it is ready (in completion order: progress)."""
         workers = max(1, self.box.workers)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ioi-sub") as pool:
             futures = [pool.submit(self.judge, p, s, None, skip) for p, s in items]
+            if on_report is not None:
+                for fut in as_completed(futures):
+                    on_report(fut.result())
             return [fut.result() for fut in futures]
 
     def _run_tests(self, state: _ProblemState, problem: Problem, prepared: object, score_type: ScoreType,

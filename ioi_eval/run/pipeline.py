@@ -64,12 +64,12 @@ class Runner:
         for key in self.store.unextracted():  # a previous run stopped between the two writes
             self._extract(key)
         pending = self.store.pending_requests() + self.store.pending_generator_requests()
-        counts = self.store.counts()
-        progress.on_totals(len(pending), counts.done - counts.judged - counts.no_code + len(pending))
+        unjudged = self.store.unjudged()
+        progress.on_totals(len(pending), len(unjudged))
         workers = max(1, self.judge.box.workers)
         futures: list[Future] = []
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ioi-run-judge") as pool:
-            for sample in self.store.unjudged():
+            for sample in unjudged:
                 futures.append(pool.submit(self._judge_one, sample.key, result, progress))
             if pending:
                 if self.engine_factory is None:
@@ -93,6 +93,7 @@ class Runner:
                             continue
                         result.generated += 1
                         if self._extract(completion.key):
+                            progress.on_queued(completion.key)
                             futures.append(pool.submit(self._judge_one, completion.key, result, progress))
                 finally:
                     engine.close()
