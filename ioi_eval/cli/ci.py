@@ -84,10 +84,10 @@ def ci(
     folder = outcome.folder
     text = markdown_summary(gate, baseline_path=str(baseline) if base else None, run_folder=str(folder.root))
     for path in write_summary(text, summary or folder.ci_summary_path):
-        err.print(f"summary: {path}")
+        err.print(f"summary: {path}", markup=False, highlight=False)
     junit_path = junit or folder.ci_junit_path
     write_junit(junit_xml(gate), junit_path)
-    err.print(f"junit: {junit_path}")
+    err.print(f"junit: {junit_path}", markup=False, highlight=False)
     if outcome.result.generation_errors:
         err.print("generation errors: " + "; ".join(outcome.result.generation_errors), markup=False)
     if gate.has_errors:
@@ -103,7 +103,7 @@ def ci(
             targets.append(baseline)
         for path in targets:
             scores.dump(path)
-            err.print(f"baseline written: {path}")
+            err.print(f"baseline written: {path}", markup=False, highlight=False)
     out.print(f"ioi-eval ci: {gate.verdict} (total {gate.total:g}/{gate.max_total:g}, "
               f"{len(gate.regressions)} regressed problem(s))")
     if outcome.result.produced_nothing and gate.has_errors:

@@ -140,7 +140,7 @@ def doctor(
 
         def progress(r: CaseResult) -> None:
             status = "[green]held[/green]" if r.held else "[red]FAILED[/red]"
-            err.print(f"  {r.name}: {status} ({r.verdict.value if r.verdict else '-'}, {r.seconds:.1f} s)")
+            err.print(f"  {escape(r.name)}: {status} ({r.verdict.value if r.verdict else '-'}, {r.seconds:.1f} s)")
 
         notes: list[str] = []
         try:
@@ -151,7 +151,7 @@ def doctor(
             fail(str(exc))
         out.print(results_table(results, title=f"adversarial suite ({backend} backend)"))
         for note in notes:
-            out.print(f"[yellow]note:[/yellow] {note}")
+            out.print(f"[yellow]note:[/yellow] {escape(note)}")
         out.print(summary_line(results))
         if not all(r.held for r in results):
             raise typer.Exit(1)

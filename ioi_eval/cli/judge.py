@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from .common import BackendOpt, Language, ProfileOpt, WorkersOpt, err, out, reported_errors
 
@@ -47,5 +48,6 @@ def judge(
         render_report(report, out)
     if report.has_system_error:
         bad = report.system_errors()
-        err.print(f"[bold red]judge error (SE) on {len(bad)} test(s)[/bold red]: {bad[0].name}: {bad[0].message}")
+        err.print(f"[bold red]judge error (SE) on {len(bad)} test(s)[/bold red]: {escape(bad[0].name)}: "
+                  f"{escape(bad[0].message)}", soft_wrap=True)
         raise typer.Exit(1)

@@ -51,4 +51,4 @@ def leaderboard_command(run_dirs: list[Path], fmt: str, html: Path | None, conte
         from ..report.html import write_site
 
         index = write_site(lb, html)
-        err.print(f"site written: {index}", highlight=False)
+        err.print(f"site written: {index}", markup=False, highlight=False)

@@ -8,6 +8,7 @@ SKIPPED. Tests run in parallel on the box's workers.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
@@ -27,6 +28,8 @@ from .score_types import ScoreType, get_score_type
 from .submission import Submission
 from .task_types import JudgeContext, TaskType, get_task_type
 from .task_types.base import system_error
+
+log = logging.getLogger(__name__)
 
 TestCallback = Callable[[TestResult], None]
 
@@ -119,6 +122,7 @@ class Judge:
         scored by a Kattis group tree: its graders read every test's result.
         """
         skip = skip and problem.scoring != "codeforces" and problem.grading is None
+        log.debug("judging %s on %s", submission.name, problem.code)
         state = self._state(problem)
         assert self._slots is not None
         with self._slots:
