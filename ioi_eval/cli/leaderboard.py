@@ -15,8 +15,8 @@ from .common import err, out, reported_errors
 
 def leaderboard(
     run_dirs: Annotated[list[Path], typer.Argument(help="run folders (runs/<id>) made by `ioi-eval run`")],
-    fmt: Annotated[Literal["table", "json", "csv", "md"], typer.Option("--format", "-f", help="output format")]
-    = "table",
+    fmt: Annotated[Literal["table", "json", "csv", "md"], typer.Option(
+        "--format", "-f", metavar="<format>", help="table, json, csv or md")] = "table",
     html: Annotated[Path | None, typer.Option("--html", help="also write a static site into this folder")] = None,
     contests: Annotated[Path | None, typer.Option("--contests", help="medal cutoffs JSON (default: bundled)")] = None,
     confidence: Annotated[float, typer.Option("--confidence", help="level of the bootstrap intervals")] = 0.95,
