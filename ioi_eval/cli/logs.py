@@ -64,23 +64,36 @@ def setup(verbose: int = 0, quiet: int = 0, stream=None) -> int:
     for h in list(logger.handlers):
         if getattr(h, "_ioi_eval", False):
             logger.removeHandler(h)
-    handler = make_handler(stream or sys.stderr)
+    handler = make_handler(stream)
     handler._ioi_eval = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(level)
-    logger.propagate = False
     return level
 
 
-def make_handler(stream) -> logging.Handler:
-    """Rich's handler when ``stream`` is a terminal, else plain ``time LEVEL logger: message`` lines."""
-    if _is_terminal(stream):
+class _Stderr(logging.StreamHandler):
+    """A stream handler that writes to whatever ``sys.stderr`` is when a record comes (a test may swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def make_handler(stream=None) -> logging.Handler:
+    """Rich's handler when ``stream`` (default: stderr) is a terminal, else plain ``time LEVEL logger: message``
+    lines."""
+    if _is_terminal(stream or sys.stderr):
         from rich.console import Console
         from rich.logging import RichHandler
 
         # markup off: a message such as "pip install 'ioi-eval[vllm]'" keeps its brackets
-        return RichHandler(console=Console(file=stream), show_path=False, markup=False, rich_tracebacks=False)
-    handler = logging.StreamHandler(stream)
+        console = Console(file=stream) if stream is not None else Console(stderr=True)
+        return RichHandler(console=console, show_path=False, markup=False, rich_tracebacks=False)
+    handler = logging.StreamHandler(stream) if stream is not None else _Stderr()
     handler.setFormatter(logging.Formatter(PLAIN_FORMAT, datefmt="%Y-%m-%d %H:%M:%S"))
     return handler
 

@@ -17,11 +17,10 @@ from ioi_eval.errors import IoiEvalError
 def _restore(monkeypatch):
     monkeypatch.delenv("IOI_EVAL_LOG_LEVEL", raising=False)
     logger = logging.getLogger("ioi_eval")
-    before = (list(logger.handlers), logger.level, logger.propagate)
+    before = (list(logger.handlers), logger.level)
     yield
     logger.handlers[:] = before[0]
     logger.setLevel(before[1])
-    logger.propagate = before[2]
     logs._state["verbosity"] = 0
 
 
@@ -59,6 +58,15 @@ def test_rich_handler_on_a_terminal() -> None:
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_the_default_handler_follows_sys_stderr(monkeypatch) -> None:
+    logs.setup(1, 0)
+    for _ in range(2):  # e.g. a test runner that swaps stderr between commands
+        buf = io.StringIO()
+        monkeypatch.setattr("sys.stderr", buf)
+        logging.getLogger("ioi_eval.x").info("hello")
+        assert buf.getvalue().endswith("INFO ioi_eval.x: hello\n")
 
 
 def test_level_from_the_environment(monkeypatch) -> None:
