@@ -120,3 +120,19 @@ def test_the_interval_setting(monkeypatch) -> None:
 
 def test_duration() -> None:
     assert [duration(s) for s in (0.4, 59, 61, 3599, 3600 * 2 + 7 * 60)] == ["0s", "59s", "1m01s", "59m59s", "2h07m"]
+
+
+def test_bars_on_a_terminal_show_counts_rate_and_failures() -> None:
+    buf = io.StringIO()
+    tty = Console(file=buf, force_terminal=True, width=120, color_system=None)
+    with progress_display(tty) as display:
+        assert isinstance(display, RichDisplay)
+        task = display.task("judge", failed_label="judge errors")
+        task.set_total(5)
+        for i in range(5):
+            task.advance(failed=i == 0)
+        display.note("a [note] kept as written")
+    text = buf.getvalue()
+    assert "a [note] kept as written" in text
+    final = text.rsplit("\r", 1)[-1]
+    assert "judge" in final and "5/5" in final and "1 judge errors" in final and "/s" in final
