@@ -6,7 +6,8 @@ log, a CI job, a pipe) one plain line per task every ``$IOI_EVAL_PROGRESS_INTERV
 
     progress: judge 120/500 (24%), 1.20/s, elapsed 1m40s, ETA 5m17s, 3 judge errors
 
-and a last line per task when the command ends; with ``-q``, nothing. A command counts its work through
+and a last line per task when the command ends (if it lasted over one interval: a short command prints no
+progress); with ``-q``, nothing. A command counts its work through
 :class:`Task` handles (``advance``, ``add_total``) and never needs to know which display draws them. Counting is
 thread-safe: the run's judging threads advance the same task.
 """
@@ -195,6 +196,7 @@ class PlainDisplay(Display):
         self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._printed = False
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="ioi-progress", daemon=True)
@@ -203,6 +205,7 @@ class PlainDisplay(Display):
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             self.emit(final=False)
+            self._printed = True
 
     def emit(self, final: bool) -> None:
         """One line per task (at the end: per task that did something or has something to do)."""
@@ -216,7 +219,8 @@ class PlainDisplay(Display):
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        self.emit(final=True)
+        if self._printed:  # a command shorter than one interval prints no progress at all
+            self.emit(final=True)
 
 
 def make_display(console: Console) -> Display:

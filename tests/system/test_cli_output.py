@@ -117,7 +117,7 @@ def test_validate_counts_what_failed_and_exits_1(tmp_path: Path) -> None:
     wrong = next(k for k, v in expected.items() if k.startswith("model_solution"))
     expected[wrong] = 42.0
     (pkg / "solutions" / "expected.json").write_text(json.dumps(expected))
-    res = cli("problems", "validate", str(pkg), "--json", cwd=tmp_path)
+    res = cli("problems", "validate", str(pkg), "--json", cwd=tmp_path, env={"IOI_EVAL_PROGRESS_INTERVAL": "0.2"})
     assert res.returncode == 1
     n = len(expected)
     assert json.loads(res.stdout)[0]["problem"] == "pairsum"  # stdout stays JSON

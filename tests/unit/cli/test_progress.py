@@ -60,10 +60,19 @@ def test_plain_lines_at_the_interval_then_a_last_line(monkeypatch) -> None:
     assert "ETA" not in last
 
 
-def test_an_unknown_total_and_work_found_as_it_goes(monkeypatch) -> None:
-    monkeypatch.setenv("IOI_EVAL_PROGRESS_INTERVAL", "3600")  # only the last line
+def test_a_command_shorter_than_the_interval_prints_nothing(monkeypatch) -> None:
+    monkeypatch.setenv("IOI_EVAL_PROGRESS_INTERVAL", "3600")
     console, buf = _console()
     with progress_display(console) as display:
+        display.task("judge", total=3).advance(3)
+    assert buf.getvalue() == ""
+
+
+def test_an_unknown_total_and_work_found_as_it_goes(monkeypatch) -> None:
+    monkeypatch.setenv("IOI_EVAL_PROGRESS_INTERVAL", "3600")  # only the last lines
+    console, buf = _console()
+    with progress_display(console) as display:
+        display._printed = True  # as after an interval line: the command was long enough for its last lines
         gen = display.task("generate")
         jud = display.task("judge", total=0, failed_label="judge errors")
         idle = display.task("extra")  # never started: no last line
