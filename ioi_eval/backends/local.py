@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from ioi_box.executor import Executor
@@ -11,6 +12,8 @@ from ioi_box.server import toolchain
 
 from ..digests import FileDigests
 from .base import Box
+
+log = logging.getLogger(__name__)
 
 
 def host_toolchain() -> tuple[dict[str, str], dict[str, str]]:
@@ -54,4 +57,5 @@ class LocalBackend:
 
     def open(self, workers: int | None = None) -> Box:
         iso, note = detect(self.isolation)
+        log.debug("local box: %s", note)
         return LocalBox(iso, note, workers)

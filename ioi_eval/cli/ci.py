@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ..errors import IoiEvalError
 from ..record.folder import RunFolder
@@ -64,7 +65,7 @@ def ci(
         write_summary(error_summary(message, model), summary)
         if junit is not None:
             write_junit(error_junit(message, model), junit)
-        err.print(f"[bold red]error:[/bold red] {message}")
+        err.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True)
         raise typer.Exit(2)
 
     if max_drop < 0 or (max_total_drop is not None and max_total_drop < 0):
@@ -83,17 +84,17 @@ def ci(
     folder = outcome.folder
     text = markdown_summary(gate, baseline_path=str(baseline) if base else None, run_folder=str(folder.root))
     for path in write_summary(text, summary or folder.ci_summary_path):
-        err.print(f"summary: {path}")
+        err.print(f"summary: {path}", markup=False, highlight=False)
     junit_path = junit or folder.ci_junit_path
     write_junit(junit_xml(gate), junit_path)
-    err.print(f"junit: {junit_path}")
+    err.print(f"junit: {junit_path}", markup=False, highlight=False)
     if outcome.result.generation_errors:
-        err.print("generation errors: " + "; ".join(outcome.result.generation_errors))
+        err.print("generation errors: " + "; ".join(outcome.result.generation_errors), markup=False)
     if gate.has_errors:
         err.print(f"[bold red]{len(gate.errors)} evaluation error(s)[/] (re-run the same command to retry; "
                   "--allow-errors counts them as 0 points):")
         for line in gate.errors[:10]:
-            err.print(f"  {line}")
+            err.print(f"  {line}", markup=False, highlight=False)
         err.print("no baseline written: the scores are incomplete")
     else:
         scores = Baseline.from_run(outcome.score, outcome.config)
@@ -102,9 +103,9 @@ def ci(
             targets.append(baseline)
         for path in targets:
             scores.dump(path)
-            err.print(f"baseline written: {path}")
+            err.print(f"baseline written: {path}", markup=False, highlight=False)
     out.print(f"ioi-eval ci: {gate.verdict} (total {gate.total:g}/{gate.max_total:g}, "
               f"{len(gate.regressions)} regressed problem(s))")
     if outcome.result.produced_nothing and gate.has_errors:
-        err.print(f"[bold red]error:[/bold red] {nothing_produced(outcome.result)}")
+        err.print(f"[bold red]error:[/bold red] {escape(nothing_produced(outcome.result))}", soft_wrap=True)
     raise typer.Exit(gate.exit_code)

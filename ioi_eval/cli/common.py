@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
-from typing import Annotated, NoReturn
+from typing import Annotated, Literal, NoReturn
 
 import typer
 from rich.console import Console
@@ -20,6 +20,7 @@ from rich.markup import escape
 from ..backends import BACKENDS
 from ..errors import IoiEvalError
 from ..judge.languages import LANGUAGES
+from ..judge.profile import PROFILES
 
 out = Console()
 err = Console(stderr=True)
@@ -29,10 +30,23 @@ Language = Enum("Language", {name: name for name in LANGUAGES}, type=str)  # typ
 
 SourceArg = Annotated[str, typer.Argument(help="a problem source: a package, a .zip, a folder of packages, "
                                                 "or a source spec such as hf:open-r1/ioi")]
-BackendOpt = Annotated[str, typer.Option("--backend", help=f"where to run untrusted code: {', '.join(BACKENDS)}")]
+
+
+def one_of(choices) -> str:
+    """``one of: a, b, c``: the choices of an option, in its help (a short metavar keeps narrow help readable)."""
+    return "one of: " + ", ".join(str(getattr(c, "value", c)) for c in choices)
+
+
+#: Options with fixed choices are ``Literal`` types (the value stays a plain string; a bad one is a usage error
+#: naming the choices); their help lists the choices, their metavar is a short name.
+BackendName = Literal[tuple(BACKENDS)]  # type: ignore[valid-type]
+ProfileName = Literal[tuple(PROFILES)]  # type: ignore[valid-type]
+BackendOpt = Annotated[BackendName, typer.Option("--backend", metavar="<backend>",
+                                                 help=f"where to run untrusted code, {one_of(BACKENDS)}")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="parallel tests (default: CPU count)")]
-ProfileOpt = Annotated[str, typer.Option(
-    "--judge-profile", help="cms (strict, default), piston or codeforces (open-r1's judges; docs/sources.md)")]
+ProfileOpt = Annotated[ProfileName, typer.Option(
+    "--judge-profile", metavar="<profile>", help=f"{one_of(PROFILES)} (cms: strict; piston, codeforces: open-r1's "
+                                                 "judges; docs/sources.md)")]
 
 KEPT = "everything committed so far is kept; fix it and re-run"
 

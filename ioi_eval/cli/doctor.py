@@ -121,17 +121,16 @@ def doctor(
     backend: BackendOpt = "local",
 ) -> None:
     """Show which isolation and accounting mechanisms this machine gives, and how precise they are."""
-    from rich.table import Table
+    from rich.markup import escape
 
-    table = Table(title="ioi-eval doctor")
-    for col in ("check", "", "detail"):
-        table.add_column(col)
+    from ..tables import Col, print_fitted
+
     findings = diagnose()
     if backend == "docker":
         findings += docker_findings()
-    for f in findings:
-        table.add_row(f.what, "[green]ok[/green]" if f.ok else "[yellow]degraded[/yellow]", f.detail)
-    out.print(table)
+    print_fitted(out, [Col("check"), Col("status"), Col("detail")],
+                 [[escape(f.what), "[green]ok[/green]" if f.ok else "[yellow]degraded[/yellow]", escape(f.detail)]
+                  for f in findings], title="ioi-eval doctor")
     if overhead:
         bare, boxed = measure_overhead()
         out.print(f"sandbox overhead: {boxed - bare:.1f} ms per run (bare {bare:.1f} ms, sandboxed {boxed:.1f} ms)")
@@ -141,7 +140,7 @@ def doctor(
 
         def progress(r: CaseResult) -> None:
             status = "[green]held[/green]" if r.held else "[red]FAILED[/red]"
-            err.print(f"  {r.name}: {status} ({r.verdict.value if r.verdict else '-'}, {r.seconds:.1f} s)")
+            err.print(f"  {escape(r.name)}: {status} ({r.verdict.value if r.verdict else '-'}, {r.seconds:.1f} s)")
 
         notes: list[str] = []
         try:
@@ -152,7 +151,7 @@ def doctor(
             fail(str(exc))
         out.print(results_table(results, title=f"adversarial suite ({backend} backend)"))
         for note in notes:
-            out.print(f"[yellow]note:[/yellow] {note}")
+            out.print(f"[yellow]note:[/yellow] {escape(note)}")
         out.print(summary_line(results))
         if not all(r.held for r in results):
             raise typer.Exit(1)

@@ -59,7 +59,7 @@ def export_cots(run_dirs: list[Path], out_dir: Path, *, verified_only: bool = Fa
         exclude |= read_id_list(path)
     filters = Filters(verified_only=verified_only, min_score=min_score, max_tokens=max_tokens, max_chars=max_chars,
                       exclude=exclude)
-    runs = [read_run(d, problems, warn=lambda m: err.print(f"[yellow]{m}[/]")) for d in run_dirs]
+    runs = [read_run(d, problems, warn=lambda m: err.print(m, style="yellow", markup=False)) for d in run_dirs]
     kept: list[dict] = []
     dropped_all: Counter = Counter()
     skipped_all: Counter = Counter()
@@ -82,8 +82,8 @@ def export_cots(run_dirs: list[Path], out_dir: Path, *, verified_only: bool = Fa
     card = dataset_card(runs=per_run, filters=described, dropped=dropped_all, skipped=skipped_all, rows=len(kept),
                         verified=sum(1 for r in kept if r["verified"]))
     parquet = write_dataset(ds, out_dir, force=force, card=card)
-    out.print(f"exported {len(kept)} row(s) to {out_dir} (Parquet: {parquet}); left out: {left_out}")
+    out.print(f"exported {len(kept)} row(s) to {out_dir} (Parquet: {parquet}); left out: {left_out}", markup=False)
     if push_to_hub:
         url = push_dataset(ds, push_to_hub, private=private, config_name=config_name, saved_at=out_dir)
-        out.print(f"pushed to the Hub: {url}")
+        out.print(f"pushed to the Hub: {url}", markup=False)
     return out_dir

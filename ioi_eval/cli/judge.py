@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from .common import BackendOpt, Language, ProfileOpt, WorkersOpt, err, out, reported_errors
 
@@ -25,22 +26,28 @@ def judge(
 ) -> None:
     """Judge one solution. Exit 0 when judged (whatever the verdicts), 1 on a judge error (SE)."""
     from ..judge.judge import Judge
+    from ..judge.results import Verdict
     from ..judge.submission import Submission
     from ..judge.task_types import TASK_TYPES
     from ..sources import load_one_problem
+    from .progress import progress_display
     from .render import render_report
 
     with reported_errors():
         prob = load_one_problem(problem)
         takes_code = TASK_TYPES[prob.task_type].takes_code
         sub = Submission.from_path(solution, takes_code, language.value if language else None)
-        with Judge(backend=backend, workers=workers, use_cache=not no_cache, profile=judge_profile) as j:
-            report = j.judge(prob, sub)
+        with (Judge(backend=backend, workers=workers, use_cache=not no_cache, profile=judge_profile) as j,
+              progress_display(err) as display):
+            tests = display.task("tests", total=len(prob.test_order()), failed_label="judge errors")
+            report = j.judge(prob, sub, on_test=lambda r: tests.advance(failed=r.verdict == Verdict.SE))
+            tests.advance(max(0, len(prob.test_order()) - tests.done), skipped=True)  # skipped or not compiled
     if as_json:
         sys.stdout.write(report.model_dump_json() + "\n")
     else:
         render_report(report, out)
     if report.has_system_error:
         bad = report.system_errors()
-        err.print(f"[bold red]judge error (SE) on {len(bad)} test(s)[/bold red]: {bad[0].name}: {bad[0].message}")
+        err.print(f"[bold red]judge error (SE) on {len(bad)} test(s)[/bold red]: {escape(bad[0].name)}: "
+                  f"{escape(bad[0].message)}", soft_wrap=True)
         raise typer.Exit(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -15,7 +15,8 @@ from .common import err, out, reported_errors
 
 def leaderboard(
     run_dirs: Annotated[list[Path], typer.Argument(help="run folders (runs/<id>) made by `ioi-eval run`")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or md")] = "table",
+    fmt: Annotated[Literal["table", "json", "csv", "md"], typer.Option(
+        "--format", "-f", metavar="<format>", help="table, json, csv or md")] = "table",
     html: Annotated[Path | None, typer.Option("--html", help="also write a static site into this folder")] = None,
     contests: Annotated[Path | None, typer.Option("--contests", help="medal cutoffs JSON (default: bundled)")] = None,
     confidence: Annotated[float, typer.Option("--confidence", help="level of the bootstrap intervals")] = 0.95,
@@ -46,7 +47,7 @@ def leaderboard_command(run_dirs: list[Path], fmt: str, html: Path | None, conte
     lb = build_leaderboard(run_dirs, contests, confidence=confidence, resamples=resamples or RESAMPLES, seed=seed)
     for e in lb.entries if fmt in ("json", "csv") else []:  # table and md list the notes themselves
         for note in e.notes:
-            err.print(f"[yellow]{e.label}: {note}[/]", highlight=False)
+            err.print(f"{e.label}: {note}", style="yellow", markup=False, highlight=False)
     if fmt == "table":
         print_table(lb, out)
     else:
@@ -55,9 +56,9 @@ def leaderboard_command(run_dirs: list[Path], fmt: str, html: Path | None, conte
         from ..report.html import write_site
 
         index = write_site(lb, html)
-        err.print(f"site written: {index}", highlight=False)
+        err.print(f"site written: {index}", markup=False, highlight=False)
     if push_to_hub is not None:
         from ..report.publish import publish
 
         staged, url = publish(lb, push_to_hub, site=html)
-        err.print(f"pushed to the Hub: {url} (staged in {staged})", highlight=False)
+        err.print(f"pushed to the Hub: {url} (staged in {staged})", markup=False, highlight=False)

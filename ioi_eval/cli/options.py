@@ -12,14 +12,14 @@ import inspect
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from pydantic import ValidationError
 
 from ..errors import IoiEvalError
 from ..generate import ENGINE_NAMES, options_class
-from .common import BackendOpt, Language, ProfileOpt, WorkersOpt, reported_errors
+from .common import BackendOpt, Language, ProfileOpt, WorkersOpt, one_of, reported_errors
 from .run_config import load_run_config, parse_model_args
 
 if TYPE_CHECKING:
@@ -49,10 +49,12 @@ def _run_options(
     problems: Annotated[str, typer.Option(
         "--problems", "-p", help="folder of packages, one package, or a source spec (hf:..., kattis:..., "
                                  "polygon:...; docs/sources.md)")] = "problems",
-    engine: Annotated[Engine | None, typer.Option("--engine", help="default: vllm ('reference' for --model reference)")]
+    engine: Annotated[Engine | None, typer.Option(
+        "--engine", metavar="<engine>", help=f"{one_of(Engine)}; default: vllm ('reference' for --model reference)")]
     = None,
     samples: Annotated[int, typer.Option("--samples", "-n", help="generations per subtask (or problem)")] = 50,
-    per: Annotated[str, typer.Option("--per", help="prompt per 'subtask' or per 'problem'")] = "subtask",
+    per: Annotated[Literal["subtask", "problem"], typer.Option(
+        "--per", metavar="<per>", help="one prompt per subtask or per problem: subtask, problem")] = "subtask",
     language: Annotated[Language, typer.Option("--language", "-l")] = Language("cpp"),
     only: Annotated[list[str] | None, typer.Option("--only", help="evaluate only these problem codes")] = None,
     temperature: Annotated[float, typer.Option("--temperature")] = 0.7,
@@ -63,7 +65,8 @@ def _run_options(
         "--base-url", help="openai: server URL; repeat it for several servers (least loaded first)")] = None,
     api_key: Annotated[str | None, typer.Option("--api-key", help="openai: key (default $OPENAI_API_KEY)")] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="openai: requests in flight")] = 8,
-    api_mode: Annotated[str, typer.Option("--api-mode", help="openai: 'chat' or 'completions'")] = "chat",
+    api_mode: Annotated[Literal["chat", "completions"], typer.Option(
+        "--api-mode", metavar="<mode>", help="openai: the API to call, chat or completions")] = "chat",
     tensor_parallel_size: Annotated[int, typer.Option("--tensor-parallel-size")] = 1,
     data_parallel_size: Annotated[int, typer.Option("--data-parallel-size")] = 1,
     max_model_len: Annotated[int | None, typer.Option("--max-model-len")] = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -25,10 +25,11 @@ def serve_rewards(
     problems: Annotated[str | None, typer.Option(
         "--problems", help="the problem set (a folder of packages, hf:open-r1/ioi, ...); may be left out when every "
                            "label is open-r1's verification_info")] = None,
-    mode: Annotated[str, typer.Option("--mode", help="binary, partial, ioi or codeforces (docs/rewards.md)")] \
-        = "binary",
-    cf_scoring: Annotated[str, typer.Option(
-        "--cf-scoring", help="codeforces mode: pass_fail, partial or weighted_sum")] = "weighted_sum",
+    mode: Annotated[Literal["binary", "partial", "ioi", "codeforces"], typer.Option(
+        "--mode", metavar="<mode>", help="binary, partial, ioi or codeforces (docs/rewards.md)")] = "binary",
+    cf_scoring: Annotated[Literal["pass_fail", "partial", "weighted_sum"], typer.Option(
+        "--cf-scoring", metavar="<scoring>", help="codeforces mode: pass_fail, partial or weighted_sum")]
+    = "weighted_sum",
     host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="port to listen on")] = 8000,
     backend: BackendOpt = "local",

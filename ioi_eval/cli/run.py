@@ -9,21 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    ProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.progress import Progress as Bars
-from rich.table import Table
-from rich.text import Text
+from rich.markup import escape
 
 from ..run.events import Progress
 from .common import err, fail, out, reported_errors
 from .options import evaluate_kwargs, with_run_options
+from .progress import progress_display
 
 if TYPE_CHECKING:
     from ..run.events import RunResult
@@ -52,7 +43,7 @@ def run(
     if result.judge_errors:
         err.print(f"[bold red]{len(result.judge_errors)} submission(s) could not be judged[/] (re-run to retry):")
         for line in result.judge_errors[:10]:
-            err.print(f"  {line}")
+            err.print(f"  {line}", markup=False, highlight=False)
         raise typer.Exit(1)
 
 
@@ -63,50 +54,37 @@ def nothing_produced(result: RunResult) -> str:
             "(what was stored is kept; re-run to retry them)")
 
 
-class RateColumn(ProgressColumn):
-    """Throughput of a task in items per second."""
-
-    def render(self, task) -> Text:
-        return Text(f"{task.speed:.2f}/s" if task.speed else "-/s", style="cyan")
-
-
 @contextmanager
 def progress_bars(console: Console) -> Iterator[Progress]:
-    """The run's events drawn on ``console``: notes as lines, generation and judging as bars (on a terminal)."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-               TimeElapsedColumn(), TimeRemainingColumn())
-    with Bars(*columns, console=console, transient=False, disable=not console.is_terminal) as bar:
-        gen = bar.add_task("generate", total=None)
-        jud = bar.add_task("judge", total=None)
+    """The run's events drawn on ``console`` (:mod:`.progress`: bars on a terminal, interval lines otherwise)."""
+    with progress_display(console) as display:
+        gen = display.task("generate", failed_label="failed")
+        jud = display.task("judge", failed_label="judge errors")
 
         def totals(n_gen: int, n_judge: int) -> None:
-            bar.update(gen, total=n_gen)
-            bar.update(jud, total=n_judge)
+            gen.set_total(n_gen)
+            jud.set_total(n_judge)
 
-        def generated(c) -> None:
-            bar.advance(gen)
-            if not c.failed:
-                task = bar.tasks[jud]
-                bar.update(jud, total=(task.total or 0) + 1)
-
-        yield Progress(on_start=lambda folder: console.print(f"run folder: {folder}"),
-                       on_note=lambda message: console.print(Text(message, style="yellow"), soft_wrap=True),
-                       on_generated=generated, on_judged=lambda k, r: bar.advance(jud), on_totals=totals)
+        yield Progress(on_start=lambda folder: display.info(f"run folder: {folder}"),
+                       on_note=lambda message: display.note(message, style="yellow"),
+                       on_generated=lambda c: gen.advance(failed=bool(c.failed)),
+                       on_queued=lambda key: jud.add_total(),
+                       on_judged=lambda k, r: jud.advance(failed=r is None), on_totals=totals)
 
 
 def render_summary(score: RunScore, console: Console) -> None:
     """The end-of-run table: per problem, subtask points, total, oracle, mean; and the medal line."""
     from ..scoring.medals import medal_line
+    from ..tables import Col, print_fitted
 
-    table = Table(title=f"{score.model}")
-    for col in ("problem", "subtasks (best of selected)", "score", "oracle", "mean single", "used", "no code",
-                "failed"):
-        table.add_column(col)
-    for p in score.problems:
-        subs = " ".join(f"{s.best:g}/{s.points:g}" for s in p.subtasks if s.points > 0)
-        table.add_row(p.problem, subs, f"{p.score:g}/{p.max_score:g}", f"{p.oracle:g}", f"{p.mean_single:.2f}",
-                      str(p.submissions_used), str(p.no_code), str(p.failed_generations))
-    console.print(table)
+    columns = [Col("problem"), Col("subtasks (best of selected)", short="subtasks", keep=35),
+               Col("score", numeric=True), Col("oracle", numeric=True, keep=30),
+               Col("mean single", short="mean", numeric=True, keep=40), Col("used", numeric=True, keep=20),
+               Col("no code", numeric=True, keep=25), Col("failed", numeric=True, keep=25)]
+    rows = [[escape(p.problem), " ".join(f"{s.best:g}/{s.points:g}" for s in p.subtasks if s.points > 0),
+             f"{p.score:g}/{p.max_score:g}", f"{p.oracle:g}", f"{p.mean_single:.2f}", str(p.submissions_used),
+             str(p.no_code), str(p.failed_generations)] for p in score.problems]
+    print_fitted(console, columns, rows, title=escape(score.model))
     console.print(f"[bold]Total: {score.total:g} / {score.max_total:g}[/bold]  (oracle {score.oracle_total:g}, "
                   f"mean single submission {score.mean_single_total:g})")
     if score.codeforces is not None:

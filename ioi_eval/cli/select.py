@@ -67,4 +67,4 @@ def select_command(run_dirs: list[Path], strategy: str | None, budget: str, seed
         from ..report.selection import write_selection_pages
 
         index = write_selection_pages([report], html)
-        err.print(f"selection pages written: {index}", highlight=False)
+        err.print(f"selection pages written: {index}", markup=False, highlight=False)

@@ -78,7 +78,7 @@ def dataset_card(*, runs: list[tuple[str, str, int]], filters: list[str], droppe
 
 
 def hub_token() -> str | None:
-    """The Hugging Face token (``$HF_TOKEN`` or ``huggingface-cli login``), or None."""
+    """The Hugging Face token (``$HF_TOKEN`` or the one ``hf auth login`` stored), or None."""
     try:
         from huggingface_hub import get_token
     except ImportError:  # pragma: no cover - datasets depends on huggingface_hub
@@ -92,8 +92,9 @@ def push_dataset(ds: Any, repo: str, *, private: bool = False, config_name: str 
     where = f" (the dataset is saved at {saved_at})" if saved_at else ""
     token = hub_token()
     if not token:
-        raise ExportError("pushing to the Hugging Face Hub needs a token: set HF_TOKEN or run "
-                          f"`huggingface-cli login`{where}")
+        from ..hub import token_advice
+
+        raise ExportError(f"pushing to the Hugging Face Hub needs a token: {token_advice()}{where}")
     try:
         info = ds.push_to_hub(repo, config_name=config_name, split="train", private=private, token=token,
                               commit_message="ioi-eval export cots")

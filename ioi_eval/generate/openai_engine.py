@@ -20,6 +20,7 @@ import contextlib
 import email.utils
 import importlib
 import json
+import logging
 import os
 import queue
 import random
@@ -35,6 +36,8 @@ from ioi_eval.errors import EngineError
 from ioi_eval.generate.base import Completion, GenerationRequest, SamplingConfig
 from ioi_eval.generate.common import effective_seed, flatten_messages
 from ioi_eval.generate.reasoning import split_reasoning
+
+log = logging.getLogger(__name__)
 
 INSTALL_HINT = "the openai engine needs the openai SDK: pip install 'ioi-eval[openai]'"
 
@@ -419,6 +422,8 @@ class OpenAIEngine:
                     wait = min(e.wait, self.retry_after_max_s)
                 elif e.server_out and self._live_servers() > 0:
                     wait = 0.0  # the server was taken out: a live one takes the retry at once
+                log.info("%s: attempt %d failed (%s); retrying in %.1fs", request.key, attempt + 1,
+                         self.redact(last), wait)
                 await asyncio.sleep(wait)
             except Exception as e:  # a bug or an unexpected answer shape: report it on the request
                 return Completion(key=request.key, seed=seed, error=f"unexpected error: {type(e).__name__}: {e}")

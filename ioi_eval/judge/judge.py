@@ -8,9 +8,10 @@ SKIPPED. Tests run in parallel on the box's workers.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from .score_types import ScoreType, get_score_type
 from .submission import Submission
 from .task_types import JudgeContext, TaskType, get_task_type
 from .task_types.base import system_error
+
+log = logging.getLogger(__name__)
 
 TestCallback = Callable[[TestResult], None]
 
@@ -126,6 +129,7 @@ class Judge:
         scored by a Kattis group tree: its graders read every test's result.
         """
         skip = skip and problem.scoring != "codeforces" and problem.grading is None
+        log.debug("judging %s on %s", submission.name, problem.code)
         state = self._state(problem)
         assert self._slots is not None
         with self._slots:
@@ -144,11 +148,17 @@ class Judge:
                 state.grading = make_grading(problem, state.ctx)
         return state.grading.report(state.ctx, report, problem)
 
-    def judge_many(self, items: list[tuple[Problem, Submission]], skip: bool = True) -> list[JudgeReport]:
-        """Judge several submissions concurrently (compiles overlap tests); reports in input order."""
+    def judge_many(self, items: list[tuple[Problem, Submission]], skip: bool = True,
+                   on_report: Callable[[JudgeReport], None] | None = None) -> list[JudgeReport]:
+        """Judge several submissions concurrently (compiles overlap tests); reports in input order.
+
+        ``on_report`` is called with each report as it is ready (in completion order: progress)."""
         workers = max(1, self.box.workers)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ioi-sub") as pool:
             futures = [pool.submit(self.judge, p, s, None, skip) for p, s in items]
+            if on_report is not None:
+                for fut in as_completed(futures):
+                    on_report(fut.result())
             return [fut.result() for fut in futures]
 
     def _run_tests(self, state: _ProblemState, problem: Problem, prepared: object, score_type: ScoreType,

@@ -69,11 +69,15 @@ def check_solution(problem: Problem, solution: Solution, report: JudgeReport) ->
 
 
 def validate_problem(judge: Judge, problem: Problem,
-                     on_result: Callable[[SolutionCheck], None] | None = None) -> list[SolutionCheck]:
-    """Judge every reference solution of ``problem`` (concurrently), in package order."""
+                     on_result: Callable[[SolutionCheck], None] | None = None,
+                     on_judged: Callable[[], None] | None = None) -> list[SolutionCheck]:
+    """Judge every reference solution of ``problem`` (concurrently), in package order.
+
+    ``on_judged`` is called as each solution's judging ends (progress); ``on_result`` with each check, in order."""
     takes_code = TASK_TYPES[problem.task_type].takes_code
     subs = [Submission.from_path(sol.path, takes_code) for sol in problem.solutions]
-    reports = judge.judge_many([(problem, s) for s in subs])
+    reports = judge.judge_many([(problem, s) for s in subs],
+                               on_report=None if on_judged is None else lambda report: on_judged())
     checks = []
     for sol, sub, report in zip(problem.solutions, subs, reports, strict=True):
         check = check_solution(problem, sol, report)

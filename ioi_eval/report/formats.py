@@ -7,9 +7,10 @@ import io
 from collections.abc import Callable
 
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from ..scoring.bootstrap import Interval
+from ..tables import Col, natural_width, print_fitted
 from .model import Entry, Leaderboard
 
 FORMATS = ("table", "json", "csv", "md")
@@ -126,16 +127,38 @@ def notes(lb: Leaderboard) -> list[str]:
 
 
 def print_table(lb: Leaderboard, console: Console) -> None:
-    """A rich table on the terminal."""
+    """A table on the terminal, fitted to its width: each problem's score, mean and interval where they fit,
+    else the compact layout (each problem's score; the columns of least value left out first)."""
     header, rows = display_rows(lb)
-    table = Table(title="leaderboard")
-    for h in header:
-        table.add_column(h, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    numeric = {"#", "total", "oracle", "mean single", "used"}
+    full = [Col(h, numeric=h in numeric) for h in header]
+    escaped = [[escape(c) for c in row] for row in rows]
+    if natural_width(full, escaped) <= console.width:
+        print_fitted(console, full, escaped, title="leaderboard")
+    else:
+        print_fitted(console, *compact_rows(lb), title="leaderboard")
+        console.print("per problem: the IOI score (each problem's mean and interval: a wider terminal, or "
+                      "--format md)", style="dim", markup=False, highlight=False)
     for n in notes(lb):
-        console.print(f"[dim]{n}[/dim]", highlight=False)
+        console.print(n, style="dim", markup=False, highlight=False)
+
+
+def compact_rows(lb: Leaderboard) -> tuple[list[Col], list[list[str]]]:
+    """The narrow layout: one number per cell, short headers, the columns of least value marked to go first."""
+    codes = [p.code for p in lb.problems]
+    pct = f"{lb.confidence * 100:g}% CI"
+    columns = [Col("#", numeric=True), Col("model"), Col("total", numeric=True), Col("medal", keep=45),
+               *(Col(code, numeric=True, keep=50) for code in codes), Col("oracle", numeric=True, keep=35),
+               Col("mean single", short="mean", numeric=True, keep=40), Col(pct, short="CI", keep=30),
+               Col("used", numeric=True, keep=20), Col("run", keep=10)]
+    rows = []
+    for e in lb.entries:
+        per = ["-" if (p := e.problem(code)) is None else f"{p.score:g}" for code in codes]
+        rows.append([escape(x) for x in (
+            str(e.rank), e.label + ("" if e.complete else " (incomplete)"), f"{e.total:g}/{e.max_total:g}",
+            medal_text(e), *per, f"{e.oracle_total:g}", f"{e.mean_single_total:g}", ci_text(e.mean_single_ci),
+            str(e.submissions_used), e.run_dir)])
+    return columns, rows
 
 
 RENDERERS: dict[str, Callable[[Leaderboard], str]] = {"json": to_json, "csv": to_csv, "md": to_markdown}

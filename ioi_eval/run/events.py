@@ -24,7 +24,10 @@ class Progress:
     on_note: Callable[[str], None] = lambda message: None
     on_generated: Callable[[Completion], None] = lambda c: None
     on_judged: Callable[[str, JudgeReport | None], None] = lambda k, r: None
+    #: Generations to make, and submissions already generated that wait for judging.
     on_totals: Callable[[int, int], None] = lambda gen, judge: None
+    #: A submission was queued for judging (one of those counted by ``on_totals``, or a new generation's).
+    on_queued: Callable[[str], None] = lambda key: None
 
 
 @dataclass

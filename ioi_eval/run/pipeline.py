@@ -8,6 +8,7 @@ judged submissions are not re-judged.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,6 +26,8 @@ from ..record.folder import RunFolder
 from .events import Progress, RunResult
 from .extract import extract_code
 from .plan import build_generator_requests, build_requests
+
+log = logging.getLogger(__name__)
 
 
 class Runner:
@@ -64,12 +67,13 @@ class Runner:
         for key in self.store.unextracted():  # a previous run stopped between the two writes
             self._extract(key)
         pending = self.store.pending_requests() + self.store.pending_generator_requests()
-        counts = self.store.counts()
-        progress.on_totals(len(pending), counts.done - counts.judged - counts.no_code + len(pending))
+        unjudged = self.store.unjudged()
+        log.info("%d generation(s) to make, %d stored submission(s) to judge", len(pending), len(unjudged))
+        progress.on_totals(len(pending), len(unjudged))
         workers = max(1, self.judge.box.workers)
         futures: list[Future] = []
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ioi-run-judge") as pool:
-            for sample in self.store.unjudged():
+            for sample in unjudged:
                 futures.append(pool.submit(self._judge_one, sample.key, result, progress))
             if pending:
                 if self.engine_factory is None:
@@ -93,6 +97,7 @@ class Runner:
                             continue
                         result.generated += 1
                         if self._extract(completion.key):
+                            progress.on_queued(completion.key)
                             futures.append(pool.submit(self._judge_one, completion.key, result, progress))
                 finally:
                     engine.close()
@@ -161,12 +166,14 @@ class Runner:
             self._judge_failed(result, progress, key, f"judge error on test {bad.name}: {bad.message}")
             return
         self.store.save_report(key, report.model_dump_json(), report.score)
+        log.debug("judged %s: %g/%g", key, report.score, report.max_score)
         with self._judge_lock:
             result.judged += 1
         progress.on_judged(key, report)
 
     def _judge_failed(self, result: RunResult, progress: Progress, key: str, message: str) -> None:
         """Never a silent 0: the submission stays unjudged, is reported, and retried on resume."""
+        log.info("%s could not be judged: %s", key, message)
         with self._judge_lock:
             result.judge_errors.append(f"{key}: {message}")
         progress.on_judged(key, None)

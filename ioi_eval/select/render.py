@@ -7,8 +7,9 @@ figures can never pass for a contest result.
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
+from ..tables import Col, print_fitted
 from .model import Cell, SelectReport
 
 HIDDEN_LABEL = "HIDDEN (ceiling, not a contest result)"
@@ -53,17 +54,12 @@ def _tables(report: SelectReport) -> list[tuple[str, list[list[str]], list[str]]
 def print_tables(report: SelectReport, console: Console) -> None:
     """Rich tables on ``console``."""
     for title, rows, notes in _tables(report):
-        table = Table(title=title, title_justify="left")
-        table.add_column("strategy")
-        table.add_column("information")
-        for b in report.budgets:
-            table.add_column(f"budget {b}", justify="right")
-        for row in rows:
-            style = "dim" if row[1] != "public" else None
-            table.add_row(*row, style=style)
-        console.print(table)
+        # a cell such as "12 [10, 14]" wraps between its words: budget columns are text
+        columns = [Col("strategy"), Col("information"), *(Col(f"budget {b}") for b in report.budgets)]
+        print_fitted(console, columns, [[escape(c) for c in row] for row in rows], title=escape(title),
+                     row_styles=["dim" if row[1] != "public" else None for row in rows])
         for note in notes:
-            console.print(f"  note: {note}", highlight=False)
+            console.print(f"  note: {note}", markup=False, highlight=False)
     work = [f"{r.run}: {r.work.runs} extra sandbox runs ({r.work.sandbox_s:g} s), {r.work.cached} from the store, "
             f"{r.work.generator_runs} generator runs" for r in report.runs]
     for line in work:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import keyword
+import logging
 import os
 import re
 import zipfile
@@ -23,6 +24,8 @@ from ..cache import atomic_dir, cache_root
 from ..errors import PackageError
 from ..problem.writer import PackageDraft, write_package
 from .loader import check_files, find_root, unzip_package
+
+log = logging.getLogger(__name__)
 
 #: Bump when an importer's output changes, so cached imports are redone.
 IMPORTER_VERSION = "2"
@@ -147,6 +150,7 @@ def materialise(source_root: Path, kind: str, draft_of: Callable[[Path], Package
     done = [p for p in base.glob(f"*-{digest}") if (p / "problem.json").is_file()] if base.is_dir() else []
     if done:
         return done[0]
+    log.info("importing %s (%s) into the cache", source_root, kind)
     draft = draft_of(source_root)
     dest = base / f"{draft.code}-{digest}"
     with atomic_dir(dest, prefix=".import-") as tmp:  # another process may import it concurrently

@@ -110,7 +110,11 @@ def test_generated_inputs_give_clusters_and_scores(replayed_run: Path) -> None:
 
 def test_second_select_runs_nothing_in_the_sandbox(replayed_run: Path) -> None:
     first = _select(replayed_run, "--strategy", "cluster")
-    again = _select(replayed_run, "--strategy", "cluster", "--backend", "no-such-backend")  # no box is ever opened
+    # a backend that cannot open here (no E2B key): the second select never opens a box
+    res = cli("select", str(replayed_run), "--budget", "1,2,all", "--json", "--strategy", "cluster", "--backend", "e2b",
+              cwd=replayed_run.parent, env={"E2B_API_KEY": ""})
+    assert res.returncode == 0, res.stderr
+    again = json.loads(res.stdout)
     assert again["runs"][0]["work"] == {**again["runs"][0]["work"], "runs": 0, "generator_runs": 0, "sandbox_s": 0.0}
     assert again["runs"][0]["work"]["cached"] == first["runs"][0]["work"]["cached"] > 0
     assert again["runs"][0]["totals"] == first["runs"][0]["totals"]

@@ -196,7 +196,7 @@ def test_cli_refuses_a_busy_port_and_bad_options() -> None:
         result = CliRunner().invoke(app, ["serve-rewards", "--problems", str(PROBLEMS), "--port", str(port)])
         assert result.exit_code == 2 and "cannot listen on 127.0.0.1" in result.output
     result = CliRunner().invoke(app, ["serve-rewards", "--problems", str(PROBLEMS), "--port", str(free_port()),
-                                      "--mode", "exactish"])
-    assert result.exit_code == 2 and "unknown reward mode" in result.output
+                                      "--mode", "exactish"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "'exactish' is not one of 'binary', 'partial', 'ioi'" in result.output
     result = CliRunner().invoke(app, ["serve-rewards", "--problems", "/no/such", "--port", str(free_port())])
     assert result.exit_code == 2 and "/no/such" in result.output
