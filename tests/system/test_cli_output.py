@@ -164,7 +164,9 @@ def test_progress_lines_off_a_terminal_and_verbosity(tmp_path: Path, runs) -> No
     quiet = cli("-q", *args, "--run-dir", str(tmp_path / "b"), cwd=tmp_path,
                 env={"IOI_EVAL_PROGRESS_INTERVAL": "0.1"})
     assert quiet.returncode == 0  # no progress, no run folder line, no log; the warning stays
-    assert quiet.stderr.splitlines() == ["1 generation(s) failed for good (re-run to retry them)"]
+    lines = quiet.stderr.splitlines()  # the replay's note on completions without code is a warning too
+    assert len(lines) == 2 and lines[0].startswith("replay: 3 of 20 completions of ") and "no_code" in lines[0]
+    assert lines[1] == "1 generation(s) failed for good (re-run to retry them)"
     assert "Total:" in quiet.stdout
     debug = cli("-vv", *args, "--run-dir", str(tmp_path / "c"), cwd=tmp_path)
     assert " DEBUG ioi_eval.run.pipeline: judged rainfall/" in debug.stderr
