@@ -1,7 +1,8 @@
 """Security properties of the local sandbox, each checked with a hostile program.
 
-Every program runs through the executor exactly as a submission would (bubblewrap when the
-machine allows it). Network checks only ever address listeners this test starts on loopback.
+Every program runs through the executor exactly as a submission would, once per namespaced
+isolation this machine has (the zygote where the harness is root with CAP_SYS_ADMIN, bubblewrap).
+Network checks only ever address listeners this test starts on loopback.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from ioi_box.executor import Executor
-from ioi_box.isolation import BwrapIsolation, detect
+from ioi_box.isolation import detect, namespaced
 from ioi_box.protocol import Batch, Limits, Proc, ProcStatus, RunJob
 
 from ioi_eval.adversarial.procs import sandbox_processes, wait_until_gone
@@ -27,12 +28,16 @@ from ioi_eval.adversarial.procs import sandbox_processes, wait_until_gone
 LIMITS = Limits(cpu_s=2, wall_s=5, memory_bytes=256 << 20, output_bytes=16 << 20, processes=16)
 
 iso, why = detect()
-pytestmark = pytest.mark.skipif(not isinstance(iso, BwrapIsolation), reason=f"no namespaces here: {why}")
+pytestmark = pytest.mark.skipif(not namespaced(iso), reason=f"no namespaces here: {why}")
 
 
-@pytest.fixture(scope="module")
-def ex() -> Iterator[Executor]:
-    with Executor(workers=2) as e:
+@pytest.fixture(scope="module", params=["zygote", "bwrap"])
+def ex(request) -> Iterator[Executor]:
+    try:
+        isolation, _ = detect(request.param)
+    except RuntimeError as exc:
+        pytest.skip(f"{request.param}: {exc}")
+    with Executor(workers=2, isolation=isolation) as e:
         yield e
 
 
