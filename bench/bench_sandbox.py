@@ -86,7 +86,7 @@ def main() -> None:
                 procs[name] = (ex, Proc(argv=["/box/prog"], binds={"/box/prog": blob}, stdin=inp,
                                         stdout=f"{work}/out", limits=LIMITS))
 
-            def bare() -> tuple[float, float]:
+            def bare(exe: Path = exe, stdin: str = stdin) -> tuple[float, float]:
                 fin = os.open(stdin, os.O_RDONLY)
                 fout = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
                 t = time.perf_counter()
@@ -98,7 +98,7 @@ def main() -> None:
                 os.close(fout)
                 return wall, ru.ru_utime + ru.ru_stime
 
-            def boxed(name: str) -> tuple[float, float]:
+            def boxed(name: str, procs: dict = procs) -> tuple[float, float]:
                 ex, proc = procs[name]
                 t = time.perf_counter()
                 res = ex.execute(Batch(jobs=[RunJob(procs=[proc])])).results[0]
@@ -106,7 +106,7 @@ def main() -> None:
                 assert res.error is None and res.procs[0].status == "OK", res
                 return wall, res.procs[0].cpu_s
 
-            def native(name: str) -> tuple[float, float]:
+            def native(name: str, procs: dict = procs) -> tuple[float, float]:
                 ex, proc = procs[name]
                 spec = ex.isolation.spec(proc, ex.host_path, ex.root)
                 t = time.perf_counter()

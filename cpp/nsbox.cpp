@@ -350,7 +350,8 @@ int init_main(void* arg) {
     mount_or_fail(ef, "/dev", "/n/dev", nullptr, MS_BIND | MS_REC, nullptr, 2);
     mount_or_fail(ef, "tmpfs", "/n/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=1m", 3);
     if (mkdir("/n/proc", 0755) < 0) fail(ef, ST_NS_MOUNT, errno, 4);
-    mount_or_fail(ef, "proc", "/n/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr, 4);
+    // hidepid: the init is root and runs in the launcher's memory (its cmdline is the harness's).
+    mount_or_fail(ef, "proc", "/n/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2", 4);
     if (mkdir("/n/tmp", 0755) < 0) fail(ef, ST_NS_MOUNT, errno, 5);
     mount_or_fail(ef, "tmpfs", "/n/tmp", "tmpfs", MS_NOSUID | MS_NODEV, p.tmp_opts, 5);
     if (mkdir("/n/box", 0755) < 0) fail(ef, ST_NS_MOUNT, errno, 6);
