@@ -807,7 +807,8 @@ def test_hold_setup_without_a_cpu_cgroup_releases_at_once(native):
 def zygote(native):
     if os.geteuid() != 0:
         pytest.skip("the zygote sandbox needs root")
-    why = native.ns_setup([("/usr", ""), *[(d, os.readlink(d)) for d in ("/bin", "/lib", "/lib64") if os.path.islink(d)]])
+    links = [(d, os.readlink(d)) for d in ("/bin", "/lib", "/lib64") if os.path.islink(d)]
+    why = native.ns_setup([("/usr", ""), *links])
     if why:
         pytest.skip(f"no zygote here: {why}")
     return native
@@ -834,5 +835,6 @@ def test_box_reports_the_programs_status_and_tree_cpu(zygote, progs):
 def test_box_setup_errors_name_the_step(zygote, tmp_path):
     r = run1(zygote, argv=["/box/missing"], uid=250003, gid=250003, box={"binds": []})
     assert r["setup_error"].startswith("execve"), r
-    r = run1(zygote, argv=["/box/x"], uid=250003, gid=250003, box={"binds": [(str(tmp_path / "nope"), "/box/x", False)]})
+    box = {"binds": [(str(tmp_path / "nope"), "/box/x", False)]}
+    r = run1(zygote, argv=["/box/x"], uid=250003, gid=250003, box=box)
     assert r["setup_error"].startswith("open_tree"), r
