@@ -120,6 +120,7 @@ struct Template {
 std::mutex g_mu;
 Template g_tmpl;
 std::vector<int> g_netns_free;
+pid_t g_netns_owner = 0;  // a forked child must not share its parent's namespaces with it
 
 const char* const kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
 
@@ -536,6 +537,11 @@ bool fill_system(Plan& p) {
 int netns_acquire(std::string* err) {
     {
         std::lock_guard<std::mutex> lock(g_mu);
+        if (g_netns_owner != getpid()) {  // inherited through fork: the parent's, in use there
+            for (int fd : g_netns_free) close(fd);
+            g_netns_free.clear();
+            g_netns_owner = getpid();
+        }
         if (!g_netns_free.empty()) {
             int fd = g_netns_free.back();
             g_netns_free.pop_back();
@@ -569,7 +575,8 @@ int netns_acquire(std::string* err) {
 void netns_release(int fd) {
     if (fd < 0) return;
     std::lock_guard<std::mutex> lock(g_mu);
-    g_netns_free.push_back(fd);
+    if (g_netns_owner == getpid()) g_netns_free.push_back(fd);
+    else close(fd);
 }
 
 pid_t start(Plan* p, char* stack_init, std::string* err) {
