@@ -12,8 +12,9 @@ after-effects), each timed per run:
   executor's cgroups and limits, exactly as a test runs (``native`` rows: the launcher call alone,
   ``_native.run`` of the isolation's spec, without the Python around it).
 
-Prints the median wall per run, the median CPU charged to the program (``cpu_s``; bare: rusage)
-and the overhead over bare, as a table and as JSON (``--json FILE``). Needs root with CAP_SYS_ADMIN
+Prints the median wall per run, the median CPU charged to the program (``cpu_s``; bare: rusage),
+the machine CPU per run (this process and its children, the sandbox's own work included: on a loaded
+machine the wall mostly measures waits for a CPU, this what each run costs) and the overhead over bare, as a table and as JSON (``--json FILE``). Needs root with CAP_SYS_ADMIN
 for the zygote and bubblewrap for the other.
 """
 
@@ -23,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -46,6 +48,12 @@ PROGRAMS = {
            "  printf(\"%lld\\n\", s); return 0; }\n",
 }
 LIMITS = Limits(cpu_s=2, wall_s=5, memory_bytes=256 << 20)
+
+
+def machine_cpu() -> float:
+    """CPU seconds of this process (all threads) and of its reaped children so far."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def build(tmp: Path) -> tuple[dict[str, Path], Path]:
@@ -119,17 +127,23 @@ def main() -> None:
                         "bwrap native": lambda: native("bwrap"), "zygote native": lambda: native("zygote")}
             walls: dict[str, list[float]] = {v: [] for v in variants}
             cpus: dict[str, list[float]] = {v: [] for v in variants}
+            machine: dict[str, list[float]] = {v: [] for v in variants}
             for _ in range(max(1, args.runs // args.block)):
                 for v, fn in variants.items():
-                    for i in range(args.block + 1):
+                    fn()  # pays for the previous variant's after-effects
+                    before = machine_cpu()
+                    for _ in range(args.block):
                         w, c = fn()
-                        if i:
-                            walls[v].append(w)
-                            cpus[v].append(c)
+                        walls[v].append(w)
+                        cpus[v].append(c)
+                    machine[v].append((machine_cpu() - before) / args.block)
             base_w, base_c = statistics.median(walls["bare"]), statistics.median(cpus["bare"])
+            base_m = statistics.median(machine["bare"])
             results[prog] = {v: {"wall_ms": statistics.median(walls[v]) * 1e3, "cpu_ms": statistics.median(cpus[v]) * 1e3,
+                                 "machine_cpu_ms": statistics.median(machine[v]) * 1e3,
                                  "wall_over_bare_ms": (statistics.median(walls[v]) - base_w) * 1e3,
-                                 "cpu_over_bare_ms": (statistics.median(cpus[v]) - base_c) * 1e3}
+                                 "cpu_over_bare_ms": (statistics.median(cpus[v]) - base_c) * 1e3,
+                                 "machine_cpu_over_bare_ms": (statistics.median(machine[v]) - base_m) * 1e3}
                              for v in variants}
         for ex in boxes.values():
             ex.close()
@@ -137,11 +151,12 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     load = os.getloadavg()[0]
     print(f"runs per variant {args.runs} (blocks of {args.block}), 1-min load {load:.2f}")
-    print(f"{'program':8s} {'variant':14s} {'wall ms':>8s} {'+bare':>7s} {'cpu ms':>7s} {'+bare':>7s}")
+    print(f"{'program':8s} {'variant':14s} {'wall ms':>8s} {'+bare':>7s} {'cpu ms':>7s} {'+bare':>7s} "
+          f"{'machine':>8s} {'+bare':>7s}")
     for prog, rows in results.items():
         for v, r in rows.items():
             print(f"{prog:8s} {v:14s} {r['wall_ms']:8.3f} {r['wall_over_bare_ms']:+7.3f} {r['cpu_ms']:7.3f} "
-                  f"{r['cpu_over_bare_ms']:+7.3f}")
+                  f"{r['cpu_over_bare_ms']:+7.3f} {r['machine_cpu_ms']:8.3f} {r['machine_cpu_over_bare_ms']:+7.3f}")
     if args.json:
         args.json.write_text(json.dumps({"load": load, "runs": args.runs, "results": results}, indent=1))
 
