@@ -10,6 +10,7 @@ from ioi_box.protocol import PROTOCOL_VERSION, BoxInfo
 from ioi_box.server import toolchain
 
 from ..digests import FileDigests
+from ..errors import SandboxError
 from .base import Box
 
 
@@ -53,5 +54,8 @@ class LocalBackend:
         self.isolation = isolation
 
     def open(self, workers: int | None = None) -> Box:
-        iso, note = detect(self.isolation)
+        try:
+            iso, note = detect(self.isolation)
+        except RuntimeError as exc:  # $IOI_EVAL_ISOLATION unknown, or required and not working here
+            raise SandboxError(str(exc)) from None
         return LocalBox(iso, note, workers)
