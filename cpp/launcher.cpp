@@ -15,6 +15,7 @@
 //    only async-signal-safe calls (mostly raw syscalls) happen in it: the module is called from
 //    several Python threads at once, and a CLONE_VM child shares the launcher's memory.
 #include "launcher.hpp"
+#include "nsbox.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -38,6 +39,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -499,6 +501,7 @@ const char* step_name(int s) {
         case ST_USERNS: return "unshare(CLONE_NEWUSER|CLONE_NEWNET)";
         case ST_IDMAP: return "write the user namespace's id maps";
     }
+    if (s > ns::ST_NS_BASE) return ns::step_name(s);
     return "setup";
 }
 
@@ -739,6 +742,16 @@ struct Proc {
     double next_hold = 0, hold_until = 0;
     double cpu_base = 0;
 
+    // Spec::box: the zygote's plan (the init writes its report there), the strings it points
+    // to, the two children's stacks and the pooled network namespace.
+    std::unique_ptr<ns::Plan> box;
+    std::vector<std::string> box_dst;
+    std::string box_opts;
+    char* box_stacks = nullptr;
+    int netns_fd = -1;
+    // CPU of orphans reaped by the subreaper (bubblewrap's pid 1 and what it reaped).
+    double orphan_cpu_s = 0;
+
     // Run-queue wait of the tree (see sample_wait): the last run_delay seen per task, their sum so
     // far, and when to sample next.
     std::unordered_map<pid_t, uint64_t> run_delay_ns;
@@ -759,8 +772,32 @@ void close_fd(int& fd) {
     fd = -1;
 }
 
+// From /proc/<pid>/stat: a process's own CPU seconds and those of its reaped children. false when
+// it cannot be read.
+bool proc_times(pid_t pid, double* self, double* kids) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", int(pid));
+    auto s = read_small(path);
+    if (!s) return false;
+    size_t rp = s->rfind(')');
+    if (rp == std::string::npos) return false;
+    std::istringstream in(s->substr(rp + 2));
+    std::string f;
+    // fields after the name start at #3 (state); utime..cstime are #14..#17
+    unsigned long long v[4] = {};
+    for (int i = 3; i <= 17 && (in >> f); i++)
+        if (i >= 14) v[i - 14] = std::strtoull(f.c_str(), nullptr, 10);
+    static const double tick = double(sysconf(_SC_CLK_TCK));
+    *self = double(v[0] + v[1]) / tick;
+    *kids = double(v[2] + v[3]) / tick;
+    return true;
+}
+
+std::vector<pid_t> children_of(pid_t pid);
+
 // CPU seconds used so far by the run: the whole tree with cgroups, else the direct child and
-// its reaped children from /proc/<pid>/stat. Negative when unknown.
+// its reaped children from /proc/<pid>/stat (a box: its init's reaped children and its live
+// children, not the init's own setup). Negative when unknown.
 double cpu_usage(Proc& p) {
     char buf[1024];
     if (p.cpu_fd >= 0) {
@@ -772,20 +809,15 @@ double cpu_usage(Proc& p) {
         return us < 0 ? -1 : double(us) * 1e-6;
     }
     if (p.pid <= 0) return -1;
-    char path[64];
-    std::snprintf(path, sizeof path, "/proc/%d/stat", int(p.pid));
-    auto s = read_small(path);
-    if (!s) return -1;
-    size_t rp = s->rfind(')');
-    if (rp == std::string::npos) return -1;
-    std::istringstream in(s->substr(rp + 2));
-    std::string f;
-    // fields after the name start at #3 (state); utime..cstime are #14..#17
-    unsigned long long v[4] = {};
-    for (int i = 3; i <= 17 && (in >> f); i++)
-        if (i >= 14) v[i - 14] = std::strtoull(f.c_str(), nullptr, 10);
-    static const double tick = double(sysconf(_SC_CLK_TCK));
-    return double(v[0] + v[1] + v[2] + v[3]) / tick;
+    double self = 0, kids = 0;
+    if (!proc_times(p.pid, &self, &kids)) return -1;
+    if (!p.box) return self + kids;
+    double total = kids;
+    for (pid_t c : children_of(p.pid)) {
+        double cs = 0, ck = 0;
+        if (proc_times(c, &cs, &ck)) total += cs + ck;
+    }
+    return total;
 }
 
 // VmHWM (peak RSS) in bytes from a /proc/<pid>/status file, -1 if unavailable.
@@ -802,18 +834,24 @@ int64_t vmhwm(const char* status_path) {
 void sample_hwm(Proc& p) {
     if (!p.sample_hwm || p.pid <= 0) return;
     char path[64];
-    if (!p.vforked) {
+    pid_t target = p.pid;
+    if (p.box) {  // the program is the box init's child; the init itself runs in our memory
+        auto kids = children_of(p.pid);
+        if (kids.empty()) return;
+        target = kids[0];
+    }
+    if (!p.vforked || p.box) {
         static const std::string self_exe = [] {
             char buf[4096];
             ssize_t n = readlink("/proc/self/exe", buf, sizeof buf);
             return n > 0 ? std::string(buf, size_t(n)) : std::string();
         }();
         char buf[4096];
-        std::snprintf(path, sizeof path, "/proc/%d/exe", int(p.pid));
+        std::snprintf(path, sizeof path, "/proc/%d/exe", int(target));
         ssize_t n = readlink(path, buf, sizeof buf);
         if (n <= 0 || std::string(buf, size_t(n)) == self_exe) return;
     }
-    std::snprintf(path, sizeof path, "/proc/%d/status", int(p.pid));
+    std::snprintf(path, sizeof path, "/proc/%d/status", int(target));
     p.hwm_sampled = std::max(p.hwm_sampled, vmhwm(path));
 }
 
@@ -1056,6 +1094,126 @@ void add_rlimit(ChildPlan& c, int res, rlim_t cur, rlim_t max) {
     c.n_rl++;
 }
 
+constexpr size_t kBoxStack = 256 * 1024;
+
+// Give back what a box run holds: its children's stacks and its network namespace.
+void release_box(Proc& p) {
+    if (p.box_stacks) munmap(p.box_stacks, 2 * kBoxStack);
+    p.box_stacks = nullptr;
+    ns::netns_release(p.netns_fd);
+    p.netns_fd = -1;
+}
+
+// Spec::box: start the run in the zygote's namespaces (nsbox.hpp). The plan `c` is ready (strings,
+// cgroups, rlimits); the box's own parts are added here.
+void launch_box(Proc& p, const ChildPlan& c) {
+    const Spec& s = *p.spec;
+    if (geteuid() != 0) {
+        p.res.setup_error = "the zygote sandbox needs root";
+        return;
+    }
+    p.box = std::make_unique<ns::Plan>();
+    ns::Plan& b = *p.box;
+    if (!ns::fill_system(b)) {
+        p.res.setup_error = "the zygote sandbox has no template (ns_setup was not called or failed)";
+        return;
+    }
+    if (s.box.binds.size() > size_t(ns::kMaxBinds)) {
+        p.res.setup_error = "at most " + std::to_string(ns::kMaxBinds) + " binds";
+        return;
+    }
+    if (s.box.seccomp.size() % 8 || s.box.seccomp.size() / 8 > 4096) {
+        p.res.setup_error = "the seccomp filter is not an array of struct sock_filter";
+        return;
+    }
+    b.exe = c.exe;
+    b.argv = c.argv;
+    b.envp = c.envp;
+    b.cwd = c.cwd;
+    b.in = c.in;
+    b.out = c.out;
+    b.err = c.err;
+    b.err_is_out = c.err_is_out;
+    for (int i = 0; i < c.n_cg && i < ns::kMaxCgFds; i++) {
+        b.cg_tasks[i] = c.cg_procs[i];
+        b.cg_procs[i] = c.cg_procs_alt[i];
+        b.n_cg++;
+    }
+    for (int i = 0; i < c.n_rl && i < ns::kMaxRlimits; i++) {
+        b.rl_res[i] = c.rl_res[i];
+        b.rl_val[i] = c.rl_val[i];
+        b.n_rl++;
+    }
+    b.uid = s.uid;
+    b.gid = s.gid;
+    if (!s.box.seccomp.empty()) {
+        b.filter = s.box.seccomp.data();
+        b.filter_len = static_cast<unsigned short>(s.box.seccomp.size() / 8);
+    }
+    for (auto& bind : s.box.binds) {
+        if (bind.dst.size() < 2 || bind.dst[0] != '/' || bind.dst.find("/..") != std::string::npos ||
+            bind.dst.find("/./") != std::string::npos || bind.dst.back() == '/' || bind.dst.back() == '.') {
+            p.res.setup_error = "bad inside path for a bind: '" + bind.dst + "'";
+            return;
+        }
+        p.box_dst.push_back("/n" + bind.dst);
+    }
+    for (size_t i = 0; i < s.box.binds.size(); i++) {
+        b.bind_src[i] = s.box.binds[i].src.c_str();
+        b.bind_dst[i] = p.box_dst[i].c_str();
+        b.bind_rw[i] = s.box.binds[i].rw;
+        b.n_binds++;
+    }
+    b.box_tmpfs = s.box.box_tmpfs;
+    int64_t size = s.box.tmp_bytes > 0 ? s.box.tmp_bytes : int64_t(64) << 20;
+    p.box_opts = "mode=0755,size=" + std::to_string(size);
+    if (s.uid >= 0) p.box_opts += ",uid=" + std::to_string(s.uid);
+    if (s.gid >= 0) p.box_opts += ",gid=" + std::to_string(s.gid);
+    b.tmp_opts = p.box_opts.c_str();
+
+    std::string err;
+    p.netns_fd = ns::netns_acquire(&err);
+    if (p.netns_fd < 0) {
+        p.res.setup_error = err;
+        return;
+    }
+    b.net_fd = p.netns_fd;
+    void* stacks = mmap(nullptr, 2 * kBoxStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stacks == MAP_FAILED) {
+        p.res.setup_error = "mmap: " + errstr(errno);
+        release_box(p);
+        return;
+    }
+    p.box_stacks = static_cast<char*>(stacks);
+    b.stack_b = p.box_stacks + 2 * kBoxStack;
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        p.res.setup_error = "pipe2: " + errstr(errno);
+        release_box(p);
+        return;
+    }
+    fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+    b.errfd = pipefd[1];
+    p.start = mono_now();
+    pid_t pid = ns::start(&b, p.box_stacks + kBoxStack, &err);
+    close(pipefd[1]);
+    if (pid < 0) {
+        close(pipefd[0]);
+        p.res.setup_error = err;
+        release_box(p);
+        return;
+    }
+    p.pid = pid;
+    p.err_r = pipefd[0];
+    p.launched = true;
+    p.pidfd = g_no_pidfd ? -1 : int(syscall(SYS_pidfd_open, pid, 0));
+    if (p.pidfd >= 0) fcntl(p.pidfd, F_SETFD, FD_CLOEXEC);
+    if (p.mem_dir.empty()) {
+        p.sample_hwm = true;
+        p.rss_floor = vmhwm("/proc/self/status");
+    }
+}
+
 // Prepare everything the child needs and fork it. On failure res.setup_error is set and the
 // process is not launched.
 void launch(Proc& p, const Snapshot& snap) {
@@ -1149,6 +1307,10 @@ void launch(Proc& p, const Snapshot& snap) {
         getrlimit(RLIMIT_NOFILE, &nf);
         c.close_max = nf.rlim_cur == RLIM_INFINITY || nf.rlim_cur > 1 << 20 ? 1 << 20 : int(nf.rlim_cur);
     }
+    if (s.box.enabled) {
+        launch_box(p, c);
+        return;
+    }
 
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -1235,6 +1397,24 @@ void finish(Proc& p, int status, const rusage& ru) {
     r.cpu_s = r.user_s + r.sys_s;
     if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+    long maxrss_kb = ru.ru_maxrss;
+    bool box_report = p.box && __atomic_load_n(&p.box->reported, __ATOMIC_ACQUIRE);
+    if (box_report) {
+        // The box's init reaped the program (its status) and everything else (their rusage).
+        const ns::Plan& b = *p.box;
+        auto secs = [](const timeval& tv) { return double(tv.tv_sec) + double(tv.tv_usec) * 1e-6; };
+        r.exit_code.reset();
+        r.signal.reset();
+        if (WIFEXITED(b.status)) r.exit_code = WEXITSTATUS(b.status);
+        if (WIFSIGNALED(b.status)) r.signal = WTERMSIG(b.status);
+        r.user_s = secs(b.children.ru_utime);
+        r.sys_s = secs(b.children.ru_stime);
+        r.cpu_s = r.user_s + r.sys_s;
+        r.setup_cpu_s = secs(b.setup.ru_utime) + secs(b.setup.ru_stime);
+        maxrss_kb = b.children.ru_maxrss;
+    } else if (p.orphan_cpu_s > 0 && p.cpu_dir.empty()) {
+        r.cpu_s += p.orphan_cpu_s;  // bubblewrap's pid 1, reaped by us: the program's CPU is there
+    }
 
     // Setup failures in the child arrive as one record before its _exit.
     ChildError ce;
@@ -1257,10 +1437,10 @@ void finish(Proc& p, int status, const rusage& ru) {
         double u = cpu_usage(p);
         if (u >= 0) {
             r.cpu_s = std::max(0.0, u - p.cpu_base);
-            r.setup_cpu_s = p.cpu_base;
+            if (!p.box) r.setup_cpu_s = p.cpu_base;
         }
     }
-    r.memory_bytes = int64_t(ru.ru_maxrss) * 1024;
+    r.memory_bytes = int64_t(maxrss_kb) * 1024;
     if (p.sample_hwm && r.memory_bytes <= p.rss_floor) r.memory_bytes = p.hwm_sampled;
     if (!p.mem_dir.empty()) {
         bool v2 = p.cg_version == 2;
@@ -1287,6 +1467,7 @@ void finish(Proc& p, int status, const rusage& ru) {
     close_fd(p.err_r);
     close_fd(p.pidfd);
     for (auto& d : p.cg_dirs) rmdir_retry(d);
+    release_box(p);
     p.done = true;
 }
 
@@ -1315,7 +1496,7 @@ void become_subreaper() {
     std::call_once(g_subreaper_once, [] { g_subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1) == 0; });
 }
 
-void reap_orphans(const Proc& p) {
+void reap_orphans(Proc& p) {
     if (!g_subreaper || p.spec->uid <= 0) return;
     double deadline = mono_now() + 1.0;
     for (;;) {
@@ -1323,7 +1504,12 @@ void reap_orphans(const Proc& p) {
         for (pid_t c : children_of(getpid())) {
             if (uid_of(c) != p.spec->uid) continue;
             int st;
-            if (waitpid(c, &st, WNOHANG) == 0) pending = true;  // dying (its parent is gone)
+            rusage ru;
+            pid_t r = wait4(c, &st, WNOHANG, &ru);
+            if (r == 0) pending = true;  // dying (its parent is gone)
+            if (r == c)
+                p.orphan_cpu_s += double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                                  double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
         }
         if (!pending || mono_now() > deadline) return;
         sleep_s(200e-6);
@@ -1368,6 +1554,12 @@ void reap(Proc& p, bool block) {
 
 }  // namespace
 
+std::string ns_setup(const std::vector<std::pair<std::string, std::string>>& system) {
+    std::vector<ns::SystemEntry> entries;
+    for (auto& [path, link] : system) entries.push_back(ns::SystemEntry{path, link});
+    return ns::setup_template(entries);
+}
+
 std::vector<Result> run(const std::vector<Spec>& specs, double poll_interval_s, const InterruptCheck& check_interrupt,
                         bool* interrupted) {
     if (interrupted) *interrupted = false;
@@ -1400,6 +1592,7 @@ std::vector<Result> run(const std::vector<Spec>& specs, double poll_interval_s, 
         for (auto& p : procs) {
             launch(p, snap);
             if (!p.launched) {
+                release_box(p);
                 close_fd(p.cpu_fd);
                 for (auto& d : p.cg_dirs) rmdir_retry(d);
                 p.done = true;

@@ -37,6 +37,24 @@ int cgroup_remove(const std::string& name);
 // long a starved run is waited for; ioi_box.protocol.MAX_WAIT_FACTOR mirrors it).
 constexpr double kMaxWaitFactor = 10.0;
 
+// A bind of the zygote sandbox (Spec::box): host path `src` at inside path `dst`.
+struct BoxBind {
+    std::string src, dst;
+    bool rw = false;
+};
+
+// Spec::box: run the program in the launcher's own namespaces (nsbox.hpp: root with CAP_SYS_ADMIN,
+// after ns_setup()) instead of an argv that starts bubblewrap: fresh pid and IPC namespaces, a
+// pooled network namespace with loopback down, a fresh read-only root with the template's system
+// folders, /dev, /proc, size-capped tmpfs /tmp and /box (unless a bind covers /box), the binds.
+struct Box {
+    bool enabled = false;
+    std::vector<BoxBind> binds;  // mounted in this order (parents first)
+    bool box_tmpfs = true;
+    int64_t tmp_bytes = 0;       // size of /tmp and /box
+    std::string seccomp;         // a struct sock_filter array, loaded just before execve
+};
+
 struct Spec {
     std::vector<std::string> argv;
     std::vector<std::string> env;
@@ -77,6 +95,7 @@ struct Spec {
     // not the program's. Where that point cannot be seen (no cgroup CPU counter, /proc unreadable,
     // not reached within kHoldMaxS) the byte is written at once and nothing is subtracted.
     bool hold_setup = false;
+    Box box;
 };
 
 struct Result {
@@ -101,6 +120,10 @@ struct Result {
 // Called every ~20 ms while waiting; returning true means "abort": every tree is killed, reaped
 // and its cgroup removed, then run() returns with *interrupted set.
 using InterruptCheck = std::function<bool()>;
+
+// Build the zygote's template (once per process): `system` lists inside paths bound read-only from
+// the host, or (path, target) symlinks. Returns "" or why the zygote cannot be used here.
+std::string ns_setup(const std::vector<std::pair<std::string, std::string>>& system);
 
 // Start every spec concurrently and wait for all of them. Does not touch Python; the caller
 // releases the GIL around it.

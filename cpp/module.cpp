@@ -20,7 +20,10 @@ namespace {
 const std::set<std::string> kSpecKeys = {
     "argv", "env", "cwd", "stdin", "stdout", "stderr", "cpu_limit_s", "wall_limit_s", "memory_limit_bytes",
     "fsize_bytes", "nofile", "nproc", "uid", "gid", "use_cgroup",
-    "new_netns", "userns_netns", "reaper", "extra_fds", "hold_setup"};
+    "new_netns", "userns_netns", "reaper", "extra_fds", "hold_setup", "box"};
+const std::set<std::string> kBoxKeys = {"binds", "box_tmpfs", "tmp_bytes", "seccomp"};
+
+
 
 // str or os.PathLike -> str; anything else is a TypeError naming the key.
 std::string as_path(const py::handle& v, const char* key) {
@@ -46,6 +49,32 @@ T num(const py::dict& d, const char* key, T dflt) {
     } catch (const py::cast_error&) {
         throw py::type_error(std::string("spec['") + key + "'] has the wrong type");
     }
+}
+
+ioi::Box to_box(const py::handle& h, size_t index) {
+    const std::string where = "spec " + std::to_string(index) + ": box";
+    if (!py::isinstance<py::dict>(h)) throw py::type_error(where + " is not a dict");
+    py::dict d = py::reinterpret_borrow<py::dict>(h);
+    for (auto item : d) {
+        std::string k = py::str(item.first);
+        if (!kBoxKeys.count(k)) throw py::value_error(where + ": unknown key '" + k + "'");
+    }
+    ioi::Box b;
+    b.enabled = true;
+    if (d.contains("binds") && !d["binds"].is_none()) {
+        for (auto t : py::reinterpret_borrow<py::sequence>(d["binds"])) {
+            auto seq = py::reinterpret_borrow<py::sequence>(t);
+            if (seq.size() != 3) throw py::value_error(where + ": a bind is (host path, inside path, writable)");
+            b.binds.push_back(ioi::BoxBind{as_path(seq[0], "box"), as_path(seq[1], "box"), seq[2].cast<bool>()});
+        }
+    }
+    b.box_tmpfs = num<bool>(d, "box_tmpfs", true);
+    b.tmp_bytes = num<int64_t>(d, "tmp_bytes", 0);
+    if (d.contains("seccomp") && !d["seccomp"].is_none()) b.seccomp = d["seccomp"].cast<std::string>();
+    for (auto& bind : b.binds)
+        if (bind.src.find('\0') != std::string::npos || bind.dst.find('\0') != std::string::npos)
+            throw py::value_error(where + ": a path contains a NUL byte");
+    return b;
 }
 
 ioi::Spec to_spec(const py::handle& h, size_t index) {
@@ -84,6 +113,7 @@ ioi::Spec to_spec(const py::handle& h, size_t index) {
     s.userns_netns = num<bool>(d, "userns_netns", false);
     s.reaper = num<bool>(d, "reaper", false);
     s.hold_setup = num<bool>(d, "hold_setup", false);
+    if (d.contains("box") && !d["box"].is_none()) s.box = to_box(d["box"], index);
     if (s.cpu_limit_s < 0 || s.wall_limit_s < 0 || s.memory_limit_bytes < 0 || s.fsize_bytes < 0 || s.nofile < 0 ||
         s.nproc < 0)
         throw py::value_error("spec " + std::to_string(index) + ": limits must be >= 0");
@@ -234,6 +264,24 @@ could not be started; exit_code and signal are then None).
 
 The GIL is released while waiting; a pending signal exception (KeyboardInterrupt) kills and
 reaps every tree, removes their groups and is then raised.)doc");
+
+    m.def(
+        "ns_setup",
+        [](const std::vector<std::pair<std::string, std::string>>& system) {
+            py::gil_scoped_release nogil;
+            return ioi::ns_setup(system);
+        },
+        py::arg("system"),
+        R"doc(Build the zygote sandbox's template once per process; returns "" or why it cannot be used.
+
+``system`` lists the box's system paths as ``(path, "")`` (the host folder bound read-only) or
+``(path, target)`` (a symlink). Needs root with CAP_SYS_ADMIN. Later calls return the first outcome.
+A spec then asks for the zygote with ``box``: ``{"binds": [(host, inside, writable), ...],
+"box_tmpfs": bool, "tmp_bytes": int, "seccomp": bytes}``: fresh pid and IPC namespaces, a pooled
+network namespace (loopback down), a fresh read-only root with those system paths, /dev, /proc,
+tmpfs /tmp and /box (of ``tmp_bytes``; /box unless ``box_tmpfs`` is false), the binds in order,
+the seccomp filter loaded before execve. The box's init reaps the tree, so ``cpu_s`` and
+``memory_bytes`` cover every process even without cgroups; ``setup_cpu_s`` is its setup.)doc");
 
     m.def(
         "compare",

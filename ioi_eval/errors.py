@@ -41,6 +41,10 @@ class E2BError(JudgeError):
     """The e2b package or the API key is missing, E2B refused us, or no sandbox could be started."""
 
 
+class SandboxError(IoiEvalError):
+    """The local sandbox cannot be set up as asked: an unknown isolation, or one required that does not work here."""
+
+
 class DockerError(IoiEvalError):
     """Docker is missing, not running, or cannot start the judge containers."""
 

@@ -104,10 +104,10 @@ def backend_ready(name: str) -> tuple[bool, str]:
     if name not in BACKENDS:
         return False, f"backend {name!r} is not registered"
     if name == "local":
-        from ioi_box.isolation import BwrapIsolation, detect
+        from ioi_box.isolation import detect, namespaced
 
         iso, note = detect()
-        return isinstance(iso, BwrapIsolation), note
+        return namespaced(iso), note
     if name == "docker":
         from ..backends.docker_engine import DEFAULT_IMAGE, engine_info, image_exists
         from ..errors import DockerError

@@ -11,6 +11,7 @@ from ioi_box.protocol import PROTOCOL_VERSION, BoxInfo
 from ioi_box.server import toolchain
 
 from ..digests import FileDigests
+from ..errors import SandboxError
 from .base import Box
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,9 @@ class LocalBackend:
         self.isolation = isolation
 
     def open(self, workers: int | None = None) -> Box:
-        iso, note = detect(self.isolation)
+        try:
+            iso, note = detect(self.isolation)
+        except RuntimeError as exc:  # $IOI_EVAL_ISOLATION unknown, or required and not working here
+            raise SandboxError(str(exc)) from None
         log.debug("local box: %s", note)
         return LocalBox(iso, note, workers)

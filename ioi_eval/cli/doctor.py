@@ -83,7 +83,7 @@ def docker_findings() -> list[Finding]:
         return [*out, Finding("judge image", False, str(exc))]
     try:
         cg = box.info.cgroups
-        out.append(Finding("judge container", box.info.isolation == "bwrap", box.isolation_note))
+        out.append(Finding("judge container", box.info.isolation in ("zygote", "bwrap"), box.isolation_note))
         out.append(Finding("per-run cgroups in the container", bool(cg.get("memory") and cg.get("cpu")),
                            "whole-tree CPU time and memory, as locally" if cg.get("memory") and cg.get("cpu")
                            else f"unavailable ({cg.get('reason', '')}): rlimits only, verdicts may differ"))

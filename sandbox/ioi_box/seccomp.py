@@ -17,11 +17,14 @@ import struct
 _LD_W_ABS = 0x20
 _JEQ_K = 0x15
 _JGE_K = 0x35
+_JSET_K = 0x45
 _RET_K = 0x06
 _RET_ALLOW = 0x7FFF0000
 _RET_ERRNO = 0x00050000
 _RET_KILL_PROCESS = 0x80000000
 _OFF_NR, _OFF_ARCH = 0, 4
+_OFF_ARG0_LO = 16  # the low 32 bits of args[0] (both architectures here are little-endian)
+CLONE_NEWUSER = 0x10000000
 
 ARCHES = {
     "x86_64": (0xC000003E, {"ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "kcmp": 312,
@@ -34,6 +37,8 @@ ARCHES = {
                              "perf_event_open": 241, "bpf": 280, "userfaultfd": 282}),
 }
 X32_SYSCALL_BIT = 0x40000000
+# clone, unshare, clone3: their flags hold CLONE_NEWUSER (clone3's in memory, out of a filter's reach)
+USERNS_CALLS = {"x86_64": (56, 272, 435), "aarch64": (220, 97, 435)}
 
 
 def _insn(code: int, jt: int, jf: int, k: int) -> bytes:
@@ -45,24 +50,47 @@ def supported() -> bool:
     return platform.machine() in ARCHES
 
 
-def build_filter(machine: str | None = None) -> bytes:
-    """The filter as a ``struct sock_filter`` array, ready for ``bwrap --seccomp``."""
-    arch, numbers = ARCHES[machine or platform.machine()]
+def build_filter(machine: str | None = None, block_userns: bool = False) -> bytes:
+    """The filter as a ``struct sock_filter`` array, ready for ``bwrap --seccomp`` or the launcher.
+
+    ``block_userns`` also refuses new user namespaces (``clone``/``unshare`` with CLONE_NEWUSER:
+    EPERM; ``clone3``, whose flags a filter cannot read: ENOSYS, so libc falls back to ``clone``),
+    as bubblewrap's ``--disable-userns`` does for its own sandboxes: the zygote sandbox has no
+    user namespace of its own to disable them in.
+    """
+    machine = machine or platform.machine()
+    arch, numbers = ARCHES[machine]
     blocked = sorted(set(numbers.values()))
-    prog = [_insn(_LD_W_ABS, 0, 0, _OFF_ARCH),
-            _insn(_JEQ_K, 1, 0, arch),
-            _insn(_RET_K, 0, 0, _RET_KILL_PROCESS),
-            _insn(_LD_W_ABS, 0, 0, _OFF_NR)]
-    # After the loads: [x32 check], one JEQ per blocked call, ALLOW, ERRNO. Jumps count forward.
-    checks = len(blocked) + (1 if (machine or platform.machine()) == "x86_64" else 0)
-    errno_at = checks + 1  # index (relative to the first check) of the ERRNO return
-    i = 0
-    if checks > len(blocked):
-        prog.append(_insn(_JGE_K, errno_at - i - 1, 0, X32_SYSCALL_BIT))
-        i += 1
+    # Assembled with labels: (opcode, jump-if-true label, jump-if-false label, k); a label of
+    # None falls through. Jumps only go forward.
+    prog: list[tuple[int, str | None, str | None, int]] = [
+        (_LD_W_ABS, None, None, _OFF_ARCH),
+        (_JEQ_K, None, "kill", arch),
+        (_LD_W_ABS, None, None, _OFF_NR),
+    ]
+    if machine == "x86_64":
+        prog.append((_JGE_K, "errno", None, X32_SYSCALL_BIT))
     for nr in blocked:
-        prog.append(_insn(_JEQ_K, errno_at - i - 1, 0, nr))
-        i += 1
-    prog.append(_insn(_RET_K, 0, 0, _RET_ALLOW))
-    prog.append(_insn(_RET_K, 0, 0, _RET_ERRNO | errno.EPERM))
-    return b"".join(prog)
+        prog.append((_JEQ_K, "errno", None, nr))
+    if block_userns:
+        clone_nr, unshare_nr, clone3_nr = USERNS_CALLS[machine]
+        prog += [(_JEQ_K, "flags", None, clone_nr), (_JEQ_K, "flags", None, unshare_nr),
+                 (_JEQ_K, "enosys", None, clone3_nr)]
+    labels: dict[str, int] = {}
+    tail: list[tuple[str | None, tuple[int, str | None, str | None, int]]] = [(None, (_RET_K, None, None, _RET_ALLOW))]
+    if block_userns:
+        tail += [("flags", (_LD_W_ABS, None, None, _OFF_ARG0_LO)),
+                 (None, (_JSET_K, "errno", None, CLONE_NEWUSER)),
+                 (None, (_RET_K, None, None, _RET_ALLOW)),
+                 ("enosys", (_RET_K, None, None, _RET_ERRNO | errno.ENOSYS))]
+    tail += [("errno", (_RET_K, None, None, _RET_ERRNO | errno.EPERM)),
+             ("kill", (_RET_K, None, None, _RET_KILL_PROCESS))]
+    for label, insn in tail:
+        if label:
+            labels[label] = len(prog)
+        prog.append(insn)
+
+    def offset(i: int, label: str | None) -> int:
+        return 0 if label is None else labels[label] - i - 1  # always forward: labels follow their jumps
+
+    return b"".join(_insn(code, offset(i, jt), offset(i, jf), k) for i, (code, jt, jf, k) in enumerate(prog))

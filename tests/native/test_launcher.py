@@ -295,6 +295,9 @@ def test_setup_error_does_not_affect_siblings(native, progs):
         ({"argv": ["/bin/true"], "memory_limit_bytes": "1G"}, TypeError),
         ({"argv": ["/bin/true"], "stdout": 3}, TypeError),
         ({"argv": ["/bin/tr\0ue"]}, ValueError),
+        ({"argv": ["/bin/true"], "box": {"bind": []}}, ValueError),  # typo: unknown box key
+        ({"argv": ["/bin/true"], "box": {"binds": [("/bin/true", "/box/x")]}}, ValueError),  # no writable flag
+        ({"argv": ["/bin/true"], "box": []}, TypeError),
     ],
 )
 def test_bad_specs_raise(native, spec, exc):
@@ -793,3 +796,45 @@ def test_hold_setup_without_a_cpu_cgroup_releases_at_once(native):
     """No counter to read at the block point: released at once, everything counted as before."""
     r = run1(native, **held(0.05, 0.0, use_cgroup=False))
     assert r["exit_code"] == 0 and r["setup_cpu_s"] == 0 and r["wall_s"] < 5, r
+
+
+# ---------------------------------------------------------------------------------------------
+# The zygote sandbox (spec "box"); its security properties are tests/system/test_sandbox.py's
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def zygote(native):
+    if os.geteuid() != 0:
+        pytest.skip("the zygote sandbox needs root")
+    links = [(d, os.readlink(d)) for d in ("/bin", "/lib", "/lib64") if os.path.islink(d)]
+    why = native.ns_setup([("/usr", ""), *links])
+    if why:
+        pytest.skip(f"no zygote here: {why}")
+    return native
+
+
+@pytest.mark.parametrize("inside", ["box/x", "/box/../etc/x", "/box/./x", "/box/", "/"])
+def test_box_refuses_bad_inside_paths(zygote, progs, inside):
+    r = run1(zygote, argv=["/box/x"], uid=250001, gid=250001, box={"binds": [(progs["true"], inside, False)]})
+    assert r["setup_error"] and "bad inside path" in r["setup_error"], r
+
+
+def test_box_reports_the_programs_status_and_tree_cpu(zygote, progs):
+    """The box's init reaps the program: its exit code and signal as they are, and its CPU without a cgroup."""
+    box = {"binds": [(progs["exit_with"], "/box/p", False)]}
+    r = run1(zygote, argv=["/box/p", "200"], uid=250002, gid=250002, box=box, use_cgroup=False)
+    assert r["exit_code"] == 200 and r["signal"] is None, r  # not a 128+N encoding
+    r = run1(zygote, argv=["/box/p"], uid=250002, gid=250002, box={"binds": [(progs["abort"], "/box/p", False)]})
+    assert r["signal"] == 6 and r["exit_code"] is None, r
+    r = run1(zygote, argv=["/box/b", "0.2"], uid=250002, gid=250002, use_cgroup=False,
+             box={"binds": [(progs["burn"], "/box/b", False)]})
+    assert r["exit_code"] == 0 and r["cpu_s"] >= 0.19 and r["setup_cpu_s"] < 0.1, r
+
+
+def test_box_setup_errors_name_the_step(zygote, tmp_path):
+    r = run1(zygote, argv=["/box/missing"], uid=250003, gid=250003, box={"binds": []})
+    assert r["setup_error"].startswith("execve"), r
+    box = {"binds": [(str(tmp_path / "nope"), "/box/x", False)]}
+    r = run1(zygote, argv=["/box/x"], uid=250003, gid=250003, box=box)
+    assert r["setup_error"].startswith("open_tree"), r

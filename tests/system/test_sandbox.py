@@ -1,7 +1,8 @@
 """Security properties of the local sandbox, each checked with a hostile program.
 
-Every program runs through the executor exactly as a submission would (bubblewrap when the
-machine allows it). Network checks only ever address listeners this test starts on loopback.
+Every program runs through the executor exactly as a submission would, once per namespaced
+isolation this machine has (the zygote where the harness is root with CAP_SYS_ADMIN, bubblewrap).
+Network checks only ever address listeners this test starts on loopback.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from ioi_box.executor import Executor
-from ioi_box.isolation import BwrapIsolation, detect
+from ioi_box.isolation import detect, namespaced
 from ioi_box.protocol import Batch, Limits, Proc, ProcStatus, RunJob
 
 from ioi_eval.adversarial.procs import sandbox_processes, wait_until_gone
@@ -27,12 +28,16 @@ from ioi_eval.adversarial.procs import sandbox_processes, wait_until_gone
 LIMITS = Limits(cpu_s=2, wall_s=5, memory_bytes=256 << 20, output_bytes=16 << 20, processes=16)
 
 iso, why = detect()
-pytestmark = pytest.mark.skipif(not isinstance(iso, BwrapIsolation), reason=f"no namespaces here: {why}")
+pytestmark = pytest.mark.skipif(not namespaced(iso), reason=f"no namespaces here: {why}")
 
 
-@pytest.fixture(scope="module")
-def ex() -> Iterator[Executor]:
-    with Executor(workers=2) as e:
+@pytest.fixture(scope="module", params=["zygote", "bwrap"])
+def ex(request) -> Iterator[Executor]:
+    try:
+        isolation, _ = detect(request.param)
+    except RuntimeError as exc:
+        pytest.skip(f"{request.param}: {exc}")
+    with Executor(workers=2, isolation=isolation) as e:
         yield e
 
 
@@ -444,3 +449,81 @@ def test_sandbox_setup_cpu_is_not_the_programs(ex: Executor, cc) -> None:
     """)
     status, _, pr = run(ex, spin)
     assert status == ProcStatus.OK and pr.cpu_s >= 0.3, pr
+
+
+class _NoCgroups:
+    """An isolation whose runs get no cgroup at all, as on a machine without any."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.needs_scratch = inner.needs_scratch
+
+    def spec(self, proc, host_path, scratch) -> dict:
+        return {**self.inner.spec(proc, host_path, scratch), "use_cgroup": False}
+
+    def normalise(self, raw: dict) -> dict:
+        return self.inner.normalise(raw)
+
+
+def test_cpu_time_counted_without_cgroups(ex: Executor, cc) -> None:
+    """Without cgroups the program's CPU time still counts: a 0.3 s spin under a 0.1 s limit is TLE.
+
+    bubblewrap's pid 1, which waited for the program, is reaped by the harness (a subreaper) and its
+    rusage kept; the zygote's pid 1 reports the rusage of everything it reaped.
+    """
+    spin = cc("spin300b", """
+        #include <ctime>
+        int main() { volatile unsigned long x = 0; while (std::clock() < CLOCKS_PER_SEC * 3 / 10) x++; return 0; }
+    """)
+    plain = Executor(workers=1, isolation=_NoCgroups(ex.isolation))
+    try:
+        status, _, pr = run(plain, spin, limits=Limits(cpu_s=0.1, wall_s=5, memory_bytes=256 << 20))
+        assert status == ProcStatus.TLE_CPU and pr.cpu_s >= 0.1, pr
+        status, _, pr = run(plain, spin, limits=Limits(cpu_s=2, wall_s=5, memory_bytes=256 << 20))
+        assert status == ProcStatus.OK and pr.cpu_s >= 0.3, pr  # counted in full, not only past the limit
+    finally:
+        plain.close()
+
+
+def test_sysv_ipc_does_not_persist(ex: Executor, cc) -> None:
+    """A SysV shared-memory segment outlives its process: the next run must not find it."""
+    binary = cc("shm1", r"""
+        #include <cstdio>
+        #include <cstring>
+        #include <sys/shm.h>
+        int main(int argc, char** argv) {
+            if (!strcmp(argv[1], "make")) {
+                int id = shmget(4242, 4096, IPC_CREAT | 0666);
+                printf("%d\n", id >= 0);
+            } else {
+                printf("%d\n", shmget(4242, 0, 0) >= 0);
+            }
+        }
+    """)
+    assert run(ex, binary, "make")[:2] == (ProcStatus.OK, "1\n")
+    assert run(ex, binary, "find")[:2] == (ProcStatus.OK, "0\n")
+
+
+def test_no_user_namespaces_and_only_the_box_in_proc(ex: Executor, cc) -> None:
+    """No new user namespace (a kernel attack surface), and /proc lists the box's processes only."""
+    binary = cc("userns1", r"""
+        #include <cerrno>
+        #include <cstdio>
+        #include <dirent.h>
+        #include <sched.h>
+        #include <unistd.h>
+        int main() {
+            int r = unshare(CLONE_NEWUSER);
+            int pids = 0;
+            DIR* d = opendir("/proc");
+            while (dirent* e = readdir(d)) if (e->d_name[0] >= '1' && e->d_name[0] <= '9') pids++;
+            char host[64] = {};
+            gethostname(host, sizeof host);
+            printf("%d %d %s\n", r, pids, host);
+        }
+    """)
+    status, out, _ = run(ex, binary)
+    r, pids, host = out.split()
+    assert status == ProcStatus.OK and r == "-1" and host == "box", out
+    assert int(pids) <= 2, out  # the program and at most its sandbox's init

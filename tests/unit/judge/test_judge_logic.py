@@ -328,3 +328,14 @@ def test_the_local_box_describes_this_host() -> None:
         assert box.host_root is not None and (box.host_root / "work").is_dir()
     finally:
         box.close()
+
+
+def test_an_unknown_isolation_is_a_clear_error(monkeypatch) -> None:
+    from ioi_eval.backends.local import LocalBackend
+    from ioi_eval.errors import SandboxError
+
+    with pytest.raises(SandboxError, match="unknown isolation 'zygot'"):
+        LocalBackend(isolation="zygot").open(1)
+    monkeypatch.setenv("IOI_EVAL_ISOLATION", "bwrapp")
+    with pytest.raises(SandboxError, match="unknown isolation 'bwrapp'"):
+        LocalBackend().open(1)

@@ -1,0 +1,626 @@
+// The zygote sandbox. Design notes (the why):
+//  * bubblewrap costs ~4.5 ms of wall per run: its exec and dynamic loading, a user namespace, a
+//    copy of the host's whole mount table, a fresh root with a dozen mounts, pivot_root and the
+//    unmount of the old tree, a fresh network namespace (~0.7 ms, torn down asynchronously) and a
+//    fork for its pid 1. Most of it is the same for every run.
+//  * So the expensive, constant part is built once per process: a *template* mount namespace
+//    whose root is a small read-only tmpfs holding /usr (and the compat folders or symlinks), a
+//    /dev of six device nodes, and an empty mount point /n; and a UTS namespace named "box".
+//    Network namespaces (lo down) are held in a pool, each used by one run at a time: a process
+//    cannot leave anything in one once it is dead (no interface can be brought up without
+//    CAP_NET_ADMIN, and sockets close with their process).
+//  * Per run, a launcher thread clones the *init* (CLONE_VM|CLONE_VFORK, as posix_spawn, so no
+//    page table of the launcher is copied; the thread, not the caller, is what waits) into fresh
+//    pid and IPC namespaces (SysV objects outlive their process, so the IPC namespace is never
+//    reused). The init opens stdio and clones the bind sources (open_tree) on the host, enters the
+//    pooled netns and the template, unshares a private copy of the template's few mounts, mounts a
+//    fresh tmpfs root at /n with /usr, /dev, /proc, /tmp, /box and the binds, moves it over the
+//    template's root, enters it and makes it read-only; then it vfork-clones the program, which joins the run's cgroups (so none
+//    of the setup is charged to it), drops to the run's uid, loads the seccomp filter and execs.
+//  * The init stays as the box's pid 1: it reaps everything, kills whatever is left when the
+//    program ends, and reports the program's wait status and the rusage of every process it
+//    reaped (the whole tree's CPU time without cgroups) in the plan, in the shared memory.
+//  * Both children use only async-signal-safe calls; the init never returns into the launcher's
+//    code (it _exits), and every string it reads was prepared before the clone.
+#include "nsbox.hpp"
+
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <utility>
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_pivot_root
+#define SYS_pivot_root 155
+#endif
+
+namespace ioi::ns {
+namespace {
+
+constexpr unsigned kOpenTreeClone = 1;
+constexpr unsigned kAtRecursive = 0x8000;
+constexpr unsigned kMoveMountFEmptyPath = 0x4;
+constexpr uint64_t kAttrRdonly = 0x1, kAttrNosuid = 0x2, kAttrNodev = 0x4;
+constexpr size_t kStack = 256 * 1024;
+constexpr const char* kNewRoot = "/n";
+
+struct MountAttr {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+struct ChildError {
+    int step;
+    int err;
+    int index;
+};
+
+[[noreturn]] void fail(int fd, int step, int err, int index = 0) {
+    ChildError e{step, err, index};
+    ssize_t r = write(fd, &e, sizeof e);
+    (void)r;
+    _exit(127);
+}
+
+// mkdir -p of the parents of `path` (and of `path` itself when `self`), as root, mode 0755.
+int mkdirs(const char* path, bool self) {
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof buf) return ENAMETOOLONG;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != 0) continue;
+        if (buf[i] == 0 && !self) break;
+        char c = buf[i];
+        buf[i] = 0;
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST) return errno;
+        buf[i] = c;
+    }
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The template
+// ---------------------------------------------------------------------------------------------
+
+struct Template {
+    bool tried = false;
+    std::string error;
+    int mnt_fd = -1, uts_fd = -1;
+    std::vector<SystemEntry> entries;
+    std::vector<std::string> paths;  // "/n" + entry path, for the plans
+};
+
+std::mutex g_mu;
+Template g_tmpl;
+std::vector<int> g_netns_free;
+pid_t g_netns_owner = 0;  // a forked child must not share its parent's namespaces with it
+
+const char* const kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+
+struct TemplateJob {
+    const std::vector<SystemEntry>* entries;
+    std::vector<std::string> tmp_paths;  // "/tmp" + entry path
+    int mnt_fd = -1, uts_fd = -1;
+    int step = 0, err = 0;
+    const char* what = "";
+};
+
+int template_fail(TemplateJob& j, const char* what, int err) {
+    j.what = what;
+    j.err = err;
+    return 1;
+}
+
+// Runs in a CLONE_VM|CLONE_VFORK|CLONE_FILES|CLONE_NEWNS|CLONE_NEWUTS child: the namespaces it
+// opens stay held by the launcher's fds when it exits.
+int template_child(void* arg) {
+    TemplateJob& j = *static_cast<TemplateJob*>(arg);
+    j.mnt_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    j.uts_fd = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+    if (j.mnt_fd < 0 || j.uts_fd < 0) return template_fail(j, "open /proc/self/ns", errno);
+    if (sethostname("box", 3) < 0) return template_fail(j, "sethostname", errno);
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
+        return template_fail(j, "make / private", errno);
+    if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
+        return template_fail(j, "tmpfs for the template root", errno);
+    for (size_t i = 0; i < j.entries->size(); i++) {
+        const SystemEntry& e = (*j.entries)[i];
+        const char* dst = j.tmp_paths[i].c_str();
+        if (int err = mkdirs(dst, false)) return template_fail(j, "mkdir", err);
+        if (!e.symlink.empty()) {
+            if (symlink(e.symlink.c_str(), dst) < 0) return template_fail(j, "symlink", errno);
+            continue;
+        }
+        if (mkdir(dst, 0755) < 0 && errno != EEXIST) return template_fail(j, "mkdir", errno);
+        if (mount(e.path.c_str(), dst, nullptr, MS_BIND | MS_REC, nullptr) < 0)
+            return template_fail(j, "bind a system folder", errno);
+        if (mount(nullptr, dst, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) < 0)
+            return template_fail(j, "remount a system folder read-only", errno);
+    }
+    // /dev: a tmpfs with the harmless device nodes bound in, and the usual symlinks.
+    if (mkdir("/tmp/dev", 0755) < 0) return template_fail(j, "mkdir /dev", errno);
+    if (mount("tmpfs", "/tmp/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0)
+        return template_fail(j, "tmpfs for /dev", errno);
+    for (const char* d : kDevices) {
+        char src[64], dst[64];
+        snprintf(src, sizeof src, "/dev/%s", d);
+        snprintf(dst, sizeof dst, "/tmp/dev/%s", d);
+        if (access(src, F_OK) < 0) continue;
+        int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) return template_fail(j, "create a device node's mount point", errno);
+        close(fd);
+        if (mount(src, dst, nullptr, MS_BIND, nullptr) < 0) return template_fail(j, "bind a device node", errno);
+        if (mount(nullptr, dst, nullptr, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NOEXEC, nullptr) < 0)
+            return template_fail(j, "remount a device node", errno);
+    }
+    const char* links[][2] = {{"/proc/self/fd", "/tmp/dev/fd"}, {"/proc/self/fd/0", "/tmp/dev/stdin"},
+                              {"/proc/self/fd/1", "/tmp/dev/stdout"}, {"/proc/self/fd/2", "/tmp/dev/stderr"}};
+    for (auto& l : links)
+        if (symlink(l[0], l[1]) < 0) return template_fail(j, "symlink in /dev", errno);
+    if (mkdir("/tmp/dev/shm", 01777) < 0) return template_fail(j, "mkdir /dev/shm", errno);
+    if (mount(nullptr, "/tmp/dev", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC, nullptr) < 0)
+        return template_fail(j, "remount /dev read-only", errno);
+    if (mkdir("/tmp/n", 0755) < 0) return template_fail(j, "mkdir the new root's mount point", errno);
+    // Make the tmpfs the namespace's root and drop the host's tree from it.
+    if (chdir("/tmp") < 0) return template_fail(j, "chdir", errno);
+    if (syscall(SYS_pivot_root, ".", ".") < 0) return template_fail(j, "pivot_root", errno);
+    if (umount2(".", MNT_DETACH) < 0) return template_fail(j, "unmount the host's tree", errno);
+    if (chdir("/") < 0) return template_fail(j, "chdir /", errno);
+    if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) < 0)
+        return template_fail(j, "remount the template root read-only", errno);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run: init (pid 1 of the box) and program
+// ---------------------------------------------------------------------------------------------
+
+int open_high(const char* path, int flags, int ef) {
+    int fd;
+    do {
+        fd = open(path, flags | O_CLOEXEC, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) fail(ef, ST_NS_STDIO, errno);
+    if (fd < 3) {
+        int hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (hi < 0) fail(ef, ST_NS_STDIO, errno);
+        close(fd);
+        fd = hi;
+    }
+    return fd;
+}
+
+struct InitState {
+    Plan* p;
+    int ef;
+    int in, out, err;
+    int cg[kMaxCgFds];
+};
+
+// The program: joins the run's cgroups, takes its stdio, drops everything and execs.
+int program_main(void* arg) {
+    InitState& s = *static_cast<InitState*>(arg);
+    const Plan& p = *s.p;
+    int ef = s.ef;
+    for (int i = 0; i < p.n_cg; i++)
+        if (s.cg[i] >= 0 && write(s.cg[i], "0", 1) != 1) fail(ef, ST_NS_CGROUP, errno, i);
+    if (p.n_cg && unshare(CLONE_NEWCGROUP) < 0) fail(ef, ST_NS_CGROUPNS, errno);
+    if (dup2(s.in, 0) < 0 || dup2(s.out, 1) < 0 || dup2(s.err, 2) < 0) fail(ef, ST_NS_STDIO, errno);
+    if (p.cwd && chdir(p.cwd) < 0) fail(ef, ST_NS_CHDIR, errno);
+    for (int i = 0; i < p.n_rl; i++)
+        if (setrlimit(static_cast<__rlimit_resource_t>(p.rl_res[i]), &p.rl_val[i]) < 0) fail(ef, ST_NS_RLIMIT, errno, i);
+    // Raw syscalls: libc's set*id would broadcast to the launcher's threads (we share its memory).
+    if (syscall(SYS_setgroups, 0, nullptr) < 0) fail(ef, ST_NS_IDS, errno, 0);
+    if (p.gid >= 0 && syscall(SYS_setresgid, p.gid, p.gid, p.gid) < 0) fail(ef, ST_NS_IDS, errno, 1);
+    if (p.uid >= 0 && syscall(SYS_setresuid, p.uid, p.uid, p.uid) < 0) fail(ef, ST_NS_IDS, errno, 2);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(ef, ST_NS_NNP, errno);
+    if (p.filter) {
+        sock_fprog prog{p.filter_len, static_cast<sock_filter*>(const_cast<void*>(p.filter))};
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) fail(ef, ST_NS_SECCOMP, errno);
+    }
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(ef, ST_NS_PDEATHSIG, errno);
+    if (ef > 3 && syscall(SYS_close_range, 3u, unsigned(ef - 1), 0u) < 0)
+        for (int fd = 3; fd < ef; fd++) close(fd);
+    if (syscall(SYS_close_range, unsigned(ef + 1), ~0u, 0u) < 0)
+        for (int fd = ef + 1; fd < 4096; fd++) close(fd);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execve(p.exe, p.argv, p.envp);
+    fail(ef, ST_NS_EXECVE, errno);
+}
+
+void mount_or_fail(int ef, const char* src, const char* dst, const char* type, unsigned long flags, const char* data,
+                   int index) {
+    if (mount(src, dst, type, flags, data) < 0) fail(ef, ST_NS_MOUNT, errno, index);
+}
+
+// Close every fd but the `n` in `keep`: the init lives as long as the run, and a copy of, say, the
+// write end of another process's pipe would delay that pipe's EOF until then.
+void close_except(int* keep, int n) {
+    for (int i = 1; i < n; i++)
+        for (int k = i; k > 0 && keep[k - 1] > keep[k]; k--) std::swap(keep[k - 1], keep[k]);
+    unsigned from = 0;
+    for (int i = 0; i <= n; i++) {
+        unsigned to = i < n ? unsigned(keep[i]) : ~0u;
+        if (i < n && keep[i] < 0) continue;
+        if (to > from && syscall(SYS_close_range, from, i < n ? to - 1 : to, 0u) < 0 && i < n)
+            for (unsigned fd = from; fd < to; fd++) close(int(fd));
+        if (i < n) from = to + 1;
+    }
+}
+
+int init_main(void* arg) {
+    Plan& p = *static_cast<Plan*>(arg);
+    int ef = p.errfd;
+    if (ef < 10) {  // out of the way of stdio
+        int hi = fcntl(ef, F_DUPFD_CLOEXEC, 10);
+        if (hi < 0) _exit(127);
+        ef = hi;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &sa, nullptr);
+    int zero = 0;
+    ssize_t wr = write(p.ready_w, &zero, sizeof zero);  // the launcher learns our pid now
+    (void)wr;
+    close(p.ready_w);
+    // Our parent is the launcher's thread that waits for us: it lives as long as the launcher.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(ef, ST_NS_PDEATHSIG, errno);
+    if (setsid() < 0) fail(ef, ST_NS_STDIO, errno);
+
+    InitState s{&p, ef, -1, -1, -1, {-1, -1, -1}};
+    // Host side: stdio (a FIFO may block here; only this run waits), cgroup files, bind sources.
+    s.in = open_high(p.in, O_RDONLY, ef);
+    s.out = open_high(p.out, O_WRONLY | O_CREAT | O_TRUNC, ef);
+    s.err = p.err_is_out ? s.out : open_high(p.err, O_WRONLY | O_CREAT | O_TRUNC, ef);
+    for (int i = 0; i < p.n_cg; i++) {
+        s.cg[i] = open(p.cg_tasks[i], O_WRONLY | O_CLOEXEC);
+        if (s.cg[i] < 0 && p.cg_procs[i]) s.cg[i] = open(p.cg_procs[i], O_WRONLY | O_CLOEXEC);
+        if (s.cg[i] < 0) fail(ef, ST_NS_CGROUP, errno, i);
+    }
+    int trees[kMaxBinds];
+    // Resolve the bind sources with the run's file-system ids, as bubblewrap did running as that
+    // user: a path it could not look up is not bound for it.
+    if (p.uid >= 0) syscall(SYS_setfsgid, p.gid >= 0 ? p.gid : 0), syscall(SYS_setfsuid, p.uid);
+    for (int i = 0; i < p.n_binds; i++) {
+        trees[i] = int(syscall(SYS_open_tree, AT_FDCWD, p.bind_src[i], kOpenTreeClone | O_CLOEXEC | kAtRecursive));
+        if (trees[i] < 0) fail(ef, ST_NS_OPEN_TREE, errno, i);
+        MountAttr attr{kAttrNosuid | kAttrNodev | (p.bind_rw[i] ? 0 : kAttrRdonly), 0, 0, 0};
+        if (syscall(SYS_mount_setattr, trees[i], "", AT_EMPTY_PATH | kAtRecursive, &attr, sizeof attr) < 0)
+            fail(ef, ST_NS_SETATTR, errno, i);
+    }
+    if (p.uid >= 0) syscall(SYS_setfsuid, 0), syscall(SYS_setfsgid, 0);
+
+    // Into the box: the pooled netns, the template's UTS and a private copy of its mounts.
+    if (setns(p.net_fd, CLONE_NEWNET) < 0) fail(ef, ST_NS_SETNS, errno, 0);
+    if (setns(g_tmpl.uts_fd, CLONE_NEWUTS) < 0) fail(ef, ST_NS_SETNS, errno, 1);
+    if (setns(g_tmpl.mnt_fd, CLONE_NEWNS) < 0) fail(ef, ST_NS_SETNS, errno, 2);
+    if (unshare(CLONE_NEWNS) < 0) fail(ef, ST_NS_UNSHARE, errno);
+    {
+        int keep[4 + kMaxCgFds + kMaxBinds];
+        int n = 0;
+        keep[n++] = ef;
+        keep[n++] = s.in;
+        keep[n++] = s.out;
+        keep[n++] = s.err;
+        for (int i = 0; i < p.n_cg; i++) keep[n++] = s.cg[i];
+        for (int i = 0; i < p.n_binds; i++) keep[n++] = trees[i];
+        close_except(keep, n);
+    }
+
+    mount_or_fail(ef, "tmpfs", kNewRoot, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m", 0);
+    for (int i = 0; i < p.n_sys; i++) {
+        if (p.sys_link[i]) {
+            if (symlink(p.sys_link[i], p.sys_path[i]) < 0) fail(ef, ST_NS_MOUNT, errno, 1);
+            continue;
+        }
+        if (int e = mkdirs(p.sys_path[i], true)) fail(ef, ST_NS_MOUNT, e, 1);
+        mount_or_fail(ef, p.sys_src[i], p.sys_path[i], nullptr, MS_BIND | MS_REC, nullptr, 1);
+    }
+    if (mkdir("/n/dev", 0755) < 0) fail(ef, ST_NS_MOUNT, errno, 2);
+    mount_or_fail(ef, "/dev", "/n/dev", nullptr, MS_BIND | MS_REC, nullptr, 2);
+    mount_or_fail(ef, "tmpfs", "/n/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=1m", 3);
+    if (mkdir("/n/proc", 0755) < 0) fail(ef, ST_NS_MOUNT, errno, 4);
+    // hidepid: the init is root and runs in the launcher's memory (its cmdline is the harness's).
+    mount_or_fail(ef, "proc", "/n/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2", 4);
+    if (mkdir("/n/tmp", 0755) < 0) fail(ef, ST_NS_MOUNT, errno, 5);
+    mount_or_fail(ef, "tmpfs", "/n/tmp", "tmpfs", MS_NOSUID | MS_NODEV, p.tmp_opts, 5);
+    if (mkdir("/n/box", 0755) < 0) fail(ef, ST_NS_MOUNT, errno, 6);
+    if (p.box_tmpfs) mount_or_fail(ef, "tmpfs", "/n/box", "tmpfs", MS_NOSUID | MS_NODEV, p.tmp_opts, 6);
+    for (int i = 0; i < p.n_binds; i++) {
+        struct stat sb;
+        if (fstat(trees[i], &sb) < 0) fail(ef, ST_NS_BIND, errno, i);
+        const char* dst = p.bind_dst[i];
+        if (int e = mkdirs(dst, S_ISDIR(sb.st_mode))) fail(ef, ST_NS_BIND, e, i);
+        if (!S_ISDIR(sb.st_mode)) {
+            int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+            if (fd < 0) fail(ef, ST_NS_BIND, errno, i);
+            close(fd);
+        }
+        if (syscall(SYS_move_mount, trees[i], "", AT_FDCWD, dst, kMoveMountFEmptyPath) < 0)
+            fail(ef, ST_NS_BIND, errno, i);
+        close(trees[i]);
+    }
+    // Move the new root over the template's and enter it, as switch_root does. Not pivot_root:
+    // it walks every task of the machine (chroot_fs_refs), as costly as an exec on a busy host.
+    // The template root left underneath holds nothing but the system binds, and leaving the
+    // chroot needs CAP_SYS_CHROOT, which the program never has.
+    if (chdir(kNewRoot) < 0) fail(ef, ST_NS_PIVOT, errno);
+    if (mount(kNewRoot, "/", nullptr, MS_MOVE, nullptr) < 0) fail(ef, ST_NS_PIVOT, errno);
+    if (chroot(".") < 0) fail(ef, ST_NS_PIVOT, errno);
+    if (chdir("/") < 0) fail(ef, ST_NS_PIVOT, errno);
+    if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) < 0)
+        fail(ef, ST_NS_REMOUNT, errno);
+
+    getrusage(RUSAGE_SELF, &p.setup);
+    pid_t prog = clone(program_main, p.stack_b, CLONE_VM | CLONE_VFORK | SIGCHLD, &s);
+    if (prog < 0) fail(ef, ST_NS_CLONE, errno);
+    close(s.in);
+    close(s.out);
+    if (!p.err_is_out) close(s.err);
+    for (int i = 0; i < p.n_cg; i++) close(s.cg[i]);
+
+    // pid 1: reap everything; once the program is gone, nothing else may stay.
+    bool done = false;
+    for (;;) {
+        int st = 0;
+        pid_t r = wait4(-1, &st, __WALL, nullptr);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            break;  // ECHILD: the box is empty
+        }
+        if (r == prog) {
+            p.status = st;
+            done = true;
+            // Every other process of this pid namespace; only ever as its pid 1 (in the host's
+            // namespace, kill(-1) would reach every process of the machine).
+            if (getpid() == 1) kill(-1, SIGKILL);
+        }
+    }
+    if (done) {
+        getrusage(RUSAGE_CHILDREN, &p.children);
+        __atomic_store_n(&p.reported, 1, __ATOMIC_RELEASE);
+    }
+    _exit(0);
+}
+
+struct ThreadJob {
+    Plan* plan;
+    char* stack;
+    pid_t* ptid;
+    int ready_w;
+};
+
+// The launcher thread that stands in for the init's vfork parent: blocked in clone() while the
+// box lives, so the thread that called run() is free to poll limits and reap.
+void* starter(void* arg) {
+    ThreadJob job = *static_cast<ThreadJob*>(arg);
+    delete static_cast<ThreadJob*>(arg);
+    pid_t pid = clone(init_main, job.stack, CLONE_VM | CLONE_VFORK | CLONE_NEWPID | CLONE_NEWIPC | CLONE_PARENT_SETTID |
+                      SIGCHLD, job.plan, job.ptid);
+    if (pid < 0) {
+        int e = errno;
+        ssize_t w = write(job.ready_w, &e, sizeof e);
+        (void)w;
+    }
+    close(job.ready_w);
+    return nullptr;
+}
+
+// Runs in a CLONE_VM|CLONE_VFORK|CLONE_FILES|CLONE_NEWNET child: opens its netns for the launcher.
+int netns_child(void* arg) {
+    int* out = static_cast<int*>(arg);
+    *out = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (*out < 0) *out = -errno;
+    return 0;
+}
+
+char* alloc_stack() {
+    void* base = mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    return base == MAP_FAILED ? nullptr : static_cast<char*>(base);
+}
+
+}  // namespace
+
+const char* step_name(int step) {
+    switch (step) {
+        case ST_NS_OPEN_TREE: return "open_tree (a bind source)";
+        case ST_NS_SETATTR: return "mount_setattr (a bind)";
+        case ST_NS_SETNS: return "setns";
+        case ST_NS_UNSHARE: return "unshare(CLONE_NEWNS)";
+        case ST_NS_MOUNT: return "mount in the box";
+        case ST_NS_BIND: return "bind into the box";
+        case ST_NS_PIVOT: return "switch to the box root";
+        case ST_NS_REMOUNT: return "remount the box root read-only";
+        case ST_NS_CLONE: return "clone the program";
+        case ST_NS_CGROUP: return "cgroup attach";
+        case ST_NS_SECCOMP: return "seccomp";
+        case ST_NS_NNP: return "prctl(PR_SET_NO_NEW_PRIVS)";
+        case ST_NS_STDIO: return "stdio";
+        case ST_NS_CHDIR: return "chdir";
+        case ST_NS_RLIMIT: return "setrlimit";
+        case ST_NS_IDS: return "set ids";
+        case ST_NS_EXECVE: return "execve";
+        case ST_NS_PDEATHSIG: return "prctl(PR_SET_PDEATHSIG)";
+        case ST_NS_CGROUPNS: return "unshare(CLONE_NEWCGROUP)";
+    }
+    return "box setup";
+}
+
+std::string setup_template(const std::vector<SystemEntry>& entries) {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (g_tmpl.tried) return g_tmpl.error;
+    g_tmpl.tried = true;
+    if (geteuid() != 0) return g_tmpl.error = "not root";
+    if (entries.size() > size_t(kMaxSystem)) return g_tmpl.error = "too many system folders";
+    TemplateJob job;
+    job.entries = &entries;
+    for (auto& e : entries) {
+        if (e.path.empty() || e.path[0] != '/' || e.path.find("/..") != std::string::npos)
+            return g_tmpl.error = "bad system path '" + e.path + "'";
+        job.tmp_paths.push_back("/tmp" + e.path);
+    }
+    char* stack = alloc_stack();
+    if (!stack) return g_tmpl.error = std::string("mmap: ") + strerror(errno);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pid_t pid = clone(template_child, stack + kStack,
+                      CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWNS | CLONE_NEWUTS | SIGCHLD, &job);
+    int clone_err = errno;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    int status = 0;
+    if (pid > 0) waitpid(pid, &status, __WALL);
+    munmap(stack, kStack);
+    if (pid < 0) return g_tmpl.error = std::string("clone(CLONE_NEWNS): ") + strerror(clone_err);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || job.err) {
+        if (job.mnt_fd >= 0) close(job.mnt_fd);
+        if (job.uts_fd >= 0) close(job.uts_fd);
+        return g_tmpl.error = std::string(job.what) + ": " + strerror(job.err);
+    }
+    g_tmpl.mnt_fd = job.mnt_fd;
+    g_tmpl.uts_fd = job.uts_fd;
+    g_tmpl.entries = entries;
+    for (auto& e : entries) g_tmpl.paths.push_back(kNewRoot + e.path);
+    return "";
+}
+
+bool template_ready() {
+    std::lock_guard<std::mutex> lock(g_mu);
+    return g_tmpl.mnt_fd >= 0;
+}
+
+bool fill_system(Plan& p) {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (g_tmpl.mnt_fd < 0) return false;
+    p.n_sys = 0;
+    for (size_t i = 0; i < g_tmpl.entries.size(); i++) {
+        const SystemEntry& e = g_tmpl.entries[i];
+        p.sys_path[p.n_sys] = g_tmpl.paths[i].c_str();
+        p.sys_src[p.n_sys] = e.symlink.empty() ? e.path.c_str() : nullptr;
+        p.sys_link[p.n_sys] = e.symlink.empty() ? nullptr : e.symlink.c_str();
+        p.n_sys++;
+    }
+    return true;
+}
+
+int netns_acquire(std::string* err) {
+    {
+        std::lock_guard<std::mutex> lock(g_mu);
+        if (g_netns_owner != getpid()) {  // inherited through fork: the parent's, in use there
+            for (int fd : g_netns_free) close(fd);
+            g_netns_free.clear();
+            g_netns_owner = getpid();
+        }
+        if (!g_netns_free.empty()) {
+            int fd = g_netns_free.back();
+            g_netns_free.pop_back();
+            return fd;
+        }
+    }
+    char* stack = alloc_stack();
+    if (!stack) {
+        *err = std::string("mmap: ") + strerror(errno);
+        return -1;
+    }
+    int fd = -1;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pid_t pid = clone(netns_child, stack + kStack, CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWNET | SIGCHLD, &fd);
+    int clone_err = errno;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (pid > 0) {
+        int st;
+        waitpid(pid, &st, __WALL);
+    }
+    munmap(stack, kStack);
+    if (pid < 0 || fd < 0) {
+        *err = std::string("new network namespace: ") + strerror(pid < 0 ? clone_err : -fd);
+        return -1;
+    }
+    return fd;
+}
+
+void netns_release(int fd) {
+    if (fd < 0) return;
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (g_netns_owner == getpid()) g_netns_free.push_back(fd);
+    else close(fd);
+}
+
+pid_t start(Plan* p, char* stack_init, std::string* err) {
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) < 0) {
+        *err = std::string("pipe2: ") + strerror(errno);
+        return -1;
+    }
+    p->ready_w = ready[1];
+    auto* job = new ThreadJob{p, stack_init, nullptr, ready[1]};
+    auto* ptid = new pid_t(0);
+    job->ptid = ptid;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);  // the thread, and so the init, start with every signal blocked
+    pthread_t th;
+    int rc = pthread_create(&th, &attr, starter, job);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        delete job;
+        delete ptid;
+        close(ready[0]);
+        close(ready[1]);
+        *err = std::string("pthread_create: ") + strerror(rc);
+        return -1;
+    }
+    int code = -1;
+    ssize_t n;
+    do {
+        n = read(ready[0], &code, sizeof code);
+    } while (n < 0 && errno == EINTR);
+    close(ready[0]);
+    pid_t pid = *ptid;  // written by the kernel before the init ran, which wrote `code`
+    delete ptid;
+    if (n != ssize_t(sizeof code) || code != 0) {
+        *err = std::string("clone of the box's init: ") + strerror(n == ssize_t(sizeof code) ? code : EPIPE);
+        return -1;
+    }
+    return pid;
+}
+
+}  // namespace ioi::ns

@@ -1,0 +1,99 @@
+// The zygote sandbox of ioi-eval: Linux namespaces built by the launcher itself (root with
+// CAP_SYS_ADMIN), without executing bubblewrap per run. See nsbox.cpp for the design.
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ioi::ns {
+
+// One system path of the box: a read-only bind of the host folder, or a symlink (merged /usr).
+struct SystemEntry {
+    std::string path;
+    std::string symlink;  // "" = bind the host folder read-only
+};
+
+// Build the template (once per process; later calls return the first outcome): a mount namespace
+// whose root is a read-only tmpfs holding the system folders, /dev and an empty mount point, and
+// a UTS namespace named "box". Returns "" or why the template cannot be made.
+std::string setup_template(const std::vector<SystemEntry>& entries);
+
+// Whether setup_template() succeeded in this process.
+bool template_ready();
+
+// A held network namespace with only a loopback interface that is down, for one run at a time:
+// taken from a pool, made when the pool is empty. -1 and *err on failure.
+int netns_acquire(std::string* err);
+void netns_release(int fd);
+
+constexpr int kMaxBinds = 64;
+constexpr int kMaxCgFds = 3;
+constexpr int kMaxRlimits = 8;
+constexpr int kMaxSystem = 16;
+
+// Child error steps of the zygote path (after the launcher's own step numbers).
+enum Step : int {
+    ST_NS_BASE = 100, ST_NS_OPEN_TREE, ST_NS_SETATTR, ST_NS_SETNS, ST_NS_UNSHARE, ST_NS_MOUNT, ST_NS_BIND,
+    ST_NS_PIVOT, ST_NS_REMOUNT, ST_NS_CLONE, ST_NS_CGROUP, ST_NS_SECCOMP, ST_NS_NNP, ST_NS_STDIO, ST_NS_CHDIR,
+    ST_NS_RLIMIT, ST_NS_IDS, ST_NS_EXECVE, ST_NS_PDEATHSIG, ST_NS_CGROUPNS
+};
+const char* step_name(int step);
+
+// Everything the two children need, prepared by the launcher; they only read it (no allocation
+// after the clone), except for the report at the end, which the init writes.
+struct Plan {
+    // the program
+    const char* exe = nullptr;
+    char* const* argv = nullptr;
+    char* const* envp = nullptr;
+    const char* cwd = nullptr;
+    const char* in = nullptr;
+    const char* out = nullptr;
+    const char* err = nullptr;
+    bool err_is_out = false;
+    const char* cg_tasks[kMaxCgFds] = {};
+    const char* cg_procs[kMaxCgFds] = {};
+    int n_cg = 0;
+    int rl_res[kMaxRlimits] = {};
+    rlimit rl_val[kMaxRlimits] = {};
+    int n_rl = 0;
+    long uid = -1, gid = -1;
+    const void* filter = nullptr;  // struct sock_filter[]
+    unsigned short filter_len = 0;
+    // the box
+    int net_fd = -1;
+    const char* bind_src[kMaxBinds] = {};
+    const char* bind_dst[kMaxBinds] = {};  // inside path, prefixed with the new root's mount point
+    bool bind_rw[kMaxBinds] = {};
+    int n_binds = 0;
+    bool box_tmpfs = true;
+    const char* tmp_opts = nullptr;  // tmpfs options of /tmp and /box (size, mode, owner)
+    const char* sys_path[kMaxSystem] = {};     // "/n/usr", ...
+    const char* sys_src[kMaxSystem] = {};      // "/usr" (a bind) or nullptr
+    const char* sys_link[kMaxSystem] = {};     // symlink target or nullptr
+    int n_sys = 0;
+    // plumbing
+    int errfd = -1;
+    int ready_w = -1;
+    char* stack_b = nullptr;  // top of the program child's stack
+    // report, written by the init just before it exits (read after it is reaped)
+    int reported = 0;
+    int status = 0;          // wait status of the program
+    rusage children{};       // every reaped process of the box: the program and its descendants
+    rusage setup{};          // the init's own (the box's setup), at the program's start
+};
+
+// Fill the template part of a plan (system entries); false when no template exists.
+bool fill_system(Plan& p);
+
+// Start the box: a thread of the launcher clones the init (new pid and IPC namespaces, sharing the
+// launcher's memory while it lives, as a vfork child does), which builds the mounts and starts
+// the program. Returns the init's pid (host view) or -1 with *err. The plan and both stacks must
+// live until the init is reaped.
+pid_t start(Plan* p, char* stack_init, std::string* err);
+
+}  // namespace ioi::ns
