@@ -41,6 +41,11 @@ class E2BError(JudgeError):
     """The e2b package or the API key is missing, E2B refused us, or no sandbox could be started."""
 
 
+class RayClusterError(JudgeError):
+    """The Ray backend cannot start or reach its cluster: ray not installed, no cluster at the address, not
+    enough CPUs for one judge actor."""
+
+
 class DockerError(IoiEvalError):
     """Docker is missing, not running, or cannot start the judge containers."""
 

@@ -31,8 +31,18 @@ SourceArg = Annotated[str, typer.Argument(help="a problem source: a package, a .
                                                 "or a source spec such as hf:open-r1/ioi")]
 BackendOpt = Annotated[str, typer.Option("--backend", help=f"where to run untrusted code: {', '.join(BACKENDS)}")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="parallel tests (default: CPU count)")]
+RayAddressOpt = Annotated[str | None, typer.Option(
+    "--ray-address", envvar="RAY_ADDRESS",
+    help="--backend ray: the cluster (auto, host:port, ray://...; default $RAY_ADDRESS, else a local one)")]
+RayBoxOpt = Annotated[str, typer.Option("--ray-box", help="--backend ray: each actor's box, local or docker")]
 ProfileOpt = Annotated[str, typer.Option(
     "--judge-profile", help="cms (strict, default), piston or codeforces (open-r1's judges; docs/sources.md)")]
+
+
+def backend_options(backend: str, ray_address: str | None = None, ray_box: str = "local") -> dict[str, object]:
+    """The options of the chosen backend given on the command line (only the Ray backend takes any)."""
+    return {"address": ray_address, "box": ray_box} if backend == "ray" else {}
+
 
 KEPT = "everything committed so far is kept; fix it and re-run"
 

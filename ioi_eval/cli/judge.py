@@ -8,7 +8,18 @@ from typing import Annotated
 
 import typer
 
-from .common import BackendOpt, Language, ProfileOpt, WorkersOpt, err, out, reported_errors
+from .common import (
+    BackendOpt,
+    Language,
+    ProfileOpt,
+    RayAddressOpt,
+    RayBoxOpt,
+    WorkersOpt,
+    backend_options,
+    err,
+    out,
+    reported_errors,
+)
 
 
 def judge(
@@ -22,6 +33,8 @@ def judge(
     workers: WorkersOpt = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="do not use the compile cache")] = False,
     judge_profile: ProfileOpt = "cms",
+    ray_address: RayAddressOpt = None,
+    ray_box: RayBoxOpt = "local",
 ) -> None:
     """Judge one solution. Exit 0 when judged (whatever the verdicts), 1 on a judge error (SE)."""
     from ..judge.judge import Judge
@@ -34,7 +47,8 @@ def judge(
         prob = load_one_problem(problem)
         takes_code = TASK_TYPES[prob.task_type].takes_code
         sub = Submission.from_path(solution, takes_code, language.value if language else None)
-        with Judge(backend=backend, workers=workers, use_cache=not no_cache, profile=judge_profile) as j:
+        with Judge(backend=backend, workers=workers, use_cache=not no_cache, profile=judge_profile,
+                   **backend_options(backend, ray_address, ray_box)) as j:
             report = j.judge(prob, sub)
     if as_json:
         sys.stdout.write(report.model_dump_json() + "\n")

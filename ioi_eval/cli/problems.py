@@ -8,7 +8,18 @@ from typing import Annotated
 
 import typer
 
-from .common import BackendOpt, ProfileOpt, SourceArg, WorkersOpt, err, out, reported_errors
+from .common import (
+    BackendOpt,
+    ProfileOpt,
+    RayAddressOpt,
+    RayBoxOpt,
+    SourceArg,
+    WorkersOpt,
+    backend_options,
+    err,
+    out,
+    reported_errors,
+)
 
 app = typer.Typer(help="Inspect and validate problem packages.", no_args_is_help=True)
 
@@ -20,6 +31,8 @@ def validate(
     workers: WorkersOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON summary on stdout")] = False,
     judge_profile: ProfileOpt = "cms",
+    ray_address: RayAddressOpt = None,
+    ray_box: RayBoxOpt = "local",
 ) -> None:
     """Judge every reference solution and check it behaves as its category says."""
     import json
@@ -35,7 +48,8 @@ def validate(
     all_ok = True
     with reported_errors():
         roots = resolve_source(path).packages()
-        with Judge(backend=backend, workers=workers, profile=judge_profile) as j:
+        with Judge(backend=backend, workers=workers, profile=judge_profile,
+                   **backend_options(backend, ray_address, ray_box)) as j:
             for root in roots:
                 prob = load_problem(root)
                 table = Table(title=f"{prob.code} ({prob.task_type}, {len(prob.tests)} tests)")
