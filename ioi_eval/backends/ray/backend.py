@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ...errors import RayClusterError
+from ...errors import ChannelError, RayClusterError
 from ..remote import ChannelPool, RemoteBox
 from .actor import BoxActor
 from .channel import START_TIMEOUT_S, ChannelStats, RayChannel
@@ -28,6 +28,7 @@ from .shipping import ObjectShelf
 
 BOXES = ("local", "docker")
 DEFAULT_SLOTS = 2  # run slots (and CPUs) per actor; $IOI_EVAL_RAY_SLOTS
+ROOM_WAIT_S = 15.0  # how long a replacement actor waits for a node with free CPUs
 STATUS_EVERY_S = 10.0  # the driver's progress line; $IOI_EVAL_RAY_STATUS_S (0: none)
 
 
@@ -72,10 +73,16 @@ class RayBackend:
         init = {"box": self.box, "slots": slots, "image": self.image, "canned": self.canned}
         shelf, stats = ObjectShelf(ray), ChannelStats()
         run_id = f"{os.getpid()}-{int(time.time()) % 100000}"
+        started: set[int] = set()
+
+        def factory(i: int) -> RayChannel:
+            if i in started:  # a replacement: only where a node has room (a lost node's CPUs are gone)
+                _wait_for_room(ray, slots)
+            started.add(i)
+            return RayChannel(ray, actor_class, options, init, f"ray-{run_id}-{i}", shelf, stats)
+
         try:
-            pool = ChannelPool(lambda i: RayChannel(ray, actor_class, options, init, f"ray-{run_id}-{i}", shelf,
-                                                    stats),
-                               count, workers_per_box=slots, isolation=self.isolation)
+            pool = ChannelPool(factory, count, workers_per_box=slots, isolation=self.isolation)
         except RayClusterError:
             raise
         except Exception as exc:
@@ -91,6 +98,27 @@ class RayBackend:
         reporter.start()
         self.last_box = box
         return box
+
+
+def _wait_for_room(ray: Any, slots: int, wait_s: float = ROOM_WAIT_S) -> None:
+    """Wait until some live node has ``slots`` free CPUs (a killed actor's come back within a second or so);
+    else the replacement fails at once, the pool goes on with the actors it has, and the jobs go to those."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        if _most_free_cpus(ray) >= slots:
+            return
+        if time.monotonic() > deadline:
+            raise ChannelError(f"no node of the Ray cluster has {slots} free CPU(s) for a replacement actor")
+        time.sleep(0.2)
+
+
+def _most_free_cpus(ray: Any) -> float:
+    """The free CPUs of the emptiest node (Ray's per-node view; its cluster total where that is unavailable)."""
+    try:
+        per_node = ray._private.state.state.available_resources_per_node()  # no public per-node view
+        return max((n.get("CPU", 0) for n in per_node.values()), default=0)
+    except Exception:
+        return ray.available_resources().get("CPU", 0)
 
 
 def _stderr_line(line: str) -> None:

@@ -38,6 +38,7 @@ class ChannelStats:
         self.in_flight = 0
         self.results = 0  # execute replies received
         self.broken = 0  # actors lost (died, node gone, hung)
+        self.causes: list[str] = []  # why each was lost
 
 
 class RayChannel:
@@ -131,6 +132,7 @@ class RayChannel:
             self._broken = why
             with self._stats.lock:
                 self._stats.broken += 1
+                self._stats.causes.append(why)
         self._kill()
         raise ChannelError(f"box {self.name}: {self._broken}")
 

@@ -39,10 +39,12 @@ class ObjectShelf:
 
 
 class NodeBlobs:
-    """Node side: blobs by content in ``<cache>/ray-blobs/<node id>/`` (written aside, renamed into place)."""
+    """Node side: blobs by content in ``$IOI_EVAL_RAY_BLOBS/<node id>/`` (default ``<cache>/ray-blobs``; written
+    aside, renamed into place). A cache: it may be removed whenever no judge runs on the node."""
 
     def __init__(self, node_id: str, root: Path | None = None) -> None:
-        self.root = (root or cache_root() / "ray-blobs") / node_id
+        base = root or Path(os.environ.get("IOI_EVAL_RAY_BLOBS") or cache_root() / "ray-blobs")
+        self.root = base / node_id
         self.root.mkdir(parents=True, exist_ok=True)
 
     def path(self, name: str) -> Path | None:
