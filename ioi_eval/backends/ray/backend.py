@@ -34,13 +34,15 @@ STATUS_EVERY_S = 10.0  # the driver's progress line; $IOI_EVAL_RAY_STATUS_S (0: 
 
 class RayBackend:
     """Judge on a Ray cluster (``--backend ray``): ``address`` (default ``$RAY_ADDRESS``, else a local cluster),
-    ``box`` (``local``: bubblewrap on each node; ``docker``: a judge container on each node), ``slots`` per actor."""
+    ``box`` (``local``: bubblewrap on each node; ``docker``: a judge container on each node), ``slots`` per actor.
+    ``actor_cpus`` overrides the CPUs an actor asks for (default: its slots); only canned actors, which run
+    nothing, should ask for fewer."""
 
     name = "ray"
 
     def __init__(self, address: str | None = None, box: str | None = None, slots: int | None = None,
                  image: str | None = None, isolation: str | None = None, canned: bool = False,
-                 status: Callable[[str], None] | None = None) -> None:
+                 status: Callable[[str], None] | None = None, actor_cpus: float | None = None) -> None:
         self.address = address
         self.box = box or os.environ.get("IOI_EVAL_RAY_BOX") or "local"
         if self.box not in BOXES:
@@ -50,6 +52,7 @@ class RayBackend:
         self.isolation = isolation or ("bwrap" if self.box == "docker" else None)
         self.canned = canned
         self.status = status
+        self.actor_cpus = actor_cpus
         self.last_box: RemoteBox | None = None
 
     def plan(self, ray: Any, workers: int | None) -> tuple[int, int]:
@@ -58,6 +61,8 @@ class RayBackend:
         per_node = [int(n.get("Resources", {}).get("CPU", 0)) for n in alive_nodes(ray).values()]
         if max(per_node, default=0) < 1:
             raise RayClusterError("the Ray cluster has no CPU to run a judge actor on")
+        if self.actor_cpus is not None:  # canned actors: placement is not bounded by CPUs
+            return max(1, math.ceil(max(1, workers or self.slots) / self.slots)), self.slots
         slots = min(self.slots, max(per_node))
         room = sum(c // slots for c in per_node)
         wanted = max(1, workers or sum(per_node))
@@ -68,7 +73,8 @@ class RayBackend:
         ray = connect(self.address)
         count, slots = self.plan(ray, workers)
         actor_class = ray.remote(BoxActor)
-        options = {"num_cpus": slots, "scheduling_strategy": "SPREAD", "max_restarts": 0, "max_task_retries": 0,
+        cpus = slots if self.actor_cpus is None else self.actor_cpus
+        options = {"num_cpus": cpus, "scheduling_strategy": "SPREAD", "max_restarts": 0, "max_task_retries": 0,
                    "max_concurrency": 2 * slots + 4}  # calls overlap: runs, puts and reads of one box
         init = {"box": self.box, "slots": slots, "image": self.image, "canned": self.canned}
         shelf, stats = ObjectShelf(ray), ChannelStats()
@@ -77,7 +83,7 @@ class RayBackend:
 
         def factory(i: int) -> RayChannel:
             if i in started:  # a replacement: only where a node has room (a lost node's CPUs are gone)
-                _wait_for_room(ray, slots)
+                _wait_for_room(ray, cpus)
             started.add(i)
             return RayChannel(ray, actor_class, options, init, f"ray-{run_id}-{i}", shelf, stats)
 
@@ -100,15 +106,15 @@ class RayBackend:
         return box
 
 
-def _wait_for_room(ray: Any, slots: int, wait_s: float = ROOM_WAIT_S) -> None:
-    """Wait until some live node has ``slots`` free CPUs (a killed actor's come back within a second or so);
+def _wait_for_room(ray: Any, cpus: float, wait_s: float = ROOM_WAIT_S) -> None:
+    """Wait until some live node has ``cpus`` free CPUs (a killed actor's come back within a second or so);
     else the replacement fails at once, the pool goes on with the actors it has, and the jobs go to those."""
     deadline = time.monotonic() + wait_s
     while True:
-        if _most_free_cpus(ray) >= slots:
+        if _most_free_cpus(ray) >= cpus:
             return
         if time.monotonic() > deadline:
-            raise ChannelError(f"no node of the Ray cluster has {slots} free CPU(s) for a replacement actor")
+            raise ChannelError(f"no node of the Ray cluster has {cpus:g} free CPU(s) for a replacement actor")
         time.sleep(0.2)
 
 
