@@ -53,7 +53,6 @@ class RayBackend:
         self.canned = canned
         self.status = status
         self.actor_cpus = actor_cpus
-        self.last_box: RemoteBox | None = None
 
     def plan(self, ray: Any, workers: int | None) -> tuple[int, int]:
         """(actors, slots each) for ``workers`` run slots (default: every CPU), as many as the nodes can place:
@@ -102,7 +101,6 @@ class RayBackend:
         box.ray_stats = stats  # type: ignore[attr-defined]  # for benchmarks and tests
         box.ray_shelf = shelf  # type: ignore[attr-defined]
         reporter.start()
-        self.last_box = box
         return box
 
 
