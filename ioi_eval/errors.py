@@ -37,6 +37,12 @@ class BoxRequestError(JudgeError):
     """The box answered, but the request failed inside it (e.g. a missing file)."""
 
 
+class BoxLostError(JudgeError):
+    """A remote box (a container, a VM, a Ray actor) was lost holding a scratch folder that a later step of the
+    same test or compile needs: that step cannot run elsewhere, so the caller runs the whole test (or compile)
+    again, once."""
+
+
 class E2BError(JudgeError):
     """The e2b package or the API key is missing, E2B refused us, or no sandbox could be started."""
 

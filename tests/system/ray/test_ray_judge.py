@@ -65,12 +65,14 @@ def test_every_bundled_solution_judges_as_on_the_local_backend(cluster) -> None:
         assert names and len(names) == len(set(names)) and not any(n.startswith(".part-") for n in names)
 
 
-def test_a_judge_actor_killed_while_judging(cluster) -> None:
+def test_a_judge_actor_killed_while_judging(cluster, monkeypatch: pytest.MonkeyPatch) -> None:
     problem = load_problem(PROBLEMS / "rainfall")
     takes_code = TASK_TYPES[problem.task_type].takes_code
     items = [(problem, Submission.from_path(s.path, takes_code)) for s in problem.solutions]
     reports: list[JudgeReport] = []
-    with Judge("ray", workers=3) as judge:
+    lines: list[str] = []
+    monkeypatch.setenv("IOI_EVAL_RAY_STATUS_S", "0.2")
+    with Judge("ray", workers=3, status=lines.append) as judge:
         box = judge.box
         victim = _actor_pids(judge)[0]
         worker = threading.Thread(target=lambda: reports.extend(judge.judge_many(items)))
@@ -85,6 +87,9 @@ def test_a_judge_actor_killed_while_judging(cluster) -> None:
         assert box.pool.replacements >= 1 and box.ray_stats.broken >= 1
         pids = _actor_pids(judge)
         assert victim not in pids and len(pids) == 3  # replaced by a fresh actor where the CPU came free
+    # The driver's progress line said so.
+    assert any("3/3 actors alive" in ln and "jobs in flight" in ln and "results/s" in ln for ln in lines), lines
+    assert any("1 actor(s) replaced" in ln for ln in lines), lines
     assert wait_until_gone(lambda: sandbox_processes(victim, zombies=False)) == []
     assert wait_no_actors() == []
     scores = {s.key: r.score for s, r in zip(problem.solutions, reports, strict=True)}
