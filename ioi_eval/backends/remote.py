@@ -600,6 +600,8 @@ class RemoteBox:
                 return
             for i in idxs:
                 results[i] = JobResult(error=f"the box failed twice: {exc}")
+        except BoxLostError:  # a folder an earlier step made died with its box: the caller runs that step again
+            raise
         except JudgeError as exc:  # a request failed inside the box, or a blob is lost
             for i in idxs:
                 results[i] = JobResult(error=str(exc))

@@ -179,6 +179,17 @@ def test_a_folder_lost_with_its_box_is_never_found_empty(servers: LocalServers) 
         with pytest.raises(BoxLostError):
             box.execute(Batch(jobs=[job]))
         box.remove([w])  # forgotten with it
+        # The box dies while a job that uses an earlier step's folder runs: not retried on an empty folder.
+        w2 = box.new_dir()
+        first = RunJob(procs=[Proc(argv=["/bin/sh", "-c", "echo 3 > /box/out"], rw_binds={"/box": w2},
+                                   limits=Limits(cpu_s=5, wall_s=10))])
+        assert box.execute(Batch(jobs=[first])).results[0].procs[0].status.value == "OK"
+        second = RunJob(procs=[Proc(argv=["/bin/sh", "-c", "sleep 1.5; cat /box/out"], rw_binds={"/box": w2},
+                                    limits=Limits(cpu_s=5, wall_s=10))])
+        killer = _kill_server_soon(servers.channels[-1], 0.5)
+        with pytest.raises(BoxLostError):
+            box.execute(Batch(jobs=[second]))
+        killer.join()
 
 
 def test_hung_box_is_replaced(servers: LocalServers, monkeypatch: pytest.MonkeyPatch) -> None:

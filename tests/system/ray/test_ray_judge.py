@@ -78,8 +78,8 @@ def test_a_judge_actor_killed_while_judging(cluster, monkeypatch: pytest.MonkeyP
         worker = threading.Thread(target=lambda: reports.extend(judge.judge_many(items)))
         worker.start()
         deadline = time.monotonic() + 120
-        while box.ray_stats.results < 8 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        while not (box.ray_stats.results >= 8 and box.ray_stats.in_flight) and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert box.ray_stats.in_flight > 0, "nothing was in flight to lose"
         os.kill(victim, signal.SIGKILL)
         worker.join(timeout=300)
@@ -93,7 +93,8 @@ def test_a_judge_actor_killed_while_judging(cluster, monkeypatch: pytest.MonkeyP
     assert wait_until_gone(lambda: sandbox_processes(victim, zombies=False)) == []
     assert wait_no_actors() == []
     scores = {s.key: r.score for s, r in zip(problem.solutions, reports, strict=True)}
-    assert not [r for r in reports if r.has_system_error]
+    assert not [r for r in reports if r.has_system_error], [(t.name, t.message) for r in reports
+                                                            for t in r.system_errors()]
     assert scores == {s.key: s.expected_score for s in problem.solutions}
 
 
