@@ -37,12 +37,23 @@ class BoxRequestError(JudgeError):
     """The box answered, but the request failed inside it (e.g. a missing file)."""
 
 
+class BoxLostError(JudgeError):
+    """A remote box (a container, a VM, a Ray actor) was lost holding a scratch folder that a later step of the
+    same test or compile needs: that step cannot run elsewhere, so the caller runs the whole test (or compile)
+    again, once."""
+
+
 class E2BError(JudgeError):
     """The e2b package or the API key is missing, E2B refused us, or no sandbox could be started."""
 
 
 class SandboxError(IoiEvalError):
     """The local sandbox cannot be set up as asked: an unknown isolation, or one required that does not work here."""
+
+
+class RayClusterError(JudgeError):
+    """The Ray backend cannot start or reach its cluster: ray not installed, no cluster at the address, not
+    enough CPUs for one judge actor."""
 
 
 class DockerError(IoiEvalError):

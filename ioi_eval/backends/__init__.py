@@ -1,4 +1,4 @@
-"""Backends: where the in-box executor runs (in-process, or in Docker containers or E2B sandboxes).
+"""Backends: where the in-box executor runs (in-process, in Docker containers, E2B sandboxes, on Ray nodes).
 
 :data:`BACKENDS` is the only list of backend names. It maps each name to its class, importing a backend's module
 only when that backend is asked for, so that naming them (the command line's choices) costs nothing.
@@ -15,6 +15,7 @@ BACKENDS: Mapping[str, type] = LazyRegistry({
     "local": "ioi_eval.backends.local:LocalBackend",
     "docker": "ioi_eval.backends.docker:DockerBackend",
     "e2b": "ioi_eval.backends.e2b:E2BBackend",
+    "ray": "ioi_eval.backends.ray:RayBackend",
 })
 
 

@@ -60,7 +60,7 @@ from ioi_box.protocol import Request as _Request
 from ioi_box.wire import WireError, read_frame, write_frame
 
 from ..digests import FileDigests
-from ..errors import BoxRequestError, ChannelError, JudgeError
+from ..errors import BoxLostError, BoxRequestError, ChannelError, JudgeError
 
 REQUEST_TIMEOUT_S = 300.0  # file requests; executes get their jobs' wall limits plus a margin
 EXECUTE_MARGIN_S = 60.0
@@ -394,6 +394,7 @@ class RemoteBox:
         self._content: dict[str, Path | bytes] = {}  # blob name -> its content on this host
         self._made_in: dict[str, _Slot] = {}  # blob name -> the box that made it (promote)
         self._dirs: dict[str, tuple[_Slot, int]] = {}  # work dir -> (box, generation) it lives in
+        self._lost: set[str] = set()  # work dirs whose box was replaced after they were made
         self._lock = threading.Lock()
         self._digests: dict[tuple[str, int, int], str] = {}
         self._file_digests = FileDigests()
@@ -431,15 +432,23 @@ class RemoteBox:
             return self._owner_locked(top)
 
     def _owner_locked(self, top: str) -> _Slot | None:
-        """The box a work folder lives in, or None (forgetting it when its box was replaced); holds the lock."""
+        """The box a work folder lives in, or None (a folder never used, or lost with its box: then it is
+        remembered as lost); holds the lock."""
         bound = self._dirs.get(top)
         if bound is None:
             return None
         slot, gen = bound
-        if slot.generation != gen:  # its box was replaced: the folder is gone
+        if slot.generation != gen:  # its box was replaced: the folder and what earlier steps left there are gone
             del self._dirs[top]
+            self._lost.add(top)
             return None
         return slot
+
+    def _gone(self, box_path: str) -> JudgeError:
+        top = _top(box_path)
+        if top in self._lost:
+            return BoxLostError(f"{box_path}: its box was lost after an earlier step wrote there")
+        return JudgeError(f"{box_path}: its box is gone (it died or was never used)")
 
     def _call(self, slot: _Slot, request: _Request, payload: bytes = b"",
               timeout: float | None = None) -> tuple[Reply, bytes]:
@@ -455,7 +464,7 @@ class RemoteBox:
         """Move a job's product into its box's blob store."""
         slot = self._owner(_top(box_path))
         if slot is None:
-            raise JudgeError(f"{box_path}: its box is gone (it died or was never used)")
+            raise self._gone(box_path)
         reply, _ = self._call(slot, Promote(path=box_path, executable=executable))
         assert reply.blob is not None
         name = reply.blob.split("/", 1)[1]
@@ -473,7 +482,7 @@ class RemoteBox:
             return data if limit is None else data[:limit]
         slot = self._owner(top)
         if slot is None:
-            raise JudgeError(f"{box_path}: its box is gone (it died or was never used)")
+            raise self._gone(box_path)
         _, data = self._call(slot, ReadFile(path=box_path, limit=limit))
         return data
 
@@ -503,6 +512,7 @@ class RemoteBox:
             if top == os.path.normpath(bp):
                 with self._lock:
                     self._dirs.pop(top, None)
+                    self._lost.discard(top)
             if slot is not None:
                 per_slot.setdefault(slot.index, (slot, []))[1].append(bp)
         for slot, paths in per_slot.values():
@@ -536,6 +546,10 @@ class RemoteBox:
         slots: dict[int, _Slot] = {}
         for i, job in enumerate(batch.jobs):
             owners = {s.index: s for s in (self._owner(p) for p in _job_paths(job) if p.startswith("work/")) if s}
+            with self._lock:
+                lost = sorted(p for p in _job_paths(job) if p in self._lost)
+            if lost:  # what an earlier step left there is gone: only running the whole test again helps
+                raise BoxLostError(f"{lost[0]}: its box was lost after an earlier step wrote there")
             if len(owners) > 1:
                 results[i] = JobResult(error="the job's folders live in different boxes")
                 continue
@@ -564,6 +578,8 @@ class RemoteBox:
                 for job in jobs:
                     for top in _job_paths(job):
                         if top.startswith("work/") and self._owner_locked(top) is None:
+                            if top in self._lost:  # made by an earlier step, in a box lost since
+                                raise BoxLostError(f"{top}: its box was lost after an earlier step wrote there")
                             self._dirs[top] = (slot, gen)
                             new_dirs.append(top)
             blobs = {p.split("/", 1)[1] for job in jobs for p in _job_paths(job) if p.startswith("blobs/")}
@@ -574,13 +590,18 @@ class RemoteBox:
             for i, res in zip(idxs, reply.result.results, strict=True):
                 results[i] = res
         except ChannelError as exc:
-            if retry:  # on a fresh box (the broken one was replaced); its folders start empty again
+            if retry:  # on a fresh box (the broken one was replaced); the folders these jobs made start again
                 self.pool.release(slot, len(jobs))
                 slot = None  # released already
+                with self._lock:
+                    for top in new_dirs:
+                        self._dirs.pop(top, None)
                 self._run_group(self.pool.least_busy(), batch, idxs, results, retry=False)
                 return
             for i in idxs:
                 results[i] = JobResult(error=f"the box failed twice: {exc}")
+        except BoxLostError:  # a folder an earlier step made died with its box: the caller runs that step again
+            raise
         except JudgeError as exc:  # a request failed inside the box, or a blob is lost
             for i in idxs:
                 results[i] = JobResult(error=str(exc))

@@ -44,9 +44,20 @@ ProfileName = Literal[tuple(PROFILES)]  # type: ignore[valid-type]
 BackendOpt = Annotated[BackendName, typer.Option("--backend", metavar="<backend>",
                                                  help=f"where to run untrusted code, {one_of(BACKENDS)}")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="parallel tests (default: CPU count)")]
+RayAddressOpt = Annotated[str | None, typer.Option(
+    "--ray-address", envvar="RAY_ADDRESS",
+    help="--backend ray: the cluster (auto, host:port, ray://...; default $RAY_ADDRESS, else a local one)")]
+RayBoxOpt = Annotated[Literal["local", "docker"], typer.Option(
+    "--ray-box", metavar="<box>", help="--backend ray: each actor's box, one of: local, docker")]
 ProfileOpt = Annotated[ProfileName, typer.Option(
     "--judge-profile", metavar="<profile>", help=f"{one_of(PROFILES)} (cms: strict; piston, codeforces: open-r1's "
                                                  "judges; docs/sources.md)")]
+
+
+def backend_options(backend: str, ray_address: str | None = None, ray_box: str = "local") -> dict[str, object]:
+    """The options of the chosen backend given on the command line (only the Ray backend takes any)."""
+    return {"address": ray_address, "box": ray_box} if backend == "ray" else {}
+
 
 KEPT = "everything committed so far is kept; fix it and re-run"
 

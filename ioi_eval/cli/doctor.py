@@ -14,7 +14,7 @@ import typer
 
 from ..errors import IoiEvalError
 from ..judge.languages import PYTHON
-from .common import BackendOpt, err, fail, out
+from .common import BackendOpt, RayAddressOpt, RayBoxOpt, err, fail, out
 
 
 @dataclass
@@ -61,6 +61,25 @@ def diagnose() -> list[Finding]:
     out.append(Finding("python3 for submissions", py.exists(),
                        str(py) if py.exists() else f"{py} missing (Debian: apt-get install python3)"))
     return out
+
+
+def ray_findings(address: str | None, box: str) -> list[Finding]:
+    """The Ray backend: each live node's box, as a judge actor pinned there describes its isolation."""
+    from ..backends.ray import node_report
+
+    findings = []
+    for row in node_report(address, box):
+        where = f"ray node {row.get('host') or row.get('address')} ({row['node'][:8]})"
+        if row.get("error"):
+            findings.append(Finding(where, False, row["error"]))
+            continue
+        cg = row["cgroups"]
+        ctrl = ", ".join(c for c in ("memory", "cpu", "pids") if cg.get(c)) or "none"
+        cgroups = f"cgroups v{cg['version']} ({ctrl})" if cg.get("version") else "no cgroups: rlimits"
+        tools = ", ".join(sorted(row["tools"])) or "no compilers"
+        findings.append(Finding(where, row["isolation"] == "bwrap" and bool(cg.get("memory")),
+                                f"{box} box: {row['note']}; {cgroups}; {tools}"))
+    return findings
 
 
 def docker_findings() -> list[Finding]:
@@ -119,6 +138,8 @@ def doctor(
         "--adversarial", help="also judge the adversarial suite (hostile programs) and check the host held; "
                               "exit 1 if any case failed")] = False,
     backend: BackendOpt = "local",
+    ray_address: RayAddressOpt = None,
+    ray_box: RayBoxOpt = "local",
 ) -> None:
     """Show which isolation and accounting mechanisms this machine gives, and how precise they are."""
     from rich.markup import escape
@@ -128,6 +149,11 @@ def doctor(
     findings = diagnose()
     if backend == "docker":
         findings += docker_findings()
+    if backend == "ray":
+        try:
+            findings += ray_findings(ray_address, ray_box)  # connects this process: the suite below reuses it
+        except IoiEvalError as exc:
+            fail(str(exc))
     print_fitted(out, [Col("check"), Col("status"), Col("detail")],
                  [[escape(f.what), "[green]ok[/green]" if f.ok else "[yellow]degraded[/yellow]", escape(f.detail)]
                   for f in findings], title="ioi-eval doctor")

@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from .common import BackendOpt, Language, ProfileOpt, WorkersOpt, err, out, reported_errors
+from .common import (
+    BackendOpt,
+    Language,
+    ProfileOpt,
+    RayAddressOpt,
+    RayBoxOpt,
+    WorkersOpt,
+    backend_options,
+    err,
+    out,
+    reported_errors,
+)
 
 
 def judge(
@@ -23,6 +34,8 @@ def judge(
     workers: WorkersOpt = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="do not use the compile cache")] = False,
     judge_profile: ProfileOpt = "cms",
+    ray_address: RayAddressOpt = None,
+    ray_box: RayBoxOpt = "local",
 ) -> None:
     """Judge one solution. Exit 0 when judged (whatever the verdicts), 1 on a judge error (SE)."""
     from ..judge.judge import Judge
@@ -37,7 +50,8 @@ def judge(
         prob = load_one_problem(problem)
         takes_code = TASK_TYPES[prob.task_type].takes_code
         sub = Submission.from_path(solution, takes_code, language.value if language else None)
-        with (Judge(backend=backend, workers=workers, use_cache=not no_cache, profile=judge_profile) as j,
+        with (Judge(backend=backend, workers=workers, use_cache=not no_cache, profile=judge_profile,
+                    **backend_options(backend, ray_address, ray_box)) as j,
               progress_display(err) as display):
             tests = display.task("tests", total=len(prob.test_order()), failed_label="judge errors")
             report = j.judge(prob, sub, on_test=lambda r: tests.advance(failed=r.verdict == Verdict.SE))

@@ -19,7 +19,17 @@ from pydantic import ValidationError
 
 from ..errors import IoiEvalError
 from ..generate import ENGINE_NAMES, options_class
-from .common import BackendOpt, Language, ProfileOpt, WorkersOpt, one_of, reported_errors
+from .common import (
+    BackendOpt,
+    Language,
+    ProfileOpt,
+    RayAddressOpt,
+    RayBoxOpt,
+    WorkersOpt,
+    backend_options,
+    one_of,
+    reported_errors,
+)
 from .run_config import load_run_config, parse_model_args
 
 if TYPE_CHECKING:
@@ -82,6 +92,8 @@ def _run_options(
     backend: BackendOpt = "local",
     workers: WorkersOpt = None,
     judge_profile: ProfileOpt = "cms",
+    ray_address: RayAddressOpt = None,
+    ray_box: RayBoxOpt = "local",
 ) -> None:
     """Never called: its signature is the list of run options."""
 
@@ -177,6 +189,7 @@ def evaluate_kwargs(values: dict[str, Any]) -> dict[str, Any]:
     model_args = v.pop("model_args", None)
     model_args = dict(model_args) if isinstance(model_args, dict) else parse_model_args(model_args)
     v.pop("config", None)
+    v["backend_options"] = backend_options(v["backend"], v.pop("ray_address", None), v.pop("ray_box", "local"))
     language = v["language"]
     return {**v, "engine": chosen, "engine_options": _options_from_flags(chosen, flags, model_args),
             "language": getattr(language, "value", language)}

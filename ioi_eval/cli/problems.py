@@ -8,7 +8,18 @@ from typing import Annotated
 
 import typer
 
-from .common import BackendOpt, ProfileOpt, SourceArg, WorkersOpt, err, out, reported_errors
+from .common import (
+    BackendOpt,
+    ProfileOpt,
+    RayAddressOpt,
+    RayBoxOpt,
+    SourceArg,
+    WorkersOpt,
+    backend_options,
+    err,
+    out,
+    reported_errors,
+)
 
 app = typer.Typer(help="Inspect and validate problem packages.", no_args_is_help=True)
 
@@ -20,6 +31,8 @@ def validate(
     workers: WorkersOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON summary on stdout")] = False,
     judge_profile: ProfileOpt = "cms",
+    ray_address: RayAddressOpt = None,
+    ray_box: RayBoxOpt = "local",
 ) -> None:
     """Judge every reference solution and check it behaves as its category says.
 
@@ -39,7 +52,8 @@ def validate(
     n_ok = n_all = 0
     with reported_errors():
         probs = [load_problem(root) for root in resolve_source(path).packages()]
-        with (Judge(backend=backend, workers=workers, profile=judge_profile) as j,
+        with (Judge(backend=backend, workers=workers, profile=judge_profile,
+                   **backend_options(backend, ray_address, ray_box)) as j,
               progress_display(err) as display):
             task = display.task("solutions", total=sum(len(p.solutions) for p in probs),
                                 failed_label="not as their category says")

@@ -20,7 +20,7 @@ from ioi_box.protocol import Batch, Limits, Proc, ProcResult, ProcStatus, RunJob
 
 from ..backends.base import Box
 from ..cache import atomic_dir, cache_root
-from ..errors import JudgeError
+from ..errors import BoxLostError, JudgeError
 from .languages import Language, Program, get_language
 from .results import CompileResult
 
@@ -214,8 +214,11 @@ class Compiler:
                 return CompileResult(ok=False, message=f"{why}\n{message}".strip(), **base), None, None, completed
             if not lang.builds_program:
                 return CompileResult(ok=True, message=message, **base), b"", None, True
-            blob = self.box.promote(f"{work}/{PROGRAM_NAME}", executable=True)
-            data = self.box.read_bytes(blob)
+            try:
+                blob = self.box.promote(f"{work}/{PROGRAM_NAME}", executable=True)
+                data = self.box.read_bytes(blob)
+            except BoxLostError as exc:  # the remote box died between the compile and fetching its program
+                raise _Transient(str(exc)) from None
             return CompileResult(ok=True, message=message, **base), data, blob, True
         except OSError as exc:
             _raise_if_host_full(exc)

@@ -19,7 +19,7 @@ from ioi_box.protocol import BoxInfo
 
 from ..backends import get_backend
 from ..backends.base import Backend, Box
-from ..errors import JudgeError
+from ..errors import BoxLostError, JudgeError
 from ..problem.model import Problem, Subtask, TestCase
 from .checkers import make_checker
 from .compiler import Compiler
@@ -186,7 +186,10 @@ class Judge:
                 if not needed(test.name):  # decided while this test waited for a slot
                     return skipped(test.name)
                 try:
-                    return state.task_type.evaluate(state.ctx, prepared, test)
+                    try:
+                        return state.task_type.evaluate(state.ctx, prepared, test)
+                    except BoxLostError:  # a remote box died between two steps of the test: all of it again
+                        return state.task_type.evaluate(state.ctx, prepared, test)
                 except JudgeError as exc:
                     return system_error(test, str(exc))
 

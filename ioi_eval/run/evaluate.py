@@ -134,13 +134,13 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: BaseMode
              seed: int, prompt_template: Path | None, run_dir: Path | None, new_run: bool, backend: str,
              workers: int | None, judge_profile: str = "cms", generate_inputs: int = 0,
              progress: Progress | None = None, model_name: str | None = None,
-             system_prompt: str | None = None) -> RunOutcome:
+             system_prompt: str | None = None, backend_options: Mapping[str, Any] | None = None) -> RunOutcome:
     """Run (or resume) an evaluation and score it; the summary (``RunFolder.summary_path``) is written at the end.
 
     ``engine_options`` are the engine's ``Options`` (or a mapping of them); the run records those that were set.
     ``model_name`` is the model's label in the run folder's name and the scores (default: the model the engine
     names, as a replay source whose rows carry one, else ``model``); ``system_prompt`` replaces the template's
-    system message.
+    system message; ``backend_options`` go to the backend (e.g. the Ray backend's ``address`` and ``box``).
     Raises :class:`IoiEvalError` when the run cannot go on (what was stored stays for a resume).
     """
     progress = progress or Progress()
@@ -175,7 +175,7 @@ def evaluate(*, model: str, problems: str, engine: str, engine_options: BaseMode
         slot.start()  # preflight: nothing is queued, no run folder is made, for an engine that cannot serve
     try:
         progress.on_start(folder.root)
-        judge = Judge(backend=backend, workers=workers, profile=judge_profile)
+        judge = Judge(backend=backend, workers=workers, profile=judge_profile, **dict(backend_options or {}))
         try:
             runner = Runner(config, folder.root, judge, problem_list, slot.take, prompt_template)
             try:

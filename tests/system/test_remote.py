@@ -32,7 +32,7 @@ from ioi_box.protocol import (
 from ioi_box.wire import WireError, read_frame, write_frame
 
 from ioi_eval.backends.remote import ChannelPool, ProcessChannel, RemoteBox
-from ioi_eval.errors import BoxRequestError, JudgeError
+from ioi_eval.errors import BoxLostError, BoxRequestError, JudgeError
 from ioi_eval.judge.judge import Judge
 from ioi_eval.judge.submission import Submission
 from ioi_eval.sources.loader import load_problem
@@ -158,6 +158,38 @@ def test_box_dying_twice_is_a_sandbox_error(servers: LocalServers) -> None:
         box.pool.factory = factory
         res = box.execute(Batch(jobs=[_sleep_job(box, 2)])).results[0]
         assert res.error and "failed twice" in res.error
+
+
+def test_a_folder_lost_with_its_box_is_never_found_empty(servers: LocalServers) -> None:
+    """A step that needs what an earlier step left in a box that died since (a checker reading the program's
+    output) raises BoxLostError instead of running on a fresh, empty box (a WA that was never the program's)."""
+    servers.boxes = 1
+    with servers.open() as box:
+        w = box.new_dir()
+        job = RunJob(procs=[Proc(argv=["/bin/sh", "-c", "echo 3 > /box/out"], rw_binds={"/box": w},
+                                 limits=Limits(cpu_s=5, wall_s=10))])
+        assert box.execute(Batch(jobs=[job])).results[0].procs[0].status.value == "OK"
+        assert box.read_bytes(f"{w}/out") == b"3\n"
+        os.killpg(servers.channels[0].proc.pid, signal.SIGKILL)
+        # A job that makes its own folder finds the box dead and is retried on a fresh one.
+        assert box.execute(Batch(jobs=[_sleep_job(box, 0.1)])).results[0].procs[0].status.value == "OK"
+        assert box.pool.replacements == 1
+        with pytest.raises(BoxLostError, match="lost after an earlier step"):
+            box.read_bytes(f"{w}/out")
+        with pytest.raises(BoxLostError):
+            box.execute(Batch(jobs=[job]))
+        box.remove([w])  # forgotten with it
+        # The box dies while a job that uses an earlier step's folder runs: not retried on an empty folder.
+        w2 = box.new_dir()
+        first = RunJob(procs=[Proc(argv=["/bin/sh", "-c", "echo 3 > /box/out"], rw_binds={"/box": w2},
+                                   limits=Limits(cpu_s=5, wall_s=10))])
+        assert box.execute(Batch(jobs=[first])).results[0].procs[0].status.value == "OK"
+        second = RunJob(procs=[Proc(argv=["/bin/sh", "-c", "sleep 1.5; cat /box/out"], rw_binds={"/box": w2},
+                                    limits=Limits(cpu_s=5, wall_s=10))])
+        killer = _kill_server_soon(servers.channels[-1], 0.5)
+        with pytest.raises(BoxLostError):
+            box.execute(Batch(jobs=[second]))
+        killer.join()
 
 
 def test_hung_box_is_replaced(servers: LocalServers, monkeypatch: pytest.MonkeyPatch) -> None:

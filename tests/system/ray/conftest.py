@@ -1,0 +1,83 @@
+"""A real multi-node Ray cluster on this machine (``ray.cluster_utils.Cluster``), one per test module.
+
+Each node is a real raylet with its own object store; nodes are tiny (1 CPU, 100 MB of object store) so that
+several fit on a 2-core machine. The driver (this test process) connects to it; the module's tests share it, and
+the fixture shuts down the connection and every node, so nothing of Ray outlives the module.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures.strict import require
+
+NODE = {"num_cpus": 1, "object_store_memory": 100 << 20}
+
+
+def ray_or_skip() -> Any:
+    try:
+        import ray
+    except ImportError:
+        require(False, "ray is not installed (pip install 'ioi-eval[ray]')")
+    return ray
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A head and two worker nodes, one CPU each; the test process is connected to it as the driver."""
+    ray = ray_or_skip()
+    from ray.cluster_utils import Cluster
+
+    if ray.is_initialized():
+        ray.shutdown()
+    saved = {k: os.environ.get(k) for k in ("IOI_EVAL_RAY_STATUS_S", "IOI_EVAL_RAY_BLOBS")}
+    os.environ["IOI_EVAL_RAY_STATUS_S"] = "0"
+    # The nodes' blob folders go into this module's temporary folder (the nodes inherit the environment).
+    os.environ["IOI_EVAL_RAY_BLOBS"] = str(tmp_path_factory.mktemp("ray-blobs"))
+    c = Cluster(initialize_head=True, head_node_args={**NODE, "include_dashboard": False})
+    try:
+        for _ in range(2):
+            c.add_node(**NODE)
+        c.wait_for_nodes()
+        ray.init(address=c.address, log_to_driver=False, logging_level="ERROR")
+        yield c
+    finally:
+        ray.shutdown()
+        c.shutdown()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def actor_processes() -> list[str]:
+    """Judge actor processes alive on this machine (``ray::BoxActor`` in their command line)."""
+    found = []
+    for pid_dir in Path("/proc").iterdir():
+        if not pid_dir.name.isdigit():
+            continue
+        try:
+            cmd = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = next((ln for ln in (pid_dir / "status").read_text().splitlines() if ln.startswith("State:")), "")
+        except OSError:
+            continue
+        if "ray::BoxActor" in cmd and "zombie" not in state:
+            found.append(f"{pid_dir.name} {cmd.strip()[:80]}")
+    return found
+
+
+def wait_no_actors(timeout: float = 20.0) -> list[str]:
+    """Poll until no judge actor process is left (Ray ends a killed actor's worker asynchronously)."""
+    deadline = time.monotonic() + timeout
+    left = actor_processes()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = actor_processes()
+    return left

@@ -1,0 +1,113 @@
+"""The Ray backend on a real 3-node cluster: the same verdicts as the local backend, a judge actor killed while
+judging, and hostile programs (the adversarial suite's process and file-system cases)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ioi_eval.adversarial import AdversarialSuite, get_cases
+from ioi_eval.adversarial.procs import sandbox_processes, wait_until_gone
+from ioi_eval.judge.judge import Judge
+from ioi_eval.judge.results import JudgeReport, Verdict
+from ioi_eval.judge.submission import Submission
+from ioi_eval.judge.task_types import TASK_TYPES
+from ioi_eval.judge.validate import validate_problem
+from ioi_eval.sources.loader import discover, load_problem
+from tests.conftest import PROBLEMS
+
+from .conftest import wait_no_actors
+
+pytestmark = pytest.mark.slow
+
+PROCESS_CASES = ["fork-bomb", "kill-parent", "kill-all", "setsid-daemon", "orphan-spinner", "ptrace-harness"]
+FILE_CASES = ["read-etc-passwd", "read-expected-output", "write-outside", "persist-between-runs", "py-harness-files"]
+
+
+def _actor_pids(judge: Judge) -> list[int]:
+    return [s.channel.where["pid"] for s in judge.box.pool.slots if s.channel is not None]
+
+
+def _ran(report: JudgeReport) -> dict[str, Verdict]:
+    return {t.name: t.verdict for t in report.tests if t.verdict != Verdict.SKIPPED}
+
+
+def test_every_bundled_solution_judges_as_on_the_local_backend(cluster) -> None:
+    problems = [load_problem(r) for r in discover(PROBLEMS)]
+    with Judge("ray", workers=3) as judge:
+        assert "3 actor(s) x 1 slots on 3 node(s)" in judge.box.isolation_note
+        on_ray = {(p.code, c.solution.key): c for p in problems for c in validate_problem(judge, p)}
+        shipped = judge.box.ray_shelf.bytes_put
+        pids = _actor_pids(judge)
+    assert wait_no_actors() == []
+    assert all(sandbox_processes(pid, zombies=False) == [] for pid in pids)
+    with Judge("local", workers=2) as judge:
+        local = {(p.code, c.solution.key): c for p in problems for c in validate_problem(judge, p)}
+    assert on_ray.keys() == local.keys() and len(local) >= 30
+    bad = {key: c.problems for key, c in on_ray.items() if not c.ok}
+    assert not bad, bad
+    for key, c in on_ray.items():
+        r, loc = c.report, local[key].report
+        assert (r.score, [s.score for s in r.subtasks]) == (loc.score, [s.score for s in loc.subtasks]), key
+        both = _ran(r).keys() & _ran(loc).keys()  # a test skipped on one side may have run on the other
+        assert {t: _ran(r)[t] for t in both} == {t: _ran(loc)[t] for t in both}, key
+    # Tests, checkers and programs went through the object store, and landed in each node's folder once.
+    assert shipped > 0
+    folders = [d for d in Path(os.environ["IOI_EVAL_RAY_BLOBS"]).iterdir() if d.is_dir()]
+    assert len(folders) == 3
+    for d in folders:
+        names = [f.name for f in d.iterdir()]
+        assert names and len(names) == len(set(names)) and not any(n.startswith(".part-") for n in names)
+
+
+def test_a_judge_actor_killed_while_judging(cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    problem = load_problem(PROBLEMS / "rainfall")
+    takes_code = TASK_TYPES[problem.task_type].takes_code
+    items = [(problem, Submission.from_path(s.path, takes_code)) for s in problem.solutions]
+    reports: list[JudgeReport] = []
+    lines: list[str] = []
+    monkeypatch.setenv("IOI_EVAL_RAY_STATUS_S", "0.2")
+    with Judge("ray", workers=3, status=lines.append) as judge:
+        box = judge.box
+        victim = _actor_pids(judge)[0]
+        worker = threading.Thread(target=lambda: reports.extend(judge.judge_many(items)))
+        worker.start()
+        deadline = time.monotonic() + 120
+        while not (box.ray_stats.results >= 8 and box.ray_stats.in_flight) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert box.ray_stats.in_flight > 0, "nothing was in flight to lose"
+        os.kill(victim, signal.SIGKILL)
+        worker.join(timeout=300)
+        assert not worker.is_alive()
+        assert box.pool.replacements >= 1 and box.ray_stats.broken >= 1
+        pids = _actor_pids(judge)
+        assert victim not in pids and len(pids) == 3  # replaced by a fresh actor where the CPU came free
+    # The driver's progress line said so.
+    assert any("3/3 actors alive" in ln and "jobs in flight" in ln and "results/s" in ln for ln in lines), lines
+    assert any("1 actor(s) replaced" in ln for ln in lines), lines
+    assert wait_until_gone(lambda: sandbox_processes(victim, zombies=False)) == []
+    assert wait_no_actors() == []
+    scores = {s.key: r.score for s, r in zip(problem.solutions, reports, strict=True)}
+    assert not [r for r in reports if r.has_system_error], [(t.name, t.message) for r in reports
+                                                            for t in r.system_errors()]
+    assert scores == {s.key: s.expected_score for s in problem.solutions}
+
+
+@pytest.fixture(scope="module")
+def hostile(cluster):
+    with AdversarialSuite("ray", workers=2) as suite:
+        yield suite
+    assert wait_no_actors() == []
+
+
+@pytest.mark.parametrize("case", get_cases(PROCESS_CASES + FILE_CASES), ids=lambda c: c.name)
+def test_hostile_submission_holds_on_ray(hostile: AdversarialSuite, case) -> None:
+    result = hostile.run_case(case)
+    assert result.held, f"{case.name} ({case.about}):\n  " + "\n  ".join(result.problems)
+    for pid in _actor_pids(hostile.judge):  # the boxes live in the actors: nothing of the run outlives it
+        assert wait_until_gone(lambda pid=pid: sandbox_processes(pid, zombies=False)) == [], case.name

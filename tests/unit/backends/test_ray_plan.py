@@ -1,0 +1,82 @@
+"""The Ray backend's pieces that need no cluster: the actor plan, the node blob folder, option checks, and the
+Slurm and KubeRay examples of docs/scaling.md."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ioi_eval.backends.ray import RayBackend
+from ioi_eval.backends.ray.shipping import NodeBlobs
+from ioi_eval.errors import RayClusterError
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+class _Ray:
+    """What :meth:`RayBackend.plan` asks of ray: the live nodes and their CPUs."""
+
+    def __init__(self, *cpus: int) -> None:
+        self._nodes = [{"NodeID": f"n{i}", "Alive": True, "Resources": {"CPU": c}} for i, c in enumerate(cpus)]
+
+    def nodes(self) -> list[dict]:
+        return self._nodes
+
+
+def test_actors_fit_the_nodes() -> None:
+    assert RayBackend(slots=2).plan(_Ray(4, 4), None) == (4, 2)  # every CPU by default
+    assert RayBackend(slots=2).plan(_Ray(4, 4), 3) == (2, 2)  # ceil(3 / 2) actors
+    assert RayBackend(slots=4).plan(_Ray(1, 1, 1), None) == (3, 1)  # no node has 4 CPUs: 1 slot each
+    assert RayBackend(slots=2).plan(_Ray(3, 1), 100) == (1, 2)  # only one actor of 2 CPUs can be placed
+    with pytest.raises(RayClusterError, match="no CPU"):
+        RayBackend().plan(_Ray(0), None)
+
+
+def test_bad_box_is_a_clear_error() -> None:
+    with pytest.raises(RayClusterError, match="--ray-box must be one of local, docker"):
+        RayBackend(box="vm")
+
+
+def test_cli_refuses_a_bad_ray_box(tmp_path: Path) -> None:
+    src = tmp_path / "a.cpp"
+    src.write_text("int main(){}\n")
+    res = subprocess.run([sys.executable, "-m", "ioi_eval.cli", "judge", "-p", str(REPO / "problems" / "pairsum"),
+                          "-s", str(src), "--backend", "ray", "--ray-box", "vm"], capture_output=True, text=True)
+    assert res.returncode == 2 and "--ray-box must be one of" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_node_blobs_keep_content_by_name(tmp_path: Path) -> None:
+    blobs = NodeBlobs("node-a", tmp_path)
+    data = b"7 8\n"
+    name = hashlib.sha256(data).hexdigest()
+    assert blobs.lacks([name, name + ".x"]) == [name, name + ".x"]
+    path = blobs.add(name, data)
+    assert path.read_bytes() == data and blobs.path(name) == path and blobs.lacks([name]) == []
+    assert NodeBlobs("node-b", tmp_path).lacks([name]) == [name]  # another node has its own folder
+    with pytest.raises(ValueError, match="does not match"):
+        blobs.add(hashlib.sha256(b"other").hexdigest(), data)
+    assert [p.name for p in (tmp_path / "node-a").iterdir()] == [name]  # nothing half-written left
+
+
+def test_slurm_script_is_valid_shell() -> None:
+    script = REPO / "scripts" / "slurm" / "ray-cluster.sbatch"
+    res = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    text = script.read_text()
+    assert "ray start --head" in text and "ray start --address" in text and "--backend ray" in text
+    if shutil.which("shellcheck"):
+        res = subprocess.run(["shellcheck", "-S", "warning", str(script)], capture_output=True, text=True)
+        assert res.returncode == 0, res.stdout
+
+
+def test_kuberay_example_parses() -> None:
+    doc = yaml.safe_load((REPO / "scripts" / "k8s" / "raycluster.yaml").read_text())
+    assert doc["kind"] == "RayCluster" and doc["apiVersion"] == "ray.io/v1"
+    workers = doc["spec"]["workerGroupSpecs"]
+    assert workers and all("num-cpus" in g["rayStartParams"] for g in workers)
