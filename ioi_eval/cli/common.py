@@ -11,18 +11,36 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from ..backends import BACKENDS
 from ..errors import IoiEvalError
 from ..judge.languages import LANGUAGES
 
-out = Console()
-err = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _LazyConsole:
+    """A rich ``Console`` made on first use: a command that prints nothing through it (``judge --json``) never
+    imports rich. Every attribute is the console's own."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+out: Console = _LazyConsole()  # type: ignore[assignment]
+err: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
 
 #: Submission languages, as the language registry names them.
 Language = Enum("Language", {name: name for name in LANGUAGES}, type=str)  # type: ignore[misc]
@@ -39,6 +57,8 @@ KEPT = "everything committed so far is kept; fix it and re-run"
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``error: message`` on stderr and exit with ``code``."""
+    from rich.markup import escape
+
     err.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True)  # one line, however long
     raise typer.Exit(code)
 

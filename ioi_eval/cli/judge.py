@@ -28,7 +28,6 @@ def judge(
     from ..judge.submission import Submission
     from ..judge.task_types import TASK_TYPES
     from ..sources import load_one_problem
-    from .render import render_report
 
     with reported_errors():
         prob = load_one_problem(problem)
@@ -39,6 +38,8 @@ def judge(
     if as_json:
         sys.stdout.write(report.model_dump_json() + "\n")
     else:
+        from .render import render_report
+
         render_report(report, out)
     if report.has_system_error:
         bad = report.system_errors()
