@@ -1,6 +1,7 @@
-"""Start-up of one ``ioi-eval judge`` process: this tree against a baseline commit, side by side in one run.
+"""Start-up of one ``ioi-eval judge`` process, and the compile path: this tree against a baseline commit, side by
+side in one run (issue 13).
 
-    python bench/bench_startup.py [--baseline REV] [--runs 15] [--out FILE.json]
+    python bench/bench_startup.py [--baseline REV] [--runs 15] [--compiles 4] [--out FILE.json]
 
 Each version judges a 1-test package (a static a+b program, TL 1 s) with ``--json -j 1`` and a warm compile cache
 (an untimed first judging fills it), as a fresh ``python -m ioi_eval.cli`` process per submission, the versions
@@ -8,6 +9,13 @@ interleaved run by run so that machine noise hits both alike. Per version: the p
 wall time of the one test (from the report), and the rest: start-up before the test plus the report and exit after
 it (an upper bound of "start-up to the first test"). The floor lines time what any version pays: the interpreter
 (``python -c pass``), ``import typer`` and ``import typer, ioi_box.protocol`` (pydantic and the box protocol's models).
+
+Compile path: per round, each version's fresh process compiles a <cstdio> program ``--compiles`` times with
+``Compiler.compile`` (a new cache key each time: never a hit), and this process runs the bare compiler with the same
+flags (``g++ -DEVAL -std=gnu++17 -O2 -pipe -static -s``) as many times. The first compile of a process is reported
+apart (it also finds the precompiled header and the toolchain's version); for the others, the sandboxed compiler's own
+wall time (the launcher's, from start to reap) and the rest (Python: sources into the box, the product into the blob
+store and the compile cache, clean-up).
 
 The baseline is ``git archive REV`` of this repository with this tree's native core copied in (the bench compares
 the Python side). Each version has its own compile cache and TMPDIR.
@@ -89,6 +97,69 @@ class Version:
                 "runs": len(self.walls)}
 
 
+TYPICAL = r"""
+#include <cstdio>
+#include <vector>
+int main() {
+    int n; if (scanf("%d", &n) != 1) return 1;
+    std::vector<long long> a(n + 1);
+    for (int i = 1; i <= n; i++) { long long x; scanf("%lld", &x); a[i] = a[i - 1] + x; }
+    printf("%lld\n", a[n]);
+}
+"""
+CPP_FLAGS = ("-DEVAL", "-std=gnu++17", "-O2", "-pipe", "-static", "-s")  # the judge's, checked by the worker
+#: Run in a version's tree: ``--compiles`` cold compiles through its Compiler, [[wall, the compiler's wall], ...].
+COMPILE_WORKER = r"""
+import json, sys, time
+from pathlib import Path
+from ioi_eval.backends.local import LocalBackend
+from ioi_eval.judge.compiler import Compiler, CompileUnit
+from ioi_eval.judge.languages import CPP_FLAGS
+src, cache, n, tag = Path(sys.argv[1]).read_bytes(), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+assert CPP_FLAGS == tuple(sys.argv[5:]), CPP_FLAGS
+box = LocalBackend().open(1)
+try:
+    comp, out = Compiler(box, cache_dir=cache), []
+    for i in range(n):
+        unit = CompileUnit(language="cpp", files=(("sol.cpp", src + f"// {tag} {i}\n".encode()),),
+                           compiled=("sol.cpp",), main="sol.cpp", flags=CPP_FLAGS)
+        t0 = time.perf_counter()
+        res, _ = comp.compile(unit)
+        out.append([time.perf_counter() - t0, res.wall_s])
+        assert res.ok and not res.cached, res
+finally:
+    box.close()
+print(json.dumps(out))
+"""
+
+
+def compile_round(v: Version, src: Path, n: int, tag: str, into: dict[str, list]) -> None:
+    """One process of ``v`` compiling ``n`` times; its timings appended to ``into``."""
+    p = subprocess.run([sys.executable, "-c", COMPILE_WORKER, str(src), v.env["IOI_EVAL_CACHE"], str(n), tag,
+                        *CPP_FLAGS], env=v.env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"{v.name}: compile worker failed: {p.stderr.strip()[-2000:]}")
+    timings = json.loads(p.stdout)
+    into.setdefault("first", []).append(timings[0][0])
+    into.setdefault("wall", []).extend(t[0] for t in timings[1:])
+    into.setdefault("compiler", []).extend(t[1] for t in timings[1:])
+    into.setdefault("rest", []).extend(t[0] - t[1] for t in timings[1:])
+
+
+def bare_compiles(src: Path, out: Path, n: int, into: list[float]) -> None:
+    """``n`` bare compiles with the judge's flags, appended to ``into``."""
+    for i in range(n):
+        src.write_text(TYPICAL + f"// bare {i}\n")
+        t0 = time.perf_counter()
+        subprocess.run(["g++", *CPP_FLAGS, "-o", str(out), str(src)], check=True)
+        into.append(time.perf_counter() - t0)
+
+
+def ms(xs: list[float]) -> float:
+    """The median in milliseconds."""
+    return round(statistics.median(xs) * 1000, 1)
+
+
 #: What any version pays: the interpreter, typer, pydantic with the box protocol's models.
 FLOOR = {"python -c pass": "pass", "import typer": "import typer",
          "import typer, ioi_box.protocol": "import typer, ioi_box.protocol"}
@@ -106,6 +177,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--baseline", help="a commit to compare against (git rev), e.g. the branch's merge base")
     ap.add_argument("--runs", type=int, default=15, help="timed judgings per version")
+    ap.add_argument("--compiles", type=int, default=4, help="compiles per process and round (0: no compile part)")
     ap.add_argument("--out", type=Path, help="also write the figures as JSON")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_startup_") as d:
@@ -126,15 +198,34 @@ def main() -> None:
             for v in versions:
                 v.timed(pkg, sol)
             time_floor(versions[-1].env, floor)
+        compiles: dict[str, dict[str, list]] = {v.name: {} for v in versions}
+        bare: list[float] = []
+        if args.compiles > 1:
+            src = work / "typical.cpp"
+            src.write_text(TYPICAL)
+            for r in range(max(3, args.runs // 3)):
+                for v in versions:
+                    compile_round(v, src, args.compiles, f"{r}", compiles[v.name])
+                bare_compiles(work / "bare.cpp", work / "bare", args.compiles - 1, bare)
         results = {"machine": {"cpus": os.cpu_count(), "kernel": os.uname().release, "load_1min": load,
                                "date": time.strftime("%Y-%m-%d %H:%M:%S")},
                    "versions": {v.name: v.summary() for v in versions},
-                   "floor_ms": {k: round(statistics.median(v) * 1000, 1) for k, v in floor.items()}}
+                   "floor_ms": {k: ms(v) for k, v in floor.items()}}
+        if bare:
+            results["compile_ms"] = {"bare g++": ms(bare), **{
+                name: {k: ms(xs) for k, xs in c.items()} | {"n": len(c["wall"])} for name, c in compiles.items()}}
     print("| version | process wall (ms) | the test (ms) | the rest: start-up + exit (ms) |")
     print("|---|---|---|---|")
     for name, s in results["versions"].items():
         print(f"| {name} | {s['wall_ms']} | {s['test_ms']} | {s['rest_ms']} |")
     print(f"\nload {load:.2f}; floor (ms): " + ", ".join(f"{k} {v}" for k, v in results["floor_ms"].items()))
+    if "compile_ms" in results:
+        c = results["compile_ms"]
+        print(f"\ncompile, same flags: bare g++ {c['bare g++']} ms")
+        print("| version | judge compile (ms) | its sandboxed compiler (ms) | the rest (ms) | first in a process (ms) |")
+        print("|---|---|---|---|---|")
+        for name in results["versions"]:
+            print(f"| {name} | {c[name]['wall']} | {c[name]['compiler']} | {c[name]['rest']} | {c[name]['first']} |")
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
 
