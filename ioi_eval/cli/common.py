@@ -7,7 +7,7 @@ A command never prints a traceback for a failure it can explain: :func:`reported
 
 from __future__ import annotations
 
-import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -63,11 +63,17 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _store_errors() -> tuple[type[BaseException], ...]:
+    """OSError, and SQLite's errors once SQLite is in use (a command that never opens a run store never imports it)."""
+    sqlite3 = sys.modules.get("sqlite3")
+    return (OSError, sqlite3.Error) if sqlite3 is not None else (OSError,)
+
+
 def error_message(exc: BaseException) -> str | None:
     """The one-line message of an error a command reports instead of a traceback (None: not one of those)."""
     if isinstance(exc, IoiEvalError):
         return str(exc)
-    if isinstance(exc, (sqlite3.Error, OSError)):  # e.g. a full disk: what was committed before is kept
+    if isinstance(exc, _store_errors()):  # e.g. a full disk: what was committed before is kept
         return f"run store or file error: {exc} ({KEPT})"
     return None
 
@@ -77,7 +83,7 @@ def reported_errors(code: int = 2) -> Iterator[None]:
     """Turn the errors :func:`error_message` knows into ``error: ...`` and exit ``code``."""
     try:
         yield
-    except (IoiEvalError, sqlite3.Error, OSError) as exc:
+    except (IoiEvalError, *_store_errors()) as exc:
         message = error_message(exc)
         assert message is not None
         fail(message, code)
