@@ -7,7 +7,8 @@ Each version judges a 1-test package (a static a+b program, TL 1 s) with ``--jso
 (an untimed first judging fills it), as a fresh ``python -m ioi_eval.cli`` process per submission, the versions
 interleaved run by run so that machine noise hits both alike. Per version: the process's wall time, the judge's own
 wall time of the one test (from the report), and the rest: start-up before the test plus the report and exit after
-it (an upper bound of "start-up to the first test"). The floor lines time what any version pays: the interpreter
+it (an upper bound of "start-up to the first test"), and the CPU time of the whole process tree (less
+inflated than wall time on a loaded machine). The floor lines time what any version pays: the interpreter
 (``python -c pass``), ``import typer`` and ``import typer, ioi_box.protocol`` (pydantic and the box protocol's models).
 
 Compile path: per round, each version's fresh process compiles a <cstdio> program ``--compiles`` times with
@@ -15,7 +16,8 @@ Compile path: per round, each version's fresh process compiles a <cstdio> progra
 flags (``g++ -DEVAL -std=gnu++17 -O2 -pipe -static -s``) as many times. The first compile of a process is reported
 apart (it also finds the precompiled header and the toolchain's version); for the others, the sandboxed compiler's own
 wall time (the launcher's, from start to reap) and the rest (Python: sources into the box, the product into the blob
-store and the compile cache, clean-up).
+store and the compile cache, clean-up), and the harness's own CPU time per compile (this process's, the in-process
+launcher included).
 
 The baseline is ``git archive REV`` of this repository with this tree's native core copied in (the bench compares
 the Python side). Each version has its own compile cache and TMPDIR.
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -70,31 +73,41 @@ class Version:
                         TMPDIR=str(work / f"{name}-tmp"))
         (work / f"{name}-tmp").mkdir()
         self.walls: list[float] = []
+        self.cpus: list[float] = []
         self.tests: list[float] = []
 
-    def judge(self, pkg: Path, sol: Path) -> tuple[float, dict]:
+    def judge(self, pkg: Path, sol: Path) -> tuple[float, float, dict]:
+        """One judging: its wall time, the CPU time of its process tree, the report."""
         cmd = [sys.executable, "-m", "ioi_eval.cli", "judge", "-p", str(pkg), "-s", str(sol), "--json", "-j", "1"]
+        cpu0 = _children_cpu()
         t0 = time.perf_counter()
         p = subprocess.run(cmd, env=self.env, capture_output=True, text=True, cwd=pkg.parent)
         wall = time.perf_counter() - t0
+        cpu = _children_cpu() - cpu0
         if p.returncode != 0:
             raise SystemExit(f"{self.name}: ioi-eval judge failed ({p.returncode}): {p.stderr.strip()[-2000:]}")
         report = json.loads(p.stdout)
         if report["score"] != report["max_score"]:
             raise SystemExit(f"{self.name}: a+b not accepted: {p.stdout[:500]}")
-        return wall, report
+        return wall, cpu, report
 
     def timed(self, pkg: Path, sol: Path) -> None:
-        wall, report = self.judge(pkg, sol)
+        wall, cpu, report = self.judge(pkg, sol)
         assert report["compile"]["cached"], "the compile cache should be warm"
         self.walls.append(wall)
+        self.cpus.append(cpu)
         self.tests.append(sum(t["wall_s"] for t in report["tests"]))
 
     def summary(self) -> dict:
         wall, test = statistics.median(self.walls) * 1000, statistics.median(self.tests) * 1000
         rest = statistics.median(w - t for w, t in zip(self.walls, self.tests, strict=True)) * 1000
         return {"wall_ms": round(wall, 1), "test_ms": round(test, 1), "rest_ms": round(rest, 1),
-                "runs": len(self.walls)}
+                "cpu_ms": ms(self.cpus), "runs": len(self.walls)}
+
+
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 TYPICAL = r"""
@@ -123,9 +136,9 @@ try:
     for i in range(n):
         unit = CompileUnit(language="cpp", files=(("sol.cpp", src + f"// {tag} {i}\n".encode()),),
                            compiled=("sol.cpp",), main="sol.cpp", flags=CPP_FLAGS)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res, _ = comp.compile(unit)
-        out.append([time.perf_counter() - t0, res.wall_s])
+        out.append([time.perf_counter() - t0, res.wall_s, time.process_time() - c0])
         assert res.ok and not res.cached, res
 finally:
     box.close()
@@ -144,6 +157,7 @@ def compile_round(v: Version, src: Path, n: int, tag: str, into: dict[str, list]
     into.setdefault("wall", []).extend(t[0] for t in timings[1:])
     into.setdefault("compiler", []).extend(t[1] for t in timings[1:])
     into.setdefault("rest", []).extend(t[0] - t[1] for t in timings[1:])
+    into.setdefault("harness_cpu", []).extend(t[2] for t in timings[1:])
 
 
 def bare_compiles(src: Path, out: Path, n: int, into: list[float]) -> None:
@@ -214,18 +228,20 @@ def main() -> None:
         if bare:
             results["compile_ms"] = {"bare g++": ms(bare), **{
                 name: {k: ms(xs) for k, xs in c.items()} | {"n": len(c["wall"])} for name, c in compiles.items()}}
-    print("| version | process wall (ms) | the test (ms) | the rest: start-up + exit (ms) |")
-    print("|---|---|---|---|")
+    print("| version | process wall (ms) | the test (ms) | the rest: start-up + exit (ms) | CPU, process tree (ms) |")
+    print("|---|---|---|---|---|")
     for name, s in results["versions"].items():
-        print(f"| {name} | {s['wall_ms']} | {s['test_ms']} | {s['rest_ms']} |")
+        print(f"| {name} | {s['wall_ms']} | {s['test_ms']} | {s['rest_ms']} | {s['cpu_ms']} |")
     print(f"\nload {load:.2f}; floor (ms): " + ", ".join(f"{k} {v}" for k, v in results["floor_ms"].items()))
     if "compile_ms" in results:
         c = results["compile_ms"]
         print(f"\ncompile, same flags: bare g++ {c['bare g++']} ms")
-        print("| version | judge compile (ms) | its sandboxed compiler (ms) | the rest (ms) | first in a process (ms) |")
-        print("|---|---|---|---|---|")
+        print("| version | judge compile (ms) | its sandboxed compiler (ms) | the rest (ms) | harness CPU (ms) "
+              "| first in a process (ms) |")
+        print("|---|---|---|---|---|---|")
         for name in results["versions"]:
-            print(f"| {name} | {c[name]['wall']} | {c[name]['compiler']} | {c[name]['rest']} | {c[name]['first']} |")
+            x = c[name]
+            print(f"| {name} | {x['wall']} | {x['compiler']} | {x['rest']} | {x['harness_cpu']} | {x['first']} |")
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
 
