@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
+import ioi_box
 from ioi_box.executor import Executor
 from ioi_box.isolation import Isolation, detect
 from ioi_box.protocol import PROTOCOL_VERSION, BoxInfo
-from ioi_box.server import toolchain
 
+from ..cache import remembered
 from ..digests import FileDigests
 from ..errors import SandboxError
 from .base import Box
@@ -19,11 +21,23 @@ log = logging.getLogger(__name__)
 
 def host_toolchain() -> tuple[dict[str, str], dict[str, str]]:
     """This host's toolchain as a box describes it (:func:`ioi_box.server.toolchain`), keeping only the
-    compilers a sandboxed run can see (under /usr): for another one the judge's language says why not."""
-    tools, compilers = toolchain()
+    compilers a sandboxed run can see (under /usr): for another one the judge's language says why not.
+
+    Remembered by the identity of the files it reads (the compilers, and the code that asks them): asking them
+    costs every judge process two subprocesses (and importing the box server)."""
+    gxx = shutil.which("g++")
+    files = [Path(ioi_box.__file__).with_name("server.py"), *([Path(gxx).resolve()] if gxx else []),
+             *([Path("/usr/bin/python3")] if Path("/usr/bin/python3").exists() else [])]
+    tools, compilers = remembered("toolchain", files, _ask_toolchain)
     hidden = {lang for lang, path in compilers.items() if not path.startswith("/usr/")}
     return ({k: v for k, v in tools.items() if k not in hidden},
             {k: v for k, v in compilers.items() if k not in hidden})
+
+
+def _ask_toolchain() -> tuple[dict[str, str], dict[str, str]]:
+    from ioi_box.server import toolchain
+
+    return toolchain()
 
 
 class LocalBox(Executor):

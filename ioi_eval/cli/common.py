@@ -7,23 +7,41 @@ A command never prints a traceback for a failure it can explain: :func:`reported
 
 from __future__ import annotations
 
-import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
-from typing import Annotated, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from ..backends import BACKENDS
 from ..errors import IoiEvalError
 from ..judge.languages import LANGUAGES
 from ..judge.profile import PROFILES
 
-out = Console()
-err = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _LazyConsole:
+    """A rich ``Console`` made on first use: a command that prints nothing through it (``judge --json``) never
+    imports rich. Every attribute is the console's own."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+out: Console = _LazyConsole()  # type: ignore[assignment]
+err: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
 
 #: Submission languages, as the language registry names them.
 Language = Enum("Language", {name: name for name in LANGUAGES}, type=str)  # type: ignore[misc]
@@ -64,15 +82,23 @@ KEPT = "everything committed so far is kept; fix it and re-run"
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``error: message`` on stderr and exit with ``code``."""
+    from rich.markup import escape
+
     err.print(f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True)  # one line, however long
     raise typer.Exit(code)
+
+
+def _store_errors() -> tuple[type[BaseException], ...]:
+    """OSError, and SQLite's errors once SQLite is in use (a command that never opens a run store never imports it)."""
+    sqlite3 = sys.modules.get("sqlite3")
+    return (OSError, sqlite3.Error) if sqlite3 is not None else (OSError,)
 
 
 def error_message(exc: BaseException) -> str | None:
     """The one-line message of an error a command reports instead of a traceback (None: not one of those)."""
     if isinstance(exc, IoiEvalError):
         return str(exc)
-    if isinstance(exc, (sqlite3.Error, OSError)):  # e.g. a full disk: what was committed before is kept
+    if isinstance(exc, _store_errors()):  # e.g. a full disk: what was committed before is kept
         return f"run store or file error: {exc} ({KEPT})"
     return None
 
@@ -82,7 +108,7 @@ def reported_errors(code: int = 2) -> Iterator[None]:
     """Turn the errors :func:`error_message` knows into ``error: ...`` and exit ``code``."""
     try:
         yield
-    except (IoiEvalError, sqlite3.Error, OSError) as exc:
+    except (IoiEvalError, *_store_errors()) as exc:
         message = error_message(exc)
         assert message is not None
         fail(message, code)

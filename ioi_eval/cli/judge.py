@@ -44,7 +44,6 @@ def judge(
     from ..judge.task_types import TASK_TYPES
     from ..sources import load_one_problem
     from .progress import progress_display
-    from .render import render_report
 
     with reported_errors():
         prob = load_one_problem(problem)
@@ -59,6 +58,8 @@ def judge(
     if as_json:
         sys.stdout.write(report.model_dump_json() + "\n")
     else:
+        from .render import render_report
+
         render_report(report, out)
     if report.has_system_error:
         bad = report.system_errors()

@@ -7,24 +7,28 @@ import warnings
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ..errors import PackageWarning
-from . import ci, doctor, export, judge, leaderboard, problems, rewards, run, sandbox, select
 from .common import err, fail
+from .lazy import lazy_group
+
+#: Each command (a function) or command group (a Typer app) as ``"module:attribute"``, in the order ``--help``
+#: lists them. A command's module is imported only when that command runs: ``ioi-eval judge`` pays for nothing else.
+COMMANDS = {
+    "ci": "ioi_eval.cli.ci:ci",
+    "judge": "ioi_eval.cli.judge:judge",
+    "run": "ioi_eval.cli.run:run",
+    "leaderboard": "ioi_eval.cli.leaderboard:leaderboard",
+    "select": "ioi_eval.cli.select:select",
+    "doctor": "ioi_eval.cli.doctor:doctor",
+    "serve-rewards": "ioi_eval.cli.rewards:serve_rewards",
+    "problems": "ioi_eval.cli.problems:app",
+    "export": "ioi_eval.cli.export:app",
+    "sandbox": "ioi_eval.cli.sandbox:app",
+}
 
 app = typer.Typer(help="Judge code models on IOI-style problems exactly as the official CMS judge would.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
-app.add_typer(problems.app, name="problems")
-app.add_typer(export.app, name="export")
-app.command("ci")(ci.ci)
-app.add_typer(sandbox.app, name="sandbox")
-app.command("judge")(judge.judge)
-app.command("run")(run.run)
-app.command("leaderboard")(leaderboard.leaderboard)
-app.command("select")(select.select)
-app.command("doctor")(doctor.doctor)
-app.command("serve-rewards")(rewards.serve_rewards)
+                  no_args_is_help=True, pretty_exceptions_enable=False, cls=lazy_group(COMMANDS))
 
 
 def _show_version(value: bool) -> None:
@@ -35,7 +39,7 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback()  # a root callback also makes typer build the (lazy) group
 def _global_options(
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="more log detail: -v info, -vv debug "
                                          "(before the command: ioi-eval -v run ...)")] = 0,
@@ -56,6 +60,8 @@ def _global_options(
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """A package warning as one ``warning:`` line (no source location); others as Python shows them."""
+    from rich.markup import escape
+
     if issubclass(category, PackageWarning):
         err.print(f"[yellow]warning:[/yellow] {escape(str(message))}", soft_wrap=True)
     else:

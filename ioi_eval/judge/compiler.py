@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import shutil
 import subprocess
 import threading
 import warnings
@@ -90,7 +91,7 @@ class Compiler:
         res.cached = True
         return res, prog if res.ok else None
 
-    def _save(self, key: str, res: CompileResult, prog: bytes | None) -> None:
+    def _save(self, key: str, res: CompileResult, prog: bytes | Path | None) -> None:
         if not self.use_cache:
             return
         try:
@@ -98,9 +99,12 @@ class Compiler:
         except OSError as exc:  # a full or read-only disk costs a recompile later, never the result
             warnings.warn(f"compile cache {self.cache_dir}: cannot store an entry ({exc.strerror})", stacklevel=2)
 
-    def _write_entry(self, key: str, res: CompileResult, prog: bytes | None) -> None:
+    def _write_entry(self, key: str, res: CompileResult, prog: bytes | Path | None) -> None:
+        """``prog``: the program's bytes, or its file on this machine (the box's blob: linked, not copied)."""
         with atomic_dir(self._entry(key)) as tmp:  # a concurrent compile of the same unit may win the race
-            if prog is not None:
+            if isinstance(prog, Path):
+                _link_or_copy(prog, tmp / "prog")
+            elif prog is not None:
                 (tmp / "prog").write_bytes(prog)
                 os.chmod(tmp / "prog", 0o755)
             (tmp / "result.json").write_text(res.model_dump_json())
@@ -143,12 +147,12 @@ class Compiler:
         causes: list[str] = []
         for _ in range(COMPILE_TRIES):
             try:
-                res, prog_bytes, blob, completed = self._compile_in_box(unit, lang)
+                res, product, blob, completed = self._compile_in_box(unit, lang)
             except _Transient as exc:
                 causes.append(str(exc))
                 continue
             if completed:
-                self._save(key, res, prog_bytes)
+                self._save(key, res, product)
             if not res.ok:
                 return res, None
             return res, self._program(unit, lang, None, blob)
@@ -165,8 +169,10 @@ class Compiler:
         return Program(argv=lang.run_command(PROGRAM), files={PROGRAM: blob})
 
     def _compile_in_box(self, unit: CompileUnit,
-                        lang: Language) -> tuple[CompileResult, bytes | None, str | None, bool]:
-        """One compile in the box: (result, program bytes, program blob, whether it ran to completion).
+                        lang: Language) -> tuple[CompileResult, bytes | Path | None, str | None, bool]:
+        """One compile in the box: (result, the program for the cache, its blob, whether it ran to completion).
+
+        The program for the cache is its blob's file where the box runs on this machine, else its bytes.
 
         Raises :class:`_Transient` when it ended for a reason outside the unit.
         """
@@ -216,10 +222,11 @@ class Compiler:
                 return CompileResult(ok=True, message=message, **base), b"", None, True
             try:
                 blob = self.box.promote(f"{work}/{PROGRAM_NAME}", executable=True)
-                data = self.box.read_bytes(blob)
+                here = self.box.host_root
+                product = here / blob if here is not None else self.box.read_bytes(blob)
             except BoxLostError as exc:  # the remote box died between the compile and fetching its program
                 raise _Transient(str(exc)) from None
-            return CompileResult(ok=True, message=message, **base), data, blob, True
+            return CompileResult(ok=True, message=message, **base), product, blob, True
         except OSError as exc:
             _raise_if_host_full(exc)
             raise
@@ -235,6 +242,15 @@ DISK_FULL = ("No space left on device", "Disk quota exceeded")
 #: memory limit these mean the host: its memory, or someone killing the compiler's children.
 HOST_TROUBLE = ("Cannot allocate memory", "virtual memory exhausted", "out of memory allocating",
                 "Killed signal terminated program", "internal compiler error: Killed")
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """``src`` (an executable blob, never written again) at ``dst``: a hard link where the file system allows one."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+        os.chmod(dst, 0o755)
 
 
 class _Transient(Exception):

@@ -27,6 +27,7 @@ from typing import ClassVar
 from ioi_box import ownership
 from ioi_box.children import run_tied
 
+from ..cache import remembered
 from ..errors import JudgeError
 
 CPP_FLAGS = ("-DEVAL", "-std=gnu++17", "-O2", "-pipe", "-static", "-s")
@@ -127,6 +128,11 @@ def _which(tool: str, package: str) -> str:
 
 @functools.cache
 def _tool_version(exe: str) -> str:
+    """The first line of ``exe --version``, remembered across processes by the executable's identity."""
+    return remembered("tool-version", [Path(exe)], functools.partial(_ask_version, exe))
+
+
+def _ask_version(exe: str) -> str:
     try:
         # A plain run: ``--version`` starts no compiler process, so nothing could outlive us, and tying it
         # (run_tied's supervisor) would cost every judge process about 15 ms per tool at start-up.

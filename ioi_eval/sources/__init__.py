@@ -35,11 +35,28 @@ def resolve_source(spec: str) -> ProblemSource:
         scheme, _, rest = spec.partition(":")
         return SCHEMES[scheme](rest)
     path = Path(spec)
+    if _plain_cms_package(path):  # the common case (judge --problem), settled without importing the other readers
+        return SCHEMES["cms"](str(path))
     for detector in DETECTORS:
         source = load(detector)(path)
         if source is not None:
             return source
     return SCHEMES["cms"](str(path))
+
+
+#: What the detectors look for in a folder or in its sub-folders (Kattis, Polygon, a saved dataset).
+_DETECTED_MARKERS = ("problem.yaml", "problem.xml", "contest.xml", "state.json", "dataset_dict.json")
+
+
+def _plain_cms_package(path: Path) -> bool:
+    """A folder holding ``problem.json`` where no detector would find its format (nor in a sub-folder)."""
+    try:
+        if not (path.is_dir() and (path / "problem.json").is_file()):
+            return False
+        folders = [path, *(c for c in path.iterdir() if c.is_dir())]
+        return not any((f / marker).exists() for f in folders for marker in _DETECTED_MARKERS)
+    except OSError:
+        return False
 
 
 def load_problem_set(spec: str, only: list[str] | None = None) -> list[Problem]:
