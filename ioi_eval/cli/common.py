@@ -7,6 +7,7 @@ A command never prints a traceback for a failure it can explain: :func:`reported
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +32,22 @@ class _LazyConsole:
     def __init__(self, **options: Any) -> None:
         self._options = options
         self._console: Console | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the console writes to a terminal, answered without importing rich where the stream plainly is
+        not one (a pipe, a file) and no environment variable asks rich to treat it as one."""
+        if self._console is None:
+            stream = sys.stderr if self._options.get("stderr") else sys.stdout
+            forced = any(os.environ.get(v) for v in ("FORCE_COLOR", "FORCE_TERMINAL", "TTY_COMPATIBLE",
+                                                      "TTY_INTERACTIVE", "JUPYTER_COLUMNS"))
+            try:
+                tty = stream.isatty()
+            except (AttributeError, ValueError):
+                tty = False
+            if not tty and not forced:
+                return False
+        return self.__getattr__("is_terminal")
 
     def __getattr__(self, name: str) -> Any:
         if self._console is None:

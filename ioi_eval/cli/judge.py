@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from .common import (
     BackendOpt,
@@ -63,6 +62,8 @@ def judge(
         render_report(report, out)
     if report.has_system_error:
         bad = report.system_errors()
+        from rich.markup import escape
+
         err.print(f"[bold red]judge error (SE) on {len(bad)} test(s)[/bold red]: {escape(bad[0].name)}: "
                   f"{escape(bad[0].message)}", soft_wrap=True)
         raise typer.Exit(1)

@@ -19,12 +19,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING
 
 from ..errors import IoiEvalError
 from .logs import quiet
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: Seconds between two plain progress lines, unless ``$IOI_EVAL_PROGRESS_INTERVAL`` says otherwise.
 DEFAULT_INTERVAL = 30.0
@@ -213,7 +214,7 @@ class PlainDisplay(Display):
         with self.lock:
             lines = [t.line(now, final) for t in self.tasks if not final or t.done or t.total]
         for line in lines:
-            self.console.print(f"progress: {escape(line)}", markup=True, highlight=False, soft_wrap=True)
+            self.console.print(f"progress: {line}", markup=False, highlight=False, soft_wrap=True)
 
     def stop(self) -> None:
         self._stop.set()
