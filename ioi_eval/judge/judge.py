@@ -35,6 +35,8 @@ from .task_types.base import system_error
 log = logging.getLogger(__name__)
 
 TestCallback = Callable[[TestResult], None]
+CHUNK_MAX = 16  # submissions in one actor call of the submission path (judge_many with many more than slots)
+CHUNKS_PER_SLOT = 4  # ...as long as every slot gets this many calls (the last ones finish close together)
 
 
 @dataclass
@@ -94,7 +96,8 @@ class Judge:
             if self._pool is None:
                 from .on_ray import open_pool
 
-                self._pool = self.backend.open_submissions(open_pool, Judge, self.workers)  # type: ignore[attr-defined]
+                self._pool = self.backend.open_submissions(  # type: ignore[attr-defined]
+                    open_pool, Judge, self.workers, {"profile": self.profile, "use_cache": self.use_cache})
         return self._pool
 
     @property
@@ -201,6 +204,9 @@ class Judge:
         """Judge several submissions concurrently (compiles overlap tests); reports in input order.
 
         ``on_report`` is called with each report as it is ready (in completion order: progress)."""
+        pool = self._submission_pool()
+        if pool is not None:
+            return self._judge_chunks(pool, items, skip, on_report)
         workers = self.capacity
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ioi-sub") as pool:
             futures = [pool.submit(self.judge, p, s, None, skip) for p, s in items]
@@ -208,6 +214,30 @@ class Judge:
                 for fut in as_completed(futures):
                     on_report(fut.result())
             return [fut.result() for fut in futures]
+
+    def _judge_chunks(self, pool: Any, items: list[tuple[Problem, Submission]], skip: bool,
+                      on_report: Callable[[JudgeReport], None] | None) -> list[JudgeReport]:
+        """The submission path's judge_many: with many more submissions than actor slots, several go in one
+        actor call (at most ``CHUNK_MAX``, and ``CHUNKS_PER_SLOT`` calls for every slot), which spares the
+        driver a Ray call per submission; a lost call is retried once, whole, on another actor."""
+        size = max(1, min(CHUNK_MAX, len(items) // (CHUNKS_PER_SLOT * pool.workers)))
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+
+        def run(chunk: list[tuple[Problem, Submission]]) -> list[JudgeReport]:
+            out = []
+            for (problem, _), got in zip(chunk, pool.judge_chunk(chunk, skip), strict=True):
+                if isinstance(got, Exception):
+                    raise got
+                out.append(got if isinstance(got, JudgeReport) else not_judged(problem, got))
+            return out
+
+        with ThreadPoolExecutor(max_workers=pool.workers, thread_name_prefix="ioi-sub") as threads:
+            futures = [threads.submit(run, chunk) for chunk in chunks]
+            if on_report is not None:
+                for fut in as_completed(futures):
+                    for report in fut.result():
+                        on_report(report)
+            return [report for fut in futures for report in fut.result()]
 
     def _run_tests(self, state: _ProblemState, problem: Problem, prepared: object, score_type: ScoreType,
                    on_test: TestCallback | None, skip: bool, parallel: int | None = None) -> dict[str, TestResult]:

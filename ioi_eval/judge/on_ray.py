@@ -118,7 +118,7 @@ class JudgeActor:
     the driver-ceiling benchmark's actor. Plain Python: the driver wraps it with ``ray.remote``."""
 
     def __init__(self, judge_class: Any, box: str = "local", slots: int = 1, image: str | None = None,
-                 canned: bytes | None = None) -> None:
+                 canned: bytes | None = None, judge_options: dict[str, Any] | None = None) -> None:
         import ray
 
         self.node_id = ray.get_runtime_context().get_node_id()
@@ -129,7 +129,8 @@ class JudgeActor:
         self.judge: Any = None
         if canned is None:
             options: dict[str, Any] = {"image": image} if box == "docker" and image else {}
-            self.judge = judge_class(box, workers=slots, **options)  # the Judge class, passed to avoid a cycle
+            # judge_class is Judge, passed by the driver: this module does not import judge.py (no cycle)
+            self.judge = judge_class(box, workers=slots, **(judge_options or {}), **options)
             _ = self.judge.box  # open it now: a box that cannot start fails the actor's start, not a submission
 
     def where(self) -> dict[str, Any]:
@@ -138,17 +139,21 @@ class JudgeActor:
         return {"node_id": self.node_id, "host": socket.gethostname(), "pid": os.getpid(), "box": self.box,
                 "info": info}
 
-    def judge_submission(self, package: str, package_ref: list[Any], problem_ref: list[Any], submission: Any,
-                         skip: bool) -> tuple[bytes, str]:
-        """Judge one submission: (its report's JSON, "") or (b"", the error that kept it from being judged).
-        The refs come wrapped in lists, so that Ray hands over the refs, not their values."""
-        if self.canned is not None:
-            return self.canned, ""
-        try:
-            problem = self._problem(package, package_ref[0], problem_ref[0])
-            return self.judge.judge(problem, submission, skip=skip).model_dump_json().encode(), ""
-        except Exception as exc:  # reported to the driver (one line); the actor keeps serving
-            return b"", f"{type(exc).__name__}: {exc}"
+    def judge_submissions(self, jobs: list[tuple[str, Any, Any, Any]], skip: bool) -> list[tuple[bytes, str]]:
+        """Judge submissions one after another; each job is (package name, package ref, problem ref,
+        submission). Each answer is (the report's JSON, "") or (b"", the error that kept it from being judged).
+        (The refs sit inside a list, so Ray hands them over as refs, not values.)"""
+        out = []
+        for package, package_ref, problem_ref, submission in jobs:
+            if self.canned is not None:
+                out.append((self.canned, ""))
+                continue
+            try:
+                problem = self._problem(package, package_ref, problem_ref)
+                out.append((self.judge.judge(problem, submission, skip=skip).model_dump_json().encode(), ""))
+            except Exception as exc:  # reported to the driver (one line); the actor keeps serving
+                out.append((b"", f"{type(exc).__name__}: {exc}"))
+        return out
 
     def _problem(self, package: str, package_ref: Any, problem_ref: Any) -> Problem:
         import ray
@@ -339,10 +344,23 @@ class SubmissionPool:
         """Judge one submission on an actor; retried once on another actor when the first is lost: its report,
         or (both lost) the causes, for a report of SE results. An error of the judge itself (not of Ray) is a
         :class:`BoxRequestError`."""
+        got = self.judge_chunk([(problem, submission)], skip)[0]
+        if isinstance(got, BoxRequestError):
+            raise got
+        return got
+
+    def judge_chunk(self, items: list[tuple[Problem, Any]], skip: bool = True
+                    ) -> list[JudgeReport | str | BoxRequestError]:
+        """Judge submissions in one actor call (judged one after another there): for each, its report, the
+        causes (the call was lost twice: for a report of SE results), or the judge's own error. A lost call is
+        retried once, whole, on another actor."""
         ray = self._ray
-        package, package_ref = self._package(problem.root)
-        problem_ref = self._problem_ref(problem)
-        budget = SUBMISSION_TIMEOUT_S + sum(3 * problem.time_limit + 1 for _ in problem.tests)
+        jobs = []
+        budget = SUBMISSION_TIMEOUT_S
+        for problem, submission in items:
+            package, package_ref = self._package(problem.root)
+            jobs.append((package, package_ref, self._problem_ref(problem), submission))
+            budget += sum(3 * problem.time_limit + 1 for _ in problem.tests)
         causes: list[str] = []
         for _attempt in range(2):
             actor = self._acquire(self._start_timeout)
@@ -350,8 +368,7 @@ class SubmissionPool:
                 causes.append("no live judge actor left in the Ray cluster")
                 break
             try:
-                ref = actor.handle.judge_submission.remote(package, [package_ref], [problem_ref], submission, skip)
-                data, error = ray.get(ref, timeout=budget)
+                answers = ray.get(actor.handle.judge_submissions.remote(jobs, skip), timeout=budget)
             except ray.exceptions.GetTimeoutError:
                 cause = f"ray actor {actor.where.get('pid')}: no report within {budget:g} s (the actor hangs)"
                 causes.append(cause)
@@ -372,11 +389,11 @@ class SubmissionPool:
             finally:
                 self._release(actor)
             with self.stats.lock:
-                self.stats.results += 1
-            if error:
-                raise BoxRequestError(f"judge actor {actor.where.get('pid')}: {error}")
-            return JudgeReport.model_validate_json(data)
-        return "; then ".join(causes) or "not judged"
+                self.stats.results += len(answers)
+            return [BoxRequestError(f"judge actor {actor.where.get('pid')}: {error}") if error
+                    else JudgeReport.model_validate_json(data) for data, error in answers]
+        cause = "; then ".join(causes) or "not judged"
+        return [cause] * len(items)
 
     def close(self) -> None:
         """Close every live actor's box, then end the actors."""
@@ -396,13 +413,16 @@ class SubmissionPool:
 
 
 def open_pool(ray: Any, judge_class: Any, box: str, slots: int, count: int, image: str | None, cpus: float,
-              canned: bytes | None, stats: Any, start_timeout: float, room: Any) -> SubmissionPool:
+              canned: bytes | None, stats: Any, start_timeout: float, room: Any,
+              judge_options: dict[str, Any] | None = None) -> SubmissionPool:
     """Start ``count`` judge actors (spread, no restarts, no task retries) and wait until each has its box.
+    ``judge_options`` go to each actor's ``Judge`` (the driver's judge profile, whether to use the cache).
     ``room()`` says whether some node has the CPUs for a replacement actor now."""
     actor_class = ray.remote(JudgeActor)
     options = {"num_cpus": cpus, "scheduling_strategy": "SPREAD", "max_restarts": 0, "max_task_retries": 0,
                "max_concurrency": slots + 2}  # its submissions, plus where() and shutdown()
-    init = {"judge_class": judge_class, "box": box, "slots": slots, "image": image, "canned": canned}
+    init = {"judge_class": judge_class, "box": box, "slots": slots, "image": image, "canned": canned,
+            "judge_options": judge_options}
     try:
         return SubmissionPool(ray, actor_class, options, init, count, slots, stats, start_timeout, room)
     except Exception as exc:

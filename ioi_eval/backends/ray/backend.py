@@ -112,16 +112,18 @@ class RayBackend:
         return box
 
 
-    def open_submissions(self, opener: Callable[..., Any], judge_class: type, workers: int | None = None) -> Any:
+    def open_submissions(self, opener: Callable[..., Any], judge_class: type, workers: int | None = None,
+                         judge_options: dict[str, Any] | None = None) -> Any:
         """The submission path (:mod:`ioi_eval.judge.on_ray`): ``opener`` (its ``open_pool``) starts the judge
-        actors this backend plans, each holding a ``judge_class`` over its node's box; a progress line runs
+        actors this backend plans, each holding a ``judge_class`` (made with ``judge_options``) over its node's
+        box; a progress line runs
         beside them. ``canned_report`` (a report's JSON) makes canned actors: the driver-ceiling benchmark's."""
         ray = connect(self.address)
         count, slots = self.plan(ray, workers)
         cpus = slots if self.actor_cpus is None else self.actor_cpus
         stats = ChannelStats()
         pool = opener(ray, judge_class, self.box, slots, count, self.image, cpus, self.canned_report, stats,
-                      START_TIMEOUT_S, lambda: _most_free_cpus(ray) >= cpus)
+                      START_TIMEOUT_S, lambda: _most_free_cpus(ray) >= cpus, judge_options)
         reporter = _StatusLine(lambda: (*pool.alive(), pool.replacements), stats, self.status or _stderr_line)
         pool.on_close = reporter.stop
         nodes = {a.where.get("node_id") for a in pool.actors}

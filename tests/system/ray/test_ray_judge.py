@@ -106,6 +106,26 @@ def test_a_judge_actor_killed_while_judging(cluster, monkeypatch: pytest.MonkeyP
     assert scores == {s.key: s.expected_score for s in problem.solutions}
 
 
+def test_the_drivers_judge_profile_goes_to_the_actors(cluster, tmp_path: Path) -> None:
+    from ioi_eval.problem.writer import write_plain_package
+
+    tests = {"1-1": ("2 3\n", "5\n")}
+    package = write_plain_package(
+        tmp_path / "sum", problem={"code": "sum", "name": "Sum", "time_limit": 1.0, "memory_limit": 256 << 20,
+                                   "score_precision": 2, "task_type": "Batch"},
+        subtasks={"01-all": {"score": 100, "testcases": list(tests)}}, tests=tests)
+    problem = load_problem(package)
+    # Right only where the profile defines ONLINE_JUDGE (codeforces does, cms does not).
+    code = ("#include <cstdio>\nint main(){long long a,b;scanf(\"%lld %lld\",&a,&b);\n#ifdef ONLINE_JUDGE\n"
+            "printf(\"%lld\\n\",a+b);\n#else\nprintf(\"0\\n\");\n#endif\n}\n")
+    sub = Submission(name="sum.cpp", language="cpp", source=code.encode())
+    for profile, score in (("codeforces", 100), ("cms", 0)):
+        with Judge("ray", workers=1, profile=profile) as judge:
+            assert judge.judge(problem, sub).score == score, profile
+            assert judge.submission_pool is not None
+    assert wait_no_actors() == []
+
+
 @pytest.fixture(scope="module")
 def hostile(cluster):
     with AdversarialSuite("ray", workers=2) as suite:
@@ -119,3 +139,4 @@ def test_hostile_submission_holds_on_ray(hostile: AdversarialSuite, case) -> Non
     assert result.held, f"{case.name} ({case.about}):\n  " + "\n  ".join(result.problems)
     for pid in _actor_pids(hostile.judge):  # the boxes live in the actors: nothing of the run outlives it
         assert wait_until_gone(lambda pid=pid: sandbox_processes(pid, zombies=False)) == [], case.name
+

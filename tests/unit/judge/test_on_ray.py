@@ -77,15 +77,15 @@ class _Handle:
         ray.started.append(self)
         self.where = _Method(lambda: {"node_id": f"node{self.pid}", "host": "h", "pid": self.pid, "info": None})
         self.shutdown = _Method(lambda: None)
-        self.judge_submission = _Method(self._judge)
+        self.judge_submissions = _Method(self._judge)
 
-    def _judge(self, package: str, pref: list, qref: list, submission: Any, skip: bool) -> tuple[bytes, str]:
+    def _judge(self, jobs: list, skip: bool) -> list[tuple[bytes, str]]:
         import ray
 
         self.ray.judged_on.append(self.pid)
         if self.pid in self.ray.dying:
             raise ray.exceptions.RayActorError()
-        return self.ray.report, ""
+        return [(self.ray.report, "") for _ in jobs]
 
 
 class _FakeRay:
@@ -163,3 +163,11 @@ def test_lost_twice_is_a_report_of_se_naming_both_causes(tmp_path: Path) -> None
 def test_judge_uses_the_submission_path_only_where_the_backend_has_one(tmp_path: Path) -> None:
     with Judge("local", workers=1) as judge:
         assert judge._submission_pool() is None and judge.submission_pool is None
+
+
+def test_a_lost_chunk_is_retried_whole_on_another_actor(tmp_path: Path) -> None:
+    pool, fake, problem = _pool(tmp_path, dying={1})
+    got = pool.judge_chunk([(problem, object())] * 3)
+    assert [r.score for r in got] == [100.0] * 3  # type: ignore[union-attr]
+    assert fake.judged_on == [1, 2] and pool.stats.results == 3
+    pool.close()
