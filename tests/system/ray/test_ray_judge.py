@@ -122,7 +122,8 @@ def test_the_drivers_judge_profile_goes_to_the_actors(cluster, tmp_path: Path) -
     for profile, score in (("codeforces", 100), ("cms", 0)):
         with Judge("ray", workers=1, profile=profile) as judge:
             assert judge.judge(problem, sub).score == score, profile
-            assert judge.submission_pool is not None
+            assert judge.submission_pool is not None and judge.capacity == 1
+            assert "cpp" in judge.info.tools and judge.box_info == judge.info  # a node's box, as a reward checks it
     assert wait_no_actors() == []
 
 
