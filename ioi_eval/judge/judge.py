@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ioi_box.protocol import BoxInfo
 
@@ -34,6 +35,8 @@ from .task_types.base import system_error
 log = logging.getLogger(__name__)
 
 TestCallback = Callable[[TestResult], None]
+CHUNK_MAX = 16  # submissions in one actor call of the submission path (judge_many with many more than slots)
+CHUNKS_PER_SLOT = 4  # ...as long as every slot gets this many calls (the last ones finish close together)
 
 
 @dataclass
@@ -68,6 +71,7 @@ class Judge:
         self._problems: dict[tuple[str, Path], _ProblemState] = {}
         self._lock = threading.Lock()
         self._slots: threading.BoundedSemaphore | None = None
+        self._pool: Any = None  # the Ray backend's submission path (ioi_eval.judge.on_ray.SubmissionPool)
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -81,13 +85,52 @@ class Judge:
             self._slots = threading.BoundedSemaphore(max(1, self._box.workers))
         return self._box
 
+    def _submission_pool(self) -> Any:
+        """The backend's submission path, opened on first use, where it has one (``--backend ray``: whole
+        submissions judged in actors on the nodes) and nobody opened the box itself before; else None."""
+        if self._pool is not None:
+            return self._pool
+        if self._box is not None or not getattr(self.backend, "judges_submissions", False):
+            return None
+        with self._lock:
+            if self._pool is None:
+                from .on_ray import open_pool
+
+                self._pool = self.backend.open_submissions(  # type: ignore[attr-defined]
+                    open_pool, Judge, self.workers, {"profile": self.profile, "use_cache": self.use_cache})
+        return self._pool
+
+    @property
+    def submission_pool(self) -> Any:
+        """The submission path's pool of judge actors while it is open (else None; asking opens nothing)."""
+        return self._pool
+
+    @property
+    def capacity(self) -> int:
+        """How many runs (box path) or submissions (submission path) this judge takes at once."""
+        pool = self._submission_pool()
+        return max(1, pool.workers if pool is not None else self.box.workers)
+
+    @property
+    def info(self) -> BoxInfo:
+        """What the box says about itself (its tools, isolation), opening the judge's box or actors."""
+        pool = self._submission_pool()
+        if pool is not None:
+            return BoxInfo.model_validate(pool.info)
+        return self.box.info
+
     @property
     def box_info(self) -> BoxInfo | None:
         """What the box says about itself, once it is open (None before: asking does not open it)."""
+        if self._pool is not None and self._pool.info is not None:
+            return BoxInfo.model_validate(self._pool.info)
         return self._box.info if self._box is not None else None
 
     def close(self) -> None:
-        """Release the box."""
+        """Release the box (and the submission path's actors)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         if self._box is not None:
             self._box.close()
             self._box = None
@@ -130,6 +173,14 @@ class Judge:
         """
         skip = skip and problem.scoring != "codeforces" and problem.grading is None
         log.debug("judging %s on %s", submission.name, problem.code)
+        pool = self._submission_pool()
+        if pool is not None:  # judged whole on a node: the report comes back (tests reported after it)
+            got = pool.judge(problem, submission, skip)
+            report = got if isinstance(got, JudgeReport) else not_judged(problem, got)
+            if on_test is not None:
+                for test in report.tests:
+                    on_test(test)
+            return report
         state = self._state(problem)
         assert self._slots is not None
         with self._slots:
@@ -153,13 +204,40 @@ class Judge:
         """Judge several submissions concurrently (compiles overlap tests); reports in input order.
 
         ``on_report`` is called with each report as it is ready (in completion order: progress)."""
-        workers = max(1, self.box.workers)
+        pool = self._submission_pool()
+        if pool is not None:
+            return self._judge_chunks(pool, items, skip, on_report)
+        workers = self.capacity
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ioi-sub") as pool:
             futures = [pool.submit(self.judge, p, s, None, skip) for p, s in items]
             if on_report is not None:
                 for fut in as_completed(futures):
                     on_report(fut.result())
             return [fut.result() for fut in futures]
+
+    def _judge_chunks(self, pool: Any, items: list[tuple[Problem, Submission]], skip: bool,
+                      on_report: Callable[[JudgeReport], None] | None) -> list[JudgeReport]:
+        """The submission path's judge_many: with many more submissions than actor slots, several go in one
+        actor call (at most ``CHUNK_MAX``, and ``CHUNKS_PER_SLOT`` calls for every slot), which spares the
+        driver a Ray call per submission; a lost call is retried once, whole, on another actor."""
+        size = max(1, min(CHUNK_MAX, len(items) // (CHUNKS_PER_SLOT * pool.workers)))
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+
+        def run(chunk: list[tuple[Problem, Submission]]) -> list[JudgeReport]:
+            out = []
+            for (problem, _), got in zip(chunk, pool.judge_chunk(chunk, skip), strict=True):
+                if isinstance(got, Exception):
+                    raise got
+                out.append(got if isinstance(got, JudgeReport) else not_judged(problem, got))
+            return out
+
+        with ThreadPoolExecutor(max_workers=pool.workers, thread_name_prefix="ioi-sub") as threads:
+            futures = [threads.submit(run, chunk) for chunk in chunks]
+            if on_report is not None:
+                for fut in as_completed(futures):
+                    for report in fut.result():
+                        on_report(report)
+            return [report for fut in futures for report in fut.result()]
 
     def _run_tests(self, state: _ProblemState, problem: Problem, prepared: object, score_type: ScoreType,
                    on_test: TestCallback | None, skip: bool, parallel: int | None = None) -> dict[str, TestResult]:
@@ -217,6 +295,12 @@ class Judge:
                     if on_test is not None:
                         on_test(res)
         return results
+
+
+def not_judged(problem: Problem, cause: str) -> JudgeReport:
+    """The report of a submission no box could judge: every test SE naming ``cause`` (never a silent 0)."""
+    tests = {name: TestResult(name=name, verdict=Verdict.SE, message=cause) for name in problem.test_order()}
+    return build_report(problem, CompileResult(ok=True), tests, get_score_type(problem.score_type))
 
 
 def skipped(name: str) -> TestResult:

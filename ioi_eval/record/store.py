@@ -301,6 +301,12 @@ class RunStore:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=60)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        # save_report's group commit: reports queued while a batch is written, and how far batches got
+        self._group = threading.Condition()
+        self._queued: list[tuple[str, str, float]] = []
+        self._queue_seq = self._written_seq = 0
+        self._writing = False
+        self._failed: list[tuple[int, int, BaseException]] = []
         if readonly:
             return
         with self._lock:
@@ -398,10 +404,45 @@ class RunStore:
         return self._samples("WHERE s.report IS NULL AND s.extraction != 'no_code'")
 
     def save_report(self, key: str, report_json: str, score: float) -> None:
-        """Record a judge report."""
+        """Record a judge report; returns once it is committed.
+
+        Group commit: reports that threads hand in while a transaction is being written wait for it, and the
+        first of them then writes them all in the next one (one transaction per batch, not per report). A killed
+        process loses at most the batch in flight, whose callers have not returned: nothing is recorded twice.
+        """
+        with self._group:
+            self._queued.append((key, report_json, score))
+            self._queue_seq += 1
+            mine = self._queue_seq
+            while self._written_seq < mine and self._writing:
+                self._group.wait()
+            if self._written_seq >= mine:  # a batch written by another thread held it
+                failed = next((exc for lo, hi, exc in self._failed if lo <= mine <= hi), None)
+                if failed is not None:
+                    raise failed
+                return
+            batch, self._queued = self._queued, []
+            first, last = self._written_seq + 1, self._queue_seq
+            self._writing = True
+        error: BaseException | None = None
+        try:
+            self.save_reports(batch)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            with self._group:
+                if error is not None:
+                    self._failed = [*self._failed[-15:], (first, last, error)]
+                self._written_seq, self._writing = last, False
+                self._group.notify_all()
+
+    def save_reports(self, reports: list[tuple[str, str, float]]) -> None:
+        """Record judge reports ((key, report JSON, score) each) in one transaction: all of them or none."""
+        now = time.time()
         with self._tx() as db:
-            db.execute("UPDATE submissions SET report=?, score=?, judge_count=judge_count+1, judged_at=?"
-                       " WHERE key=?", (report_json, score, time.time(), key))
+            db.executemany("UPDATE submissions SET report=?, score=?, judge_count=judge_count+1, judged_at=?"
+                           " WHERE key=?", [(text, score, now, key) for key, text, score in reports])
 
     def samples(self, problem: str | None = None) -> list[Sample]:
         """Every sample of the run, or of one problem (ordered by problem, subtask, sample), for scoring and

@@ -177,16 +177,16 @@ class CodeReward:
             except IoiEvalError as exc:
                 raise RewardConfigError(f"reward backend: {exc}") from None
             try:
-                box = judge.box
+                info, workers = judge.info, judge.capacity
             except Exception as exc:  # whatever the backend raises while starting: one line
                 judge.close()
                 raise RewardConfigError(f"cannot open the {name} backend: {type(exc).__name__}: {exc}") from None
-            if self.language not in box.info.tools:
+            if self.language not in info.tools:
                 judge.close()
                 raise RewardConfigError(f"the {name} backend has no {self.language} toolchain "
-                                        f"(it has: {', '.join(box.info.tools) or 'none'}); is the compiler installed?")
+                                        f"(it has: {', '.join(info.tools) or 'none'}); is the compiler installed?")
             self._index = ProblemIndex(problems, self.language, self._inline)
-            self._pool = ThreadPoolExecutor(max_workers=max(2, 2 * box.workers), thread_name_prefix="ioi-reward")
+            self._pool = ThreadPoolExecutor(max_workers=max(2, 2 * workers), thread_name_prefix="ioi-reward")
             self._judge = judge
 
     @staticmethod
@@ -327,7 +327,7 @@ class CodeReward:
         if skip:  # with others in flight, fewer tests at once: a failure then leaves fewer started tests wasted
             with self._memo_lock:
                 in_flight = len(self._inflight)
-            parallel = max(1, judge.box.workers // max(1, in_flight))
+            parallel = max(1, judge.capacity // max(1, in_flight))
         try:
             report = judge.judge(view, sub, skip=skip, parallel=parallel)
         except (JudgeError, OSError) as exc:  # the judge failed (a lost box, a broken channel), not the model

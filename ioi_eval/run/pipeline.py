@@ -70,7 +70,7 @@ class Runner:
         unjudged = self.store.unjudged()
         log.info("%d generation(s) to make, %d stored submission(s) to judge", len(pending), len(unjudged))
         progress.on_totals(len(pending), len(unjudged))
-        workers = max(1, self.judge.box.workers)
+        workers = self.judge.capacity
         futures: list[Future] = []
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ioi-run-judge") as pool:
             for sample in unjudged:

@@ -42,7 +42,8 @@ class RayBackend:
 
     def __init__(self, address: str | None = None, box: str | None = None, slots: int | None = None,
                  image: str | None = None, isolation: str | None = None, canned: bool = False,
-                 status: Callable[[str], None] | None = None, actor_cpus: float | None = None) -> None:
+                 status: Callable[[str], None] | None = None, actor_cpus: float | None = None,
+                 canned_report: bytes | None = None, submissions: bool = True) -> None:
         self.address = address
         self.box = box or os.environ.get("IOI_EVAL_RAY_BOX") or "local"
         if self.box not in BOXES:
@@ -53,6 +54,9 @@ class RayBackend:
         self.canned = canned
         self.status = status
         self.actor_cpus = actor_cpus
+        self.canned_report = canned_report
+        #: whole submissions judged in the actors (``Judge`` asks :meth:`open_submissions`); False: the box path
+        self.judges_submissions = submissions
 
     def plan(self, ray: Any, workers: int | None) -> tuple[int, int]:
         """(actors, slots each) for ``workers`` run slots (default: every CPU), as many as the nodes can place:
@@ -93,7 +97,11 @@ class RayBackend:
         except Exception as exc:
             raise RayClusterError(f"cannot start the judge actors ({count} x {slots} CPUs, within "
                                   f"{START_TIMEOUT_S:g} s each): {exc}") from None
-        reporter = _StatusLine(pool, stats, self.status or _stderr_line)
+        def counts() -> tuple[int, int, int]:
+            alive = sum(s.channel is not None and getattr(s.channel, "alive", True) for s in pool.slots)
+            return alive, len(pool.slots), pool.replacements
+
+        reporter = _StatusLine(counts, stats, self.status or _stderr_line)
         box = RemoteBox(pool, on_close=reporter.stop)
         nodes = {getattr(s.channel, "where", {}).get("node_id") for s in pool.slots if s.channel is not None}
         box.isolation_note = (f"ray, {count} actor(s) x {slots} slots on {len(nodes)} node(s), {self.box} boxes: "
@@ -102,6 +110,26 @@ class RayBackend:
         box.ray_shelf = shelf  # type: ignore[attr-defined]
         reporter.start()
         return box
+
+
+    def open_submissions(self, opener: Callable[..., Any], judge_class: type, workers: int | None = None,
+                         judge_options: dict[str, Any] | None = None) -> Any:
+        """The submission path (:mod:`ioi_eval.judge.on_ray`): ``opener`` (its ``open_pool``) starts the judge
+        actors this backend plans, each holding a ``judge_class`` (made with ``judge_options``) over its node's
+        box; a progress line runs
+        beside them. ``canned_report`` (a report's JSON) makes canned actors: the driver-ceiling benchmark's."""
+        ray = connect(self.address)
+        count, slots = self.plan(ray, workers)
+        cpus = slots if self.actor_cpus is None else self.actor_cpus
+        stats = ChannelStats()
+        pool = opener(ray, judge_class, self.box, slots, count, self.image, cpus, self.canned_report, stats,
+                      START_TIMEOUT_S, lambda: _most_free_cpus(ray) >= cpus, judge_options)
+        reporter = _StatusLine(lambda: (*pool.alive(), pool.replacements), stats, self.status or _stderr_line)
+        pool.on_close = reporter.stop
+        nodes = {a.where.get("node_id") for a in pool.actors}
+        pool.isolation_note = f"ray, {count} actor(s) x {slots} slots on {len(nodes)} node(s), {self.box} boxes"
+        reporter.start()
+        return pool
 
 
 def _wait_for_room(ray: Any, cpus: float, wait_s: float = ROOM_WAIT_S) -> None:
@@ -132,17 +160,18 @@ def _stderr_line(line: str) -> None:
 class _StatusLine:
     """Every ``$IOI_EVAL_RAY_STATUS_S`` seconds while judging: actors alive, jobs in flight, retried, results/s."""
 
-    def __init__(self, pool: ChannelPool, stats: ChannelStats, emit: Callable[[str], None]) -> None:
-        self.pool, self.stats, self.emit = pool, stats, emit
+    def __init__(self, counts: Callable[[], tuple[int, int, int]], stats: ChannelStats,
+                 emit: Callable[[str], None]) -> None:
+        self.counts, self.stats, self.emit = counts, stats, emit  # counts: (alive, actors, replaced)
         self.every = float(os.environ.get("IOI_EVAL_RAY_STATUS_S", STATUS_EVERY_S))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ioi-ray-status", daemon=True)
 
     def line(self, rate: float) -> str:
         """The progress line."""
-        alive = sum(s.channel is not None and getattr(s.channel, "alive", True) for s in self.pool.slots)
-        return (f"ray: {alive}/{len(self.pool.slots)} actors alive, {self.stats.in_flight} jobs in flight, "
-                f"{self.pool.replacements} actor(s) replaced (their jobs retried once), {rate:.1f} results/s")
+        alive, total, replaced = self.counts()
+        return (f"ray: {alive}/{total} actors alive, {self.stats.in_flight} jobs in flight, "
+                f"{replaced} actor(s) replaced (their jobs retried once), {rate:.1f} results/s")
 
     def start(self) -> None:
         if self.every > 0:

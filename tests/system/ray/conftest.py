@@ -58,7 +58,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def actor_processes() -> list[str]:
-    """Judge actor processes alive on this machine (``ray::BoxActor`` in their command line)."""
+    """Judge actor processes alive on this machine (``ray::BoxActor`` or ``ray::JudgeActor`` in their command
+    line)."""
     found = []
     for pid_dir in Path("/proc").iterdir():
         if not pid_dir.name.isdigit():
@@ -68,7 +69,7 @@ def actor_processes() -> list[str]:
             state = next((ln for ln in (pid_dir / "status").read_text().splitlines() if ln.startswith("State:")), "")
         except OSError:
             continue
-        if "ray::BoxActor" in cmd and "zombie" not in state:
+        if ("ray::BoxActor" in cmd or "ray::JudgeActor" in cmd) and "zombie" not in state:
             found.append(f"{pid_dir.name} {cmd.strip()[:80]}")
     return found
 

@@ -1,5 +1,6 @@
-"""The Ray backend on a real 3-node cluster: the same verdicts as the local backend, a judge actor killed while
-judging, and hostile programs (the adversarial suite's process and file-system cases)."""
+"""The Ray backend on a real 3-node cluster: the same verdicts as the local backend (whole submissions judged in
+the actors), a judge actor killed while judging, and hostile programs (the adversarial suite's process and
+file-system cases, on the box path: the suite opens the box itself)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ FILE_CASES = ["read-etc-passwd", "read-expected-output", "write-outside", "persi
 
 
 def _actor_pids(judge: Judge) -> list[int]:
+    pool = judge.submission_pool
+    if pool is not None:  # the submission path: judge actors
+        return [a.where["pid"] for a in pool.actors if a.alive]
     return [s.channel.where["pid"] for s in judge.box.pool.slots if s.channel is not None]
 
 
@@ -40,9 +44,11 @@ def _ran(report: JudgeReport) -> dict[str, Verdict]:
 def test_every_bundled_solution_judges_as_on_the_local_backend(cluster) -> None:
     problems = [load_problem(r) for r in discover(PROBLEMS)]
     with Judge("ray", workers=3) as judge:
-        assert "3 actor(s) x 1 slots on 3 node(s)" in judge.box.isolation_note
         on_ray = {(p.code, c.solution.key): c for p in problems for c in validate_problem(judge, p)}
-        shipped = judge.box.ray_shelf.bytes_put
+        pool = judge.submission_pool
+        assert pool is not None and judge._box is None  # whole submissions in the actors, no box on the driver
+        assert "3 actor(s) x 1 slots on 3 node(s)" in pool.isolation_note
+        shipped = pool.bytes_put
         pids = _actor_pids(judge)
     assert wait_no_actors() == []
     assert all(sandbox_processes(pid, zombies=False) == [] for pid in pids)
@@ -56,13 +62,14 @@ def test_every_bundled_solution_judges_as_on_the_local_backend(cluster) -> None:
         assert (r.score, [s.score for s in r.subtasks]) == (loc.score, [s.score for s in loc.subtasks]), key
         both = _ran(r).keys() & _ran(loc).keys()  # a test skipped on one side may have run on the other
         assert {t: _ran(r)[t] for t in both} == {t: _ran(loc)[t] for t in both}, key
-    # Tests, checkers and programs went through the object store, and landed in each node's folder once.
+    # Each package went through the object store once, and was unpacked in each node's folder once.
     assert shipped > 0
     folders = [d for d in Path(os.environ["IOI_EVAL_RAY_BLOBS"]).iterdir() if d.is_dir()]
     assert len(folders) == 3
     for d in folders:
         names = [f.name for f in d.iterdir()]
         assert names and len(names) == len(set(names)) and not any(n.startswith(".part-") for n in names)
+        assert sum(n.startswith("pkg-") for n in names) == sum(n.endswith(".pkg.tar") for n in names) >= 1
 
 
 def test_a_judge_actor_killed_while_judging(cluster, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,18 +80,19 @@ def test_a_judge_actor_killed_while_judging(cluster, monkeypatch: pytest.MonkeyP
     lines: list[str] = []
     monkeypatch.setenv("IOI_EVAL_RAY_STATUS_S", "0.2")
     with Judge("ray", workers=3, status=lines.append) as judge:
-        box = judge.box
+        judge.judge(*items[0])  # the actors up, the package on their nodes
+        pool = judge.submission_pool
         victim = _actor_pids(judge)[0]
         worker = threading.Thread(target=lambda: reports.extend(judge.judge_many(items)))
         worker.start()
         deadline = time.monotonic() + 120
-        while not (box.ray_stats.results >= 8 and box.ray_stats.in_flight) and time.monotonic() < deadline:
+        while not (pool.stats.results >= 2 and pool.stats.in_flight >= 3) and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert box.ray_stats.in_flight > 0, "nothing was in flight to lose"
+        assert pool.stats.in_flight > 0, "nothing was in flight to lose"
         os.kill(victim, signal.SIGKILL)
         worker.join(timeout=300)
         assert not worker.is_alive()
-        assert box.pool.replacements >= 1 and box.ray_stats.broken >= 1
+        assert pool.replacements >= 1 and pool.stats.broken >= 1
         pids = _actor_pids(judge)
         assert victim not in pids and len(pids) == 3  # replaced by a fresh actor where the CPU came free
     # The driver's progress line said so.
@@ -96,6 +104,27 @@ def test_a_judge_actor_killed_while_judging(cluster, monkeypatch: pytest.MonkeyP
     assert not [r for r in reports if r.has_system_error], [(t.name, t.message) for r in reports
                                                             for t in r.system_errors()]
     assert scores == {s.key: s.expected_score for s in problem.solutions}
+
+
+def test_the_drivers_judge_profile_goes_to_the_actors(cluster, tmp_path: Path) -> None:
+    from ioi_eval.problem.writer import write_plain_package
+
+    tests = {"1-1": ("2 3\n", "5\n")}
+    package = write_plain_package(
+        tmp_path / "sum", problem={"code": "sum", "name": "Sum", "time_limit": 1.0, "memory_limit": 256 << 20,
+                                   "score_precision": 2, "task_type": "Batch"},
+        subtasks={"01-all": {"score": 100, "testcases": list(tests)}}, tests=tests)
+    problem = load_problem(package)
+    # Right only where the profile defines ONLINE_JUDGE (codeforces does, cms does not).
+    code = ("#include <cstdio>\nint main(){long long a,b;scanf(\"%lld %lld\",&a,&b);\n#ifdef ONLINE_JUDGE\n"
+            "printf(\"%lld\\n\",a+b);\n#else\nprintf(\"0\\n\");\n#endif\n}\n")
+    sub = Submission(name="sum.cpp", language="cpp", source=code.encode())
+    for profile, score in (("codeforces", 100), ("cms", 0)):
+        with Judge("ray", workers=1, profile=profile) as judge:
+            assert judge.judge(problem, sub).score == score, profile
+            assert judge.submission_pool is not None and judge.capacity == 1
+            assert "cpp" in judge.info.tools and judge.box_info == judge.info  # a node's box, as a reward checks it
+    assert wait_no_actors() == []
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +140,4 @@ def test_hostile_submission_holds_on_ray(hostile: AdversarialSuite, case) -> Non
     assert result.held, f"{case.name} ({case.about}):\n  " + "\n  ".join(result.problems)
     for pid in _actor_pids(hostile.judge):  # the boxes live in the actors: nothing of the run outlives it
         assert wait_until_gone(lambda pid=pid: sandbox_processes(pid, zombies=False)) == [], case.name
+

@@ -1,0 +1,430 @@
+"""Whole submissions judged on the nodes: one actor call per submission, only the report comes back.
+
+The box path (:mod:`.channel`) makes the driver run the judge logic and send about three actor calls per test;
+this one moves the judge itself into the actors. Each :class:`JudgeActor` holds a local
+:class:`~ioi_eval.judge.judge.Judge` over its node's box (bubblewrap in-process, or Docker on its node), and
+answers ``judge(package, problem, submission)`` with the submission's :class:`~ioi_eval.judge.results.JudgeReport`.
+
+- The problem package (its folder, tests, checker, graders) is packed once per run on the driver, put into the
+  object store once, and unpacked once per node by content hash (:func:`unpack`, in :class:`.shipping.NodeBlobs`'
+  folder). The problem object itself (possibly a view: a reward's one subtask) travels once per actor, with its
+  paths moved onto the node's copy (:func:`rebase`).
+- Compiles happen in the actors, cached per node (the node's compile cache, ``<cache>/compile``): a submission
+  judged on N nodes is compiled at most N times (once per node, not once per cluster).
+- :class:`SubmissionPool` (driver) keeps at most ``slots`` submissions in flight per actor, least busy first.
+  An actor or node that dies fails its submissions' calls; each is retried once on another actor (a fresh one is
+  started where Ray finds room), then it is a report of SE results naming the cause. Ray never retries by
+  itself (``max_restarts=0``, ``max_task_retries=0``), so the driver alone decides what is judged twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import shutil
+import socket
+import tarfile
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..backends.ray.shipping import NodeBlobs
+from ..errors import BoxRequestError, RayClusterError
+from ..problem.model import Problem
+from .results import JudgeReport
+
+PACKAGE_SUFFIX = ".pkg.tar"
+PROBLEM_REFS = 256  # problem objects (views) kept in the object store by the driver, most recent first
+ROOM_WAIT_S = 15.0  # how long a replacement actor waits for a node with free CPUs
+SUBMISSION_TIMEOUT_S = 600.0  # plus each test's wall budget: an actor silent for longer is taken as hung
+
+
+def pack_problem(root: Path) -> tuple[str, bytes]:
+    """The package folder as a reproducible tar (sorted, no times or owners): (``<sha256>.pkg.tar``, bytes)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path in sorted(root.rglob("*")):
+            if path.is_symlink() or not (path.is_file() or path.is_dir()):
+                continue  # a package holds plain files and folders (the loader checks it)
+            info = tar.gettarinfo(str(path), arcname=str(path.relative_to(root)))
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            if path.is_file():
+                with path.open("rb") as f:
+                    tar.addfile(info, f)
+            else:
+                tar.addfile(info)
+    data = buf.getvalue()
+    return f"{hashlib.sha256(data).hexdigest()}{PACKAGE_SUFFIX}", data
+
+
+def unpack(blobs: NodeBlobs, name: str, data: bytes | None) -> Path:
+    """The node's unpacked copy of package ``name`` (``pkg-<sha256>/`` beside the blobs), made once per node:
+    from ``data`` (fetched from the object store) when the node lacks it. Concurrent actors race benignly."""
+    dest = blobs.root / f"pkg-{name.partition('.')[0]}"
+    if dest.is_dir():
+        return dest
+    if blobs.path(name) is None:
+        if data is None:
+            raise FileNotFoundError(f"package {name} is neither on this node nor in the object store")
+        blobs.add(name, data)
+    tmp = Path(tempfile.mkdtemp(dir=blobs.root, prefix=".part-pkg-"))
+    try:
+        with tarfile.open(blobs.root / name) as tar:
+            tar.extractall(tmp, filter="data")
+        os.rename(tmp, dest)
+    except OSError:
+        if not dest.is_dir():  # not another actor's win: a real failure
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def rebase(value: Any, old: Path, new: Path) -> Any:
+    """``value`` (a problem, or any model, tuple, list, dict of them) with every path under ``old`` moved under
+    ``new``; what does not change is returned as is."""
+    if isinstance(value, Path):
+        try:
+            return new / value.relative_to(old)
+        except ValueError:
+            return value
+    if isinstance(value, BaseModel):
+        update = {}
+        for field in type(value).model_fields:
+            item = getattr(value, field)
+            moved = rebase(item, old, new)
+            if moved is not item:
+                update[field] = moved
+        return value.model_copy(update=update) if update else value
+    if isinstance(value, tuple | list):
+        items = [rebase(v, old, new) for v in value]
+        return type(value)(items) if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    if isinstance(value, dict):
+        moved_d = {k: rebase(v, old, new) for k, v in value.items()}
+        return moved_d if any(moved_d[k] is not value[k] for k in value) else value
+    return value
+
+
+class JudgeActor:
+    """A judge on one node: a local :class:`Judge` over this node's box (``box``: ``local`` or ``docker``) with
+    ``slots`` run slots. ``canned`` (a report's JSON) answers every submission with it at once, running nothing:
+    the driver-ceiling benchmark's actor. Plain Python: the driver wraps it with ``ray.remote``."""
+
+    def __init__(self, judge_class: Any, box: str = "local", slots: int = 1, image: str | None = None,
+                 canned: bytes | None = None, judge_options: dict[str, Any] | None = None) -> None:
+        import ray
+
+        self.node_id = ray.get_runtime_context().get_node_id()
+        self.blobs = NodeBlobs(self.node_id)
+        self.box, self.canned = box, canned
+        self._lock = threading.Lock()
+        self._problems: OrderedDict[str, Problem] = OrderedDict()
+        self.judge: Any = None
+        if canned is None:
+            options: dict[str, Any] = {"image": image} if box == "docker" and image else {}
+            # judge_class is Judge, passed by the driver: this module does not import judge.py (no cycle)
+            self.judge = judge_class(box, workers=slots, **(judge_options or {}), **options)
+            _ = self.judge.box  # open it now: a box that cannot start fails the actor's start, not a submission
+
+    def where(self) -> dict[str, Any]:
+        """Where this actor runs (node id, host, pid, box) and its box's tools (for ``Judge.info``)."""
+        info = self.judge.box.info.model_dump(mode="json") if self.judge is not None else None
+        return {"node_id": self.node_id, "host": socket.gethostname(), "pid": os.getpid(), "box": self.box,
+                "info": info}
+
+    def judge_submissions(self, jobs: list[tuple[str, Any, Any, Any]], skip: bool) -> list[tuple[bytes, str]]:
+        """Judge submissions one after another; each job is (package name, package ref, problem ref,
+        submission). Each answer is (the report's JSON, "") or (b"", the error that kept it from being judged).
+        (The refs sit inside a list, so Ray hands them over as refs, not values.)"""
+        out = []
+        for package, package_ref, problem_ref, submission in jobs:
+            if self.canned is not None:
+                out.append((self.canned, ""))
+                continue
+            try:
+                problem = self._problem(package, package_ref, problem_ref)
+                out.append((self.judge.judge(problem, submission, skip=skip).model_dump_json().encode(), ""))
+            except Exception as exc:  # reported to the driver (one line); the actor keeps serving
+                out.append((b"", f"{type(exc).__name__}: {exc}"))
+        return out
+
+    def _problem(self, package: str, package_ref: Any, problem_ref: Any) -> Problem:
+        import ray
+
+        key = problem_ref.hex()
+        with self._lock:
+            problem = self._problems.get(key)
+            if problem is not None:
+                self._problems.move_to_end(key)
+                return problem
+        dest = self.blobs.root / f"pkg-{package.partition('.')[0]}"
+        root = dest if dest.is_dir() else unpack(self.blobs, package,
+                                                 None if self.blobs.path(package) else ray.get(package_ref))
+        original: Problem = ray.get(problem_ref)
+        problem = rebase(original, original.root, root)
+        with self._lock:
+            self._problems[key] = problem
+            while len(self._problems) > PROBLEM_REFS:
+                self._problems.popitem(last=False)
+        return problem
+
+    def shutdown(self) -> None:
+        """Close the box (work root, cgroups, a container) before the actor is killed."""
+        if self.judge is not None:
+            self.judge.close()
+
+
+class _Actor:
+    """The driver's record of one judge actor."""
+
+    def __init__(self, handle: Any, index: int) -> None:
+        self.handle, self.index = handle, index
+        self.busy = 0
+        self.alive = True
+        self.where: dict[str, Any] = {}
+
+
+class SubmissionPool:
+    """The driver's end: judge actors spread over the nodes, one call per submission (see the module doc)."""
+
+    def __init__(self, ray: Any, actor_class: Any, options: dict[str, Any], init: dict[str, Any], count: int,
+                 slots: int, stats: Any, start_timeout: float, room: Any) -> None:
+        self._ray, self._class, self._options, self._init = ray, actor_class, options, init
+        self.slots, self.stats, self._start_timeout, self._room = slots, stats, start_timeout, room
+        self._cond = threading.Condition()
+        self._packages: dict[Path, tuple[str, Any]] = {}
+        self._problem_refs: OrderedDict[int, tuple[Problem, Any]] = OrderedDict()
+        self._next = 0
+        self.replacements = 0
+        self._starting = 0
+        self.bytes_put = 0
+        self.actors: list[_Actor] = []
+        self.on_close: Any = None
+        self._closed = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.isolation_note = ""
+        handles = [self._spawn() for _ in range(count)]
+        wheres = ray.get([h.handle.where.remote() for h in handles], timeout=start_timeout)
+        for actor, where in zip(handles, wheres, strict=True):
+            actor.where = where
+        self.actors = handles
+
+    # -- actors ------------------------------------------------------------------------------------------
+    def _spawn(self) -> _Actor:
+        self._next += 1
+        return _Actor(self._class.options(**self._options).remote(**self._init), self._next)
+
+    @property
+    def workers(self) -> int:
+        """Submissions this pool judges at once (live actors x slots)."""
+        return max(1, sum(a.alive for a in self.actors)) * self.slots
+
+    @property
+    def info(self) -> dict[str, Any] | None:
+        """The first live actor's box description (its tools, isolation), as ``where()`` returned it."""
+        return next((a.where.get("info") for a in self.actors if a.alive), None)
+
+    def alive(self) -> tuple[int, int]:
+        """(live actors, actors started and not lost), for the progress line."""
+        live = sum(a.alive for a in self.actors)
+        return live, live + self._starting
+
+    def _acquire(self, wait_s: float) -> _Actor | None:
+        deadline = time.monotonic() + wait_s
+        with self._cond:
+            while True:
+                free = [a for a in self.actors if a.alive and a.busy < self.slots]
+                if free:
+                    actor = min(free, key=lambda a: a.busy)
+                    actor.busy += 1
+                    self.stats.in_flight += 1
+                    return actor
+                if not any(a.alive for a in self.actors) and not self._starting:
+                    return None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self._cond.wait(min(left, 1.0))
+
+    def _release(self, actor: _Actor) -> None:
+        with self._cond:
+            actor.busy -= 1
+            self.stats.in_flight -= 1
+            self._cond.notify_all()
+
+    def _lose(self, actor: _Actor, cause: str) -> None:
+        """Mark ``actor`` lost (once), end it, and start a replacement in the background where there is room."""
+        with self._cond:
+            if not actor.alive:
+                return
+            actor.alive = False
+            self._starting += 1
+            self.stats.broken += 1
+            self.stats.causes.append(cause)
+        with contextlib.suppress(Exception):
+            self._ray.kill(actor.handle, no_restart=True)
+        thread = threading.Thread(target=self._replace, name="ioi-ray-replace", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _replace(self) -> None:
+        """Start a fresh actor once some node has room for it (a killed actor's CPUs come back within a second
+        or so; a lost node's never do), unless the pool closes first; else go on with the actors left."""
+        fresh = None
+        deadline = time.monotonic() + ROOM_WAIT_S
+        try:
+            while not self._closed.is_set() and not self._room():
+                if time.monotonic() > deadline:
+                    raise TimeoutError("no node has room for a replacement actor")
+                self._closed.wait(0.2)
+            if not self._closed.is_set():
+                fresh = self._spawn()
+                fresh.where = self._ray.get(fresh.handle.where.remote(), timeout=self._start_timeout)
+        except Exception:  # no room, or it failed to start: the pool goes on with the actors it has
+            fresh = None
+        with self._cond:
+            self._starting -= 1
+            if fresh is not None and self._closed.is_set():  # closed meanwhile: end it at once
+                with contextlib.suppress(Exception):
+                    self._ray.kill(fresh.handle, no_restart=True)
+            elif fresh is not None:
+                self.actors.append(fresh)
+                self.replacements += 1
+            self._cond.notify_all()
+
+    def _cause(self, actor: _Actor, exc: Exception) -> str:
+        from ..backends.ray.channel import _first_line
+        from ..backends.ray.cluster import alive_nodes
+
+        node = actor.where.get("node_id")
+        where = f" on node {node[:12]} ({actor.where.get('host')}, pid {actor.where.get('pid')})" if node else ""
+        try:
+            gone = node is not None and node not in alive_nodes(self._ray)
+        except Exception:
+            gone = False
+        what = "its node left the cluster" if gone else "the actor's process died"
+        return f"ray actor{where}: {what} ({type(exc).__name__}: {_first_line(exc)})"
+
+    # -- shipping ------------------------------------------------------------------------------------------
+    def _package(self, root: Path) -> tuple[str, Any]:
+        with self._cond:
+            got = self._packages.get(root)
+        if got is None:
+            name, data = pack_problem(root)
+            got = (name, self._ray.put(data))
+            with self._cond:
+                if root not in self._packages:
+                    self._packages[root] = got
+                    self.bytes_put += len(data)
+                got = self._packages[root]
+        return got
+
+    def _problem_ref(self, problem: Problem) -> Any:
+        with self._cond:
+            got = self._problem_refs.get(id(problem))
+            if got is not None and got[0] is problem:
+                self._problem_refs.move_to_end(id(problem))
+                return got[1]
+        ref = self._ray.put(problem)
+        with self._cond:
+            self._problem_refs[id(problem)] = (problem, ref)  # holding the problem keeps its id unique
+            while len(self._problem_refs) > PROBLEM_REFS:
+                self._problem_refs.popitem(last=False)
+        return ref
+
+    # -- judging -------------------------------------------------------------------------------------------
+    def judge(self, problem: Problem, submission: Any, skip: bool = True) -> JudgeReport | str:
+        """Judge one submission on an actor; retried once on another actor when the first is lost: its report,
+        or (both lost) the causes, for a report of SE results. An error of the judge itself (not of Ray) is a
+        :class:`BoxRequestError`."""
+        got = self.judge_chunk([(problem, submission)], skip)[0]
+        if isinstance(got, BoxRequestError):
+            raise got
+        return got
+
+    def judge_chunk(self, items: list[tuple[Problem, Any]], skip: bool = True
+                    ) -> list[JudgeReport | str | BoxRequestError]:
+        """Judge submissions in one actor call (judged one after another there): for each, its report, the
+        causes (the call was lost twice: for a report of SE results), or the judge's own error. A lost call is
+        retried once, whole, on another actor."""
+        ray = self._ray
+        jobs = []
+        budget = SUBMISSION_TIMEOUT_S
+        for problem, submission in items:
+            package, package_ref = self._package(problem.root)
+            jobs.append((package, package_ref, self._problem_ref(problem), submission))
+            budget += sum(3 * problem.time_limit + 1 for _ in problem.tests)
+        causes: list[str] = []
+        for _attempt in range(2):
+            actor = self._acquire(self._start_timeout)
+            if actor is None:
+                causes.append("no live judge actor left in the Ray cluster")
+                break
+            try:
+                answers = ray.get(actor.handle.judge_submissions.remote(jobs, skip), timeout=budget)
+            except ray.exceptions.GetTimeoutError:
+                cause = f"ray actor {actor.where.get('pid')}: no report within {budget:g} s (the actor hangs)"
+                causes.append(cause)
+                self._lose(actor, cause)
+                continue
+            except ray.exceptions.RayActorError as exc:
+                cause = self._cause(actor, exc)
+                causes.append(cause)
+                self._lose(actor, cause)
+                continue
+            except ray.exceptions.RayError as exc:  # the object was lost with its node, the worker crashed...
+                from ..backends.ray.channel import _first_line
+
+                cause = f"{type(exc).__name__}: {_first_line(exc)}"
+                causes.append(cause)
+                self._lose(actor, cause)
+                continue
+            finally:
+                self._release(actor)
+            with self.stats.lock:
+                self.stats.results += len(answers)
+            return [BoxRequestError(f"judge actor {actor.where.get('pid')}: {error}") if error
+                    else JudgeReport.model_validate_json(data) for data, error in answers]
+        cause = "; then ".join(causes) or "not judged"
+        return [cause] * len(items)
+
+    def close(self) -> None:
+        """Close every live actor's box, then end the actors."""
+        if self.on_close is not None:
+            self.on_close()
+        self._closed.set()
+        for thread in self._threads:  # nothing of this pool calls Ray after it is closed
+            thread.join(self._start_timeout)
+        live = [a for a in self.actors if a.alive]
+        refs = [a.handle.shutdown.remote() for a in live]
+        with contextlib.suppress(Exception):
+            self._ray.get(refs, timeout=30)
+        for a in self.actors:
+            a.alive = False
+            with contextlib.suppress(Exception):
+                self._ray.kill(a.handle, no_restart=True)
+
+
+def open_pool(ray: Any, judge_class: Any, box: str, slots: int, count: int, image: str | None, cpus: float,
+              canned: bytes | None, stats: Any, start_timeout: float, room: Any,
+              judge_options: dict[str, Any] | None = None) -> SubmissionPool:
+    """Start ``count`` judge actors (spread, no restarts, no task retries) and wait until each has its box.
+    ``judge_options`` go to each actor's ``Judge`` (the driver's judge profile, whether to use the cache).
+    ``room()`` says whether some node has the CPUs for a replacement actor now."""
+    actor_class = ray.remote(JudgeActor)
+    options = {"num_cpus": cpus, "scheduling_strategy": "SPREAD", "max_restarts": 0, "max_task_retries": 0,
+               "max_concurrency": slots + 2}  # its submissions, plus where() and shutdown()
+    init = {"judge_class": judge_class, "box": box, "slots": slots, "image": image, "canned": canned,
+            "judge_options": judge_options}
+    try:
+        return SubmissionPool(ray, actor_class, options, init, count, slots, stats, start_timeout, room)
+    except Exception as exc:
+        raise RayClusterError(f"cannot start the judge actors ({count} x {slots} CPUs, within "
+                              f"{start_timeout:g} s): {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,173 @@
+"""The submission path's pieces that need no cluster: a package packed reproducibly and unpacked once per node,
+a problem's paths moved onto the node's copy, and the driver's pool retrying once on another actor, then SE."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ioi_eval.backends.ray.shipping import NodeBlobs
+from ioi_eval.judge.judge import Judge, not_judged
+from ioi_eval.judge.on_ray import SubmissionPool, pack_problem, rebase, unpack
+from ioi_eval.judge.results import JudgeReport, Verdict
+from ioi_eval.problem.writer import write_plain_package
+from ioi_eval.sources.loader import load_problem
+
+
+def _package(folder: Path) -> Path:
+    tests = {f"1-{i}": (f"{i} {i}\n", f"{2 * i}\n") for i in range(3)}
+    return write_plain_package(
+        folder, problem={"code": "sum", "name": "Sum", "time_limit": 1.0, "memory_limit": 256 << 20,
+                         "score_precision": 2, "task_type": "Batch"},
+        subtasks={"01-all": {"score": 100, "testcases": list(tests)}}, tests=tests)
+
+
+def test_a_package_packs_reproducibly_and_unpacks_once_per_node(tmp_path: Path) -> None:
+    root = _package(tmp_path / "pkg")
+    name, data = pack_problem(root)
+    assert (name, data) == pack_problem(root) and name.endswith(".pkg.tar")
+    blobs = NodeBlobs("node-a", tmp_path / "blobs")
+    copy = unpack(blobs, name, data)
+    assert unpack(blobs, name, None) == copy  # the second actor on the node finds it
+    assert sorted(p.relative_to(copy) for p in copy.rglob("*")) == sorted(p.relative_to(root) for p in root.rglob("*"))
+    with pytest.raises(FileNotFoundError, match="neither on this node"):
+        unpack(NodeBlobs("node-b", tmp_path / "blobs"), name, None)
+    changed = next(p for p in root.rglob("*") if p.is_file())
+    changed.write_bytes(changed.read_bytes() + b" ")
+    assert pack_problem(root)[0] != name  # another content, another name
+
+
+def test_a_problem_view_moves_onto_the_nodes_copy(tmp_path: Path) -> None:
+    root = _package(tmp_path / "pkg")
+    problem = load_problem(root)
+    view = problem.model_copy(update={"subtasks": problem.subtasks[:1], "score_type": "GroupMin"})
+    name, data = pack_problem(root)
+    copy = unpack(NodeBlobs("n", tmp_path / "blobs"), name, data)
+    moved = rebase(view, problem.root, copy)
+    assert moved.root == copy and moved.subtasks == view.subtasks
+    assert all(t.input.is_relative_to(copy) and t.input.read_bytes() == problem.tests[n].input.read_bytes()
+               for n, t in moved.tests.items())
+    assert rebase(view, tmp_path / "elsewhere", copy) is view  # nothing under that root: unchanged
+
+
+class _Ref:
+    def __init__(self, value: Any = None, error: Exception | None = None) -> None:
+        self.value, self.error = value, error
+
+
+class _Method:
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def remote(self, *args: Any, **kw: Any) -> _Ref:
+        try:
+            return _Ref(self.fn(*args, **kw))
+        except Exception as exc:
+            return _Ref(error=exc)
+
+
+class _Handle:
+    """An actor whose process dies (its calls fail as Ray's do) when ``dead``."""
+
+    def __init__(self, ray: _FakeRay, **init: Any) -> None:
+        self.ray, self.pid = ray, len(ray.started) + 1
+        ray.started.append(self)
+        self.where = _Method(lambda: {"node_id": f"node{self.pid}", "host": "h", "pid": self.pid, "info": None})
+        self.shutdown = _Method(lambda: None)
+        self.judge_submissions = _Method(self._judge)
+
+    def _judge(self, jobs: list, skip: bool) -> list[tuple[bytes, str]]:
+        import ray
+
+        self.ray.judged_on.append(self.pid)
+        if self.pid in self.ray.dying:
+            raise ray.exceptions.RayActorError()
+        return [(self.ray.report, "") for _ in jobs]
+
+
+class _FakeRay:
+    """What SubmissionPool asks of ray, with the real exception types."""
+
+    def __init__(self, report: bytes, dying: set[int]) -> None:
+        import ray
+
+        self.exceptions = ray.exceptions
+        self.report, self.dying = report, dying
+        self.started: list[_Handle] = []
+        self.judged_on: list[int] = []
+        self.killed: list[int] = []
+
+    def put(self, value: Any) -> _Ref:
+        return _Ref(value)
+
+    def get(self, ref: Any, timeout: float | None = None) -> Any:
+        if isinstance(ref, list):
+            return [self.get(r) for r in ref]
+        if ref.error is not None:
+            raise ref.error
+        return ref.value
+
+    def kill(self, handle: _Handle, no_restart: bool = True) -> None:
+        self.killed.append(handle.pid)
+
+    def nodes(self) -> list[dict]:
+        return [{"NodeID": f"node{h.pid}", "Alive": h.pid not in self.dying} for h in self.started]
+
+
+class _Class:
+    def __init__(self, ray: _FakeRay) -> None:
+        self.ray = ray
+
+    def options(self, **_: Any) -> _Class:
+        return self
+
+    def remote(self, **init: Any) -> _Handle:
+        return _Handle(self.ray, **init)
+
+
+def _pool(tmp_path: Path, dying: set[int], room: Any = lambda: True) -> tuple[SubmissionPool, _FakeRay, Any]:
+    from ioi_eval.backends.ray.channel import ChannelStats
+
+    problem = load_problem(_package(tmp_path / "pkg"))
+    good = not_judged(problem, "x").model_copy(update={"score": 100.0})
+    fake = _FakeRay(good.model_dump_json().encode(), dying)
+    return SubmissionPool(fake, _Class(fake), {}, {}, 2, 1, ChannelStats(), 5.0, room), fake, problem
+
+
+def test_a_lost_actor_s_submission_is_judged_once_more_on_another(tmp_path: Path) -> None:
+    pool, fake, problem = _pool(tmp_path, dying={1})
+    got = pool.judge(problem, object())
+    assert isinstance(got, JudgeReport) and got.score == 100.0
+    assert fake.judged_on == [1, 2] and fake.killed == [1]
+    assert pool.stats.broken == 1 and "its node left the cluster" in pool.stats.causes[0]
+    for t in [t for t in threading.enumerate() if t.name == "ioi-ray-replace"]:
+        t.join(5)
+    assert pool.replacements == 1 and pool.alive() == (2, 2)  # a fresh actor took the lost one's place
+
+
+def test_lost_twice_is_a_report_of_se_naming_both_causes(tmp_path: Path) -> None:
+    pool, fake, problem = _pool(tmp_path, dying={1, 2, 3, 4}, room=lambda: False)
+    got = pool.judge(problem, object())
+    assert isinstance(got, str) and got.count("ray actor on node") == 2 and "; then " in got
+    assert fake.judged_on == [1, 2]  # once, then once more: never a third time
+    pool.close()  # ends the replacement that waits for room at once
+    assert not [t for t in threading.enumerate() if t.name == "ioi-ray-replace" and t.is_alive()]
+    report = not_judged(problem, got)
+    assert report.score == 0 and all(t.verdict == Verdict.SE and got in t.message for t in report.tests)
+    assert report.has_system_error
+
+
+def test_judge_uses_the_submission_path_only_where_the_backend_has_one(tmp_path: Path) -> None:
+    with Judge("local", workers=1) as judge:
+        assert judge._submission_pool() is None and judge.submission_pool is None
+
+
+def test_a_lost_chunk_is_retried_whole_on_another_actor(tmp_path: Path) -> None:
+    pool, fake, problem = _pool(tmp_path, dying={1})
+    got = pool.judge_chunk([(problem, object())] * 3)
+    assert [r.score for r in got] == [100.0] * 3  # type: ignore[union-attr]
+    assert fake.judged_on == [1, 2] and pool.stats.results == 3
+    pool.close()
