@@ -27,12 +27,14 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -56,6 +58,9 @@
 #endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
 #endif
 #ifndef SYS_pivot_root
 #define SYS_pivot_root 155
@@ -327,9 +332,10 @@ int init_main(void* arg) {
     if (setns(g_tmpl.mnt_fd, CLONE_NEWNS) < 0) fail(ef, ST_NS_SETNS, errno, 2);
     if (unshare(CLONE_NEWNS) < 0) fail(ef, ST_NS_UNSHARE, errno);
     {
-        int keep[4 + kMaxCgFds + kMaxBinds];
+        int keep[5 + kMaxCgFds + kMaxBinds];
         int n = 0;
         keep[n++] = ef;
+        if (p.lifeline >= 0) keep[n++] = p.lifeline;
         keep[n++] = s.in;
         keep[n++] = s.out;
         keep[n++] = s.err;
@@ -390,14 +396,43 @@ int init_main(void* arg) {
     if (!p.err_is_out) close(s.err);
     for (int i = 0; i < p.n_cg; i++) close(s.cg[i]);
 
-    // pid 1: reap everything; once the program is gone, nothing else may stay.
+    // pid 1: reap everything; once the program is gone, nothing else may stay. The parent-death
+    // signal alone does not always reach us when the harness is SIGKILLed (we were seen reparented
+    // to the host's init, alive, with the program still running), so we also watch the harness's
+    // pidfd: once it is readable the harness is gone, nobody will read our report, and the box ends.
     bool done = false;
+    int sfd = -1;
+    if (p.lifeline >= 0) {
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &chld, nullptr);
+        sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    }
     for (;;) {
         int st = 0;
-        pid_t r = wait4(-1, &st, __WALL, nullptr);
+        pid_t r = wait4(-1, &st, __WALL | (sfd >= 0 ? WNOHANG : 0), nullptr);
         if (r < 0) {
             if (errno == EINTR) continue;
             break;  // ECHILD: the box is empty
+        }
+        if (r == 0) {  // children left, none exited yet: wait for one, or for the harness to go
+            pollfd fds[2] = {{sfd, POLLIN, 0}, {p.lifeline, POLLIN, 0}};
+            if (poll(fds, 2, -1) < 0) {
+                if (errno != EINTR) {  // cannot watch: reap blocking, as without a lifeline
+                    close(sfd);
+                    sfd = -1;
+                }
+                continue;
+            }
+            if (fds[1].revents) {
+                if (getpid() == 1) kill(-1, SIGKILL);  // as pid 1 only (see below)
+                _exit(0);  // pid 1 exiting also kills what is left of its namespace
+            }
+            signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) > 0) {
+            }
+            continue;
         }
         if (r == prog) {
             p.status = st;
@@ -586,6 +621,17 @@ pid_t start(Plan* p, char* stack_init, std::string* err) {
         return -1;
     }
     p->ready_w = ready[1];
+    {
+        // One pidfd of this process per process (a forked child opens its own).
+        static pid_t owner = 0;
+        static int lifeline = -1;
+        std::lock_guard<std::mutex> lock(g_mu);
+        if (owner != getpid()) {
+            lifeline = int(syscall(SYS_pidfd_open, getpid(), 0));  // O_CLOEXEC by itself
+            owner = getpid();
+        }
+        p->lifeline = lifeline;  // -1 where pidfds are missing: the parent-death signal alone
+    }
     auto* job = new ThreadJob{p, stack_init, nullptr, ready[1]};
     auto* ptid = new pid_t(0);
     job->ptid = ptid;

@@ -79,6 +79,7 @@ struct Plan {
     // plumbing
     int errfd = -1;
     int ready_w = -1;
+    int lifeline = -1;        // a pidfd of the harness: readable once it is gone (the init then ends the box)
     char* stack_b = nullptr;  // top of the program child's stack
     // report, written by the init just before it exits (read after it is reaped)
     int reported = 0;

@@ -329,6 +329,30 @@ def test_many_open_files(ex: Executor, cc) -> None:
     assert status == ProcStatus.OK and int(out) < LIMITS.open_files
 
 
+def test_a_killed_harness_never_leaves_a_box_running(tmp_path: Path) -> None:
+    """SIGKILL of the harness ends every box it ran, every time. The zygote's init once relied on the
+    parent-death signal alone, which was seen to miss about one kill in three: the init, reparented to the
+    host's init, kept the program running. It also watches the harness's pidfd now."""
+    script = tmp_path / "harness.py"
+    script.write_text(textwrap.dedent("""
+        from ioi_box.executor import Executor
+        from ioi_box.protocol import Batch, Limits, Proc, RunJob
+        with Executor(workers=1) as ex:
+            job = RunJob(procs=[Proc(argv=["/bin/sh", "-c", "sleep 100 & sleep 100"],
+                                     limits=Limits(cpu_s=50, wall_s=100, memory_bytes=64 << 20))])
+            print("ready", flush=True)
+            ex.execute(Batch(jobs=[job]))
+    """))
+    for _ in range(6):
+        p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert p.stdout.readline().strip() == b"ready"
+        time.sleep(0.3)
+        assert _uid_processes(p.pid), "the sandboxed sleepers should be running"
+        p.kill()
+        p.wait(timeout=20)
+        assert _gone(lambda pid=p.pid: _uid_processes(pid, zombies=False))
+
+
 def test_ctrl_c_and_crash_leave_nothing(tmp_path: Path) -> None:
     """A harness interrupted (SIGINT) or killed (SIGKILL) mid-run leaves no process or cgroup."""
     script = tmp_path / "harness.py"
