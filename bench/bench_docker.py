@@ -28,39 +28,27 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(1, str(REPO / "sandbox"))
 
-from ioi_box.protocol import Batch, Limits, Proc, RemovePaths, RunJob  # noqa: E402
+from aplusb_jobs import APLUSB, aplusb_jobs  # noqa: E402
+from ioi_box.protocol import Batch, RemovePaths  # noqa: E402
 
 from ioi_eval.backends.docker import DockerBackend  # noqa: E402
 from ioi_eval.backends.local import LocalBackend  # noqa: E402
 
-APLUSB = "#include <cstdio>\nint main(){long long a,b;scanf(\"%lld %lld\",&a,&b);printf(\"%lld\\n\",a+b);}\n"
 SECTION = "## Docker backend"
-
-
-def _jobs(box, prog: str, n: int) -> tuple[list[RunJob], list[str]]:
-    jobs, dirs = [], []
-    for i in range(n):
-        inp = box.put_bytes(f"{i} {i + 1}\n".encode())
-        w = box.new_dir()
-        dirs.append(w)
-        jobs.append(RunJob(procs=[Proc(argv=["/box/prog"], binds={"/box/prog": prog}, rw_binds={"/box/out": w},
-                                       stdin=inp, stdout=f"{w}/out",
-                                       limits=Limits(cpu_s=1, wall_s=3, memory_bytes=256 << 20))]))
-    return jobs, dirs
 
 
 def measure(box, binary: Path, tests: int) -> dict:
     prog = box.put_file(binary, executable=True)
-    warm, dirs = _jobs(box, prog, 4)
+    warm, dirs = aplusb_jobs(box, prog, 4)
     box.execute(Batch(jobs=warm))  # uploads, first runs
     box.remove(dirs)
-    jobs, dirs = _jobs(box, prog, tests)
+    jobs, dirs = aplusb_jobs(box, prog, tests)
     t0 = time.perf_counter()
     res = box.execute(Batch(jobs=jobs))
     batched = (time.perf_counter() - t0) / tests
     assert all(r.procs and r.procs[0].status.value == "OK" for r in res.results), res.results[:2]
     box.remove(dirs)
-    jobs, dirs = _jobs(box, prog, tests)
+    jobs, dirs = aplusb_jobs(box, prog, tests)
     t0 = time.perf_counter()
     for job in jobs:
         box.execute(Batch(jobs=[job]))

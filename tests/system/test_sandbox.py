@@ -329,20 +329,24 @@ def test_many_open_files(ex: Executor, cc) -> None:
     assert status == ProcStatus.OK and int(out) < LIMITS.open_files
 
 
+#: A harness whose one run starts two sleepers in the box, then says "ready" and waits for them.
+SLEEPING_HARNESS = textwrap.dedent("""
+    from ioi_box.executor import Executor
+    from ioi_box.protocol import Batch, Limits, Proc, RunJob
+    with Executor(workers=1) as ex:
+        job = RunJob(procs=[Proc(argv=["/bin/sh", "-c", "sleep 100 & sleep 100"],
+                                 limits=Limits(cpu_s=50, wall_s=100, memory_bytes=64 << 20))])
+        print("ready", flush=True)
+        ex.execute(Batch(jobs=[job]))
+""")
+
+
 def test_a_killed_harness_never_leaves_a_box_running(tmp_path: Path) -> None:
     """SIGKILL of the harness ends every box it ran, every time. The zygote's init once relied on the
     parent-death signal alone, which was seen to miss about one kill in three: the init, reparented to the
     host's init, kept the program running. It also watches the harness's pidfd now."""
     script = tmp_path / "harness.py"
-    script.write_text(textwrap.dedent("""
-        from ioi_box.executor import Executor
-        from ioi_box.protocol import Batch, Limits, Proc, RunJob
-        with Executor(workers=1) as ex:
-            job = RunJob(procs=[Proc(argv=["/bin/sh", "-c", "sleep 100 & sleep 100"],
-                                     limits=Limits(cpu_s=50, wall_s=100, memory_bytes=64 << 20))])
-            print("ready", flush=True)
-            ex.execute(Batch(jobs=[job]))
-    """))
+    script.write_text(SLEEPING_HARNESS)
     for _ in range(6):
         p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert p.stdout.readline().strip() == b"ready"
@@ -356,16 +360,7 @@ def test_a_killed_harness_never_leaves_a_box_running(tmp_path: Path) -> None:
 def test_ctrl_c_and_crash_leave_nothing(tmp_path: Path) -> None:
     """A harness interrupted (SIGINT) or killed (SIGKILL) mid-run leaves no process or cgroup."""
     script = tmp_path / "harness.py"
-    script.write_text(textwrap.dedent("""
-        import sys
-        from ioi_box.executor import Executor
-        from ioi_box.protocol import Batch, Limits, Proc, RunJob
-        with Executor(workers=1) as ex:
-            job = RunJob(procs=[Proc(argv=["/bin/sh", "-c", "sleep 100 & sleep 100"],
-                                     limits=Limits(cpu_s=50, wall_s=100, memory_bytes=64 << 20))])
-            print("ready", flush=True)
-            ex.execute(Batch(jobs=[job]))
-    """))
+    script.write_text(SLEEPING_HARNESS)
     killed = []
     for sig in (signal.SIGINT, signal.SIGKILL):
         p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)

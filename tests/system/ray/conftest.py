@@ -8,7 +8,6 @@ the fixture shuts down the connection and every node, so nothing of Ray outlives
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,9 +75,6 @@ def actor_processes() -> list[str]:
 
 def wait_no_actors(timeout: float = 20.0) -> list[str]:
     """Poll until no judge actor process is left (Ray ends a killed actor's worker asynchronously)."""
-    deadline = time.monotonic() + timeout
-    left = actor_processes()
-    while left and time.monotonic() < deadline:
-        time.sleep(0.2)
-        left = actor_processes()
-    return left
+    from ioi_eval.adversarial.procs import wait_until_gone
+
+    return wait_until_gone(actor_processes, timeout)
