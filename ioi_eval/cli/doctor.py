@@ -77,7 +77,7 @@ def ray_findings(address: str | None, box: str) -> list[Finding]:
         ctrl = ", ".join(c for c in ("memory", "cpu", "pids") if cg.get(c)) or "none"
         cgroups = f"cgroups v{cg['version']} ({ctrl})" if cg.get("version") else "no cgroups: rlimits"
         tools = ", ".join(sorted(row["tools"])) or "no compilers"
-        findings.append(Finding(where, row["isolation"] == "bwrap" and bool(cg.get("memory")),
+        findings.append(Finding(where, row["isolation"] in ("zygote", "bwrap") and bool(cg.get("memory")),
                                 f"{box} box: {row['note']}; {cgroups}; {tools}"))
     return findings
 

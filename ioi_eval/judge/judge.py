@@ -226,8 +226,8 @@ class Judge:
         def run(chunk: list[tuple[Problem, Submission]]) -> list[JudgeReport]:
             out = []
             for (problem, _), got in zip(chunk, pool.judge_chunk(chunk, skip), strict=True):
-                if isinstance(got, Exception):
-                    raise got
+                if isinstance(got, Exception):  # that submission's box failed: its SE, the chunk's others kept
+                    got = f"{type(got).__name__}: {got}"
                 out.append(got if isinstance(got, JudgeReport) else not_judged(problem, got))
             return out
 

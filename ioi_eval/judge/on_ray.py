@@ -49,14 +49,20 @@ SUBMISSION_TIMEOUT_S = 600.0  # plus each test's wall budget: an actor silent fo
 def pack_problem(root: Path) -> tuple[str, bytes]:
     """The package folder as a reproducible tar (sorted, no times or owners): (``<sha256>.pkg.tar``, bytes)."""
     buf = io.BytesIO()
+    # A symlink that resolves inside the package (the loader refuses any other, and loops) is packed as
+    # what it points at, so the node's copy reads as the package does here.
+    entries = []
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        entries += [Path(folder) / name for name in (*dirs, *files)]
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for path in sorted(root.rglob("*")):
-            if path.is_symlink() or not (path.is_file() or path.is_dir()):
+        for path in sorted(entries, key=lambda p: p.relative_to(root).as_posix()):
+            real = path.resolve() if path.is_symlink() else path
+            if not (real.is_file() or real.is_dir()):
                 continue  # a package holds plain files and folders (the loader checks it)
-            info = tar.gettarinfo(str(path), arcname=str(path.relative_to(root)))
+            info = tar.gettarinfo(str(real), arcname=str(path.relative_to(root)))
             info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
-            if path.is_file():
-                with path.open("rb") as f:
+            if real.is_file():
+                with real.open("rb") as f:
                     tar.addfile(info, f)
             else:
                 tar.addfile(info)
@@ -211,7 +217,13 @@ class SubmissionPool:
         self._threads: list[threading.Thread] = []
         self.isolation_note = ""
         handles = [self._spawn() for _ in range(count)]
-        wheres = ray.get([h.handle.where.remote() for h in handles], timeout=start_timeout)
+        try:
+            wheres = ray.get([h.handle.where.remote() for h in handles], timeout=start_timeout)
+        except Exception:  # one cannot start: end them all, or they hold the cluster's CPUs until we exit
+            for h in handles:
+                with contextlib.suppress(Exception):
+                    ray.kill(h.handle, no_restart=True)
+            raise
         for actor, where in zip(handles, wheres, strict=True):
             actor.where = where
         self.actors = handles
@@ -246,9 +258,16 @@ class SubmissionPool:
                     actor.busy += 1
                     self.stats.in_flight += 1
                     return actor
-                if not any(a.alive for a in self.actors) and not self._starting:
+                if self._closed.is_set():
                     return None
-                left = deadline - time.monotonic()
+                if any(a.alive for a in self.actors):
+                    # Every slot busy: wait for one however long judging takes (a busy pool is no fault).
+                    deadline = time.monotonic() + wait_s
+                    self._cond.wait(1.0)
+                    continue
+                if not self._starting:
+                    return None
+                left = deadline - time.monotonic()  # no live actor, some starting: wait for them, not forever
                 if left <= 0:
                     return None
                 self._cond.wait(min(left, 1.0))
@@ -288,6 +307,9 @@ class SubmissionPool:
                 fresh = self._spawn()
                 fresh.where = self._ray.get(fresh.handle.where.remote(), timeout=self._start_timeout)
         except Exception:  # no room, or it failed to start: the pool goes on with the actors it has
+            if fresh is not None:
+                with contextlib.suppress(Exception):
+                    self._ray.kill(fresh.handle, no_restart=True)
             fresh = None
         with self._cond:
             self._starting -= 1

@@ -171,3 +171,34 @@ def test_a_lost_chunk_is_retried_whole_on_another_actor(tmp_path: Path) -> None:
     assert [r.score for r in got] == [100.0] * 3  # type: ignore[union-attr]
     assert fake.judged_on == [1, 2] and pool.stats.results == 3
     pool.close()
+
+
+def test_a_busy_pool_waits_for_a_slot_however_long_judging_takes(tmp_path: Path) -> None:
+    """Every slot busy is no fault: a caller waits past the start-up timeout instead of an SE that blames
+    a lost cluster (serve-rewards runs more callers than slots by design)."""
+    pool, _, _ = _pool(tmp_path, dying=set())
+    held = [pool._acquire(0.2), pool._acquire(0.2)]  # two actors of one slot each
+    assert all(a is not None for a in held)
+    got: list[Any] = []
+    waiter = threading.Thread(target=lambda: got.append(pool._acquire(0.2)))
+    waiter.start()
+    waiter.join(0.8)
+    assert waiter.is_alive() and not got  # well past its 0.2 s: still waiting, not given up
+    pool._release(held[0])
+    waiter.join(5)
+    assert got == [held[0]]
+    pool.close()
+
+
+def test_symlinks_inside_a_package_travel_as_what_they_point_at(tmp_path: Path) -> None:
+    root = _package(tmp_path / "pkg")
+    (root / "graders" / "shared").mkdir(parents=True)
+    (root / "graders" / "shared" / "g.h").write_text("int g();\n")
+    (root / "graders" / "link").symlink_to("shared")
+    first = next(p for p in (root / "tests").iterdir() if p.is_file())
+    (root / "tests" / "copy.in").symlink_to(first.name)
+    name, data = pack_problem(root)
+    copy = unpack(NodeBlobs("n", tmp_path / "blobs"), name, data)
+    assert (copy / "graders" / "link" / "g.h").read_text() == "int g();\n"
+    assert (copy / "tests" / "copy.in").read_bytes() == first.read_bytes()
+    assert not any(p.is_symlink() for p in copy.rglob("*"))
