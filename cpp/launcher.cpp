@@ -1347,6 +1347,9 @@ void launch(Proc& p, const Snapshot& snap) {
     p.start = mono_now();
     pid_t pid = -1;
     if (stack) pid = clone(child_entry, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+    // A vfork-style child that switched uids before its exec did so in our mm, which the kernel then
+    // marks non-dumpable: give the harness its flag back (no-op where it was never cleared).
+    if (pid > 0 && stack) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     if (pid < 0) {
         c.nonblock_open = false;
         pid = fork();

@@ -324,7 +324,17 @@ int init_main(void* arg) {
         if (syscall(SYS_mount_setattr, trees[i], "", AT_EMPTY_PATH | kAtRecursive, &attr, sizeof attr) < 0)
             fail(ef, ST_NS_SETATTR, errno, i);
     }
-    if (p.uid >= 0) syscall(SYS_setfsuid, 0), syscall(SYS_setfsgid, 0);
+    if (p.uid >= 0) {
+        syscall(SYS_setfsuid, 0), syscall(SYS_setfsgid, 0);
+        // A change of fsuid/fsgid clears the parent-death signal and makes the mm non-dumpable; the mm
+        // is the harness's own (CLONE_VM), so restore both, and end at once if the harness went meanwhile.
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(ef, ST_NS_PDEATHSIG, errno);
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        if (p.lifeline >= 0) {
+            pollfd gone{p.lifeline, POLLIN, 0};
+            if (poll(&gone, 1, 0) > 0) _exit(125);
+        }
+    }
 
     // Into the box: the pooled netns, the template's UTS and a private copy of its mounts.
     if (setns(p.net_fd, CLONE_NEWNET) < 0) fail(ef, ST_NS_SETNS, errno, 0);
@@ -391,15 +401,16 @@ int init_main(void* arg) {
     getrusage(RUSAGE_SELF, &p.setup);
     pid_t prog = clone(program_main, p.stack_b, CLONE_VM | CLONE_VFORK | SIGCHLD, &s);
     if (prog < 0) fail(ef, ST_NS_CLONE, errno);
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);  // the program's setresuid, in the harness's mm, cleared it
     close(s.in);
     close(s.out);
     if (!p.err_is_out) close(s.err);
     for (int i = 0; i < p.n_cg; i++) close(s.cg[i]);
 
-    // pid 1: reap everything; once the program is gone, nothing else may stay. The parent-death
-    // signal alone does not always reach us when the harness is SIGKILLed (we were seen reparented
-    // to the host's init, alive, with the program still running), so we also watch the harness's
-    // pidfd: once it is readable the harness is gone, nobody will read our report, and the box ends.
+    // pid 1: reap everything; once the program is gone, nothing else may stay. Besides the
+    // parent-death signal (which the fsuid switch above used to clear: boxes then outlived a
+    // SIGKILLed harness, reparented to the host's init), we watch the harness's pidfd: once it is
+    // readable the harness is gone, nobody will read our report, and the box ends.
     bool done = false;
     int sfd = -1;
     if (p.lifeline >= 0) {
@@ -427,7 +438,7 @@ int init_main(void* arg) {
             }
             if (fds[1].revents) {
                 if (getpid() == 1) kill(-1, SIGKILL);  // as pid 1 only (see below)
-                _exit(0);  // pid 1 exiting also kills what is left of its namespace
+                _exit(125);  // no report: never read as the program's clean exit
             }
             signalfd_siginfo si;
             while (read(sfd, &si, sizeof si) > 0) {

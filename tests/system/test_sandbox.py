@@ -546,3 +546,16 @@ def test_no_user_namespaces_and_only_the_box_in_proc(ex: Executor, cc) -> None:
     r, pids, host = out.split()
     assert status == ProcStatus.OK and r == "-1" and host == "box", out
     assert int(pids) <= 2, out  # the program and at most its sandbox's init
+
+
+def test_the_harness_stays_dumpable_after_its_boxes(ex: Executor, tmp_path: Path) -> None:
+    """The zygote's init and program share the harness's memory until exec; their uid switches once left the
+    harness non-dumpable (no core dumps, /proc/<pid> files owned by root, no ptrace by its own user)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    pr_get_dumpable = 3
+    assert libc.prctl(pr_get_dumpable, 0, 0, 0, 0) == 1
+    status, _, _ = run(ex, Path("/bin/true"))
+    assert status == ProcStatus.OK
+    assert libc.prctl(pr_get_dumpable, 0, 0, 0, 0) == 1
