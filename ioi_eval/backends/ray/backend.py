@@ -166,6 +166,8 @@ class _StatusLine:
         self.every = float(os.environ.get("IOI_EVAL_RAY_STATUS_S", STATUS_EVERY_S))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ioi-ray-status", daemon=True)
+        self._said = (stats.results, 0)  # (results, replacements) as of the last line emitted
+        self._said_at = time.monotonic()
 
     def line(self, rate: float) -> str:
         """The progress line."""
@@ -182,11 +184,24 @@ class _StatusLine:
         while not self._stop.wait(self.every):
             now, done = time.monotonic(), self.stats.results
             if done != last or self.stats.in_flight:
-                self.emit(self.line((done - last) / max(1e-9, now - t0)))
+                self._emit((done - last) / max(1e-9, now - t0))
             last, t0 = done, now
 
+    def _emit(self, rate: float) -> None:
+        self._said, self._said_at = (self.stats.results, self.counts()[2]), time.monotonic()
+        self.emit(self.line(rate))
+
     def stop(self) -> None:
+        """Stop the loop; a last line when results came or actors were replaced since the last one said so
+        (a replacement in the final interval is never left unreported)."""
+        if self._stop.is_set():
+            return
         self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+            if self._said != (self.stats.results, self.counts()[2]):
+                elapsed = max(1e-9, time.monotonic() - self._said_at)
+                self.emit(self.line((self.stats.results - self._said[0]) / elapsed))
 
 
 def node_report(address: str | None = None, box: str = "local") -> list[dict[str, Any]]:

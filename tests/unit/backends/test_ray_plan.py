@@ -81,3 +81,26 @@ def test_kuberay_example_parses() -> None:
     assert doc["kind"] == "RayCluster" and doc["apiVersion"] == "ray.io/v1"
     workers = doc["spec"]["workerGroupSpecs"]
     assert workers and all("num-cpus" in g["rayStartParams"] for g in workers)
+
+
+def test_status_line_says_a_late_replacement_when_it_stops(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replacement (or results) after the last periodic line still gets one final line when the pool closes,
+    and a pool with nothing new since its last line adds none."""
+    from ioi_eval.backends.ray.backend import _StatusLine
+    from ioi_eval.backends.ray.channel import ChannelStats
+
+    monkeypatch.setenv("IOI_EVAL_RAY_STATUS_S", "3600")  # the periodic loop never fires in this test
+    stats, replaced, lines = ChannelStats(), [0], []
+    status = _StatusLine(lambda: (3, 3, replaced[0]), stats, lines.append)
+    status.start()
+    stats.results, replaced[0] = 7, 1
+    status.stop()
+    assert lines == [lines[0]] and "1 actor(s) replaced" in lines[0] and "3/3 actors alive" in lines[0]
+    status.stop()  # a second close says nothing more
+    assert len(lines) == 1
+
+    quiet: list[str] = []
+    idle = _StatusLine(lambda: (3, 3, 0), ChannelStats(), quiet.append)
+    idle.start()
+    idle.stop()
+    assert quiet == []
