@@ -9,22 +9,17 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import PROBLEMS
-from tests.fixtures.fake_openai_server import FakeServer, Reply, serve
+from tests.fixtures.fake_openai_server import FakeServer, code_reply, serve
 from tests.system.test_run import cli
 
 RAINFALL_OK = (PROBLEMS / "rainfall" / "solutions" / "model_solution" / "rainfall.cpp").read_text()
 
 
-def _solve(path: str, body: dict[str, Any], n: int) -> Reply:
-    return Reply(body={"id": f"c{n}", "object": "chat.completion", "model": body["model"],
-                       "choices": [{"index": 0, "finish_reason": "stop", "message": {
-                           "role": "assistant", "content": f"```cpp\n{RAINFALL_OK}\n```"}}],
-                       "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30}})
+_solve = code_reply(RAINFALL_OK)
 
 
 @pytest.fixture

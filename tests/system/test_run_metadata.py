@@ -14,14 +14,13 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import ioi_eval
 from ioi_eval.record.metadata import RunMetadata
 from tests.conftest import PROBLEMS
-from tests.fixtures.fake_openai_server import FakeServer, Reply, serve
+from tests.fixtures.fake_openai_server import FakeServer, code_reply, serve
 from tests.fixtures.leaderboard_runs import MODELS, write_replay
 
 RAINFALL_OK = (PROBLEMS / "rainfall" / "solutions" / "model_solution" / "rainfall.cpp").read_text()
@@ -121,11 +120,7 @@ def test_the_problem_set_digest_follows_the_content(tmp_path: Path) -> None:
     assert any("different versions" in n and "pairsum" in n and "rainfall" not in n for n in notes), notes
 
 
-def _solve(path: str, body: dict[str, Any], n: int) -> Reply:
-    return Reply(body={"id": f"c{n}", "object": "chat.completion", "model": body["model"],
-                       "choices": [{"index": 0, "finish_reason": "stop", "message": {
-                           "role": "assistant", "content": f"```cpp\n{RAINFALL_OK}\n```"}}],
-                       "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30}})
+_solve = code_reply(RAINFALL_OK)
 
 
 @pytest.fixture
