@@ -214,7 +214,7 @@ class Cpp(Language):
         gch.parent.mkdir(parents=True, exist_ok=True)
         # One builder per folder at a time (the judge processes, or Ray actors, of one machine): the others wait
         # for it and take its header. The kernel releases the lock if the builder dies.
-        with held_lock(gch.parent / PCH_BUILD_LOCK):
+        with held_lock(folder / tag / PCH_BUILD_LOCK):
             if gch.is_file():
                 return gch
             started = time.monotonic()
@@ -228,7 +228,7 @@ class Cpp(Language):
                 run_tied([self.compiler, *pch_flags, "-x", "c++-header", header, "-o", str(tmp)], check=True,
                          timeout=600)
                 os.replace(tmp, gch)
-            with contextlib.suppress(OSError), (gch.parent / PCH_BUILD_LOG).open("a") as log:
+            with contextlib.suppress(OSError), (folder / tag / PCH_BUILD_LOG).open("a") as log:
                 log.write(f"{socket.gethostname()} pid {os.getpid()} {time.monotonic() - started:.1f} s\n")
         return gch
 
