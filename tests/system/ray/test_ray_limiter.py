@@ -206,3 +206,50 @@ def test_two_drivers_and_two_pools_share_one_limiter_by_name(cluster) -> None:
     second.release(got[0])
     first.release(mine)
     assert first.state()["held"] == 0
+
+
+def test_ray_box_e2b_judges_in_actors_under_the_cluster_limiter(cluster, monkeypatch: pytest.MonkeyPatch,
+                                                                tmp_path: Path) -> None:
+    """``--ray-box e2b``: the driver makes the limiter (named after the account key) with its limits, the actors
+    get the E2B settings, and every sandbox of every actor holds one of its leases. The E2B SDK in the actors is
+    the fake one (:func:`tests.fixtures.e2b_fake.shadow_package`): its sandboxes run the real in-box server."""
+    from ioi_eval.backends.ray import RayBackend
+    from ioi_eval.backends.ray.limiter import limiter_name
+    from ioi_eval.judge.judge import Judge
+    from ioi_eval.judge.results import Verdict
+    from ioi_eval.judge.submission import Submission
+    from ioi_eval.sources.loader import load_problem
+    from tests.conftest import PROBLEMS
+    from tests.fixtures.e2b_fake import shadow_package
+
+    key = f"e2b_test_{os.getpid()}"
+    monkeypatch.setenv("E2B_API_KEY", key)
+    monkeypatch.setenv("IOI_EVAL_E2B_MAX_SANDBOXES", "2")  # the account's cap: 2 actors of 1 sandbox, not 3
+    monkeypatch.setenv("IOI_EVAL_E2B_SLOTS", "1")
+    monkeypatch.setenv("IOI_EVAL_E2B_CREATE_RATE", "50")
+    monkeypatch.setenv("IOI_EVAL_E2B_ISOLATION", "")
+    real_env = RayBackend.actor_env
+    path = f"{shadow_package(tmp_path / 'fake-sdk')}:{REPO}:{REPO / 'sandbox'}"
+
+    def with_fake_sdk(self: RayBackend) -> dict[str, Any]:
+        options = real_env(self)
+        assert options["runtime_env"]["env_vars"]["E2B_API_KEY"] == key  # the driver's settings travel
+        options["runtime_env"]["env_vars"]["PYTHONPATH"] = path
+        return options
+
+    monkeypatch.setattr(RayBackend, "actor_env", with_fake_sdk)
+    problem = load_problem(PROBLEMS / "pairsum")
+    sols = PROBLEMS / "pairsum" / "solutions"
+    subs = [Submission.from_path(sols / p, True) for p in ("model_solution/pairsum.cpp", "correct/pairsum.py",
+                                                     "incorrect/pairsum_same_index.cpp")]
+    with Judge("ray", workers=3, box="e2b") as judge:
+        reports = judge.judge_many([(problem, s) for s in subs])
+        pool = judge.submission_pool
+        assert pool is not None and "2 actor(s) x 1 slots" in pool.isolation_note
+        limiter = RayLimiter(limiter_name("e2b", key), 0, 0)
+        assert limiter.state()["held"] == 2  # one sandbox per actor, each holding a lease while open
+    state = limiter.state()
+    assert state["cap"] == 2 and state["rate"] == 50 and state["granted"] == 2 and state["held"] == 0
+    assert state["reserved"] == 2  # one creation turn per sandbox
+    assert [r.score for r in reports[:2]] == [problem.max_score] * 2
+    assert reports[2].score < problem.max_score and any(t.verdict == Verdict.WA for t in reports[2].tests)
