@@ -208,21 +208,15 @@ def test_two_drivers_and_two_pools_share_one_limiter_by_name(cluster) -> None:
     assert first.state()["held"] == 0
 
 
-def test_ray_box_e2b_judges_in_actors_under_the_cluster_limiter(cluster, monkeypatch: pytest.MonkeyPatch,
-                                                                tmp_path: Path) -> None:
-    """``--ray-box e2b``: the driver makes the limiter (named after the account key) with its limits, the actors
-    get the E2B settings, and every sandbox of every actor holds one of its leases. The E2B SDK in the actors is
-    the fake one (:func:`tests.fixtures.e2b_fake.shadow_package`): its sandboxes run the real in-box server."""
+@pytest.fixture
+def fake_e2b_actors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """The driver's E2B settings for ``--ray-box e2b`` (an account of 2 sandboxes of 1 slot), with the E2B SDK in the
+    actors replaced by the fake one (:func:`tests.fixtures.e2b_fake.shadow_package`: its sandboxes run the real
+    in-box server on the actor's node). The account key (a fresh one: a fresh limiter)."""
     from ioi_eval.backends.ray import RayBackend
-    from ioi_eval.backends.ray.limiter import limiter_name
-    from ioi_eval.judge.judge import Judge
-    from ioi_eval.judge.results import Verdict
-    from ioi_eval.judge.submission import Submission
-    from ioi_eval.sources.loader import load_problem
-    from tests.conftest import PROBLEMS
     from tests.fixtures.e2b_fake import shadow_package
 
-    key = f"e2b_test_{os.getpid()}"
+    key = f"e2b_test_{os.getpid()}_{tmp_path.name}"
     monkeypatch.setenv("E2B_API_KEY", key)
     monkeypatch.setenv("IOI_EVAL_E2B_MAX_SANDBOXES", "2")  # the account's cap: 2 actors of 1 sandbox, not 3
     monkeypatch.setenv("IOI_EVAL_E2B_SLOTS", "1")
@@ -238,18 +232,52 @@ def test_ray_box_e2b_judges_in_actors_under_the_cluster_limiter(cluster, monkeyp
         return options
 
     monkeypatch.setattr(RayBackend, "actor_env", with_fake_sdk)
-    problem = load_problem(PROBLEMS / "pairsum")
+    return key
+
+
+def _pairsum() -> tuple[Any, list[Any]]:
+    from ioi_eval.judge.submission import Submission
+    from ioi_eval.sources.loader import load_problem
+    from tests.conftest import PROBLEMS
+
     sols = PROBLEMS / "pairsum" / "solutions"
-    subs = [Submission.from_path(sols / p, True) for p in ("model_solution/pairsum.cpp", "correct/pairsum.py",
-                                                     "incorrect/pairsum_same_index.cpp")]
+    return load_problem(PROBLEMS / "pairsum"), [
+        Submission.from_path(sols / p, True)
+        for p in ("model_solution/pairsum.cpp", "correct/pairsum.py", "incorrect/pairsum_same_index.cpp")]
+
+
+def test_ray_box_e2b_judges_in_actors_under_the_cluster_limiter(cluster, fake_e2b_actors: str) -> None:
+    """``--ray-box e2b``: the driver makes the limiter (named after the account key) with its limits, the actors
+    get the E2B settings, and every sandbox of every actor holds one of its leases."""
+    from ioi_eval.backends.ray.limiter import limiter_name
+    from ioi_eval.judge.judge import Judge
+    from ioi_eval.judge.results import Verdict
+
+    problem, subs = _pairsum()
     with Judge("ray", workers=3, box="e2b") as judge:
         reports = judge.judge_many([(problem, s) for s in subs])
         pool = judge.submission_pool
         assert pool is not None and "2 actor(s) x 1 slots" in pool.isolation_note
-        limiter = RayLimiter(limiter_name("e2b", key), 0, 0)
+        limiter = RayLimiter(limiter_name("e2b", fake_e2b_actors), 0, 0)
         assert limiter.state()["held"] == 2  # one sandbox per actor, each holding a lease while open
     state = limiter.state()
     assert state["cap"] == 2 and state["rate"] == 50 and state["granted"] == 2 and state["held"] == 0
     assert state["reserved"] == 2  # one creation turn per sandbox
     assert [r.score for r in reports[:2]] == [problem.max_score] * 2
     assert reports[2].score < problem.max_score and any(t.verdict == Verdict.WA for t in reports[2].tests)
+
+
+def test_ray_box_e2b_on_the_box_path(cluster, fake_e2b_actors: str) -> None:
+    """The box path (the driver judges, each actor relays to one sandbox) leases from the same limiter."""
+    from ioi_eval.backends.ray.limiter import limiter_name
+    from ioi_eval.judge.judge import Judge
+
+    problem, subs = _pairsum()
+    with Judge("ray", workers=2, box="e2b", submissions=False) as judge:
+        reports = [judge.judge(problem, s) for s in subs]
+        assert "2 actor(s) x 1 slots on" in judge.box.isolation_note and "e2b boxes" in judge.box.isolation_note
+        limiter = RayLimiter(limiter_name("e2b", fake_e2b_actors), 0, 0)
+        assert limiter.state()["held"] == 2
+    assert limiter.state()["held"] == 0 and limiter.state()["granted"] == 2
+    assert [r.score for r in reports] == [problem.max_score, problem.max_score, reports[2].score]
+    assert reports[2].score < problem.max_score
