@@ -11,6 +11,7 @@ its program goes to other nodes by content through the object store.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
@@ -25,6 +26,8 @@ from .actor import BoxActor
 from .channel import START_TIMEOUT_S, ChannelStats, RayChannel
 from .cluster import alive_nodes, connect
 from .shipping import ObjectShelf
+
+log = logging.getLogger("ioi_eval.ray")
 
 BOXES = ("local", "docker", "e2b")
 DEFAULT_SLOTS = 2  # run slots (and CPUs) per actor; $IOI_EVAL_RAY_SLOTS
@@ -90,7 +93,11 @@ class RayBackend:
 
         cap, rate = self.e2b.limits()
         limiter = RayLimiter(limiter_name("e2b", require_api_key()), cap, rate)
-        _ = limiter.actor
+        state = limiter.state()  # made now, or found: then it keeps the limits it was made with
+        if (state["cap"], state["rate"]) != (cap, rate):
+            log.warning("ray: the cluster's E2B limiter %s keeps %d sandboxes and %g creations/s (set by the driver "
+                        "that made it), not this driver's %d and %g", limiter.name, state["cap"], state["rate"],
+                        cap, rate)
         return limiter
 
     def actor_env(self) -> dict[str, Any]:

@@ -267,8 +267,13 @@ def test_ray_box_e2b_judges_in_actors_under_the_cluster_limiter(cluster, fake_e2
     assert reports[2].score < problem.max_score and any(t.verdict == Verdict.WA for t in reports[2].tests)
 
 
-def test_ray_box_e2b_on_the_box_path(cluster, fake_e2b_actors: str) -> None:
-    """The box path (the driver judges, each actor relays to one sandbox) leases from the same limiter."""
+def test_ray_box_e2b_on_the_box_path(cluster, fake_e2b_actors: str, monkeypatch: pytest.MonkeyPatch,
+                                    caplog: pytest.LogCaptureFixture) -> None:
+    """The box path (the driver judges, each actor relays to one sandbox) leases from the same limiter; a later
+    driver with other limits finds it and is told it keeps its own."""
+    import logging
+
+    from ioi_eval.backends.ray import RayBackend
     from ioi_eval.backends.ray.limiter import limiter_name
     from ioi_eval.judge.judge import Judge
 
@@ -281,3 +286,7 @@ def test_ray_box_e2b_on_the_box_path(cluster, fake_e2b_actors: str) -> None:
     assert limiter.state()["held"] == 0 and limiter.state()["granted"] == 2
     assert [r.score for r in reports] == [problem.max_score, problem.max_score, reports[2].score]
     assert reports[2].score < problem.max_score
+    monkeypatch.setenv("IOI_EVAL_E2B_MAX_SANDBOXES", "7")
+    with caplog.at_level(logging.WARNING, "ioi_eval.ray"):
+        found = RayBackend(box="e2b").limiter()
+    assert found.state()["cap"] == 2 and "keeps 2 sandboxes" in caplog.text and "not this driver's 7" in caplog.text
