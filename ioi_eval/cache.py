@@ -8,6 +8,7 @@ harness) costs duplicate work, never a torn entry.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -23,6 +24,18 @@ from typing import Any
 def cache_root() -> Path:
     """``$IOI_EVAL_CACHE`` or ``~/.cache/ioi-eval``."""
     return Path(os.environ.get("IOI_EVAL_CACHE", Path.home() / ".cache" / "ioi-eval"))
+
+
+@contextmanager
+def held_lock(path: Path) -> Iterator[None]:
+    """Hold ``path`` locked (``flock``, exclusive) for the block, waiting for another holder first: one builder of
+    an entry that is costly to make (the others then find it made). The kernel releases it if the holder dies."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 @contextmanager

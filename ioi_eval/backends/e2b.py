@@ -18,6 +18,14 @@ One long-lived command per sandbox keeps a test at one round trip; running the s
 batch (``commands.run`` with files for the batch and result) would add a command start and two
 file transfers to every test.
 
+Limits: E2B caps an account's live sandboxes (:data:`DEFAULT_MAX_SANDBOXES`, ``$IOI_EVAL_E2B_MAX_SANDBOXES``) and
+how fast it creates them (:data:`DEFAULT_CREATE_RATE` per second, ``$IOI_EVAL_E2B_CREATE_RATE``). Each sandbox
+holds a lease of a :class:`~.limiter.Limiter` from before its creation until it is killed, and each creation
+waits for its turn under the rate (:meth:`~.limiter.Limiter.pace`). The limiter is this process's by default;
+the Ray backend gives every actor's E2B backend one named limiter actor, so the limits hold across the cluster.
+A lease lasts as long as its sandbox would live unrenewed (:data:`SANDBOX_TIMEOUT_S` plus a margin) and is
+renewed with it: a process that dies without killing its sandbox gives its lease back when E2B ends the sandbox.
+
 Failures: creating a sandbox and every SDK call that E2B refuses before acting on it (rate limit,
 service busy) are retried with exponential backoff and jitter (:class:`Backoff`), each retry logged
 as a warning. A sandbox that is lost (killed, timed out, unreachable) breaks its channel; the pool
@@ -49,6 +57,7 @@ from ioi_box.protocol import Request as _Request
 from ioi_box.textwire import decode_line
 
 from ..errors import ChannelError, E2BError, IoiEvalError
+from .limiter import Limiter, LimitTimeout, LocalLimiter
 from .remote import ChannelPool, RemoteBox, StreamChannel
 
 log = logging.getLogger("ioi_eval.e2b")
@@ -57,7 +66,10 @@ API_KEY_ENV = "E2B_API_KEY"
 DEFAULT_TEMPLATE = os.environ.get("IOI_EVAL_E2B_TEMPLATE", "ioi-eval-judge")
 SLOTS_PER_SANDBOX = 4  # parallel runs per sandbox: the template's vCPUs (`sandbox build --e2b --cpu`)
 DEFAULT_MAX_SANDBOXES = 20  # E2B's concurrency limit of a hobby account; IOI_EVAL_E2B_MAX_SANDBOXES
+DEFAULT_CREATE_RATE = 1.0  # sandbox creations per second (E2B: 1/s hobby, 5/s pro); IOI_EVAL_E2B_CREATE_RATE
 SANDBOX_TIMEOUT_S = 600  # E2B kills a sandbox this long after its last renewal
+LEASE_MARGIN_S = 30  # a lease outlives its sandbox's E2B timeout by this much
+LEASE_WAIT_S = 300.0  # how long a sandbox waits for a lease (the concurrency limit) before its start fails
 KEEPALIVE_S = 120
 STDIN_CHUNK = 1 << 20  # bytes per send_stdin call
 STAGE_THRESHOLD = 256 << 10  # put requests with more blob bytes go through the file API
@@ -276,6 +288,13 @@ class SandboxSettings:
     keepalive_s: float = KEEPALIVE_S
     backoff: Backoff = field(default_factory=Backoff)
     run_id: str = field(default_factory=lambda: f"{os.getpid()}-{secrets.token_hex(3)}")
+    limiter: Limiter | None = None  # the concurrency and creation-rate limits (None: unlimited)
+    lease_wait_s: float = LEASE_WAIT_S
+
+    @property
+    def lease_ttl_s(self) -> float:
+        """How long a sandbox's lease lasts unrenewed: as long as E2B keeps the sandbox unrenewed, and a margin."""
+        return self.timeout_s + LEASE_MARGIN_S
 
     def command(self) -> str:
         """The shell command that starts the server in a sandbox (mounting cgroup2 first if the VM has none)."""
@@ -308,15 +327,26 @@ class E2BChannel(StreamChannel):
         self._stderr_len = 0
         self._closed = threading.Event()
         self._killed = False
+        self.lease: str | None = None
         backoff = settings.backoff
+        limiter = settings.limiter
+        if limiter is not None:
+            self.lease = self._acquire(limiter, f"{settings.run_id}/{name}")
+
+        def create() -> Any:
+            if limiter is not None:
+                limiter.pace()  # each attempt is a creation E2B counts
+            return sdk.Sandbox.create(template=settings.template, timeout=settings.timeout_s,
+                                      metadata={"ioi-eval": settings.run_id, "box": name},
+                                      allow_internet_access=False)
+
         try:
-            self.sandbox = backoff.call_sdk(
-                sdk, "creating a sandbox",
-                lambda: sdk.Sandbox.create(template=settings.template, timeout=settings.timeout_s,
-                                           metadata={"ioi-eval": settings.run_id, "box": name},
-                                           allow_internet_access=False),
-                retry_if=transient)
+            self.sandbox = backoff.call_sdk(sdk, "creating a sandbox", create, retry_if=transient)
         except Exception as exc:
+            # A creation that timed out or met a network or server error may have made a sandbox nobody can
+            # kill: its lease stays until that sandbox would have expired. A refused or rejected one made none.
+            if refused(sdk, exc) or not transient(sdk, exc):
+                self._release_lease()
             raise E2BError(self._create_error(exc)) from None
         self.sandbox_id = str(getattr(self.sandbox, "sandbox_id", "?"))
         with _live_lock:
@@ -335,6 +365,26 @@ class E2BChannel(StreamChannel):
         threading.Thread(target=self._pump, name=f"ioi-e2b-{name}", daemon=True).start()
         threading.Thread(target=self._keepalive, name=f"ioi-e2b-keep-{name}", daemon=True).start()
         super().__init__(self._lines, self._writer, f"{name} (e2b sandbox {self.sandbox_id})")  # type: ignore[arg-type]
+
+    def _acquire(self, limiter: Limiter, owner: str) -> str:
+        wait = self.settings.lease_wait_s
+        try:
+            return limiter.acquire(owner, self.settings.lease_ttl_s, wait)
+        except LimitTimeout as exc:
+            raise E2BError(f"no E2B sandbox came free within {wait:g} s under the concurrency limit ({exc}; "
+                           "IOI_EVAL_E2B_MAX_SANDBOXES)") from None
+        except Exception as exc:  # the limiter itself is unreachable (a lost Ray actor...)
+            raise E2BError(f"the E2B limiter does not answer: {type(exc).__name__}: {exc}") from None
+
+    def _release_lease(self) -> None:
+        """Give the lease back (once); a limiter that does not answer lets it expire instead."""
+        lease, self.lease = self.lease, None
+        if lease is not None and self.settings.limiter is not None:
+            try:
+                self.settings.limiter.release(lease)
+            except Exception as exc:
+                log.warning("e2b: cannot release a limiter lease (%s: %s); it expires within %d s",
+                            type(exc).__name__, exc, self.settings.lease_ttl_s)
 
     def _create_error(self, exc: BaseException) -> str:
         t = self.settings.template
@@ -378,6 +428,20 @@ class E2BChannel(StreamChannel):
                 self.sandbox.set_timeout(self.settings.timeout_s)
             except Exception as exc:
                 log.warning("e2b: cannot renew sandbox %s (%s)", self.sandbox_id, describe(self.sdk, exc))
+                continue  # its lease runs out when the sandbox does
+            self._renew_lease()
+
+    def _renew_lease(self) -> None:
+        limiter, lease = self.settings.limiter, self.lease
+        if limiter is None or lease is None:
+            return
+        try:
+            if not limiter.renew(lease, self.settings.lease_ttl_s):
+                log.warning("e2b: the lease of sandbox %s had expired (the limiter restarted, or renewals were "
+                            "late): the concurrency limit may be exceeded by one", self.sandbox_id)
+        except Exception as exc:
+            log.warning("e2b: cannot renew the lease of sandbox %s (%s: %s)", self.sandbox_id, type(exc).__name__,
+                        exc)
 
     def stderr_text(self) -> str:
         """The tail of what the server wrote on stderr."""
@@ -422,8 +486,13 @@ class E2BChannel(StreamChannel):
         try:
             self.settings.backoff.call_sdk(self.sdk, "killing the sandbox", self.sandbox.kill)
         except Exception as exc:
-            log.warning("e2b: cannot kill sandbox %s (%s); it expires within %d s", self.sandbox_id,
-                        describe(self.sdk, exc), self.settings.timeout_s)
+            if _is(self.sdk, exc, "SandboxNotRunningException", "SandboxNotFoundException", "NotFoundException"):
+                self._release_lease()  # gone already: E2B no longer counts it
+            else:  # it lives until it expires, and so does its lease
+                log.warning("e2b: cannot kill sandbox %s (%s); it expires within %d s", self.sandbox_id,
+                            describe(self.sdk, exc), self.settings.timeout_s)
+        else:
+            self._release_lease()
         with _live_lock:
             _live.discard(self)
 
@@ -448,15 +517,31 @@ def _env_int(name: str, default: int) -> int:
         raise E2BError(f"${name} must be a whole number, not {value!r}") from None
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number > 0:
+        raise E2BError(f"${name} must be a positive number, not {value!r}")
+    return number
+
+
 class E2BBackend:
-    """Judge in a pool of E2B sandboxes (``--backend e2b``)."""
+    """Judge in a pool of E2B sandboxes (``--backend e2b``). ``limiter`` holds the account's limits (default:
+    this process's, from :meth:`limits`); the Ray backend passes its cluster-wide one."""
 
     name = "e2b"
 
     def __init__(self, template: str | None = None, slots_per_sandbox: int | None = None,
                  max_sandboxes: int | None = None, isolation: str | None = "bwrap",
                  sandbox_timeout_s: int = SANDBOX_TIMEOUT_S, keepalive_s: float = KEEPALIVE_S,
-                 backoff: Backoff | None = None, sdk: ModuleType | None = None) -> None:
+                 backoff: Backoff | None = None, sdk: ModuleType | None = None,
+                 create_rate: float | None = None, limiter: Limiter | None = None,
+                 lease_wait_s: float = LEASE_WAIT_S) -> None:
         self.template = template or DEFAULT_TEMPLATE
         self.slots_per_sandbox = max(1, slots_per_sandbox or _env_int("IOI_EVAL_E2B_SLOTS", SLOTS_PER_SANDBOX))
         self.max_sandboxes = max(1, max_sandboxes or _env_int("IOI_EVAL_E2B_MAX_SANDBOXES", DEFAULT_MAX_SANDBOXES))
@@ -464,7 +549,18 @@ class E2BBackend:
         self.sandbox_timeout_s = sandbox_timeout_s
         self.keepalive_s = keepalive_s
         self.backoff = backoff or Backoff()
+        self.create_rate = create_rate or _env_float("IOI_EVAL_E2B_CREATE_RATE", DEFAULT_CREATE_RATE)
+        self.limiter = limiter
+        self.lease_wait_s = lease_wait_s
         self._sdk = sdk
+
+    def limits(self) -> tuple[int, float]:
+        """The account's limits this backend keeps to: (live sandboxes, sandbox creations per second)."""
+        return self.max_sandboxes, self.create_rate
+
+    def sandboxes_for(self, workers: int) -> int:
+        """Sandboxes one pool of ``workers`` run slots uses (the Ray backend sizes its actors by it)."""
+        return self.plan(workers)[0]
 
     def plan(self, workers: int | None) -> tuple[int, int]:
         """(sandboxes, slots each) for ``workers`` parallel runs, within the concurrency limit."""
@@ -477,8 +573,9 @@ class E2BBackend:
         sdk = self._sdk or load_sdk()
         require_api_key()
         count, slots = self.plan(workers)
+        limiter = self.limiter or LocalLimiter(self.max_sandboxes, self.create_rate)
         settings = SandboxSettings(self.template, slots, self.isolation, self.sandbox_timeout_s, self.keepalive_s,
-                                   self.backoff)
+                                   self.backoff, limiter=limiter, lease_wait_s=self.lease_wait_s)
         try:
             pool = ChannelPool(lambda i: E2BChannel(sdk, settings, f"e2b-{i}"), count, workers_per_box=slots,
                                isolation=self.isolation, min_live=1)

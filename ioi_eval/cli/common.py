@@ -82,9 +82,10 @@ WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="paralle
 RayAddressOpt = Annotated[str | None, typer.Option(
     "--ray-address", envvar="RAY_ADDRESS",
     help="--backend ray: the cluster (auto, host:port, ray://...; default $RAY_ADDRESS, else a local one)")]
-RayBoxOpt = Annotated[Literal["local", "docker"], typer.Option(
+RayBoxOpt = Annotated[Literal["local", "docker", "e2b"], typer.Option(
     "--ray-box", metavar="<box>", envvar="IOI_EVAL_RAY_BOX",
-    help="--backend ray: each actor's box, one of: local, docker")]
+    help="--backend ray: each actor's box, one of: local, docker, e2b (E2B sandboxes under one cluster-wide "
+         "limiter)")]
 ProfileOpt = Annotated[ProfileName, typer.Option(
     "--judge-profile", metavar="<profile>", help=f"{one_of(PROFILES)} (cms: strict; piston, codeforces: open-r1's "
                                                  "judges; docs/sources.md)")]

@@ -12,12 +12,15 @@ folder).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import re
 import shutil
+import socket
 import subprocess
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,13 +30,15 @@ from typing import ClassVar
 from ioi_box import ownership
 from ioi_box.children import run_tied
 
-from ..cache import remembered
+from ..cache import held_lock, remembered
 from ..errors import JudgeError
 
 CPP_FLAGS = ("-DEVAL", "-std=gnu++17", "-O2", "-pipe", "-static", "-s")
 TRUSTED_CPP_FLAGS = ("-std=gnu++17", "-O2", "-pipe", "-static", "-s")
 PYTHON = "/usr/bin/python3"
 PCH_TEMP_SUFFIX = ".gch.tmp"  # a precompiled header being written (ownership.held_temp)
+PCH_BUILD_LOCK = ".build.lock"  # held (flock) by the one process building a folder's precompiled header
+PCH_BUILD_LOG = "builds.log"  # one line per build of a folder's header: host, pid, seconds
 
 
 @dataclass(frozen=True)
@@ -206,17 +211,25 @@ class Cpp(Language):
         ownership.remove_dead_temps(folder, f"*/{Path(self.pch_header).parent}/.*{PCH_TEMP_SUFFIX}")
         if gch.is_file():
             return gch
-        probe = run_tied([self.compiler, "-std=gnu++17", "-H", "-fsyntax-only", "-x", "c++", "-"],
-                         input="#include <bits/stdc++.h>\n", text=True, timeout=120)
-        header = next((ln[2:] for ln in probe.stderr.splitlines() if ln.startswith(". ")), None)
-        if not header:
-            raise JudgeError("cannot locate bits/stdc++.h")
         gch.parent.mkdir(parents=True, exist_ok=True)
-        # Written aside under a lock held until it is in place; the compiler dies with this process (run_tied).
-        with ownership.held_temp(gch.parent, PCH_TEMP_SUFFIX) as tmp:
-            run_tied([self.compiler, *pch_flags, "-x", "c++-header", header, "-o", str(tmp)], check=True,
-                     timeout=600)
-            os.replace(tmp, gch)
+        # One builder per folder at a time (the judge processes, or Ray actors, of one machine): the others wait
+        # for it and take its header. The kernel releases the lock if the builder dies.
+        with held_lock(folder / tag / PCH_BUILD_LOCK):
+            if gch.is_file():
+                return gch
+            started = time.monotonic()
+            probe = run_tied([self.compiler, "-std=gnu++17", "-H", "-fsyntax-only", "-x", "c++", "-"],
+                             input="#include <bits/stdc++.h>\n", text=True, timeout=120)
+            header = next((ln[2:] for ln in probe.stderr.splitlines() if ln.startswith(". ")), None)
+            if not header:
+                raise JudgeError("cannot locate bits/stdc++.h")
+            # Written aside under a lock held until it is in place; the compiler dies with this process (run_tied).
+            with ownership.held_temp(gch.parent, PCH_TEMP_SUFFIX) as tmp:
+                run_tied([self.compiler, *pch_flags, "-x", "c++-header", header, "-o", str(tmp)], check=True,
+                         timeout=600)
+                os.replace(tmp, gch)
+            with contextlib.suppress(OSError), (folder / tag / PCH_BUILD_LOG).open("a") as log:
+                log.write(f"{socket.gethostname()} pid {os.getpid()} {time.monotonic() - started:.1f} s\n")
         return gch
 
 

@@ -119,12 +119,14 @@ def rebase(value: Any, old: Path, new: Path) -> Any:
 
 
 class JudgeActor:
-    """A judge on one node: a local :class:`Judge` over this node's box (``box``: ``local`` or ``docker``) with
-    ``slots`` run slots. ``canned`` (a report's JSON) answers every submission with it at once, running nothing:
+    """A judge on one node: a local :class:`Judge` over this node's box (``box``: ``local`` or ``docker``; or
+    ``e2b``: E2B sandboxes whose leases and creations go through ``limiter``, the cluster's) with ``slots`` run
+    slots. ``canned`` (a report's JSON) answers every submission with it at once, running nothing:
     the driver-ceiling benchmark's actor. Plain Python: the driver wraps it with ``ray.remote``."""
 
     def __init__(self, judge_class: Any, box: str = "local", slots: int = 1, image: str | None = None,
-                 canned: bytes | None = None, judge_options: dict[str, Any] | None = None) -> None:
+                 canned: bytes | None = None, judge_options: dict[str, Any] | None = None,
+                 limiter: Any = None) -> None:
         import ray
 
         self.node_id = ray.get_runtime_context().get_node_id()
@@ -135,8 +137,13 @@ class JudgeActor:
         self.judge: Any = None
         if canned is None:
             options: dict[str, Any] = {"image": image} if box == "docker" and image else {}
+            backend: Any = box
+            if box == "e2b":
+                from ..backends.e2b import E2BBackend
+
+                backend = E2BBackend(limiter=limiter)
             # judge_class is Judge, passed by the driver: this module does not import judge.py (no cycle)
-            self.judge = judge_class(box, workers=slots, **(judge_options or {}), **options)
+            self.judge = judge_class(backend, workers=slots, **(judge_options or {}), **options)
             _ = self.judge.box  # open it now: a box that cannot start fails the actor's start, not a submission
 
     def where(self) -> dict[str, Any]:
@@ -436,15 +443,18 @@ class SubmissionPool:
 
 def open_pool(ray: Any, judge_class: Any, box: str, slots: int, count: int, image: str | None, cpus: float,
               canned: bytes | None, stats: Any, start_timeout: float, room: Any,
-              judge_options: dict[str, Any] | None = None) -> SubmissionPool:
+              judge_options: dict[str, Any] | None = None, limiter: Any = None,
+              actor_options: dict[str, Any] | None = None) -> SubmissionPool:
     """Start ``count`` judge actors (spread, no restarts, no task retries) and wait until each has its box.
     ``judge_options`` go to each actor's ``Judge`` (the driver's judge profile, whether to use the cache).
-    ``room()`` says whether some node has the CPUs for a replacement actor now."""
+    ``room()`` says whether some node has the CPUs for a replacement actor now. ``limiter`` (``box="e2b"``) is
+    the cluster's E2B limiter; ``actor_options`` add Ray options (the E2B settings' environment)."""
     actor_class = ray.remote(JudgeActor)
     options = {"num_cpus": cpus, "scheduling_strategy": "SPREAD", "max_restarts": 0, "max_task_retries": 0,
-               "max_concurrency": slots + 2}  # its submissions, plus where() and shutdown()
+               "max_concurrency": slots + 2,  # its submissions, plus where() and shutdown()
+               **(actor_options or {})}
     init = {"judge_class": judge_class, "box": box, "slots": slots, "image": image, "canned": canned,
-            "judge_options": judge_options}
+            "judge_options": judge_options, "limiter": limiter}
     try:
         return SubmissionPool(ray, actor_class, options, init, count, slots, stats, start_timeout, room)
     except Exception as exc:

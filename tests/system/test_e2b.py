@@ -25,6 +25,7 @@ import ioi_eval.backends.e2b as e2b
 from ioi_eval.backends import BACKENDS, get_backend
 from ioi_eval.backends.e2b import Backoff, E2BBackend, LineReader
 from ioi_eval.backends.e2b_template import build_template, e2b_dockerfile
+from ioi_eval.backends.limiter import LocalLimiter
 from ioi_eval.backends.remote import RemoteBox
 from ioi_eval.errors import E2BError
 from ioi_eval.judge.judge import Judge
@@ -56,6 +57,7 @@ class Sleeps:
 @pytest.fixture
 def sdk(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeE2B]:
     monkeypatch.setenv("E2B_API_KEY", "e2b_test_key")
+    monkeypatch.setenv("IOI_EVAL_E2B_CREATE_RATE", "1000")  # E2B's pace is tested on its own
     monkeypatch.delenv("IOI_EVAL_E2B_ISOLATION", raising=False)
     fake = FakeE2B()
     yield fake
@@ -443,3 +445,129 @@ def test_fake_sdk_holds_calls_to_the_real_signatures(sdk: FakeE2B) -> None:
     with pytest.raises(TypeError):
         sbx.files.write_files([], owner="root")
     sbx.kill()
+
+
+# -- the limits: a lease per sandbox, a turn per creation (the limiter the Ray backend shares) -----------------
+
+class RecordingLimiter(LocalLimiter):
+    """A real :class:`LocalLimiter` whose calls go into the fake SDK's call log, in order with the SDK's."""
+
+    def __init__(self, sdk: FakeE2B, cap: int) -> None:
+        super().__init__(cap, rate=1000)
+        self.sdk = sdk
+
+    def acquire(self, owner: str, ttl_s: float, wait_s: float) -> str:
+        lease = super().acquire(owner, ttl_s, wait_s)
+        self.sdk.record("lease", None, lease=lease, ttl_s=ttl_s)
+        return lease
+
+    def renew(self, lease: str, ttl_s: float) -> bool:
+        self.sdk.record("renew", None, lease=lease, ttl_s=ttl_s)
+        return super().renew(lease, ttl_s)
+
+    def release(self, lease: str) -> None:
+        self.sdk.record("release", None, lease=lease)
+        super().release(lease)
+
+    def pace(self) -> None:
+        self.sdk.record("pace", None)
+        super().pace()
+
+    def held(self) -> int:
+        with self._cond:
+            return sum(self.leases.owners(self._clock()).values())
+
+
+def _limited(sdk: FakeE2B, cap: int, **kw) -> tuple[E2BBackend, RecordingLimiter]:
+    lim = RecordingLimiter(sdk, cap)
+    return _backend(sdk, limiter=lim, max_sandboxes=kw.pop("max_sandboxes", cap), **kw), lim
+
+
+def test_each_sandbox_holds_a_lease_from_before_its_creation_until_it_is_killed(sdk: FakeE2B) -> None:
+    backend, lim = _limited(sdk, 3)
+    with backend.open(3) as box:
+        assert box.workers == 3 and lim.held() == 3
+    assert lim.held() == 0
+    log = [(op, sid, kw) for op, sid, kw in sdk.calls if op in ("lease", "pace", "create", "kill", "release")]
+    held = 0
+    for i, (op, _sid, _kw) in enumerate(log):
+        held += {"lease": 1, "release": -1}.get(op, 0)
+        assert 0 <= held <= 3
+        if op == "create":
+            before = [o for o, _, _ in log[:i]]  # (the sandboxes start in parallel: calls interleave)
+            assert before.count("pace") > before.count("create")  # every creation waits for its turn first
+            assert before.count("lease") > before.count("create")  # ...and holds a lease
+    kills = [i for i, c in enumerate(log) if c[0] == "kill"]
+    releases = [i for i, c in enumerate(log) if c[0] == "release"]
+    assert len(kills) == len(releases) == 3 and all(r > k for k, r in zip(kills, releases, strict=True))
+    assert {kw["ttl_s"] for op, _, kw in log if op == "lease"} == {e2b.SANDBOX_TIMEOUT_S + e2b.LEASE_MARGIN_S}
+
+
+def test_every_creation_attempt_takes_a_turn(sdk: FakeE2B) -> None:
+    sdk.create_fault = lambda n: RateLimitException("429 too many requests") if n < 2 else None
+    backend, _ = _limited(sdk, 1)
+    with backend.open(1):
+        pass
+    assert len(sdk.ops("pace")) == len(sdk.ops("create")) == 3 and len(sdk.ops("lease")) == 1
+
+
+def test_sandboxes_wait_for_leases_another_holder_has(sdk: FakeE2B) -> None:
+    lim = RecordingLimiter(sdk, 3)
+    others = [lim.acquire("another driver", 60, 1) for _ in range(2)]
+    backend = _backend(sdk, limiter=lim, max_sandboxes=3, lease_wait_s=0.3)
+    with backend.open(3) as box:  # one lease is free: one sandbox; the other two cannot start
+        assert box.workers == 1 and "2 could not start" in box.isolation_note
+        assert "no E2B sandbox came free within 0.3 s" in box.isolation_note
+        assert len(sdk.ops("create")) == 1
+    for lease in others:
+        lim.release(lease)
+    assert lim.held() == 0
+
+
+def test_a_creation_that_made_no_sandbox_gives_its_lease_back(sdk: FakeE2B) -> None:
+    sdk.create_fault = lambda n: AuthenticationException("401: Unauthorized")
+    backend, lim = _limited(sdk, 2)
+    with pytest.raises(E2BError, match="rejected the API key"):
+        backend.open(1)
+    assert lim.held() == 0 and len(sdk.ops("release")) == 1
+
+
+def test_a_creation_that_may_have_made_a_sandbox_keeps_its_lease_until_it_expires(sdk: FakeE2B) -> None:
+    sdk.create_fault = lambda n: TimeoutException("create timed out")
+    backend, lim = _limited(sdk, 2, attempts=1)
+    with pytest.raises(E2BError, match="E2B timed out"):
+        backend.open(1)
+    assert lim.held() == 1 and not sdk.ops("release")  # E2B may run it: the lease runs out with it
+
+
+def test_an_unkillable_sandbox_keeps_its_lease_a_lost_one_does_not(sdk: FakeE2B) -> None:
+    sdk.kill_fault = lambda sbx: TimeoutException("kill timed out") if sbx.sandbox_id == "sbx-1" else None
+    backend, lim = _limited(sdk, 2, attempts=1)
+    with backend.open(2) as box:
+        sdk.sandboxes[1].lose()
+        assert box.workers == 2
+    assert lim.held() == 1  # sbx-1 could not be killed: it still counts until E2B expires it
+    assert len(sdk.ops("release")) == 1
+
+
+def test_keepalive_renews_the_lease_with_the_sandbox(sdk: FakeE2B) -> None:
+    import time
+
+    backend, _ = _limited(sdk, 1, keepalive_s=0.05, sandbox_timeout_s=321)
+    with backend.open(1):
+        deadline = time.monotonic() + 10
+        while not sdk.ops("renew") and time.monotonic() < deadline:
+            time.sleep(0.05)
+    renew = sdk.ops("renew")[0][2]
+    assert renew["ttl_s"] == 321 + e2b.LEASE_MARGIN_S and renew["lease"] == sdk.ops("lease")[0][2]["lease"]
+    calls = [c[0] for c in sdk.calls]
+    assert calls.index("set_timeout") < calls.index("renew")
+
+
+def test_create_rate_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOI_EVAL_E2B_CREATE_RATE", "5")
+    assert E2BBackend().limits() == (e2b.DEFAULT_MAX_SANDBOXES, 5.0)
+    for bad in ("fast", "0", "-1"):
+        monkeypatch.setenv("IOI_EVAL_E2B_CREATE_RATE", bad)
+        with pytest.raises(E2BError, match="IOI_EVAL_E2B_CREATE_RATE must be a positive number"):
+            E2BBackend()

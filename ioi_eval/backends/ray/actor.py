@@ -83,19 +83,53 @@ class _DockerInner:
         self.channel.close()
 
 
+class _E2BInner:
+    """One E2B sandbox (the E2B backend's), its creation and lease under the cluster's ``limiter``."""
+
+    def __init__(self, slots: int, limiter: Any) -> None:
+        from ..e2b import E2BBackend, E2BChannel, SandboxSettings, load_sdk, require_api_key
+        from ..limiter import LocalLimiter
+
+        backend = E2BBackend(limiter=limiter)
+        sdk = load_sdk()
+        require_api_key()
+        settings = SandboxSettings(backend.template, slots, backend.isolation, backend.sandbox_timeout_s,
+                                   backend.keepalive_s, backend.backoff,
+                                   limiter=limiter or LocalLimiter(*backend.limits()))
+        self.channel = E2BChannel(sdk, settings, f"ray-{os.getpid()}")
+
+    def call(self, frame: RequestFrame, payload: bytes) -> tuple[Reply, bytes]:
+        from ..remote import EXECUTE_MARGIN_S, NO_WALL_LIMIT_S
+
+        try:
+            return self.channel.call(frame.request, payload, timeout=NO_WALL_LIMIT_S + EXECUTE_MARGIN_S)
+        except Exception as exc:  # the sandbox's failure is this request's error (the driver sees an SE)
+            return Reply(id=frame.id, error=f"{type(exc).__name__}: {exc}"), b""
+
+    def close(self) -> None:
+        self.channel.close()
+
+
 class BoxActor:
-    """A box on one node. ``box`` is ``local`` or ``docker``. A ``canned`` actor answers every execute at once
+    """A box on one node. ``box`` is ``local``, ``docker`` or ``e2b`` (a sandbox leased from ``limiter``, the
+    cluster's :class:`~.limiter.RayLimiter`). A ``canned`` actor answers every execute at once
     (runs OK in no time, comparisons equal) without running anything: the driver-ceiling benchmark's."""
 
     def __init__(self, box: str = "local", slots: int = 1, image: str | None = None,
-                 canned: bool = False) -> None:
+                 canned: bool = False, limiter: Any = None) -> None:
         import ray
 
         self.node_id = ray.get_runtime_context().get_node_id()
         self.blobs = NodeBlobs(self.node_id)
         self.box = box
         self.canned = canned
-        self.inner: _LocalInner | _DockerInner = _DockerInner(slots, image) if box == "docker" else _LocalInner()
+        self.inner: _LocalInner | _DockerInner | _E2BInner
+        if box == "docker":
+            self.inner = _DockerInner(slots, image)
+        elif box == "e2b":
+            self.inner = _E2BInner(slots, limiter)
+        else:
+            self.inner = _LocalInner()
 
     def call(self, header: bytes, payload: bytes) -> tuple[bytes, bytes]:
         """Answer one request frame: (reply JSON, reply payload)."""

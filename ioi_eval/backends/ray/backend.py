@@ -11,6 +11,7 @@ its program goes to other nodes by content through the object store.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
@@ -26,7 +27,9 @@ from .channel import START_TIMEOUT_S, ChannelStats, RayChannel
 from .cluster import alive_nodes, connect
 from .shipping import ObjectShelf
 
-BOXES = ("local", "docker")
+log = logging.getLogger("ioi_eval.ray")
+
+BOXES = ("local", "docker", "e2b")
 DEFAULT_SLOTS = 2  # run slots (and CPUs) per actor; $IOI_EVAL_RAY_SLOTS
 ROOM_WAIT_S = 15.0  # how long a replacement actor waits for a node with free CPUs
 STATUS_EVERY_S = 10.0  # the driver's progress line; $IOI_EVAL_RAY_STATUS_S (0: none)
@@ -34,7 +37,8 @@ STATUS_EVERY_S = 10.0  # the driver's progress line; $IOI_EVAL_RAY_STATUS_S (0: 
 
 class RayBackend:
     """Judge on a Ray cluster (``--backend ray``): ``address`` (default ``$RAY_ADDRESS``, else a local cluster),
-    ``box`` (``local``: bubblewrap on each node; ``docker``: a judge container on each node), ``slots`` per actor.
+    ``box`` (``local``: bubblewrap on each node; ``docker``: a judge container on each node; ``e2b``: E2B
+    sandboxes, under one cluster-wide limiter), ``slots`` per actor.
     ``actor_cpus`` overrides the CPUs an actor asks for (default: its slots); only canned actors, which run
     nothing, should ask for fewer."""
 
@@ -50,7 +54,12 @@ class RayBackend:
             raise RayClusterError(f"--ray-box must be one of {', '.join(BOXES)}, not {self.box!r}")
         self.slots = max(1, slots or int(os.environ.get("IOI_EVAL_RAY_SLOTS", DEFAULT_SLOTS)))
         self.image = image
-        self.isolation = isolation or ("bwrap" if self.box == "docker" else None)
+        self.isolation = isolation or ("bwrap" if self.box in ("docker", "e2b") else None)
+        self.e2b: Any = None
+        if self.box == "e2b":  # its settings (the driver's environment) are read now: a bad one fails at once
+            from ..e2b import E2BBackend
+
+            self.e2b = E2BBackend()
         self.canned = canned
         self.status = status
         self.actor_cpus = actor_cpus
@@ -69,7 +78,35 @@ class RayBackend:
         slots = min(self.slots, max(per_node))
         room = sum(c // slots for c in per_node)
         wanted = max(1, workers or sum(per_node))
-        return max(1, min(math.ceil(wanted / slots), room)), slots
+        count = max(1, min(math.ceil(wanted / slots), room))
+        if self.e2b is not None:  # no more actors than the account's sandboxes can serve
+            count = min(count, max(1, self.e2b.max_sandboxes // self.e2b.sandboxes_for(slots)))
+        return count, slots
+
+    def limiter(self) -> Any:
+        """``--ray-box e2b``: the cluster's E2B limiter (:mod:`.limiter`), made now with this driver's limits
+        unless it exists; named after the account's key, so drivers of one account share it. Else None."""
+        if self.e2b is None:
+            return None
+        from ..e2b import require_api_key
+        from .limiter import RayLimiter, limiter_name
+
+        cap, rate = self.e2b.limits()
+        limiter = RayLimiter(limiter_name("e2b", require_api_key()), cap, rate)
+        state = limiter.state()  # made now, or found: then it keeps the limits it was made with
+        if (state["cap"], state["rate"]) != (cap, rate):
+            log.warning("ray: the cluster's E2B limiter %s keeps %d sandboxes and %g creations/s (set by the driver "
+                        "that made it), not this driver's %d and %g", limiter.name, state["cap"], state["rate"],
+                        cap, rate)
+        return limiter
+
+    def actor_env(self) -> dict[str, Any]:
+        """Ray options that give ``e2b`` actors the driver's E2B settings (key, template, limits), so every
+        node judges with the account and template the driver was given; {} for other boxes."""
+        if self.e2b is None:
+            return {}
+        env = {k: v for k, v in os.environ.items() if k == "E2B_API_KEY" or k.startswith(("IOI_EVAL_E2B_", "E2B_"))}
+        return {"runtime_env": {"env_vars": env}}
 
     def open(self, workers: int | None = None) -> RemoteBox:
         """Connect, start the actors in parallel (spread over the nodes) and greet their boxes."""
@@ -78,8 +115,10 @@ class RayBackend:
         actor_class = ray.remote(BoxActor)
         cpus = slots if self.actor_cpus is None else self.actor_cpus
         options = {"num_cpus": cpus, "scheduling_strategy": "SPREAD", "max_restarts": 0, "max_task_retries": 0,
-                   "max_concurrency": 2 * slots + 4}  # calls overlap: runs, puts and reads of one box
-        init = {"box": self.box, "slots": slots, "image": self.image, "canned": self.canned}
+                   "max_concurrency": 2 * slots + 4,  # calls overlap: runs, puts and reads of one box
+                   **self.actor_env()}
+        init = {"box": self.box, "slots": slots, "image": self.image, "canned": self.canned,
+                "limiter": self.limiter()}
         shelf, stats = ObjectShelf(ray), ChannelStats()
         run_id = f"{os.getpid()}-{int(time.time()) % 100000}"
         started: set[int] = set()
@@ -123,7 +162,8 @@ class RayBackend:
         cpus = slots if self.actor_cpus is None else self.actor_cpus
         stats = ChannelStats()
         pool = opener(ray, judge_class, self.box, slots, count, self.image, cpus, self.canned_report, stats,
-                      START_TIMEOUT_S, lambda: _most_free_cpus(ray) >= cpus, judge_options)
+                      START_TIMEOUT_S, lambda: _most_free_cpus(ray) >= cpus, judge_options,
+                      limiter=self.limiter(), actor_options=self.actor_env())
         reporter = _StatusLine(lambda: (*pool.alive(), pool.replacements), stats, self.status or _stderr_line)
         pool.on_close = reporter.stop
         nodes = {a.where.get("node_id") for a in pool.actors}
@@ -213,6 +253,8 @@ def node_report(address: str | None = None, box: str = "local") -> list[dict[str
 
     shelf, stats = ObjectShelf(ray), ChannelStats()
     actor_class = ray.remote(BoxActor)
+    e2b = RayBackend(box=box) if box == "e2b" else None
+    limiter, env = (e2b.limiter(), e2b.actor_env()) if e2b is not None else (None, {})
     rows: list[dict[str, Any]] = []
     channels: list[tuple[dict[str, Any], RayChannel]] = []
     for node_id, node in sorted(alive_nodes(ray).items(), key=lambda kv: kv[1].get("NodeManagerAddress", "")):
@@ -220,14 +262,14 @@ def node_report(address: str | None = None, box: str = "local") -> list[dict[str
             rows.append({"node": node_id, "address": node.get("NodeManagerAddress"), "error": "no CPU for an actor"})
             continue
         options = {"num_cpus": 1, "max_restarts": 0, "max_task_retries": 0, "max_concurrency": 2,
-                   "scheduling_strategy": NodeAffinitySchedulingStrategy(node_id, soft=False)}
+                   "scheduling_strategy": NodeAffinitySchedulingStrategy(node_id, soft=False), **env}
         row = {"node": node_id, "address": node.get("NodeManagerAddress")}
-        channels.append((row, RayChannel(ray, actor_class, options, {"box": box, "slots": 1}, f"doctor-{node_id[:8]}",
-                                         shelf, stats)))
+        channels.append((row, RayChannel(ray, actor_class, options, {"box": box, "slots": 1, "limiter": limiter},
+                                         f"doctor-{node_id[:8]}", shelf, stats)))
         rows.append(row)
     for row, ch in channels:
         try:
-            reply, _ = ch.call(Hello(workers=1, isolation="bwrap" if box == "docker" else None))
+            reply, _ = ch.call(Hello(workers=1, isolation="bwrap" if box in ("docker", "e2b") else None))
             info = reply.info
             assert info is not None
             row.update(isolation=info.isolation, note=info.isolation_note, cgroups=dict(info.cgroups),

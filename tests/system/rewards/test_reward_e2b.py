@@ -20,6 +20,7 @@ WRONG = (PROBLEMS / "pairsum" / "solutions" / "incorrect" / "pairsum_garbage.cpp
 @pytest.fixture
 def sdk(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeE2B]:
     monkeypatch.setenv("E2B_API_KEY", "e2b_test_key")
+    monkeypatch.setenv("IOI_EVAL_E2B_CREATE_RATE", "1000")  # E2B's pace is tested on its own
     monkeypatch.delenv("IOI_EVAL_E2B_ISOLATION", raising=False)
     fake = FakeE2B()
     yield fake

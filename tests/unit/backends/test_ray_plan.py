@@ -38,8 +38,22 @@ def test_actors_fit_the_nodes() -> None:
         RayBackend().plan(_Ray(0), None)
 
 
+def test_e2b_actors_stay_within_the_accounts_sandboxes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOI_EVAL_E2B_MAX_SANDBOXES", "5")
+    monkeypatch.setenv("IOI_EVAL_E2B_SLOTS", "4")
+    monkeypatch.setenv("E2B_API_KEY", "k")
+    monkeypatch.setenv("IOI_EVAL_E2B_TEMPLATE", "mine")
+    backend = RayBackend(box="e2b", slots=2)
+    assert backend.plan(_Ray(16, 16), None) == (5, 2)  # 16 would fit the CPUs; the account has 5 sandboxes
+    assert RayBackend(box="e2b", slots=8).plan(_Ray(16), None) == (2, 8)  # 2 sandboxes of 4 slots per actor
+    assert RayBackend(box="local", slots=2).plan(_Ray(16, 16), None) == (16, 2)
+    env = backend.actor_env()["runtime_env"]["env_vars"]
+    assert env["E2B_API_KEY"] == "k" and env["IOI_EVAL_E2B_TEMPLATE"] == "mine"
+    assert RayBackend(box="local").actor_env() == {}
+
+
 def test_bad_box_is_a_clear_error() -> None:
-    with pytest.raises(RayClusterError, match="--ray-box must be one of local, docker"):
+    with pytest.raises(RayClusterError, match="--ray-box must be one of local, docker, e2b"):
         RayBackend(box="vm")
 
 
