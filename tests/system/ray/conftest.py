@@ -78,3 +78,32 @@ def wait_no_actors(timeout: float = 20.0) -> list[str]:
     from ioi_eval.adversarial.procs import wait_until_gone
 
     return wait_until_gone(actor_processes, timeout)
+
+
+class Background:
+    """``judge.judge_many(items)`` in a thread (the test injects a fault meanwhile); ``reports`` once joined."""
+
+    def __init__(self, judge: Any, items: list[tuple[Any, Any]]) -> None:
+        import threading
+
+        self.reports: list[Any] = []
+        self.pool = judge.submission_pool
+        self.thread = threading.Thread(target=lambda: self.reports.extend(judge.judge_many(items)))
+        self.thread.start()
+
+    def wait_busy(self, results: int = 2, in_flight: int = 3, timeout: float = 120.0) -> None:
+        """Wait until ``results`` reports came back and ``in_flight`` submissions are on the actors (or the
+        timeout passes); fails when nothing is in flight, since a fault then has nothing to lose."""
+        import time
+
+        stats = self.pool.stats
+        deadline = time.monotonic() + timeout
+        while not (stats.results >= results and stats.in_flight >= in_flight) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stats.in_flight > 0, "nothing was in flight to lose"
+
+    def join(self, timeout: float = 300.0) -> list[Any]:
+        """The reports, once ``judge_many`` returned (fails when it did not within ``timeout``)."""
+        self.thread.join(timeout=timeout)
+        assert not self.thread.is_alive(), f"judge_many did not return within {timeout:g} s"
+        return self.reports
