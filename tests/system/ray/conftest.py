@@ -56,9 +56,21 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                 os.environ[k] = v
 
 
+def _ours(pid_dir: Path) -> bool:
+    """Whether the process belongs to this module's cluster: its environment holds the blob folder the fixture
+    made for it (other test runs on the machine have Ray actors of their own; a worker that outlived its raylet
+    still carries it)."""
+    mine = os.environ.get("IOI_EVAL_RAY_BLOBS", "").encode()
+    try:
+        env = (pid_dir / "environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return bool(mine) and b"IOI_EVAL_RAY_BLOBS=" + mine in env
+
+
 def actor_processes() -> list[str]:
-    """Judge actor processes alive on this machine (``ray::BoxActor`` or ``ray::JudgeActor`` in their command
-    line)."""
+    """Judge actor processes of this module's cluster alive on this machine (``ray::BoxActor`` or
+    ``ray::JudgeActor`` in their command line)."""
     found = []
     for pid_dir in Path("/proc").iterdir():
         if not pid_dir.name.isdigit():
@@ -68,7 +80,7 @@ def actor_processes() -> list[str]:
             state = next((ln for ln in (pid_dir / "status").read_text().splitlines() if ln.startswith("State:")), "")
         except OSError:
             continue
-        if ("ray::BoxActor" in cmd or "ray::JudgeActor" in cmd) and "zombie" not in state:
+        if ("ray::BoxActor" in cmd or "ray::JudgeActor" in cmd) and "zombie" not in state and _ours(pid_dir):
             found.append(f"{pid_dir.name} {cmd.strip()[:80]}")
     return found
 
