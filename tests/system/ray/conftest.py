@@ -8,6 +8,8 @@ the fixture shuts down the connection and every node, so nothing of Ray outlives
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -96,8 +98,6 @@ class Background:
     """``judge.judge_many(items)`` in a thread (the test injects a fault meanwhile); ``reports`` once joined."""
 
     def __init__(self, judge: Any, items: list[tuple[Any, Any]]) -> None:
-        import threading
-
         self.reports: list[Any] = []
         self.pool = judge.submission_pool
         self.thread = threading.Thread(target=lambda: self.reports.extend(judge.judge_many(items)))
@@ -106,8 +106,6 @@ class Background:
     def wait_busy(self, results: int = 2, in_flight: int = 3, timeout: float = 120.0) -> None:
         """Wait until ``results`` reports came back and ``in_flight`` submissions are on the actors (or the
         timeout passes); fails when nothing is in flight, since a fault then has nothing to lose."""
-        import time
-
         stats = self.pool.stats
         deadline = time.monotonic() + timeout
         while not (stats.results >= results and stats.in_flight >= in_flight) and time.monotonic() < deadline:
