@@ -61,7 +61,7 @@ def docker_or_skip() -> None:
 
 
 def _containers_of(pids: list[int]) -> list[str]:
-    """Judge containers (running or not) whose owner is one of these processes of this machine."""
+    """Judge containers (running or not, or being removed) whose owner is one of these processes of this machine."""
     from ioi_eval.backends.docker import LABEL
     from ioi_eval.backends.docker_engine import containers_labelled
 
@@ -87,7 +87,7 @@ def test_every_bundled_solution_judges_as_on_the_local_backend(cluster, local_ch
     assert wait_no_actors() == []
     assert all(sandbox_processes(pid, zombies=False) == [] for pid in pids)
     if box == "docker":  # closed with their actors, not left to the next start's clean-up
-        assert _containers_of(pids) == []
+        assert wait_until_gone(lambda: _containers_of(pids), 15) == []
     local = local_checks
     assert on_ray.keys() == local.keys() and len(local) >= 30
     bad = {key: c.problems for key, c in on_ray.items() if not c.ok}
@@ -122,16 +122,21 @@ def test_doctor_adversarial_on_ray_with_docker_boxes(cluster) -> None:
     assert wait_no_actors() == []
 
 
-def test_a_judge_actor_killed_while_judging(cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("box", ["local", "docker"])
+def test_a_judge_actor_killed_while_judging(cluster, monkeypatch: pytest.MonkeyPatch, box: str) -> None:
+    if box == "docker":
+        docker_or_skip()
     problem = load_problem(PROBLEMS / "rainfall")
     takes_code = TASK_TYPES[problem.task_type].takes_code
     items = [(problem, Submission.from_path(s.path, takes_code)) for s in problem.solutions]
     lines: list[str] = []
     monkeypatch.setenv("IOI_EVAL_RAY_STATUS_S", "0.2")
-    with Judge("ray", workers=3, status=lines.append) as judge:
+    with Judge("ray", workers=3, status=lines.append, box=box) as judge:
         judge.judge(*items[0])  # the actors up, the package on their nodes
         pool = judge.submission_pool
         victim = _actor_pids(judge)[0]
+        if box == "docker":
+            assert len(_containers_of([victim])) == 1
         work = Background(judge, items)
         work.wait_busy()
         os.kill(victim, signal.SIGKILL)
@@ -139,11 +144,15 @@ def test_a_judge_actor_killed_while_judging(cluster, monkeypatch: pytest.MonkeyP
         assert pool.replacements >= 1 and pool.stats.broken >= 1
         pids = _actor_pids(judge)
         assert victim not in pids and len(pids) == 3  # replaced by a fresh actor where the CPU came free
+        if box == "docker":  # the victim's container stopped with it; the replacement's start removed it
+            assert wait_until_gone(lambda: _containers_of([victim]), 15) == []
     # The driver's progress line said so.
     assert any("3/3 actors alive" in ln and "jobs in flight" in ln and "results/s" in ln for ln in lines), lines
     assert any("1 actor(s) replaced" in ln for ln in lines), lines
     assert wait_until_gone(lambda: sandbox_processes(victim, zombies=False)) == []
     assert wait_no_actors() == []
+    if box == "docker":  # the engine lists a container until its removal is through
+        assert wait_until_gone(lambda: _containers_of(pids), 15) == []
     scores = {s.key: r.score for s, r in zip(problem.solutions, reports, strict=True)}
     assert not [r for r in reports if r.has_system_error], [(t.name, t.message) for r in reports
                                                             for t in r.system_errors()]
