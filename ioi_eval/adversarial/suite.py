@@ -73,8 +73,9 @@ class CaseResult:
 
 @dataclass(frozen=True)
 class Harness:
-    """A process that runs boxes: its pid, where its box keeps its work (None: not a folder of this machine),
-    whether it is on this machine and its boxes are the local backend's (so its runs' uids can be checked here)."""
+    """A process that runs boxes: its pid, its box's work root on that process's machine (None: not a folder
+    there, e.g. a container's), and whether it is on this machine with the local backend's boxes (so its runs'
+    uids can be checked here)."""
 
     pid: int
     root: Path | None
