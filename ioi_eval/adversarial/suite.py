@@ -9,13 +9,18 @@ environment. After every case it checks that
 
 - the verdicts are among the case's expected ones (and the case's own ``check`` holds);
 - every canary is unchanged (content, mtime, mode, owner) and no file appeared beside it;
-- no process is left under this harness's sandbox uids (local backend as root; 5 s for stragglers;
-  a zombie counts, since this harness is alive to reap it);
+- no process is left under the sandbox uids of the harness that runs the boxes (this process on the local
+  backend, each judge actor of this machine on ``--backend ray`` with local boxes; as root; 5 s for
+  stragglers; a zombie counts, since the harness is alive to reap it);
 - the listeners received nothing;
-- the box holds no scratch folder of the case any more;
+- the boxes hold no scratch folder of the case any more;
 
 and every 10 cases, and after the last, that the judge still answers a control program with AC.
 The suite only ever addresses 127.0.0.1 and never resolves a name.
+
+On ``--backend ray`` the cases are judged as any submission is: whole, in the judge actors (the submission
+path), or, with ``submissions=False``, by a judge on the driver over the actors' boxes (the box path). The
+placeholders that name the harness (``@HARNESS_PID@``, ``@BOX_ROOT@``) then name a judge actor and its box.
 
 ``IOI_EVAL_ADVERSARIAL_CASES=name1,name2`` restricts :func:`run_suite` (and so
 ``ioi-eval doctor --adversarial``) to those cases, in suite order.
@@ -64,6 +69,17 @@ class CaseResult:
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     about: str = ""
+
+
+@dataclass(frozen=True)
+class Harness:
+    """A process that runs boxes: its pid, its box's work root on that process's machine (None: not a folder
+    there, e.g. a container's), and whether it is on this machine with the local backend's boxes (so its runs'
+    uids can be checked here)."""
+
+    pid: int
+    root: Path | None
+    checkable: bool
 
 
 @dataclass
@@ -129,9 +145,10 @@ def backend_ready(name: str) -> tuple[bool, str]:
 class AdversarialSuite:
     """The package, the judge, the canaries and the listeners of one suite run (a context manager)."""
 
-    def __init__(self, backend: str = "local", workers: int | None = None) -> None:
+    def __init__(self, backend: str = "local", workers: int | None = None, **backend_options: object) -> None:
         self.backend = backend
         self.workers = workers
+        self.backend_options = backend_options  # e.g. --backend ray's address, box, submissions
         self.notes: list[str] = []  # checks that do not apply here, and why
         self._judged = 0
         self._tmp: Path | None = None
@@ -181,17 +198,21 @@ class AdversarialSuite:
             self._saved_env[name] = os.environ.get(name)
             os.environ[name] = value
         tcp, udp, unix_name = self._listen()
-        self._judge = Judge(backend=self.backend, workers=self.workers, cache_dir=cache)
+        self._judge = Judge(backend=self.backend, workers=self.workers, cache_dir=cache, **self.backend_options)
+        first = self.harnesses(here_only=False)[0]
         self._info = SuiteInfo(
-            package_dir=package, cache_dir=cache, box_root=self._judge.box.host_root,
-            harness_cwd=Path.cwd(), harness_pid=os.getpid(), canary_dir=self._tmp / "canary",
+            package_dir=package, cache_dir=cache, box_root=first.root,
+            harness_cwd=Path.cwd(), harness_pid=first.pid, canary_dir=self._tmp / "canary",
             tcp_port=tcp, udp_port=udp, unix_name=unix_name, secrets=secret_values,
             answers={name: out for name, (_inp, out) in TESTS.items()})
         self._plant_canaries()
-        if self.backend != "local":
-            self.notes.append(f"leftover processes are checked on the local backend only, not on {self.backend}")
-        elif os.geteuid() != 0:
+        if os.geteuid() != 0:
             self.notes.append("leftover processes are not checked: the harness is not root, so runs share its uid")
+        elif not any(h.checkable for h in self.harnesses()):
+            self.notes.append(f"leftover processes are checked where the local backend's boxes run on this machine, "
+                              f"not on {self.backend}{self._where()}")
+        if self.backend == "ray":
+            self.notes.append("the fake secrets are in the driver's environment; the judge actors' is their node's")
         problems = self.control_problems()
         if problems:
             raise SuiteError("the judge fails the well-behaved control program: " + "; ".join(problems))
@@ -216,6 +237,32 @@ class AdversarialSuite:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+
+    def harnesses(self, here_only: bool = True) -> list[Harness]:
+        """The processes that run the boxes (asked anew: an actor may have been replaced): this one on the local
+        and Docker backends, the judge actors on Ray (on this machine only, with ``here_only``)."""
+        judge = self.judge
+        if self.backend != "ray":
+            box = judge.box
+            return [Harness(os.getpid(), box.host_root, checkable=self.backend == "local")]
+        _ = judge.info  # opens the actors (the submission path) or the box over them (the box path)
+        pool = judge.submission_pool
+        if pool is not None:
+            wheres = [a.where for a in pool.actors if a.alive]
+        else:  # the box path: the box's channels are judge actors
+            wheres = [s.channel.where for s in judge.box.pool.slots  # type: ignore[attr-defined]
+                      if s.channel is not None and getattr(s.channel, "alive", False)]
+        host = socket.gethostname()
+        found = [Harness(w["pid"], Path(w["host_root"]) if w.get("host_root") else None,
+                         checkable=w.get("host") == host and w.get("box") == "local")
+                 for w in wheres if not here_only or w.get("host") == host]
+        if not found and not here_only:
+            raise SuiteError("no judge actor is alive to judge the suite")
+        return found
+
+    def _where(self) -> str:
+        box = self.backend_options.get("box") or getattr(self.judge.backend, "box", None)
+        return f" with {box} boxes" if self.backend == "ray" and box else ""
 
     # -- set-up helpers ------------------------------------------------------------------------
     def _share_pch(self, cache: Path) -> None:
@@ -327,11 +374,18 @@ class AdversarialSuite:
         return problems
 
     def _process_problems(self) -> list[str]:
-        if self.backend != "local" or os.geteuid() != 0:
+        if os.geteuid() != 0:
             return []
-        left = wait_until_gone(lambda: sandbox_processes(os.getpid()), STRAGGLER_GRACE_S)
-        return [f"processes left under the sandbox uids after {STRAGGLER_GRACE_S:g} s: {'; '.join(left)}"] if left \
-            else []
+        problems = []
+        for h in self.harnesses():
+            if not h.checkable:
+                continue
+            left = wait_until_gone(lambda h=h: sandbox_processes(h.pid), STRAGGLER_GRACE_S)
+            if left:
+                whose = "" if h.pid == os.getpid() else f" of the judge actor {h.pid}"
+                problems.append(f"processes left under the sandbox uids{whose} after {STRAGGLER_GRACE_S:g} s: "
+                                f"{'; '.join(left)}")
+        return problems
 
     def _listener_problems(self) -> list[str]:
         got = []
@@ -350,13 +404,16 @@ class AdversarialSuite:
         return [f"the host's loopback listeners received: {'; '.join(got)}"] if got else []
 
     def _scratch_problems(self) -> list[str]:
-        root = self.info.box_root
-        if root is None or not (root / "work").is_dir():
-            return []
-        left = list((root / "work").iterdir())
-        for p in left:  # noted; do not blame the next case for them
-            shutil.rmtree(p, ignore_errors=True)
-        return [f"scratch folders left in the box: {len(left)}"] if left else []
+        problems = []
+        for h in self.harnesses():
+            if h.root is None or not (h.root / "work").is_dir():
+                continue
+            left = list((h.root / "work").iterdir())
+            for p in left:  # noted; do not blame the next case for them
+                shutil.rmtree(p, ignore_errors=True)
+            if left:
+                problems.append(f"scratch folders left in the box {h.root}: {len(left)}")
+        return problems
 
 
 def _verdict_problems(case: Case, report: JudgeReport) -> list[str]:
@@ -375,15 +432,16 @@ def _verdict_problems(case: Case, report: JudgeReport) -> list[str]:
 
 def run_suite(backend: str = "local", workers: int | None = None, cases: Sequence[Case] | None = None,
               on_result: Callable[[CaseResult], None] | None = None, *,
-              notes: list[str] | None = None) -> list[CaseResult]:
+              notes: list[str] | None = None, backend_options: dict[str, object] | None = None) -> list[CaseResult]:
     """Judge every case (default: all, or ``$IOI_EVAL_ADVERSARIAL_CASES``) and check the host after each.
 
     ``on_result`` is called with each result as it comes; ``notes``, when given, receives the
-    checks that do not apply on this machine and why.
+    checks that do not apply on this machine and why. ``backend_options`` make the backend (``--backend ray``:
+    ``address``, ``box``).
     """
     chosen = list(cases) if cases is not None else cases_from_env()
     results = []
-    with AdversarialSuite(backend, workers) as suite:
+    with AdversarialSuite(backend, workers, **(backend_options or {})) as suite:
         for i, case in enumerate(chosen):
             result = suite.run_case(case, final=i == len(chosen) - 1)
             results.append(result)

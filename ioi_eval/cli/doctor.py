@@ -14,7 +14,7 @@ import typer
 
 from ..errors import IoiEvalError
 from ..judge.languages import PYTHON
-from .common import BackendOpt, RayAddressOpt, RayBoxOpt, err, fail, out
+from .common import BackendOpt, RayAddressOpt, RayBoxOpt, backend_options, err, fail, out
 
 
 @dataclass
@@ -171,11 +171,13 @@ def doctor(
         notes: list[str] = []
         try:
             cases = cases_from_env()  # all, or $IOI_EVAL_ADVERSARIAL_CASES
-            err.print(f"adversarial suite: {len(cases)} cases on the {backend} backend")
-            results = run_suite(backend, cases=cases, on_result=progress, notes=notes)
+            where = f"{backend} backend" + (f", {ray_box} boxes" if backend == "ray" else "")
+            err.print(f"adversarial suite: {len(cases)} cases on the {where}")
+            results = run_suite(backend, cases=cases, on_result=progress, notes=notes,
+                                backend_options=backend_options(backend, ray_address, ray_box))
         except (IoiEvalError, ValueError) as exc:
             fail(str(exc))
-        out.print(results_table(results, title=f"adversarial suite ({backend} backend)"))
+        out.print(results_table(results, title=f"adversarial suite ({where})"))
         for note in notes:
             out.print(f"[yellow]note:[/yellow] {escape(note)}")
         out.print(summary_line(results))

@@ -37,8 +37,8 @@ def judge(
     ray_box: RayBoxOpt = "local",
 ) -> None:
     """Judge one solution. Exit 0 when judged (whatever the verdicts), 1 on a judge error (SE)."""
-    from ..judge.judge import Judge
-    from ..judge.results import Verdict
+    from ..judge.judge import Judge, ran_tests
+    from ..judge.results import TestResult, Verdict
     from ..judge.submission import Submission
     from ..judge.task_types import TASK_TYPES
     from ..sources import load_one_problem
@@ -52,7 +52,14 @@ def judge(
                     **backend_options(backend, ray_address, ray_box)) as j,
               progress_display(err) as display):
             tests = display.task("tests", total=len(prob.test_order()), failed_label="judge errors")
-            report = j.judge(prob, sub, on_test=lambda r: tests.advance(failed=r.verdict == Verdict.SE))
+
+            def advance(r: TestResult) -> None:
+                tests.advance(failed=r.verdict == Verdict.SE)
+
+            report = j.judge(prob, sub, on_test=advance if j.streams_tests else None)
+            if not j.streams_tests:  # judged whole on a Ray node: its tests come back with the report
+                for r in ran_tests(report):
+                    advance(r)
             tests.advance(max(0, len(prob.test_order()) - tests.done), skipped=True)  # skipped or not compiled
     if as_json:
         sys.stdout.write(report.model_dump_json() + "\n")

@@ -72,6 +72,7 @@ class Judge:
         self._lock = threading.Lock()
         self._slots: threading.BoundedSemaphore | None = None
         self._pool: Any = None  # the Ray backend's submission path (ioi_eval.judge.on_ray.SubmissionPool)
+        self._warned_on_test = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -104,6 +105,12 @@ class Judge:
     def submission_pool(self) -> Any:
         """The submission path's pool of judge actors while it is open (else None; asking opens nothing)."""
         return self._pool
+
+    @property
+    def streams_tests(self) -> bool:
+        """Whether ``judge``'s ``on_test`` sees each test as it finishes (False on the Ray backend's submission
+        path: a submission's tests come back with its report). Opens nothing."""
+        return not getattr(self.backend, "judges_submissions", False) or self._box is not None
 
     @property
     def capacity(self) -> int:
@@ -167,6 +174,10 @@ class Judge:
         ``parallel`` caps this submission's tests in flight (default: the box's workers); with many submissions
         judged at once, a low cap keeps a failed submission from having started tests it would skip.
 
+        ``on_test`` is called with each test's result as it finishes; on the Ray backend's submission path
+        (whole submissions judged in the actors, :attr:`streams_tests` False) it is called for every test once the
+        report has come back, and a warning says so the first time.
+
         ``skip=False`` runs every test even where a subtask is already decided (full verdicts). A
         problem scored the Codeforces way never skips: its partial fraction needs every test; nor does one
         scored by a Kattis group tree: its graders read every test's result.
@@ -175,10 +186,14 @@ class Judge:
         log.debug("judging %s on %s", submission.name, problem.code)
         pool = self._submission_pool()
         if pool is not None:  # judged whole on a node: the report comes back (tests reported after it)
-            got = pool.judge(problem, submission, skip)
+            if on_test is not None and not self._warned_on_test:
+                self._warned_on_test = True
+                log.warning("the Ray backend judges each submission whole on a node: on_test is called for its "
+                            "tests once its report has come back, not as each test finishes")
+            got = pool.judge(problem, submission, skip, parallel)
             report = got if isinstance(got, JudgeReport) else not_judged(problem, got)
             if on_test is not None:
-                for test in report.tests:
+                for test in ran_tests(report):
                     on_test(test)
             return report
         state = self._state(problem)
@@ -295,6 +310,11 @@ class Judge:
                     if on_test is not None:
                         on_test(res)
         return results
+
+
+def ran_tests(report: JudgeReport) -> list[TestResult]:
+    """The tests of ``report`` that ran (what ``on_test`` sees): none when the compile failed, no SKIPPED one."""
+    return [t for t in report.tests if t.verdict != Verdict.SKIPPED] if report.compile.ok else []
 
 
 def not_judged(problem: Problem, cause: str) -> JudgeReport:

@@ -8,7 +8,9 @@ answers ``judge(package, problem, submission)`` with the submission's :class:`~i
 - The problem package (its folder, tests, checker, graders) is packed once per run on the driver, put into the
   object store once, and unpacked once per node by content hash (:func:`unpack`, in :class:`.shipping.NodeBlobs`'
   folder). The problem object itself (possibly a view: a reward's one subtask) travels once per actor, with its
-  paths moved onto the node's copy (:func:`rebase`).
+  paths moved onto the node's copy (:func:`rebase`). Files the problem names outside its folder (a hand-made
+  view's tests or checker kept elsewhere) travel in the same tar, each folder's files together
+  (:func:`outside_files`); a folder or special file named outside it is an error naming it.
 - Compiles happen in the actors, cached per node (the node's compile cache, ``<cache>/compile``): a submission
   judged on N nodes is compiled at most N times (once per node, not once per cluster).
 - :class:`SubmissionPool` (driver) keeps at most ``slots`` submissions in flight per actor, least busy first.
@@ -30,24 +32,79 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from ..backends.ray.shipping import NodeBlobs
-from ..errors import BoxRequestError, RayClusterError
+from ..errors import BoxRequestError, PackageError, RayClusterError
 from ..problem.model import Problem
 from .results import JudgeReport
 
 PACKAGE_SUFFIX = ".pkg.tar"
+OUTSIDE = ".ioi-outside"  # where files a problem names outside its package folder travel, in the package's tar
 PROBLEM_REFS = 256  # problem objects (views) kept in the object store by the driver, most recent first
 ROOM_WAIT_S = 15.0  # how long a replacement actor waits for a node with free CPUs
 SUBMISSION_TIMEOUT_S = 600.0  # plus each test's wall budget: an actor silent for longer is taken as hung
 
 
-def pack_problem(root: Path) -> tuple[str, bytes]:
-    """The package folder as a reproducible tar (sorted, no times or owners): (``<sha256>.pkg.tar``, bytes)."""
+def outside_files(problem: Problem) -> dict[Path, str]:
+    """The files ``problem`` names outside its package folder (its solutions aside: nothing on a node judges
+    them), each with its place in the shipped package: ``.ioi-outside/<hash of its folder>/<its name>``, so files
+    of one folder stay side by side (a grader and the header it includes). Raises :class:`PackageError` naming a
+    folder or special file named there: only plain files travel."""
+    root = _normal(problem.root)
+    found: dict[Path, str] = {}
+
+    def visit(value: Path) -> Path:
+        path = _normal(value)
+        if path.is_relative_to(root) or path in found:
+            return value
+        if not path.is_file():
+            if path.exists():
+                raise PackageError(f"problem {problem.code}: {value} is outside its package folder {root} and not "
+                                   f"a plain file, so it cannot travel to the Ray nodes")
+            return value  # missing here too: judged as it is locally (the judge reports it)
+        folder = hashlib.sha256(str(path.parent).encode()).hexdigest()[:16]
+        found[path] = f"{OUTSIDE}/{folder}/{path.name}"
+        return value
+
+    map_paths(problem.model_copy(update={"solutions": ()}), visit)
+    return found
+
+
+def _normal(path: Path) -> Path:
+    """``path`` absolute, with ``..`` resolved as text (a package's own symlinks stay inside it: the loader checks)."""
+    return Path(os.path.normpath(path if path.is_absolute() else Path.cwd() / path))
+
+
+def map_paths(value: Any, move: Callable[[Path], Path]) -> Any:
+    """``value`` (a problem, or any model, tuple, list, dict of them) with every path replaced by ``move(path)``;
+    what does not change (``move`` returned the path itself) is returned as is."""
+    if isinstance(value, Path):
+        return move(value)
+    if isinstance(value, BaseModel):
+        update = {}
+        for field in type(value).model_fields:
+            item = getattr(value, field)
+            moved = map_paths(item, move)
+            if moved is not item:
+                update[field] = moved
+        return value.model_copy(update=update) if update else value
+    if isinstance(value, tuple | list):
+        items = [map_paths(v, move) for v in value]
+        return type(value)(items) if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    if isinstance(value, dict):
+        moved_d = {k: map_paths(v, move) for k, v in value.items()}
+        return moved_d if any(moved_d[k] is not value[k] for k in value) else value
+    return value
+
+
+def pack_problem(root: Path, outside: dict[Path, str] | None = None) -> tuple[str, bytes]:
+    """The package folder as a reproducible tar (sorted, no times or owners): (``<sha256>.pkg.tar``, bytes).
+    ``outside`` (:func:`outside_files`) adds those files under their places in it."""
     buf = io.BytesIO()
     # A symlink that resolves inside the package (the loader refuses any other, and loops) is packed as
     # what it points at, so the node's copy reads as the package does here.
@@ -66,6 +123,11 @@ def pack_problem(root: Path) -> tuple[str, bytes]:
                     tar.addfile(info, f)
             else:
                 tar.addfile(info)
+        for path, place in sorted((outside or {}).items(), key=lambda kv: kv[1]):
+            info = tar.gettarinfo(str(path), arcname=place)
+            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            with path.open("rb") as f:
+                tar.addfile(info, f)
     data = buf.getvalue()
     return f"{hashlib.sha256(data).hexdigest()}{PACKAGE_SUFFIX}", data
 
@@ -96,26 +158,7 @@ def unpack(blobs: NodeBlobs, name: str, data: bytes | None) -> Path:
 def rebase(value: Any, old: Path, new: Path) -> Any:
     """``value`` (a problem, or any model, tuple, list, dict of them) with every path under ``old`` moved under
     ``new``; what does not change is returned as is."""
-    if isinstance(value, Path):
-        try:
-            return new / value.relative_to(old)
-        except ValueError:
-            return value
-    if isinstance(value, BaseModel):
-        update = {}
-        for field in type(value).model_fields:
-            item = getattr(value, field)
-            moved = rebase(item, old, new)
-            if moved is not item:
-                update[field] = moved
-        return value.model_copy(update=update) if update else value
-    if isinstance(value, tuple | list):
-        items = [rebase(v, old, new) for v in value]
-        return type(value)(items) if any(a is not b for a, b in zip(items, value, strict=True)) else value
-    if isinstance(value, dict):
-        moved_d = {k: rebase(v, old, new) for k, v in value.items()}
-        return moved_d if any(moved_d[k] is not value[k] for k in value) else value
-    return value
+    return map_paths(value, lambda p: new / p.relative_to(old) if p.is_relative_to(old) else p)
 
 
 class JudgeActor:
@@ -147,15 +190,20 @@ class JudgeActor:
             _ = self.judge.box  # open it now: a box that cannot start fails the actor's start, not a submission
 
     def where(self) -> dict[str, Any]:
-        """Where this actor runs (node id, host, pid, box) and its box's tools (for ``Judge.info``)."""
-        info = self.judge.box.info.model_dump(mode="json") if self.judge is not None else None
+        """Where this actor runs (node id, host, pid, box, its box's work root on the node where it is a folder
+        there) and its box's tools (for ``Judge.info``)."""
+        box = self.judge.box if self.judge is not None else None
+        root = box.host_root if box is not None else None
         return {"node_id": self.node_id, "host": socket.gethostname(), "pid": os.getpid(), "box": self.box,
-                "info": info}
+                "info": box.info.model_dump(mode="json") if box is not None else None,
+                "host_root": str(root) if root is not None else None}
 
-    def judge_submissions(self, jobs: list[tuple[str, Any, Any, Any]], skip: bool) -> list[tuple[bytes, str]]:
-        """Judge submissions one after another; each job is (package name, package ref, problem ref,
-        submission). Each answer is (the report's JSON, "") or (b"", the error that kept it from being judged).
-        (The refs sit inside a list, so Ray hands them over as refs, not values.)"""
+    def judge_submissions(self, jobs: list[tuple[str, Any, Any, Any]], skip: bool,
+                          parallel: int | None = None) -> list[tuple[bytes, str]]:
+        """Judge submissions one after another, each with at most ``parallel`` tests at once (default: the box's
+        slots); each job is (package name, package ref, problem ref, submission). Each answer is (the report's
+        JSON, "") or (b"", the error that kept it from being judged). (The refs sit inside a list, so Ray hands
+        them over as refs, not values.)"""
         out = []
         for package, package_ref, problem_ref, submission in jobs:
             if self.canned is not None:
@@ -163,7 +211,8 @@ class JudgeActor:
                 continue
             try:
                 problem = self._problem(package, package_ref, problem_ref)
-                out.append((self.judge.judge(problem, submission, skip=skip).model_dump_json().encode(), ""))
+                report = self.judge.judge(problem, submission, skip=skip, parallel=parallel)
+                out.append((report.model_dump_json().encode(), ""))
             except Exception as exc:  # reported to the driver (one line); the actor keeps serving
                 out.append((b"", f"{type(exc).__name__}: {exc}"))
         return out
@@ -212,8 +261,8 @@ class SubmissionPool:
         self._ray, self._class, self._options, self._init = ray, actor_class, options, init
         self.slots, self.stats, self._start_timeout, self._room = slots, stats, start_timeout, room
         self._cond = threading.Condition()
-        self._packages: dict[Path, tuple[str, Any]] = {}
-        self._problem_refs: OrderedDict[int, tuple[Problem, Any]] = OrderedDict()
+        self._packages: dict[tuple[Path, tuple[tuple[Path, str], ...]], tuple[str, Any]] = {}
+        self._shipped: OrderedDict[int, tuple[Problem, tuple[str, Any, Any]]] = OrderedDict()
         self._next = 0
         self.replacements = 0
         self._starting = 0
@@ -342,53 +391,60 @@ class SubmissionPool:
         return f"ray actor{where}: {what} ({type(exc).__name__}: {_first_line(exc)})"
 
     # -- shipping ------------------------------------------------------------------------------------------
-    def _package(self, root: Path) -> tuple[str, Any]:
+    def _package(self, root: Path, outside: dict[Path, str]) -> tuple[str, Any]:
+        key = (root, tuple(sorted(outside.items())))
         with self._cond:
-            got = self._packages.get(root)
+            got = self._packages.get(key)
         if got is None:
-            name, data = pack_problem(root)
+            name, data = pack_problem(root, outside)
             got = (name, self._ray.put(data))
             with self._cond:
-                if root not in self._packages:
-                    self._packages[root] = got
+                if key not in self._packages:
+                    self._packages[key] = got
                     self.bytes_put += len(data)
-                got = self._packages[root]
+                got = self._packages[key]
         return got
 
-    def _problem_ref(self, problem: Problem) -> Any:
+    def _ship(self, problem: Problem) -> tuple[str, Any, Any]:
+        """(package name, package ref, problem ref) of ``problem``, each put into the object store once: the
+        files it names outside its folder go in its package, and the problem sent names their places there."""
         with self._cond:
-            got = self._problem_refs.get(id(problem))
+            got = self._shipped.get(id(problem))
             if got is not None and got[0] is problem:
-                self._problem_refs.move_to_end(id(problem))
+                self._shipped.move_to_end(id(problem))
                 return got[1]
-        ref = self._ray.put(problem)
+        outside = outside_files(problem)
+        name, package_ref = self._package(problem.root, outside)
+        moves = {path: problem.root / place for path, place in outside.items()}
+        sent = map_paths(problem, lambda p: moves.get(_normal(p), p)) if moves else problem
+        shipment = (name, package_ref, self._ray.put(sent))
         with self._cond:
-            self._problem_refs[id(problem)] = (problem, ref)  # holding the problem keeps its id unique
-            while len(self._problem_refs) > PROBLEM_REFS:
-                self._problem_refs.popitem(last=False)
-        return ref
+            self._shipped[id(problem)] = (problem, shipment)  # holding the problem keeps its id unique
+            while len(self._shipped) > PROBLEM_REFS:
+                self._shipped.popitem(last=False)
+        return shipment
 
     # -- judging -------------------------------------------------------------------------------------------
-    def judge(self, problem: Problem, submission: Any, skip: bool = True) -> JudgeReport | str:
-        """Judge one submission on an actor; retried once on another actor when the first is lost: its report,
-        or (both lost) the causes, for a report of SE results. An error of the judge itself (not of Ray) is a
-        :class:`BoxRequestError`."""
-        got = self.judge_chunk([(problem, submission)], skip)[0]
+    def judge(self, problem: Problem, submission: Any, skip: bool = True,
+              parallel: int | None = None) -> JudgeReport | str:
+        """Judge one submission on an actor (at most ``parallel`` of its tests at once); retried once on another
+        actor when the first is lost: its report, or (both lost) the causes, for a report of SE results. An error
+        of the judge itself (not of Ray) is a :class:`BoxRequestError`."""
+        got = self.judge_chunk([(problem, submission)], skip, parallel)[0]
         if isinstance(got, BoxRequestError):
             raise got
         return got
 
-    def judge_chunk(self, items: list[tuple[Problem, Any]], skip: bool = True
+    def judge_chunk(self, items: list[tuple[Problem, Any]], skip: bool = True, parallel: int | None = None
                     ) -> list[JudgeReport | str | BoxRequestError]:
-        """Judge submissions in one actor call (judged one after another there): for each, its report, the
-        causes (the call was lost twice: for a report of SE results), or the judge's own error. A lost call is
-        retried once, whole, on another actor."""
+        """Judge submissions in one actor call (judged one after another there, each with at most ``parallel``
+        tests at once): for each, its report, the causes (the call was lost twice: for a report of SE results), or
+        the judge's own error. A lost call is retried once, whole, on another actor."""
         ray = self._ray
         jobs = []
         budget = SUBMISSION_TIMEOUT_S
         for problem, submission in items:
-            package, package_ref = self._package(problem.root)
-            jobs.append((package, package_ref, self._problem_ref(problem), submission))
+            jobs.append((*self._ship(problem), submission))
             budget += sum(3 * problem.time_limit + 1 for _ in problem.tests)
         causes: list[str] = []
         for _attempt in range(2):
@@ -397,7 +453,7 @@ class SubmissionPool:
                 causes.append("no live judge actor left in the Ray cluster")
                 break
             try:
-                answers = ray.get(actor.handle.judge_submissions.remote(jobs, skip), timeout=budget)
+                answers = ray.get(actor.handle.judge_submissions.remote(jobs, skip, parallel), timeout=budget)
             except ray.exceptions.GetTimeoutError:
                 cause = f"ray actor {actor.where.get('pid')}: no report within {budget:g} s (the actor hangs)"
                 causes.append(cause)

@@ -162,7 +162,11 @@ def test_doctor_adversarial_exit_status(monkeypatch: pytest.MonkeyPatch) -> None
     from ioi_eval.adversarial.suite import CaseResult
     from ioi_eval.cli import app
 
-    def fake_run_suite(backend: str, cases: list[Case], on_result, notes: list[str]) -> list[CaseResult]:
+    calls: list[tuple[str, dict]] = []
+
+    def fake_run_suite(backend: str, cases: list[Case], on_result, notes: list[str],
+                       backend_options: dict) -> list[CaseResult]:
+        calls.append((backend, backend_options))
         results = [CaseResult(name=c.name, held=c.name != "fork-bomb", verdict=Verdict.AC, expected=c.expected,
                               problems=[] if c.name != "fork-bomb" else ["AC on 0-01 (expected TLE)"])
                    for c in cases]
@@ -177,3 +181,15 @@ def test_doctor_adversarial_exit_status(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv(CASES_ENV, "no-such-case")
     res = CliRunner().invoke(app, ["doctor", "--adversarial"])
     assert res.exit_code == 2
+    # --backend ray: the suite's judge gets the cluster and the box kind asked for (the nodes' report is not the
+    # point here: tests/system/ray runs the suite on a real cluster).
+    import ioi_eval.cli.doctor as doctor_cli
+
+    monkeypatch.setattr(doctor_cli, "ray_findings", lambda address, box: [])
+    monkeypatch.setenv(CASES_ENV, "control-cpp")
+    calls.clear()
+    res = CliRunner().invoke(app, ["doctor", "--adversarial", "--backend", "ray", "--ray-address", "10.0.0.1:6379",
+                                   "--ray-box", "docker"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert calls == [("ray", {"address": "10.0.0.1:6379", "box": "docker"})]
+    assert "ray backend, docker boxes" in res.output

@@ -181,8 +181,11 @@ class BoxActor:
         return path.read_bytes()
 
     def where(self) -> dict[str, Any]:
-        """Where this actor runs: node id, host name, process id (faults are injected and reported by these)."""
-        return {"node_id": self.node_id, "host": socket.gethostname(), "pid": os.getpid(), "box": self.box}
+        """Where this actor runs: node id, host name, process id (faults are injected and reported by these), and
+        its box's work root where that is a folder of its node (the executor in this process)."""
+        ex = self.inner.server.executor if isinstance(self.inner, _LocalInner) else None
+        return {"node_id": self.node_id, "host": socket.gethostname(), "pid": os.getpid(), "box": self.box,
+                "host_root": str(ex.root) if ex is not None else None}
 
     def shutdown(self) -> None:
         """Close the box (its work root, cgroups, a container) before the actor is killed."""

@@ -8,6 +8,8 @@ the fixture shuts down the connection and every node, so nothing of Ray outlives
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,9 +58,21 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                 os.environ[k] = v
 
 
+def _ours(pid_dir: Path) -> bool:
+    """Whether the process belongs to this module's cluster: its environment holds the blob folder the fixture
+    made for it (other test runs on the machine have Ray actors of their own; a worker that outlived its raylet
+    still carries it)."""
+    mine = os.environ.get("IOI_EVAL_RAY_BLOBS", "").encode()
+    try:
+        env = (pid_dir / "environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return bool(mine) and b"IOI_EVAL_RAY_BLOBS=" + mine in env
+
+
 def actor_processes() -> list[str]:
-    """Judge actor processes alive on this machine (``ray::BoxActor`` or ``ray::JudgeActor`` in their command
-    line)."""
+    """Judge actor processes of this module's cluster alive on this machine (``ray::BoxActor`` or
+    ``ray::JudgeActor`` in their command line)."""
     found = []
     for pid_dir in Path("/proc").iterdir():
         if not pid_dir.name.isdigit():
@@ -68,7 +82,7 @@ def actor_processes() -> list[str]:
             state = next((ln for ln in (pid_dir / "status").read_text().splitlines() if ln.startswith("State:")), "")
         except OSError:
             continue
-        if ("ray::BoxActor" in cmd or "ray::JudgeActor" in cmd) and "zombie" not in state:
+        if ("ray::BoxActor" in cmd or "ray::JudgeActor" in cmd) and "zombie" not in state and _ours(pid_dir):
             found.append(f"{pid_dir.name} {cmd.strip()[:80]}")
     return found
 
@@ -78,3 +92,28 @@ def wait_no_actors(timeout: float = 20.0) -> list[str]:
     from ioi_eval.adversarial.procs import wait_until_gone
 
     return wait_until_gone(actor_processes, timeout)
+
+
+class Background:
+    """``judge.judge_many(items)`` in a thread (the test injects a fault meanwhile); ``reports`` once joined."""
+
+    def __init__(self, judge: Any, items: list[tuple[Any, Any]]) -> None:
+        self.reports: list[Any] = []
+        self.pool = judge.submission_pool
+        self.thread = threading.Thread(target=lambda: self.reports.extend(judge.judge_many(items)))
+        self.thread.start()
+
+    def wait_busy(self, results: int = 2, in_flight: int = 3, timeout: float = 120.0) -> None:
+        """Wait until ``results`` reports came back and ``in_flight`` submissions are on the actors (or the
+        timeout passes); fails when nothing is in flight, since a fault then has nothing to lose."""
+        stats = self.pool.stats
+        deadline = time.monotonic() + timeout
+        while not (stats.results >= results and stats.in_flight >= in_flight) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stats.in_flight > 0, "nothing was in flight to lose"
+
+    def join(self, timeout: float = 300.0) -> list[Any]:
+        """The reports, once ``judge_many`` returned (fails when it did not within ``timeout``)."""
+        self.thread.join(timeout=timeout)
+        assert not self.thread.is_alive(), f"judge_many did not return within {timeout:g} s"
+        return self.reports

@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from ioi_eval.judge.task_types import TASK_TYPES
 from ioi_eval.sources.loader import load_problem
 from tests.conftest import PROBLEMS
 
-from .conftest import actor_processes, wait_no_actors
+from .conftest import Background, actor_processes, wait_no_actors
 
 pytestmark = pytest.mark.slow
 
@@ -103,19 +102,13 @@ def test_a_node_removed_while_judging(cluster) -> None:
     problem = load_problem(PROBLEMS / "rainfall")
     takes_code = TASK_TYPES[problem.task_type].takes_code
     items = [(problem, Submission.from_path(s.path, takes_code)) for s in problem.solutions]
-    reports: list[JudgeReport] = []
     with Judge("ray", workers=3) as judge:
         judge.judge(*items[0])  # the actors up, the package on their nodes
         pool = judge.submission_pool
-        worker = threading.Thread(target=lambda: reports.extend(judge.judge_many(items)))
-        worker.start()
-        deadline = time.monotonic() + 120
-        while not (pool.stats.results >= 2 and pool.stats.in_flight >= 3) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert pool.stats.in_flight > 0, "nothing was in flight to lose"
+        work = Background(judge, items)
+        work.wait_busy()
         cluster.remove_node(cluster.list_all_nodes()[-1])  # a worker node, with the actor on it
-        worker.join(timeout=300)
-        assert not worker.is_alive()
+        reports: list[JudgeReport] = work.join()
         assert pool.stats.broken >= 1
         assert any("its node left the cluster" in c for c in pool.stats.causes), pool.stats.causes
     assert not [r for r in reports if r.has_system_error], [(t.name, t.message) for r in reports

@@ -1,19 +1,22 @@
 """The Ray backend on a real 3-node cluster: the same verdicts as the local backend (whole submissions judged in
-the actors), a judge actor killed while judging, and hostile programs (the adversarial suite's process and
-file-system cases, on the box path: the suite opens the box itself)."""
+the actors, over bubblewrap or Docker boxes on the nodes), a judge actor killed while judging, and hostile programs
+(the adversarial suite's process and file-system cases, on the submission path and on the box path)."""
 
 from __future__ import annotations
 
 import os
 import signal
-import threading
-import time
+import socket
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ioi_eval.adversarial import AdversarialSuite, get_cases
 from ioi_eval.adversarial.procs import sandbox_processes, wait_until_gone
+from ioi_eval.adversarial.suite import CASES_ENV
 from ioi_eval.judge.judge import Judge
 from ioi_eval.judge.results import JudgeReport, Verdict
 from ioi_eval.judge.submission import Submission
@@ -21,8 +24,9 @@ from ioi_eval.judge.task_types import TASK_TYPES
 from ioi_eval.judge.validate import validate_problem
 from ioi_eval.sources.loader import discover, load_problem
 from tests.conftest import PROBLEMS
+from tests.fixtures.strict import require
 
-from .conftest import wait_no_actors
+from .conftest import Background, wait_no_actors
 
 pytestmark = pytest.mark.slow
 
@@ -41,19 +45,50 @@ def _ran(report: JudgeReport) -> dict[str, Verdict]:
     return {t.name: t.verdict for t in report.tests if t.verdict != Verdict.SKIPPED}
 
 
-def test_every_bundled_solution_judges_as_on_the_local_backend(cluster) -> None:
+@pytest.fixture(scope="module")
+def local_checks() -> dict[tuple[str, str], Any]:
+    """Every bundled solution judged on the local backend: (problem, solution key) -> its check."""
     problems = [load_problem(r) for r in discover(PROBLEMS)]
-    with Judge("ray", workers=3) as judge:
+    with Judge("local", workers=2) as judge:
+        return {(p.code, c.solution.key): c for p in problems for c in validate_problem(judge, p)}
+
+
+def docker_or_skip() -> None:
+    from ioi_eval.backends.docker_engine import DEFAULT_IMAGE, engine_available, image_exists
+
+    require(engine_available(), "no Docker engine answers (scripts/setup-docker starts one)")
+    require(image_exists(DEFAULT_IMAGE), f"the judge image {DEFAULT_IMAGE} is missing (ioi-eval sandbox build)")
+
+
+def _containers_of(pids: list[int]) -> list[str]:
+    """Judge containers (running or not, or being removed) whose owner is one of these processes of this machine."""
+    from ioi_eval.backends.docker import LABEL
+    from ioi_eval.backends.docker_engine import containers_labelled
+
+    owners = {f"{socket.gethostname()}:{pid}" for pid in pids}
+    return [name for name, owner in containers_labelled(LABEL) if owner in owners]
+
+
+@pytest.mark.parametrize("box", ["local", "docker"])
+def test_every_bundled_solution_judges_as_on_the_local_backend(cluster, local_checks, box: str) -> None:
+    if box == "docker":
+        docker_or_skip()
+    problems = [load_problem(r) for r in discover(PROBLEMS)]
+    with Judge("ray", workers=3, box=box) as judge:
         on_ray = {(p.code, c.solution.key): c for p in problems for c in validate_problem(judge, p)}
         pool = judge.submission_pool
         assert pool is not None and judge._box is None  # whole submissions in the actors, no box on the driver
-        assert "3 actor(s) x 1 slots on 3 node(s)" in pool.isolation_note
+        assert f"3 actor(s) x 1 slots on 3 node(s), {box} boxes" in pool.isolation_note
+        assert {a.where["box"] for a in pool.actors} == {box}
+        if box == "docker":  # each actor's judge container runs on its node
+            assert len(_containers_of(_actor_pids(judge))) == 3
         shipped = pool.bytes_put
         pids = _actor_pids(judge)
     assert wait_no_actors() == []
     assert all(sandbox_processes(pid, zombies=False) == [] for pid in pids)
-    with Judge("local", workers=2) as judge:
-        local = {(p.code, c.solution.key): c for p in problems for c in validate_problem(judge, p)}
+    if box == "docker":  # closed with their actors, not left to the next start's clean-up
+        assert wait_until_gone(lambda: _containers_of(pids), 15) == []
+    local = local_checks
     assert on_ray.keys() == local.keys() and len(local) >= 30
     bad = {key: c.problems for key, c in on_ray.items() if not c.ok}
     assert not bad, bad
@@ -72,34 +107,52 @@ def test_every_bundled_solution_judges_as_on_the_local_backend(cluster) -> None:
         assert sum(n.startswith("pkg-") for n in names) == sum(n.endswith(".pkg.tar") for n in names) >= 1
 
 
-def test_a_judge_actor_killed_while_judging(cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_adversarial_on_ray_with_docker_boxes(cluster) -> None:
+    """``ioi-eval doctor --adversarial --backend ray --ray-box docker``: the nodes' report and a few hostile cases,
+    judged whole in judge actors over Docker boxes on the test cluster."""
+    docker_or_skip()
+    env = {**os.environ, CASES_ENV: "control-cpp,fork-bomb,write-outside", "COLUMNS": "200"}
+    res = subprocess.run([sys.executable, "-m", "ioi_eval.cli", "doctor", "--adversarial", "--backend", "ray",
+                          "--ray-address", cluster.address, "--ray-box", "docker"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
+    assert "3 cases on the ray backend, docker boxes" in res.stderr
+    assert "3/3 held" in res.stdout, res.stdout[-3000:]
+    assert res.stdout.count("ray node") >= 3  # one row per node, from an actor with a Docker box there
+    assert wait_no_actors() == []
+
+
+@pytest.mark.parametrize("box", ["local", "docker"])
+def test_a_judge_actor_killed_while_judging(cluster, monkeypatch: pytest.MonkeyPatch, box: str) -> None:
+    if box == "docker":
+        docker_or_skip()
     problem = load_problem(PROBLEMS / "rainfall")
     takes_code = TASK_TYPES[problem.task_type].takes_code
     items = [(problem, Submission.from_path(s.path, takes_code)) for s in problem.solutions]
-    reports: list[JudgeReport] = []
     lines: list[str] = []
     monkeypatch.setenv("IOI_EVAL_RAY_STATUS_S", "0.2")
-    with Judge("ray", workers=3, status=lines.append) as judge:
+    with Judge("ray", workers=3, status=lines.append, box=box) as judge:
         judge.judge(*items[0])  # the actors up, the package on their nodes
         pool = judge.submission_pool
         victim = _actor_pids(judge)[0]
-        worker = threading.Thread(target=lambda: reports.extend(judge.judge_many(items)))
-        worker.start()
-        deadline = time.monotonic() + 120
-        while not (pool.stats.results >= 2 and pool.stats.in_flight >= 3) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert pool.stats.in_flight > 0, "nothing was in flight to lose"
+        if box == "docker":
+            assert len(_containers_of([victim])) == 1
+        work = Background(judge, items)
+        work.wait_busy()
         os.kill(victim, signal.SIGKILL)
-        worker.join(timeout=300)
-        assert not worker.is_alive()
+        reports: list[JudgeReport] = work.join()
         assert pool.replacements >= 1 and pool.stats.broken >= 1
         pids = _actor_pids(judge)
         assert victim not in pids and len(pids) == 3  # replaced by a fresh actor where the CPU came free
+        if box == "docker":  # the victim's container stopped with it; the replacement's start removed it
+            assert wait_until_gone(lambda: _containers_of([victim]), 15) == []
     # The driver's progress line said so.
     assert any("3/3 actors alive" in ln and "jobs in flight" in ln and "results/s" in ln for ln in lines), lines
     assert any("1 actor(s) replaced" in ln for ln in lines), lines
     assert wait_until_gone(lambda: sandbox_processes(victim, zombies=False)) == []
     assert wait_no_actors() == []
+    if box == "docker":  # the engine lists a container until its removal is through
+        assert wait_until_gone(lambda: _containers_of(pids), 15) == []
     scores = {s.key: r.score for s, r in zip(problem.solutions, reports, strict=True)}
     assert not [r for r in reports if r.has_system_error], [(t.name, t.message) for r in reports
                                                             for t in r.system_errors()]
@@ -127,17 +180,23 @@ def test_the_drivers_judge_profile_goes_to_the_actors(cluster, tmp_path: Path) -
     assert wait_no_actors() == []
 
 
-@pytest.fixture(scope="module")
-def hostile(cluster):
-    with AdversarialSuite("ray", workers=2) as suite:
+@pytest.fixture(scope="module", params=["submission path", "box path"])
+def hostile(cluster, request: pytest.FixtureRequest):
+    """The suite on the submission path (whole cases judged in the actors) or the box path (the judge on the
+    driver, over the actors' boxes)."""
+    with AdversarialSuite("ray", workers=2, submissions=request.param == "submission path") as suite:
+        assert (suite.judge.submission_pool is not None) == (request.param == "submission path")
+        harnesses = suite.harnesses()
+        assert len(harnesses) == 2 and all(h.checkable for h in harnesses)  # the actors: its process checks apply
+        assert suite.info.harness_pid in _actor_pids(suite.judge)  # the cases aim at an actor, not the driver
         yield suite
     assert wait_no_actors() == []
 
 
 @pytest.mark.parametrize("case", get_cases(PROCESS_CASES + FILE_CASES), ids=lambda c: c.name)
 def test_hostile_submission_holds_on_ray(hostile: AdversarialSuite, case) -> None:
-    result = hostile.run_case(case)
+    result = hostile.run_case(case)  # its checks include no run's process left under an actor's sandbox uids
     assert result.held, f"{case.name} ({case.about}):\n  " + "\n  ".join(result.problems)
-    for pid in _actor_pids(hostile.judge):  # the boxes live in the actors: nothing of the run outlives it
+    for pid in _actor_pids(hostile.judge):  # and none left at all (zombies aside), however long it takes
         assert wait_until_gone(lambda pid=pid: sandbox_processes(pid, zombies=False)) == [], case.name
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from ioi_eval.backends.ray.shipping import NodeBlobs
+from ioi_eval.errors import PackageError
 from ioi_eval.judge.judge import Judge, not_judged
-from ioi_eval.judge.on_ray import SubmissionPool, pack_problem, rebase, unpack
+from ioi_eval.judge.on_ray import OUTSIDE, SubmissionPool, pack_problem, rebase, unpack
 from ioi_eval.judge.results import JudgeReport, Verdict
 from ioi_eval.problem.writer import write_plain_package
 from ioi_eval.sources.loader import load_problem
@@ -79,10 +80,11 @@ class _Handle:
         self.shutdown = _Method(lambda: None)
         self.judge_submissions = _Method(self._judge)
 
-    def _judge(self, jobs: list, skip: bool) -> list[tuple[bytes, str]]:
+    def _judge(self, jobs: list, skip: bool, parallel: int | None = None) -> list[tuple[bytes, str]]:
         import ray
 
         self.ray.judged_on.append(self.pid)
+        self.ray.parallel.append(parallel)
         if self.pid in self.ray.dying:
             raise ray.exceptions.RayActorError()
         return [(self.ray.report, "") for _ in jobs]
@@ -98,6 +100,7 @@ class _FakeRay:
         self.report, self.dying = report, dying
         self.started: list[_Handle] = []
         self.judged_on: list[int] = []
+        self.parallel: list[int | None] = []
         self.killed: list[int] = []
 
     def put(self, value: Any) -> _Ref:
@@ -202,3 +205,63 @@ def test_symlinks_inside_a_package_travel_as_what_they_point_at(tmp_path: Path) 
     assert (copy / "graders" / "link" / "g.h").read_text() == "int g();\n"
     assert (copy / "tests" / "copy.in").read_bytes() == first.read_bytes()
     assert not any(p.is_symlink() for p in copy.rglob("*"))
+
+
+def test_files_a_problem_names_outside_its_folder_travel_with_its_package(tmp_path: Path) -> None:
+    """A hand-made view whose test input and checker live elsewhere: the node's copy holds them, side by side as
+    they were, and the problem the actor gets names them there; the driver's problem is left as it was."""
+    pool, _, problem = _pool(tmp_path, dying=set())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "big.in").write_text("20 22\n")
+    (elsewhere / "checker.cpp").write_text('#include "testlib.h"\n')
+    (elsewhere / "testlib.h").write_text("// named too\n")
+    first = problem.test_order()[0]
+    view = problem.model_copy(update={
+        "tests": {**problem.tests, first: problem.tests[first].model_copy(update={"input": elsewhere / "big.in"})},
+        "checker": problem.checker.model_copy(update={"source": elsewhere / "checker.cpp"}),
+        "grader_files": (elsewhere / "testlib.h",)})
+    name, package_ref, problem_ref = pool._ship(view)
+    assert pool._ship(view) == (name, package_ref, problem_ref)  # shipped once per problem object
+    assert pool._ship(problem)[0] != name  # the package alone is another tar
+    copy = unpack(NodeBlobs("n", tmp_path / "blobs"), name, package_ref.value)
+    sent = problem_ref.value
+    on_node = rebase(sent, sent.root, copy)
+    moved = on_node.tests[first].input
+    assert moved.is_relative_to(copy / OUTSIDE) and moved.read_text() == "20 22\n"
+    assert on_node.checker.source.parent == moved.parent  # one folder's files stay together
+    assert (on_node.checker.source.parent / "testlib.h").read_text() == "// named too\n"
+    assert on_node.tests[problem.test_order()[1]].input.is_relative_to(copy)  # the package's own, as before
+    assert view.tests[first].input == elsewhere / "big.in"  # the driver's view is untouched
+    pool.close()
+
+
+def test_a_folder_named_outside_the_package_is_a_clear_error(tmp_path: Path) -> None:
+    pool, _, problem = _pool(tmp_path, dying=set())
+    (tmp_path / "dir.in").mkdir()
+    first = problem.test_order()[0]
+    view = problem.model_copy(update={
+        "tests": {**problem.tests, first: problem.tests[first].model_copy(update={"input": tmp_path / "dir.in"})}})
+    with pytest.raises(PackageError, match=r"dir\.in is outside its package folder .* not a plain file"):
+        pool.judge(view, object())
+    pool.close()
+
+
+def test_parallel_reaches_the_actor_and_on_test_comes_after_the_report(tmp_path: Path, caplog) -> None:
+    """The submission path passes ``parallel`` to the actor's judge; ``on_test`` sees the tests that ran, once the
+    report is back, and a warning says so once."""
+    pool, fake, problem = _pool(tmp_path, dying=set())
+    from ioi_eval.judge.submission import Submission
+
+    sub = Submission(name="a.cpp", language="cpp", source=b"int main(){}")
+    seen: list[str] = []
+    with Judge("local", workers=1) as judge, caplog.at_level("WARNING", logger="ioi_eval.judge.judge"):
+        judge._pool = pool  # the Ray backend's submission path, on a fake cluster
+        for _ in range(2):
+            report = judge.judge(problem, sub, on_test=lambda t: seen.append(t.name), parallel=2)
+        judge.judge_many([(problem, sub)])
+    assert fake.parallel == [2, 2, None]
+    assert seen == [t.name for t in report.tests] * 2
+    warned = [r.message for r in caplog.records if "on_test" in r.message]
+    assert len(warned) == 1 and "once its report has come back" in warned[0]
+    assert Judge("ray").streams_tests is False and Judge("local").streams_tests is True
