@@ -12,7 +12,7 @@ import pytest
 from ioi_eval.backends.ray.shipping import NodeBlobs
 from ioi_eval.judge.judge import Judge, not_judged
 from ioi_eval.judge.on_ray import SubmissionPool, pack_problem, rebase, unpack
-from ioi_eval.judge.results import JudgeReport, Verdict
+from ioi_eval.judge.results import JudgeReport, ReportText, Verdict
 from ioi_eval.problem.writer import write_plain_package
 from ioi_eval.sources.loader import load_problem
 
@@ -79,13 +79,15 @@ class _Handle:
         self.shutdown = _Method(lambda: None)
         self.judge_submissions = _Method(self._judge)
 
-    def _judge(self, jobs: list, skip: bool) -> list[tuple[bytes, str]]:
+    def _judge(self, jobs: list, skip: bool) -> list[tuple[bytes, str, Any]]:
         import ray
+
+        from ioi_eval.judge.results import JudgeReport, facts
 
         self.ray.judged_on.append(self.pid)
         if self.pid in self.ray.dying:
             raise ray.exceptions.RayActorError()
-        return [(self.ray.report, "") for _ in jobs]
+        return [(self.ray.report, "", list(facts(JudgeReport.model_validate_json(self.ray.report)))) for _ in jobs]
 
 
 class _FakeRay:
@@ -140,7 +142,8 @@ def _pool(tmp_path: Path, dying: set[int], room: Any = lambda: True) -> tuple[Su
 def test_a_lost_actor_s_submission_is_judged_once_more_on_another(tmp_path: Path) -> None:
     pool, fake, problem = _pool(tmp_path, dying={1})
     got = pool.judge(problem, object())
-    assert isinstance(got, JudgeReport) and got.score == 100.0
+    assert isinstance(got, ReportText) and got.score == 100.0 and got.system_error[1] == "x"  # its facts came too
+    assert got.report.score == 100.0 and JudgeReport.model_validate_json(got.json) == got.report  # the actor's JSON
     assert fake.judged_on == [1, 2] and fake.killed == [1]
     assert pool.stats.broken == 1 and "its node left the cluster" in pool.stats.causes[0]
     for t in [t for t in threading.enumerate() if t.name == "ioi-ray-replace"]:
