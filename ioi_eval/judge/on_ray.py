@@ -42,6 +42,7 @@ from ..backends.ray.shipping import NodeBlobs
 from ..errors import BoxRequestError, RayClusterError
 from ..problem.model import Problem
 from .results import JudgeReport, ReportText, facts
+from .submission import Submission
 
 PACKAGE_SUFFIX = ".pkg.tar"
 PROBLEM_REFS = 256  # problem objects (views) kept in the object store by the driver, most recent first
@@ -172,6 +173,9 @@ class JudgeActor:
                 out.append((self.canned, "", self._canned_facts))
                 continue
             try:
+                if isinstance(submission, list | tuple):  # as _wire sent it
+                    name, language, source, outputs = submission
+                    submission = Submission(name=name, language=language, source=source, outputs=outputs)
                 problem = self._problem(*problems[index])
                 report = self.judge.judge(problem, submission, skip=skip)
                 out.append((report.model_dump_json().encode(), "", facts(report)))
@@ -421,7 +425,7 @@ class SubmissionPool:
             if got is None:
                 problems.append((*self._package(problem.root), self._problem_ref(problem)))
                 got = index[id(problem)] = (len(problems) - 1, len(problem.tests) * (3 * problem.time_limit + 1))
-            jobs.append((got[0], submission))
+            jobs.append((got[0], _wire(submission)))
             budget += got[1]
         causes: list[str] = []
         for _attempt in range(2):
@@ -521,6 +525,14 @@ class SubmissionPool:
             a.alive = False
             with contextlib.suppress(Exception):
                 self._ray.kill(a.handle, no_restart=True)
+
+
+def _wire(submission: Any) -> Any:
+    """A submission as plain values (Ray sends those without pickling a dataclass: a tenth of the driver's
+    time per call); anything else as is."""
+    if isinstance(submission, Submission):
+        return (submission.name, submission.language, submission.source, submission.outputs)
+    return submission
 
 
 def _text(data: bytes, got: Any) -> ReportText:
