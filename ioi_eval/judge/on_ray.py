@@ -457,7 +457,7 @@ class SubmissionPool:
             with self.stats.lock:
                 self.stats.results += len(answers)
             return [BoxRequestError(f"judge actor {actor.where.get('pid')}: {error}") if error
-                    else _text(data, got) for data, error, got in answers]
+                    else _text(data, summary) for data, error, summary in answers]
         cause = "; then ".join(causes) or "not judged"
         return [cause] * len(items)
 
@@ -535,9 +535,9 @@ def _wire(submission: Any) -> Any:
     return submission
 
 
-def _text(data: bytes, got: Any) -> ReportText:
+def _text(data: bytes, summary: Any) -> ReportText:
     """An actor's answer as a :class:`ReportText` (Ray may hand tuples back as lists)."""
-    score, max_score, system_error = got
+    score, max_score, system_error = summary
     return ReportText(data.decode(), score, max_score, tuple(system_error) if system_error else None)
 
 
