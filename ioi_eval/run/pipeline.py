@@ -72,6 +72,7 @@ class Runner:
         unjudged = self.store.unjudged()
         log.info("%d generation(s) to make, %d stored submission(s) to judge", len(pending), len(unjudged))
         progress.on_totals(len(pending), len(unjudged))
+        _ = self.judge.capacity  # open it now: the run's metadata records its box even when nothing is left to judge
         queued: list[Future[None]] = []  # one per submission handed to the judge: done once it is recorded
         self._recorder = _Recorder(self.store)
         try:
