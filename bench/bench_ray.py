@@ -9,8 +9,9 @@
    against one judge actor; overhead = (ray - local) / tests.
 3. Driver ceiling: judge actors that answer every submission at once with a stored report
    (``RayBackend(canned_report=...)``), ``--subs`` submissions of a 100-test problem judged through
-   ``Judge.judge_many`` (the run's path), plus the run store's writes of 100-test reports, one after another and
-   from 32 threads at once (group commit).
+   ``Judge.judge_many``, plus the run store's writes of 100-test reports, one after another and from 32 threads
+   at once (group commit). The ceiling of ``ioi-eval run`` itself (its queue, chunks and one writer) is
+   ``bench/bench_ray_driver.py``'s.
 4. Start-up: ``ioi-eval judge --backend ray --ray-address ...`` on a warm cluster, from command to verdict, against
    ``ioi-eval judge`` on the local backend (median of 3 each).
 

@@ -26,7 +26,7 @@ from .checkers import make_checker
 from .compiler import Compiler
 from .grading import KattisGrading, make_grading
 from .profile import JudgeProfile, get_profile
-from .results import CompileResult, JudgeReport, SubtaskResult, TestResult, Verdict
+from .results import CompileResult, JudgeReport, ReportText, SubtaskResult, TestResult, Verdict
 from .score_types import ScoreType, get_score_type
 from .submission import Submission
 from .task_types import JudgeContext, TaskType, get_task_type
@@ -35,8 +35,6 @@ from .task_types.base import system_error
 log = logging.getLogger(__name__)
 
 TestCallback = Callable[[TestResult], None]
-CHUNK_MAX = 16  # submissions in one actor call of the submission path (judge_many with many more than slots)
-CHUNKS_PER_SLOT = 4  # ...as long as every slot gets this many calls (the last ones finish close together)
 
 
 @dataclass
@@ -73,6 +71,7 @@ class Judge:
         self._slots: threading.BoundedSemaphore | None = None
         self._pool: Any = None  # the Ray backend's submission path (ioi_eval.judge.on_ray.SubmissionPool)
         self._warned_on_test = False
+        self._threads: ThreadPoolExecutor | None = None  # submit_text's judging threads (not on the Ray path)
 
     # -- lifecycle ---------------------------------------------------------------------------
     @property
@@ -134,7 +133,10 @@ class Judge:
         return self._box.info if self._box is not None else None
 
     def close(self) -> None:
-        """Release the box (and the submission path's actors)."""
+        """Release the box (and the submission path's actors), once judging handed to threads has ended."""
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+            self._threads = None
         if self._pool is not None:
             self._pool.close()
             self._pool = None
@@ -191,7 +193,7 @@ class Judge:
                 log.warning("the Ray backend judges each submission whole on a node: on_test is called for its "
                             "tests once its report has come back, not as each test finishes")
             got = pool.judge(problem, submission, skip, parallel)
-            report = got if isinstance(got, JudgeReport) else not_judged(problem, got)
+            report = got.report if isinstance(got, ReportText) else not_judged(problem, got)
             if on_test is not None:
                 for test in ran_tests(report):
                     on_test(test)
@@ -214,6 +216,38 @@ class Judge:
                 state.grading = make_grading(problem, state.ctx)
         return state.grading.report(state.ctx, report, problem)
 
+    def judge_text(self, problem: Problem, submission: Submission, skip: bool = True) -> ReportText:
+        """Judge one submission for the record (``ioi-eval run``): its report as JSON with its score and first SE.
+
+        On the submission path (``--backend ray``) the actor's JSON is kept as it came, unparsed: a driver that
+        records thousands of reports a second spends no time turning them into objects and back (nor its GC
+        walking them). Elsewhere it is :meth:`judge`'s report, dumped once."""
+        skip = skip and problem.scoring != "codeforces" and problem.grading is None
+        pool = self._submission_pool()
+        if pool is None:
+            return ReportText.of(self.judge(problem, submission, skip=skip))
+        got = pool.judge(problem, submission, skip)
+        return got if isinstance(got, ReportText) else ReportText.of(not_judged(problem, got))
+
+    def submit_text(self, problem: Problem, submission: Submission, skip: bool = True) -> Future[ReportText]:
+        """:meth:`judge_text` without waiting: a future of the report (``ioi-eval run`` queues every submission
+        so). On the submission path, the queued submissions go to the actors in chunks where the driver is the
+        limit (:meth:`~ioi_eval.judge.on_ray.SubmissionPool.submit`); elsewhere ``capacity`` threads judge them.
+        Callbacks added to the future run in the thread that judged it."""
+        skip = skip and problem.scoring != "codeforces" and problem.grading is None
+        pool = self._submission_pool()
+        if pool is not None:
+            def convert(got: ReportText | str) -> ReportText:
+                return got if isinstance(got, ReportText) else ReportText.of(not_judged(problem, got))
+
+            return pool.submit(problem, submission, skip, convert)
+        workers = self.capacity  # opens the box (outside the lock: opening it takes no lock of this judge)
+        with self._lock:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ioi-run-judge")
+            threads = self._threads
+        return threads.submit(self.judge_text, problem, submission, skip)
+
     def judge_many(self, items: list[tuple[Problem, Submission]], skip: bool = True,
                    on_report: Callable[[JudgeReport], None] | None = None) -> list[JudgeReport]:
         """Judge several submissions concurrently (compiles overlap tests); reports in input order.
@@ -235,7 +269,9 @@ class Judge:
         """The submission path's judge_many: with many more submissions than actor slots, several go in one
         actor call (at most ``CHUNK_MAX``, and ``CHUNKS_PER_SLOT`` calls for every slot), which spares the
         driver a Ray call per submission; a lost call is retried once, whole, on another actor."""
-        size = max(1, min(CHUNK_MAX, len(items) // (CHUNKS_PER_SLOT * pool.workers)))
+        from .on_ray import chunk_size
+
+        size = chunk_size(len(items), pool.workers)
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
 
         def run(chunk: list[tuple[Problem, Submission]]) -> list[JudgeReport]:
@@ -243,7 +279,7 @@ class Judge:
             for (problem, _), got in zip(chunk, pool.judge_chunk(chunk, skip), strict=True):
                 if isinstance(got, Exception):  # that submission's box failed: its SE, the chunk's others kept
                     got = f"{type(got).__name__}: {got}"
-                out.append(got if isinstance(got, JudgeReport) else not_judged(problem, got))
+                out.append(got.report if isinstance(got, ReportText) else not_judged(problem, got))
             return out
 
         with ThreadPoolExecutor(max_workers=pool.workers, thread_name_prefix="ioi-sub") as threads:

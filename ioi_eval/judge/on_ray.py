@@ -31,8 +31,10 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +43,23 @@ from pydantic import BaseModel
 from ..backends.ray.shipping import NodeBlobs
 from ..errors import BoxRequestError, PackageError, RayClusterError
 from ..problem.model import Problem
-from .results import JudgeReport
+from .results import JudgeReport, ReportText, facts
+from .submission import Submission
 
 PACKAGE_SUFFIX = ".pkg.tar"
 OUTSIDE = ".ioi-outside"  # where files a problem names outside its package folder travel, in the package's tar
 PROBLEM_REFS = 256  # problem objects (views) kept in the object store by the driver, most recent first
 ROOM_WAIT_S = 15.0  # how long a replacement actor waits for a node with free CPUs
 SUBMISSION_TIMEOUT_S = 600.0  # plus each test's wall budget: an actor silent for longer is taken as hung
+CHUNK_MAX = 16  # submissions in one actor call (judged one after another there)
+CHUNKS_PER_SLOT = 4  # ...as long as every slot gets this many calls (the last ones finish close together)
+
+
+def chunk_size(waiting: int, slots: int) -> int:
+    """How many of ``waiting`` submissions go in one actor call, for a pool of ``slots``: one while the slots
+    outnumber them, up to :data:`CHUNK_MAX` when each slot would still get :data:`CHUNKS_PER_SLOT` calls (this
+    spares the driver a Ray call per submission where it is the limit, and keeps the last calls short)."""
+    return max(1, min(CHUNK_MAX, waiting // (CHUNKS_PER_SLOT * max(1, slots))))
 
 
 def outside_files(problem: Problem) -> dict[Path, str]:
@@ -175,6 +187,8 @@ class JudgeActor:
         self.node_id = ray.get_runtime_context().get_node_id()
         self.blobs = NodeBlobs(self.node_id)
         self.box, self.canned = box, canned
+        # a canned actor answers with its report's facts too (read once here, as a real one reads each report's)
+        self._canned_facts = facts(JudgeReport.model_validate_json(canned)) if canned is not None else None
         self._lock = threading.Lock()
         self._problems: OrderedDict[str, Problem] = OrderedDict()
         self.judge: Any = None
@@ -198,23 +212,28 @@ class JudgeActor:
                 "info": box.info.model_dump(mode="json") if box is not None else None,
                 "host_root": str(root) if root is not None else None}
 
-    def judge_submissions(self, jobs: list[tuple[str, Any, Any, Any]], skip: bool,
-                          parallel: int | None = None) -> list[tuple[bytes, str]]:
+    def judge_submissions(self, problems: list[tuple[str, Any, Any]], jobs: list[tuple[int, Any]],
+                          skip: bool, parallel: int | None = None) -> list[tuple[bytes, str, Any]]:
         """Judge submissions one after another, each with at most ``parallel`` tests at once (default: the box's
-        slots); each job is (package name, package ref, problem ref, submission). Each answer is (the report's
-        JSON, "") or (b"", the error that kept it from being judged). (The refs sit inside a list, so Ray hands
-        them over as refs, not values.)"""
-        out = []
-        for package, package_ref, problem_ref, submission in jobs:
+        slots). ``problems`` are the call's distinct problems, each (package name, package ref, problem ref); each
+        job is (its problem's index there, submission). Each answer is (the report's JSON, "", its
+        :func:`~.results.facts`) or (b"", the error that kept it from being judged, None): the driver records the
+        JSON as it is, without parsing it. (The refs sit inside a list, so Ray hands them over as refs, not
+        values.)"""
+        out: list[tuple[bytes, str, Any]] = []
+        for index, submission in jobs:
             if self.canned is not None:
-                out.append((self.canned, ""))
+                out.append((self.canned, "", self._canned_facts))
                 continue
             try:
-                problem = self._problem(package, package_ref, problem_ref)
+                if isinstance(submission, list | tuple):  # as _wire sent it
+                    name, language, source, outputs = submission
+                    submission = Submission(name=name, language=language, source=source, outputs=outputs)
+                problem = self._problem(*problems[index])
                 report = self.judge.judge(problem, submission, skip=skip, parallel=parallel)
-                out.append((report.model_dump_json().encode(), ""))
+                out.append((report.model_dump_json().encode(), "", facts(report)))
             except Exception as exc:  # reported to the driver (one line); the actor keeps serving
-                out.append((b"", f"{type(exc).__name__}: {exc}"))
+                out.append((b"", f"{type(exc).__name__}: {exc}", None))
         return out
 
     def _problem(self, package: str, package_ref: Any, problem_ref: Any) -> Problem:
@@ -241,6 +260,17 @@ class JudgeActor:
         """Close the box (work root, cgroups, a container) before the actor is killed."""
         if self.judge is not None:
             self.judge.close()
+
+
+@dataclass
+class _Waiting:
+    """A submission queued by :meth:`SubmissionPool.submit`."""
+
+    problem: Problem
+    submission: Any
+    skip: bool
+    convert: Callable[[ReportText | str], Any]
+    future: Future
 
 
 class _Actor:
@@ -271,6 +301,11 @@ class SubmissionPool:
         self.on_close: Any = None
         self._closed = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._pack_lock = threading.Lock()  # one thread packs a package; the others wait for its name and ref
+        # submit(): submissions waiting for a sender, and the senders (one per slot, started on first use)
+        self._waiting: deque[_Waiting] = deque()
+        self._queue_cond = threading.Condition()
+        self._senders: list[threading.Thread] = []
         self.isolation_note = ""
         handles = [self._spawn() for _ in range(count)]
         try:
@@ -393,16 +428,17 @@ class SubmissionPool:
     # -- shipping ------------------------------------------------------------------------------------------
     def _package(self, root: Path, outside: dict[Path, str]) -> tuple[str, Any]:
         key = (root, tuple(sorted(outside.items())))
-        with self._cond:
+        got = self._packages.get(key)
+        if got is not None:
+            return got
+        with self._pack_lock:  # packed once, not by every thread that meets the problem first at once
             got = self._packages.get(key)
-        if got is None:
-            name, data = pack_problem(root, outside)
-            got = (name, self._ray.put(data))
-            with self._cond:
-                if key not in self._packages:
+            if got is None:
+                name, data = pack_problem(root, outside)
+                got = (name, self._ray.put(data))
+                with self._cond:
                     self._packages[key] = got
                     self.bytes_put += len(data)
-                got = self._packages[key]
         return got
 
     def _ship(self, problem: Problem) -> tuple[str, Any, Any]:
@@ -426,26 +462,33 @@ class SubmissionPool:
 
     # -- judging -------------------------------------------------------------------------------------------
     def judge(self, problem: Problem, submission: Any, skip: bool = True,
-              parallel: int | None = None) -> JudgeReport | str:
+              parallel: int | None = None) -> ReportText | str:
         """Judge one submission on an actor (at most ``parallel`` of its tests at once); retried once on another
-        actor when the first is lost: its report, or (both lost) the causes, for a report of SE results. An error
-        of the judge itself (not of Ray) is a :class:`BoxRequestError`."""
+        actor when the first is lost: its report (as the actor's JSON, unparsed), or (both lost) the causes, for a
+        report of SE results. An error of the judge itself (not of Ray) is a :class:`BoxRequestError`."""
         got = self.judge_chunk([(problem, submission)], skip, parallel)[0]
         if isinstance(got, BoxRequestError):
             raise got
         return got
 
     def judge_chunk(self, items: list[tuple[Problem, Any]], skip: bool = True, parallel: int | None = None
-                    ) -> list[JudgeReport | str | BoxRequestError]:
+                    ) -> list[ReportText | str | BoxRequestError]:
         """Judge submissions in one actor call (judged one after another there, each with at most ``parallel``
-        tests at once): for each, its report, the causes (the call was lost twice: for a report of SE results), or
-        the judge's own error. A lost call is retried once, whole, on another actor."""
+        tests at once): for each, its report (the actor's JSON with its facts, parsed only when read), the causes
+        (the call was lost twice: for a report of SE results), or the judge's own error. A lost call is retried
+        once, whole, on another actor."""
         ray = self._ray
+        problems: list[tuple[str, Any, Any]] = []  # each distinct problem once: its refs travel once per call
+        index: dict[int, tuple[int, float]] = {}  # id(problem) -> (its index in problems, its tests' wall budget)
         jobs = []
         budget = SUBMISSION_TIMEOUT_S
         for problem, submission in items:
-            jobs.append((*self._ship(problem), submission))
-            budget += sum(3 * problem.time_limit + 1 for _ in problem.tests)
+            got = index.get(id(problem))
+            if got is None:
+                problems.append(self._ship(problem))
+                got = index[id(problem)] = (len(problems) - 1, len(problem.tests) * (3 * problem.time_limit + 1))
+            jobs.append((got[0], _wire(submission)))
+            budget += got[1]
         causes: list[str] = []
         for _attempt in range(2):
             actor = self._acquire(self._start_timeout)
@@ -453,7 +496,8 @@ class SubmissionPool:
                 causes.append("no live judge actor left in the Ray cluster")
                 break
             try:
-                answers = ray.get(actor.handle.judge_submissions.remote(jobs, skip, parallel), timeout=budget)
+                answers = ray.get(actor.handle.judge_submissions.remote(problems, jobs, skip, parallel),
+                                  timeout=budget)
             except ray.exceptions.GetTimeoutError:
                 cause = f"ray actor {actor.where.get('pid')}: no report within {budget:g} s (the actor hangs)"
                 causes.append(cause)
@@ -476,15 +520,64 @@ class SubmissionPool:
             with self.stats.lock:
                 self.stats.results += len(answers)
             return [BoxRequestError(f"judge actor {actor.where.get('pid')}: {error}") if error
-                    else JudgeReport.model_validate_json(data) for data, error in answers]
+                    else _text(data, summary) for data, error, summary in answers]
         cause = "; then ".join(causes) or "not judged"
         return [cause] * len(items)
 
+    def submit(self, problem: Problem, submission: Any, skip: bool = True,
+               convert: Callable[[ReportText | str], Any] = lambda got: got) -> Future:
+        """Queue one submission; the future gets ``convert(its report or, lost twice, the causes)``, or the
+        judge's own error (:class:`BoxRequestError`). One sender per slot takes what waits, up to
+        :func:`chunk_size` submissions per actor call: where the driver is the limit (many waiting), it makes
+        one Ray call per chunk instead of one per submission. Callbacks of the future run in a sender."""
+        fut: Future = Future()
+        with self._queue_cond:
+            if self._closed.is_set():
+                raise BoxRequestError("the Ray judge is closed")
+            self._waiting.append(_Waiting(problem, submission, skip, convert, fut))
+            if not self._senders:  # one per slot: each holds at most one call (replacements keep the count)
+                self._senders = [threading.Thread(target=self._send, name="ioi-ray-send", daemon=True)
+                                 for _ in range(self.workers)]
+                for thread in self._senders:
+                    thread.start()
+            self._queue_cond.notify()
+        return fut
+
+    def _send(self) -> None:
+        """A sender: take waiting submissions (one problem's ``skip`` at a time), judge them in one call, hand
+        each its result; until the pool closes."""
+        while True:
+            with self._queue_cond:
+                while not self._waiting and not self._closed.is_set():
+                    self._queue_cond.wait()
+                if not self._waiting:
+                    return
+                size = chunk_size(len(self._waiting), len(self._senders))
+                batch = [self._waiting.popleft()]
+                while self._waiting and len(batch) < size and self._waiting[0].skip == batch[0].skip:
+                    batch.append(self._waiting.popleft())
+            try:
+                answers: list[Any] = self.judge_chunk([(w.problem, w.submission) for w in batch], batch[0].skip)
+            except Exception as exc:  # a bug or a failure outside Ray's: every future learns it, none hangs
+                answers = [exc] * len(batch)
+            for waiting, got in zip(batch, answers, strict=True):
+                try:
+                    if isinstance(got, BaseException):
+                        raise got
+                    waiting.future.set_result(waiting.convert(got))
+                except Exception as exc:
+                    waiting.future.set_exception(exc)
+
     def close(self) -> None:
-        """Close every live actor's box, then end the actors."""
+        """Close every live actor's box, then end the actors. Submissions still waiting get an error."""
         if self.on_close is not None:
             self.on_close()
-        self._closed.set()
+        with self._queue_cond:
+            self._closed.set()
+            left, self._waiting = list(self._waiting), deque()
+            self._queue_cond.notify_all()
+        for waiting in left:
+            waiting.future.set_exception(BoxRequestError("the Ray judge was closed before judging it"))
         for thread in self._threads:  # nothing of this pool calls Ray after it is closed
             thread.join(self._start_timeout)
         live = [a for a in self.actors if a.alive]
@@ -495,6 +588,20 @@ class SubmissionPool:
             a.alive = False
             with contextlib.suppress(Exception):
                 self._ray.kill(a.handle, no_restart=True)
+
+
+def _wire(submission: Any) -> Any:
+    """A submission as plain values (Ray sends those without pickling a dataclass: a tenth of the driver's
+    time per call); anything else as is."""
+    if isinstance(submission, Submission):
+        return (submission.name, submission.language, submission.source, submission.outputs)
+    return submission
+
+
+def _text(data: bytes, summary: Any) -> ReportText:
+    """An actor's answer as a :class:`ReportText` (Ray may hand tuples back as lists)."""
+    score, max_score, system_error = summary
+    return ReportText(data.decode(), score, max_score, tuple(system_error) if system_error else None)
 
 
 def open_pool(ray: Any, judge_class: Any, box: str, slots: int, count: int, image: str | None, cpus: float,

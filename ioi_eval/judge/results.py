@@ -95,3 +95,46 @@ class JudgeReport(BaseModel):
     def verdicts(self) -> set[Verdict]:
         """The distinct verdicts among the tests."""
         return {t.verdict for t in self.tests}
+
+
+class ReportText:
+    """A judge report as a run records it: its JSON (what the run store keeps), with the few facts a run reads
+    before storing it (score, maximum, the first SE), so that the driver of a cluster need not parse 100 test
+    results per submission only to write them back as JSON. :attr:`report` parses it on demand (once).
+
+    Made by :meth:`of` from a report, or by the Ray judge actors on their node (:func:`facts`) and sent as is."""
+
+    __slots__ = ("_report", "json", "max_score", "score", "system_error")
+
+    def __init__(self, json: str, score: float, max_score: float, system_error: tuple[str, str] | None = None,
+                 report: JudgeReport | None = None) -> None:
+        self.json = json
+        self.score = score
+        self.max_score = max_score
+        #: (test or group name, message) of the first test that could not be judged (SE); None when all were
+        self.system_error = system_error
+        self._report = report
+
+    @classmethod
+    def of(cls, report: JudgeReport) -> ReportText:
+        """The text of a report at hand (keeps it: :attr:`report` costs nothing)."""
+        score, max_score, system_error = facts(report)
+        return cls(report.model_dump_json(), score, max_score, system_error, report)
+
+    @property
+    def report(self) -> JudgeReport:
+        """The report itself, parsed on first use."""
+        if self._report is None:
+            self._report = JudgeReport.model_validate_json(self.json)
+        return self._report
+
+    @property
+    def has_system_error(self) -> bool:
+        """Whether any test could not be judged (as :attr:`JudgeReport.has_system_error`)."""
+        return self.system_error is not None
+
+
+def facts(report: JudgeReport) -> tuple[float, float, tuple[str, str] | None]:
+    """(score, max score, (name, message) of its first SE or None): what :class:`ReportText` carries."""
+    errors = report.system_errors()
+    return report.score, report.max_score, (errors[0].name, errors[0].message) if errors else None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..generate.base import Completion
-    from ..judge.results import JudgeReport
+    from ..judge.results import ReportText
 
 
 @dataclass
@@ -23,7 +23,9 @@ class Progress:
     on_start: Callable[[Path], None] = lambda folder: None
     on_note: Callable[[str], None] = lambda message: None
     on_generated: Callable[[Completion], None] = lambda c: None
-    on_judged: Callable[[str, JudgeReport | None], None] = lambda k, r: None
+    #: A submission was judged (its report as recorded: ``.score``, ``.json``; ``.report`` parses it), or could
+    #: not be (None: it stays unjudged, the run's ``judge_errors`` say why).
+    on_judged: Callable[[str, ReportText | None], None] = lambda k, r: None
     #: Generations to make, and submissions already generated that wait for judging.
     on_totals: Callable[[int, int], None] = lambda gen, judge: None
     #: A submission was queued for judging (one of those counted by ``on_totals``, or a new generation's).

@@ -11,18 +11,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, wait
 from pathlib import Path
 
 from ..errors import ConfigMismatch, EngineError, IoiEvalError
 from ..generate.base import Completion, Engine, GenerationRequest
 from ..judge.judge import Judge
 from ..judge.languages import get_language
+from ..judge.results import ReportText
 from ..judge.submission import Submission
 from ..judge.task_types import TASK_TYPES
 from ..problem.model import Problem
 from ..record.config import RunConfig, diff_configs
 from ..record.folder import RunFolder
+from ..record.store import Generation, RunStore
 from .events import Progress, RunResult
 from .extract import extract_code
 from .plan import build_generator_requests, build_requests
@@ -70,11 +72,13 @@ class Runner:
         unjudged = self.store.unjudged()
         log.info("%d generation(s) to make, %d stored submission(s) to judge", len(pending), len(unjudged))
         progress.on_totals(len(pending), len(unjudged))
-        workers = self.judge.capacity
-        futures: list[Future] = []
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ioi-run-judge") as pool:
+        _ = self.judge.capacity  # open it now: the run's metadata records its box even when nothing is left to judge
+        queued: list[Future[None]] = []  # one per submission handed to the judge: done once it is recorded
+        self._recorder = _Recorder(self.store)
+        try:
             for sample in unjudged:
-                futures.append(pool.submit(self._judge_one, sample.key, result, progress))
+                code = sample.judgement.code if sample.judgement is not None else None
+                queued.append(self._queue_judging(sample.key, result, progress, sample.generation, code))
             if pending:
                 if self.engine_factory is None:
                     raise IoiEvalError(f"{len(pending)} generations are missing and no engine is configured")
@@ -98,11 +102,14 @@ class Runner:
                         result.generated += 1
                         if self._extract(completion.key):
                             progress.on_queued(completion.key)
-                            futures.append(pool.submit(self._judge_one, completion.key, result, progress))
+                            queued.append(self._queue_judging(completion.key, result, progress))
                 finally:
                     engine.close()
-            for fut in futures:
-                fut.result()
+        finally:  # what was queued is judged and recorded before the run ends, even when generation failed
+            wait(queued)
+            self._recorder.close()
+        for fut in queued:
+            fut.result()
         return result
 
     def _completions(self, engine: Engine, pending: list[GenerationRequest]):
@@ -143,33 +150,66 @@ class Runner:
         self.store.save_extraction(key, ex.code, ex.status, ex.note)
         return ex.status == "ok"
 
-    def _judge_one(self, key: str, result: RunResult, progress: Progress) -> None:
-        gen = self.store.generation(key)
+    def _queue_judging(self, key: str, result: RunResult, progress: Progress, gen: Generation | None = None,
+                       code: str | None = None) -> Future[None]:
+        """Hand one stored submission to the judge (``gen`` and ``code``: as the store holds them, when at
+        hand); the future is done once its report is recorded, or its failure reported (never a silent 0)."""
+        recorded: Future[None] = Future()
+        gen = gen or self.store.generation(key)
         problem = self.problems.get(gen.problem)
         if problem is None:
             self._judge_failed(result, progress, key, f"problem {gen.problem} is not in the problem set")
-            return
+            recorded.set_result(None)
+            return recorded
         try:
             if gen.source_path:
                 sub = Submission.from_path(Path(gen.source_path), TASK_TYPES[problem.task_type].takes_code)
             else:
-                code = self.store.code(key)
+                code = code if code is not None else self.store.code(key)
                 name = get_language(gen.language).source_name(key.replace("/", "_"))
-                sub = Submission(name=name, language=gen.language,
-                                 source=code.encode())
-            report = self.judge.judge(problem, sub)
+                sub = Submission(name=name, language=gen.language, source=code.encode())
+            judging = self.judge.submit_text(problem, sub)
         except IoiEvalError as exc:
             self._judge_failed(result, progress, key, str(exc))
+            recorded.set_result(None)
+            return recorded
+
+        def judged(done: Future[ReportText]) -> None:  # in the thread that judged it
+            try:
+                report = done.result()
+            except IoiEvalError as exc:
+                self._judge_failed(result, progress, key, str(exc))
+                recorded.set_result(None)
+                return
+            except BaseException as exc:  # not the judge's verdict but a failure of the judge itself
+                recorded.set_exception(exc)
+                return
+            if report.system_error is not None:
+                name, message = report.system_error
+                self._judge_failed(result, progress, key, f"judge error on test {name}: {message}")
+                recorded.set_result(None)
+                return
+            self._recorder.put(key, report, lambda error: self._recorded(key, report, error, result, progress,
+                                                                         recorded))
+
+        judging.add_done_callback(judged)
+        return recorded
+
+    def _recorded(self, key: str, report: ReportText, error: BaseException | None, result: RunResult,
+                  progress: Progress, recorded: Future[None]) -> None:
+        """A report is in the store (``error``: its transaction failed, and the run ends with that error)."""
+        if error is not None:
+            recorded.set_exception(error)
             return
-        if report.has_system_error:
-            bad = report.system_errors()[0]
-            self._judge_failed(result, progress, key, f"judge error on test {bad.name}: {bad.message}")
-            return
-        self.store.save_report(key, report.model_dump_json(), report.score)
         log.debug("judged %s: %g/%g", key, report.score, report.max_score)
         with self._judge_lock:
             result.judged += 1
-        progress.on_judged(key, report)
+        try:
+            progress.on_judged(key, report)
+        except BaseException as exc:
+            recorded.set_exception(exc)
+            return
+        recorded.set_result(None)
 
     def _judge_failed(self, result: RunResult, progress: Progress, key: str, message: str) -> None:
         """Never a silent 0: the submission stays unjudged, is reported, and retried on resume."""
@@ -181,3 +221,46 @@ class Runner:
     def close(self) -> None:
         """Close the store."""
         self.store.close()
+
+
+class _Recorder:
+    """The run store's one writer of reports: a thread that writes every report waiting in one transaction
+    (the judging threads hand them in and go on judging), then tells each its outcome. A killed process loses
+    at most the transaction in flight, whose reports were not counted: they are judged again on resume."""
+
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+        self._waiting: list[tuple[str, ReportText, Callable[[BaseException | None], None]]] = []
+        self._cond = threading.Condition()
+        self._stop = False
+        self._thread = threading.Thread(target=self._loop, name="ioi-run-record", daemon=True)
+        self._thread.start()
+
+    def put(self, key: str, report: ReportText, done: Callable[[BaseException | None], None]) -> None:
+        """Queue ``report`` for ``key``; ``done(None)`` once it is committed, ``done(error)`` if that failed."""
+        with self._cond:
+            self._waiting.append((key, report, done))
+            self._cond.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._waiting and not self._stop:
+                    self._cond.wait()
+                if not self._waiting:
+                    return
+                batch, self._waiting = self._waiting, []
+            error: BaseException | None = None
+            try:
+                self.store.save_reports([(key, report.json, report.score) for key, report, _ in batch])
+            except BaseException as exc:
+                error = exc
+            for _, _, done in batch:
+                done(error)
+
+    def close(self) -> None:
+        """Write what waits, then end the thread."""
+        with self._cond:
+            self._stop = True
+            self._cond.notify()
+        self._thread.join()

@@ -13,7 +13,7 @@ from ioi_eval.backends.ray.shipping import NodeBlobs
 from ioi_eval.errors import PackageError
 from ioi_eval.judge.judge import Judge, not_judged
 from ioi_eval.judge.on_ray import OUTSIDE, SubmissionPool, pack_problem, rebase, unpack
-from ioi_eval.judge.results import JudgeReport, Verdict
+from ioi_eval.judge.results import JudgeReport, ReportText, Verdict
 from ioi_eval.problem.writer import write_plain_package
 from ioi_eval.sources.loader import load_problem
 
@@ -80,14 +80,18 @@ class _Handle:
         self.shutdown = _Method(lambda: None)
         self.judge_submissions = _Method(self._judge)
 
-    def _judge(self, jobs: list, skip: bool, parallel: int | None = None) -> list[tuple[bytes, str]]:
+    def _judge(self, problems: list, jobs: list, skip: bool, parallel: int | None = None
+               ) -> list[tuple[bytes, str, Any]]:
         import ray
+
+        from ioi_eval.judge.results import JudgeReport, facts
 
         self.ray.judged_on.append(self.pid)
         self.ray.parallel.append(parallel)
+        self.ray.calls.append((len(problems), len(jobs)))
         if self.pid in self.ray.dying:
             raise ray.exceptions.RayActorError()
-        return [(self.ray.report, "") for _ in jobs]
+        return [(self.ray.report, "", list(facts(JudgeReport.model_validate_json(self.ray.report)))) for _ in jobs]
 
 
 class _FakeRay:
@@ -101,6 +105,7 @@ class _FakeRay:
         self.started: list[_Handle] = []
         self.judged_on: list[int] = []
         self.parallel: list[int | None] = []
+        self.calls: list[tuple[int, int]] = []  # (distinct problems, submissions) of each judge call
         self.killed: list[int] = []
 
     def put(self, value: Any) -> _Ref:
@@ -143,7 +148,8 @@ def _pool(tmp_path: Path, dying: set[int], room: Any = lambda: True) -> tuple[Su
 def test_a_lost_actor_s_submission_is_judged_once_more_on_another(tmp_path: Path) -> None:
     pool, fake, problem = _pool(tmp_path, dying={1})
     got = pool.judge(problem, object())
-    assert isinstance(got, JudgeReport) and got.score == 100.0
+    assert isinstance(got, ReportText) and got.score == 100.0 and got.system_error[1] == "x"  # its facts came too
+    assert got.report.score == 100.0 and JudgeReport.model_validate_json(got.json) == got.report  # the actor's JSON
     assert fake.judged_on == [1, 2] and fake.killed == [1]
     assert pool.stats.broken == 1 and "its node left the cluster" in pool.stats.causes[0]
     for t in [t for t in threading.enumerate() if t.name == "ioi-ray-replace"]:
@@ -265,3 +271,61 @@ def test_parallel_reaches_the_actor_and_on_test_comes_after_the_report(tmp_path:
     warned = [r.message for r in caplog.records if "on_test" in r.message]
     assert len(warned) == 1 and "once its report has come back" in warned[0]
     assert Judge("ray").streams_tests is False and Judge("local").streams_tests is True
+
+
+def test_chunks_grow_only_where_every_slot_still_gets_several_calls() -> None:
+    from ioi_eval.judge.on_ray import CHUNK_MAX, CHUNKS_PER_SLOT, chunk_size
+
+    assert chunk_size(1, 64) == 1 and chunk_size(CHUNKS_PER_SLOT * 64 - 1, 64) == 1
+    assert chunk_size(CHUNKS_PER_SLOT * 64 * 3, 64) == 3
+    assert chunk_size(10**6, 64) == CHUNK_MAX and chunk_size(5, 0) == 1
+
+
+def test_queued_submissions_go_in_chunks_with_each_problem_once_per_call(tmp_path: Path) -> None:
+    """Where many wait (the driver is the limit), one call carries several; every future gets its own answer;
+    a chunk's problem refs travel once, not once per submission."""
+    pool, fake, problem = _pool(tmp_path, dying=set())
+    gate = threading.Event()
+    first = fake.started[0]._judge
+    fake.started[0].judge_submissions = type(first.__self__.judge_submissions)(
+        lambda *a: (gate.wait(5), first(*a))[1])  # the first call blocks until all are queued
+    futures = [pool.submit(problem, object(), convert=lambda got: ("converted", got)) for _ in range(40)]
+    gate.set()
+    answers = [f.result(10) for f in futures]
+    assert all(a[0] == "converted" and isinstance(a[1], ReportText) and a[1].score == 100.0 for a in answers)
+    assert sum(n for _, n in fake.calls) == 40 and len(fake.calls) < 40  # chunks formed while the driver waited
+    assert all(problems == 1 for problems, _ in fake.calls)
+    assert pool.stats.results == 40
+    pool.close()
+
+
+def test_a_closed_pool_fails_what_still_waits_and_takes_no_more(tmp_path: Path) -> None:
+    from ioi_eval.errors import BoxRequestError
+
+    pool, fake, problem = _pool(tmp_path, dying=set())
+    gate = threading.Event()
+    for h in fake.started:
+        judge = h._judge
+        h.judge_submissions = type(h.judge_submissions)(lambda *a, j=judge: (gate.wait(5), j(*a))[1])
+    futures = [pool.submit(problem, object()) for _ in range(10)]
+    pool.close()
+    gate.set()
+    for f in futures:  # each ends: judged (it was sent), lost with the closed pool, or refused; none hangs
+        try:
+            got = f.result(10)
+        except BoxRequestError as exc:
+            assert "closed" in str(exc)
+        else:
+            assert isinstance(got, ReportText | str)
+    with pytest.raises(BoxRequestError, match="closed"):
+        pool.submit(problem, object())
+
+
+def test_a_report_text_carries_what_a_run_reads_and_parses_only_on_demand(tmp_path: Path) -> None:
+    problem = load_problem(_package(tmp_path / "pkg"))
+    report = not_judged(problem, "lost")
+    text = ReportText.of(report)
+    assert text.report is report and text.score == report.score and text.max_score == report.max_score
+    assert text.system_error == (report.tests[0].name, "lost") and text.has_system_error
+    raw = ReportText(text.json, 0.0, 100.0)
+    assert raw.report == report and not raw.has_system_error  # parsed from its JSON when asked
