@@ -38,7 +38,7 @@ class Box(Protocol):
         ...
 
     def put_file(self, src: Path, executable: bool = False) -> str:
-        """Store a host file by content; returns its box path."""
+        """Store a host file by content (a box in this process: by identity, unhashed); returns its box path."""
         ...
 
     def put_bytes(self, data: bytes, executable: bool = False) -> str:

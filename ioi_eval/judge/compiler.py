@@ -117,8 +117,10 @@ class Compiler:
         with self._pch_lock:
             if lang.name in self._pch_blobs:
                 return self._pch_blobs[lang.name]
+            # A box in this process runs this host's compilers: its toolchain line is the host compiler's version.
+            known = self.box.info.tools.get(lang.name) if self.box.host_root is not None else None
             try:
-                built = lang.build_pch(flags, self.cache_dir / "pch")
+                built = lang.build_pch(flags, self.cache_dir / "pch", known)
             except (OSError, subprocess.SubprocessError, JudgeError):
                 self._pch_failed = True  # compiling without it is only slower
                 return None
@@ -139,7 +141,10 @@ class Compiler:
         with the compiler's own exit status is cached; one stopped by a limit of ours is a CE, not cached.
         """
         lang = get_language(unit.language)
-        key = unit.key(self._version(lang))
+        version = self._version(lang)
+        # A faster linker where the compile runs on this host (its compilers are the box's); part of the key.
+        link = lang.link_flags(version) if self.box.host_root is not None else ()
+        key = unit.key("\0".join((version, *link)))
         hit = self._load(key)
         if hit is not None:
             res, prog = hit
@@ -147,7 +152,7 @@ class Compiler:
         causes: list[str] = []
         for _ in range(COMPILE_TRIES):
             try:
-                res, product, blob, completed = self._compile_in_box(unit, lang)
+                res, product, blob, completed = self._compile_in_box(unit, lang, link)
             except _Transient as exc:
                 causes.append(str(exc))
                 continue
@@ -168,9 +173,11 @@ class Compiler:
             blob = self.box.put_file(prog, executable=True)
         return Program(argv=lang.run_command(PROGRAM), files={PROGRAM: blob})
 
-    def _compile_in_box(self, unit: CompileUnit,
-                        lang: Language) -> tuple[CompileResult, bytes | Path | None, str | None, bool]:
+    def _compile_in_box(self, unit: CompileUnit, lang: Language, link: tuple[str, ...] = (),
+                        ) -> tuple[CompileResult, bytes | Path | None, str | None, bool]:
         """One compile in the box: (result, the program for the cache, its blob, whether it ran to completion).
+
+        ``link``: flags that pick the linker (:meth:`Language.link_flags`), after the unit's own.
 
         The program for the cache is its blob's file where the box runs on this machine, else its bytes.
 
@@ -189,7 +196,7 @@ class Compiler:
                 binds[f"/pch/{lang.pch_header}"] = pch
                 include.insert(0, "/pch")
         # The box names its own compiler (the host may have none, or another one).
-        argv = lang.compile_command([f"/src/{n}" for n in unit.compiled], PROGRAM, unit.flags, include,
+        argv = lang.compile_command([f"/src/{n}" for n in unit.compiled], PROGRAM, (*unit.flags, *link), include,
                                     self.box.info.compilers.get(lang.name))
         limits = TRUSTED_LIMITS if unit.trusted else UNTRUSTED_LIMITS
         work: str | None = None

@@ -153,12 +153,17 @@ class BatchResult(BaseModel):
 # a byte stream. Every message is a frame (:mod:`ioi_box.wire`): a JSON header (a
 # :class:`RequestFrame` or a :class:`Reply`) plus an optional binary payload (file contents).
 # Requests carry an id; replies may come back in any order (the server runs requests concurrently).
+#
+# These models only travel over a stream (a box in this process never makes them): ``defer_build`` leaves their
+# validators unbuilt until first use, which spares every local ``ioi-eval judge`` process building them at import.
 
 PROTOCOL_VERSION = 1
 
 
 class Hello(BaseModel):
     """First request: start the executor (``workers`` job slots, ``isolation`` as for ``detect``)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     op: Literal["hello"] = "hello"
     workers: int | None = None
@@ -167,6 +172,8 @@ class Hello(BaseModel):
 
 class BlobSpec(BaseModel):
     """One blob of a :class:`PutBlobs` payload: ``<sha256>`` or ``<sha256>.x`` (executable), its size."""
+
+    model_config = ConfigDict(defer_build=True)
 
     name: str
     size: int
@@ -179,6 +186,8 @@ class PutBlobs(BaseModel):
     named by its blob name, put there out of band (a cloud SDK's file API); it is moved in.
     """
 
+    model_config = ConfigDict(defer_build=True)
+
     op: Literal["put"] = "put"
     blobs: list[BlobSpec]
     staged: str | None = None
@@ -186,6 +195,8 @@ class PutBlobs(BaseModel):
 
 class Promote(BaseModel):
     """Move a job's product into the blob store (reply: ``blob``)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     op: Literal["promote"] = "promote"
     path: str
@@ -195,6 +206,8 @@ class Promote(BaseModel):
 class ReadFile(BaseModel):
     """Read (the head of) a file of the box (reply payload: its bytes)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     op: Literal["read"] = "read"
     path: str
     limit: int | None = None
@@ -203,12 +216,16 @@ class ReadFile(BaseModel):
 class RemovePaths(BaseModel):
     """Delete scratch folders or files."""
 
+    model_config = ConfigDict(defer_build=True)
+
     op: Literal["remove"] = "remove"
     paths: list[str]
 
 
 class Execute(BaseModel):
     """Run a batch; ``dirs`` are scratch folders (``work/<id>``) to create first."""
+
+    model_config = ConfigDict(defer_build=True)
 
     op: Literal["execute"] = "execute"
     batch: Batch
@@ -220,6 +237,8 @@ Request = Annotated[Hello | PutBlobs | Promote | ReadFile | RemovePaths | Execut
 
 class RequestFrame(BaseModel):
     """A request and the id its reply will carry."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: int
     request: Request
@@ -240,6 +259,8 @@ class BoxInfo(BaseModel):
 
 class Reply(BaseModel):
     """The answer to one request; ``error`` is set when the request failed inside the box."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: int
     error: str | None = None
