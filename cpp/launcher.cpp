@@ -743,7 +743,7 @@ struct Proc {
     double cpu_base = 0;
 
     // Spec::box: the zygote's plan (the init writes its report there), the strings it points
-    // to, the two children's stacks and the pooled network namespace.
+    // to, the two children's stacks and the run's network namespace.
     std::unique_ptr<ns::Plan> box;
     std::vector<std::string> box_dst;
     std::string box_opts;
@@ -755,6 +755,11 @@ struct Proc {
     // Run-queue wait of the tree (see sample_wait): the last run_delay seen per task, their sum so
     // far, and when to sample next.
     std::unordered_map<pid_t, uint64_t> run_delay_ns;
+    // Without a cgroup CPU counter: the CPU (ns) last seen of each task of the tree, and their sum (the box's
+    // init left out: its CPU is the setup). A process whose parent ignores SIGCHLD is reaped by the kernel
+    // and its CPU lands in nobody's rusage; this sum still holds what it used up to the last sample.
+    std::unordered_map<pid_t, uint64_t> task_cpu_ns;
+    uint64_t seen_cpu_ns = 0;
     uint64_t wait_ns = 0;
     double next_wait = 0;
 };
@@ -798,6 +803,8 @@ std::vector<pid_t> children_of(pid_t pid);
 // CPU seconds used so far by the run: the whole tree with cgroups, else the direct child and
 // its reaped children from /proc/<pid>/stat (a box: its init's reaped children and its live
 // children, not the init's own setup). Negative when unknown.
+void sample_wait(Proc& p);
+
 double cpu_usage(Proc& p) {
     char buf[1024];
     if (p.cpu_fd >= 0) {
@@ -811,13 +818,14 @@ double cpu_usage(Proc& p) {
     if (p.pid <= 0) return -1;
     double self = 0, kids = 0;
     if (!proc_times(p.pid, &self, &kids)) return -1;
-    if (!p.box) return self + kids;
-    double total = kids;
-    for (pid_t c : children_of(p.pid)) {
-        double cs = 0, ck = 0;
-        if (proc_times(c, &cs, &ck)) total += cs + ck;
-    }
-    return total;
+    double total = p.box ? kids : self + kids;
+    if (p.box)
+        for (pid_t c : children_of(p.pid)) {
+            double cs = 0, ck = 0;
+            if (proc_times(c, &cs, &ck)) total += cs + ck;
+        }
+    sample_wait(p);  // every task's own CPU too: the reaped-by-nobody ones are in no rusage
+    return std::max(total, double(p.seen_cpu_ns) * 1e-9);
 }
 
 // VmHWM (peak RSS) in bytes from a /proc/<pid>/status file, -1 if unavailable.
@@ -908,6 +916,7 @@ std::vector<pid_t> tree_tasks(const Proc& p) {
 // /proc/<tid>/schedstat (ns spent runnable but not running; kept by the scheduler whether or not
 // schedstats are enabled). A task that ended since the last sample takes its last interval with
 // it, so the sum is a lower bound; a reused tid shows a smaller counter and counts from zero.
+// Without a cgroup CPU counter, the first field (ns spent running) goes into Proc::seen_cpu_ns alike.
 void sample_wait(Proc& p) {
     char path[64];
     for (pid_t t : tree_tasks(p)) {
@@ -919,6 +928,11 @@ void sample_wait(Proc& p) {
         uint64_t& last = p.run_delay_ns[t];
         p.wait_ns += delay >= last ? delay - last : delay;
         last = delay;
+        if (p.cpu_fd < 0 && !(p.box && t == p.pid)) {
+            uint64_t& seen = p.task_cpu_ns[t];
+            p.seen_cpu_ns += run >= seen ? run - seen : run;
+            seen = run;
+        }
     }
 }
 
@@ -1096,6 +1110,24 @@ void add_rlimit(ChildPlan& c, int res, rlim_t cur, rlim_t max) {
 
 constexpr size_t kBoxStack = 256 * 1024;
 
+// The common tail of a launch (plain child or box init): the process is ours to watch from here.
+// `vforked`: a plain child that shared our memory until its exec (every memory sample is post-exec).
+void started(Proc& p, pid_t pid, int err_r, bool vforked) {
+    p.pid = pid;
+    p.err_r = err_r;
+    p.launched = true;
+    // No race: the pid cannot be reused before we reap it. A pidfd is close-on-exec by itself.
+    p.pidfd = g_no_pidfd ? -1 : int(syscall(SYS_pidfd_open, pid, 0));
+    if (p.mem_dir.empty()) {
+        // Read after the child's exec (vfork-style) or fork: our high-water mark only grows, so
+        // this bounds what the kernel carried into the child's ru_maxrss.
+        p.sample_hwm = true;
+        p.vforked = vforked;
+        p.rss_floor = vmhwm("/proc/self/status");
+        sample_hwm(p);
+    }
+}
+
 // Give back what a box run holds: its children's stacks and its network namespace.
 void release_box(Proc& p) {
     if (p.box_stacks) munmap(p.box_stacks, 2 * kBoxStack);
@@ -1203,15 +1235,7 @@ void launch_box(Proc& p, const ChildPlan& c) {
         release_box(p);
         return;
     }
-    p.pid = pid;
-    p.err_r = pipefd[0];
-    p.launched = true;
-    p.pidfd = g_no_pidfd ? -1 : int(syscall(SYS_pidfd_open, pid, 0));
-    if (p.pidfd >= 0) fcntl(p.pidfd, F_SETFD, FD_CLOEXEC);
-    if (p.mem_dir.empty()) {
-        p.sample_hwm = true;
-        p.rss_floor = vmhwm("/proc/self/status");
-    }
+    started(p, pid, pipefd[0], false);
 }
 
 // Prepare everything the child needs and fork it. On failure res.setup_error is set and the
@@ -1373,20 +1397,7 @@ void launch(Proc& p, const Snapshot& snap) {
         p.next_hold = p.start + kHoldFirstS;
         p.hold_until = p.start + kHoldMaxS;
     }
-    p.pid = pid;
-    p.err_r = pipefd[0];
-    p.launched = true;
-    // No race: the pid cannot be reused before we reap it.
-    p.pidfd = g_no_pidfd ? -1 : int(syscall(SYS_pidfd_open, pid, 0));
-    if (p.pidfd >= 0) fcntl(p.pidfd, F_SETFD, FD_CLOEXEC);
-    if (p.mem_dir.empty()) {
-        // Read after the child's exec (vfork-style) or fork: our high-water mark only grows, so
-        // this bounds what the kernel carried into the child's ru_maxrss.
-        p.sample_hwm = true;
-        p.vforked = c.nonblock_open;
-        p.rss_floor = vmhwm("/proc/self/status");
-        sample_hwm(p);
-    }
+    started(p, pid, pipefd[0], c.nonblock_open);
 }
 
 // Measurements after the main process is reaped and the tree is dead, then group removal.
@@ -1418,6 +1429,9 @@ void finish(Proc& p, int status, const rusage& ru) {
     } else if (p.orphan_cpu_s > 0 && p.cpu_dir.empty()) {
         r.cpu_s += p.orphan_cpu_s;  // bubblewrap's pid 1, reaped by us: the program's CPU is there
     }
+    // Without cgroups: at least what the tree's tasks were seen using, which covers processes reaped by the
+    // kernel (their parent ignored SIGCHLD) up to the last sample before they ended.
+    if (p.cpu_dir.empty()) r.cpu_s = std::max(r.cpu_s, double(p.seen_cpu_ns) * 1e-9);
 
     // Setup failures in the child arrive as one record before its _exit.
     ChildError ce;

@@ -6,14 +6,14 @@
 //  * So the expensive, constant part is built once per process: a *template* mount namespace
 //    whose root is a small read-only tmpfs holding /usr (and the compat folders or symlinks), a
 //    /dev of six device nodes, and an empty mount point /n; and a UTS namespace named "box".
-//    Network namespaces (lo down) are held in a pool, each used by one run at a time: a process
-//    cannot leave anything in one once it is dead (no interface can be brought up without
-//    CAP_NET_ADMIN, and sockets close with their process).
+//    Network namespaces (lo down) are made ahead by a thread of the launcher and each serves one
+//    run only: no interface can be brought up without CAP_NET_ADMIN, but a process can leave state
+//    in one that the next could read (SNMP counters, abstract socket names kept in flight).
 //  * Per run, a launcher thread clones the *init* (CLONE_VM|CLONE_VFORK, as posix_spawn, so no
 //    page table of the launcher is copied; the thread, not the caller, is what waits) into fresh
 //    pid and IPC namespaces (SysV objects outlive their process, so the IPC namespace is never
 //    reused). The init opens stdio and clones the bind sources (open_tree) on the host, enters the
-//    pooled netns and the template, unshares a private copy of the template's few mounts, mounts a
+//    run's fresh netns and the template, unshares a private copy of the template's few mounts, mounts a
 //    fresh tmpfs root at /n with /usr, /dev, /proc, /tmp, /box and the binds, moves it over the
 //    template's root, enters it and makes it read-only; then it vfork-clones the program, which joins the run's cgroups (so none
 //    of the setup is charged to it), drops to the run's uid, loads the seccomp filter and execs.
@@ -44,6 +44,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <condition_variable>
 #include <mutex>
 #include <utility>
 
@@ -124,8 +125,6 @@ struct Template {
 
 std::mutex g_mu;
 Template g_tmpl;
-std::vector<int> g_netns_free;
-pid_t g_netns_owner = 0;  // a forked child must not share its parent's namespaces with it
 
 const char* const kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
 
@@ -336,7 +335,7 @@ int init_main(void* arg) {
         }
     }
 
-    // Into the box: the pooled netns, the template's UTS and a private copy of its mounts.
+    // Into the box: the run's own netns, the template's UTS and a private copy of its mounts.
     if (setns(p.net_fd, CLONE_NEWNET) < 0) fail(ef, ST_NS_SETNS, errno, 0);
     if (setns(g_tmpl.uts_fd, CLONE_NEWUTS) < 0) fail(ef, ST_NS_SETNS, errno, 1);
     if (setns(g_tmpl.mnt_fd, CLONE_NEWNS) < 0) fail(ef, ST_NS_SETNS, errno, 2);
@@ -496,6 +495,86 @@ char* alloc_stack() {
     return base == MAP_FAILED ? nullptr : static_cast<char*>(base);
 }
 
+// Network namespaces. Each serves one run: an unprivileged process can leave state in one that a
+// later process could read back (its SNMP counters, e.g. Ip OutNoRoutes after a datagram to an
+// unroutable address; abstract unix socket names, alive after their process while a descriptor cycle
+// keeps the socket in flight), and nothing resets that. Making one takes ~0.3-0.7 ms (its teardown is
+// the kernel's, asynchronous), so a thread of the launcher keeps kNetnsSpare fresh ones ready.
+constexpr size_t kNetnsSpare = 2;
+std::vector<int> g_netns_fresh;
+pid_t g_netns_owner = 0;  // a forked child must not share its parent's namespaces, nor has its maker thread
+std::condition_variable* g_netns_cv = nullptr;  // one per owner: a copy inherited through fork is not reused
+bool g_netns_maker = false;
+
+int make_netns(std::string* err) {
+    char* stack = alloc_stack();
+    if (!stack) {
+        *err = std::string("mmap: ") + strerror(errno);
+        return -1;
+    }
+    int fd = -1;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pid_t pid = clone(netns_child, stack + kStack, CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWNET | SIGCHLD, &fd);
+    int clone_err = errno;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (pid > 0) {
+        int st;
+        waitpid(pid, &st, __WALL);
+    }
+    munmap(stack, kStack);
+    if (pid < 0 || fd < 0) {
+        *err = std::string("new network namespace: ") + strerror(pid < 0 ? clone_err : -fd);
+        return -1;
+    }
+    return fd;
+}
+
+// The maker thread: refills the spares whenever a run takes one. Ends at the first failure (runs then
+// make their own and report why).
+void* netns_maker(void*) {
+    pid_t me = getpid();
+    std::unique_lock<std::mutex> lock(g_mu);
+    std::condition_variable* cv = g_netns_cv;
+    for (;;) {
+        cv->wait(lock, [&] { return g_netns_fresh.size() < kNetnsSpare; });
+        lock.unlock();
+        std::string err;
+        int fd = make_netns(&err);
+        lock.lock();
+        if (fd < 0 || g_netns_owner != me) {
+            if (fd >= 0) close(fd);
+            return nullptr;
+        }
+        g_netns_fresh.push_back(fd);
+    }
+}
+
+// Start the maker once per process (g_mu held).
+void netns_refill_locked() {
+    if (g_netns_owner != getpid()) {  // inherited through fork: the parent's spares, and no maker here
+        for (int fd : g_netns_fresh) close(fd);
+        g_netns_fresh.clear();
+        g_netns_owner = getpid();
+        g_netns_cv = new std::condition_variable;  // the parent's may hold state of its own waiter
+        g_netns_maker = false;
+    }
+    if (g_netns_maker) return;
+    g_netns_maker = true;  // once: a failed start leaves the runs to make their own
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);  // signals stay with Python's threads
+    pthread_t th;
+    pthread_create(&th, &attr, netns_maker, nullptr);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    pthread_attr_destroy(&attr);
+}
+
 }  // namespace
 
 const char* step_name(int step) {
@@ -558,6 +637,7 @@ std::string setup_template(const std::vector<SystemEntry>& entries) {
     g_tmpl.uts_fd = job.uts_fd;
     g_tmpl.entries = entries;
     for (auto& e : entries) g_tmpl.paths.push_back(kNewRoot + e.path);
+    netns_refill_locked();  // the first run finds a network namespace ready
     return "";
 }
 
@@ -583,46 +663,19 @@ bool fill_system(Plan& p) {
 int netns_acquire(std::string* err) {
     {
         std::lock_guard<std::mutex> lock(g_mu);
-        if (g_netns_owner != getpid()) {  // inherited through fork: the parent's, in use there
-            for (int fd : g_netns_free) close(fd);
-            g_netns_free.clear();
-            g_netns_owner = getpid();
-        }
-        if (!g_netns_free.empty()) {
-            int fd = g_netns_free.back();
-            g_netns_free.pop_back();
+        netns_refill_locked();
+        if (!g_netns_fresh.empty()) {
+            int fd = g_netns_fresh.back();
+            g_netns_fresh.pop_back();
+            g_netns_cv->notify_one();  // make another meanwhile
             return fd;
         }
     }
-    char* stack = alloc_stack();
-    if (!stack) {
-        *err = std::string("mmap: ") + strerror(errno);
-        return -1;
-    }
-    int fd = -1;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    pid_t pid = clone(netns_child, stack + kStack, CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWNET | SIGCHLD, &fd);
-    int clone_err = errno;
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    if (pid > 0) {
-        int st;
-        waitpid(pid, &st, __WALL);
-    }
-    munmap(stack, kStack);
-    if (pid < 0 || fd < 0) {
-        *err = std::string("new network namespace: ") + strerror(pid < 0 ? clone_err : -fd);
-        return -1;
-    }
-    return fd;
+    return make_netns(err);  // none ready (a burst of runs, or the maker failed): this run waits for its own
 }
 
 void netns_release(int fd) {
-    if (fd < 0) return;
-    std::lock_guard<std::mutex> lock(g_mu);
-    if (g_netns_owner == getpid()) g_netns_free.push_back(fd);
-    else close(fd);
+    if (fd >= 0) close(fd);  // never pooled again: the kernel tears it down once the box's init is gone
 }
 
 pid_t start(Plan* p, char* stack_init, std::string* err) {

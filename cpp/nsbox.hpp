@@ -25,8 +25,9 @@ std::string setup_template(const std::vector<SystemEntry>& entries);
 // Whether setup_template() succeeded in this process.
 bool template_ready();
 
-// A held network namespace with only a loopback interface that is down, for one run at a time:
-// taken from a pool, made when the pool is empty. -1 and *err on failure.
+// A fresh network namespace with only a loopback interface that is down, for one run: one of the
+// few a thread of the launcher keeps made ahead, or made now when none is ready. -1 and *err on
+// failure. netns_release() closes it once the run is over: a namespace is never used twice.
 int netns_acquire(std::string* err);
 void netns_release(int fd);
 

@@ -191,8 +191,9 @@ class NamespaceIsolation:
     The same box as :class:`BwrapIsolation` (fresh pid, IPC and mount namespaces, no network, a
     read-only root with /usr, size-capped tmpfs /box and /tmp, the binds, a uid that owns nothing,
     seccomp), but the template mount namespace is built once per process and network namespaces
-    are pooled, so no bubblewrap is executed per run. Its pid 1 reports the program's status and
-    the rusage of the whole tree, so CPU time is counted even where there are no cgroups.
+    are made ahead of the runs (each serves one), so no bubblewrap is executed per run. Its pid 1
+    reports the program's status and the rusage of the whole tree, so CPU time is counted even
+    where there are no cgroups.
     """
 
     name: str = "zygote"
