@@ -7,10 +7,12 @@ Network checks only ever address listeners this test starts on loopback.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import sys
 import textwrap
@@ -19,8 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ioi_box import seccomp
 from ioi_box.executor import Executor
-from ioi_box.isolation import detect, namespaced
+from ioi_box.isolation import detect, namespaced, zygote_works
 from ioi_box.protocol import Batch, Limits, Proc, ProcStatus, RunJob
 
 from ioi_eval.adversarial.procs import sandbox_processes, wait_until_gone
@@ -646,3 +649,24 @@ def test_the_harness_stays_dumpable_after_its_boxes(ex: Executor, tmp_path: Path
     status, _, _ = run(ex, Path("/bin/true"))
     assert status == ProcStatus.OK
     assert libc.prctl(pr_get_dumpable, 0, 0, 0, 0) == 1
+
+
+def test_zygote_refused_without_its_seccomp_filter(monkeypatch, caplog) -> None:
+    """The seccomp filter is part of the zygote's box: where there is none for the architecture, or the
+    kernel refuses it, the zygote is not used (bubblewrap or rlimits instead) and the reason is logged."""
+    if zygote_works()[0] is None:
+        pytest.skip("no zygote sandbox here")
+    monkeypatch.setattr(seccomp, "supported", lambda: False)
+    iso, why = zygote_works()
+    assert iso is None and "seccomp" in why, why
+    with caplog.at_level(logging.WARNING, logger="ioi_box.isolation"):
+        chosen, note = detect()
+    assert chosen.name != "zygote" and "zygote not used" in note and "seccomp" in note, note
+    assert any("zygote sandbox not used" in r.getMessage() and "seccomp" in r.getMessage() for r in caplog.records)
+    with pytest.raises(RuntimeError, match="seccomp"):
+        detect("zygote")
+    monkeypatch.undo()
+    # A filter the kernel refuses (an unknown BPF opcode): the probe's program cannot start.
+    monkeypatch.setattr(seccomp, "build_filter", lambda **kw: struct.pack("=HBBI", 0xFFFF, 0, 0, 0))
+    iso, why = zygote_works()
+    assert iso is None and "seccomp" in why, why
