@@ -749,6 +749,9 @@ struct Proc {
     std::string box_opts;
     char* box_stacks = nullptr;
     int netns_fd = -1;
+    ns::Life* life = nullptr;  // shared with the thread that stands in for the init's parent
+    int done_r = -1;           // the init's "reported" byte (Plan::done_w)
+    bool handover = false;     // finished on the init's report: its exit is left to that thread
     // CPU of orphans reaped by the subreaper (bubblewrap's pid 1 and what it reaped).
     double orphan_cpu_s = 0;
 
@@ -1128,10 +1131,25 @@ void started(Proc& p, pid_t pid, int err_r, bool vforked) {
     }
 }
 
-// Give back what a box run holds: its children's stacks and its network namespace.
+// Give back what a box run holds: its children's stacks, its plan and its network namespace. A run
+// finished on its init's report hands the plan and stacks to the thread that reaps the init.
 void release_box(Proc& p) {
+    if (p.life && p.handover && p.box) {
+        ns::Plan* plan = p.box.release();
+        if (ns::handover(p.life, plan, p.box_stacks, 2 * kBoxStack, p.pid)) {
+            p.box_stacks = nullptr;  // the thread's now
+        } else {  // the init already left user space: reap it here (its exit is done or nearly)
+            int st;
+            while (wait4(p.pid, &st, __WALL, nullptr) < 0 && errno == EINTR) {
+            }
+            delete plan;
+        }
+    }
+    ns::let_go(p.life);
+    p.life = nullptr;
     if (p.box_stacks) munmap(p.box_stacks, 2 * kBoxStack);
     p.box_stacks = nullptr;
+    close_fd(p.done_r);
     ns::netns_release(p.netns_fd);
     p.netns_fd = -1;
 }
@@ -1226,9 +1244,20 @@ void launch_box(Proc& p, const ChildPlan& c) {
     }
     fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
     b.errfd = pipefd[1];
+    int donefd[2];
+    if (pipe2(donefd, O_CLOEXEC | O_NONBLOCK) < 0) {
+        close(pipefd[0]);
+        close(pipefd[1]);
+        p.res.setup_error = "pipe2: " + errstr(errno);
+        release_box(p);
+        return;
+    }
+    b.done_w = donefd[1];
     p.start = mono_now();
-    pid_t pid = ns::start(&b, p.box_stacks + kBoxStack, &err);
+    pid_t pid = ns::start(&b, p.box_stacks + kBoxStack, &p.life, &err);
     close(pipefd[1]);
+    close(donefd[1]);
+    p.done_r = donefd[0];
     if (pid < 0) {
         close(pipefd[0]);
         p.res.setup_error = err;
@@ -1514,7 +1543,8 @@ void become_subreaper() {
 }
 
 void reap_orphans(Proc& p) {
-    if (!g_subreaper || p.spec->uid <= 0) return;
+    // A box's processes never come back to us: its init reaps them all.
+    if (!g_subreaper || p.spec->uid <= 0 || p.box) return;
     double deadline = mono_now() + 1.0;
     for (;;) {
         bool pending = false;
@@ -1567,6 +1597,20 @@ void reap(Proc& p, bool block) {
     }
     reap_orphans(p);
     finish(p, status, ru);
+}
+
+// A box's init wrote its done byte (or closed the pipe by exiting): once it reported, every process of
+// the box is reaped and the report is final, so the run is over without waiting for the rest of the
+// init's exit, which the thread behind it reaps (release_box). Otherwise the pidfd path goes on.
+void reap_reported(Proc& p) {
+    close_fd(p.done_r);
+    if (!__atomic_load_n(&p.box->reported, __ATOMIC_ACQUIRE)) return;
+    p.end = mono_now();
+    if (!p.kill_dir.empty()) kill_cgroup(p.kill_dir, p.cg_version == 2);  // empty: one read
+    p.handover = true;
+    rusage none;
+    std::memset(&none, 0, sizeof none);
+    finish(p, 0, none);
 }
 
 }  // namespace
@@ -1693,6 +1737,10 @@ std::vector<Result> run(const std::vector<Spec>& specs, double poll_interval_s, 
                 } else {
                     need_scan = true;
                 }
+                if (p.done_r >= 0) {  // a box's init reporting: polled[i] marked by the fd
+                    fds.push_back(pollfd{p.done_r, POLLIN, 0});
+                    polled.push_back(&p);
+                }
             }
             if (need_scan) wake = std::min(wake, now + backoff);
             double wait = std::max(0.0, wake - now);
@@ -1701,8 +1749,12 @@ std::vector<Result> run(const std::vector<Spec>& specs, double poll_interval_s, 
             ts.tv_nsec = long((wait - double(ts.tv_sec)) * 1e9);
             int rc = ppoll(fds.data(), fds.size(), &ts, nullptr);
             if (rc > 0) {
-                for (size_t i = 0; i < fds.size(); i++)
-                    if (fds[i].revents) reap(*polled[i], true);
+                for (size_t i = 0; i < fds.size(); i++) {
+                    Proc& q = *polled[i];
+                    if (!fds[i].revents || q.done) continue;
+                    if (fds[i].fd == q.done_r) reap_reported(q);
+                    else reap(q, true);
+                }
             }
             if (need_scan) {
                 for (auto& p : procs)

@@ -341,10 +341,11 @@ int init_main(void* arg) {
     if (setns(g_tmpl.mnt_fd, CLONE_NEWNS) < 0) fail(ef, ST_NS_SETNS, errno, 2);
     if (unshare(CLONE_NEWNS) < 0) fail(ef, ST_NS_UNSHARE, errno);
     {
-        int keep[5 + kMaxCgFds + kMaxBinds];
+        int keep[6 + kMaxCgFds + kMaxBinds];
         int n = 0;
         keep[n++] = ef;
         if (p.lifeline >= 0) keep[n++] = p.lifeline;
+        if (p.done_w >= 0) keep[n++] = p.done_w;
         keep[n++] = s.in;
         keep[n++] = s.out;
         keep[n++] = s.err;
@@ -455,6 +456,11 @@ int init_main(void* arg) {
     if (done) {
         getrusage(RUSAGE_CHILDREN, &p.children);
         __atomic_store_n(&p.reported, 1, __ATOMIC_RELEASE);
+        // The launcher may go on now: the rest of our exit is the namespaces' teardown.
+        if (p.done_w >= 0) {
+            ssize_t w = write(p.done_w, "d", 1);
+            (void)w;
+        }
     }
     _exit(0);
 }
@@ -464,6 +470,7 @@ struct ThreadJob {
     char* stack;
     pid_t* ptid;
     int ready_w;
+    Life* life;
 };
 
 // The launcher thread that stands in for the init's vfork parent: blocked in clone() while the
@@ -479,6 +486,17 @@ void* starter(void* arg) {
         (void)w;
     }
     close(job.ready_w);
+    // clone() returns once the init left user space (its exit_mm). If the launcher handed the box
+    // over meanwhile, the rest is ours: wait for the whole exit, reap, free.
+    Life* life = job.life;
+    if (pid > 0 && life->state.exchange(2) == 1) {
+        int st;
+        while (waitpid(life->pid, &st, __WALL) < 0 && errno == EINTR) {
+        }
+        munmap(life->stacks, life->stacks_len);
+        delete life->plan;
+    }
+    if (life->refs.fetch_sub(1) == 1) delete life;
     return nullptr;
 }
 
@@ -678,7 +696,19 @@ void netns_release(int fd) {
     if (fd >= 0) close(fd);  // never pooled again: the kernel tears it down once the box's init is gone
 }
 
-pid_t start(Plan* p, char* stack_init, std::string* err) {
+bool handover(Life* life, Plan* plan, char* stacks, size_t stacks_len, pid_t pid) {
+    life->plan = plan;
+    life->stacks = stacks;
+    life->stacks_len = stacks_len;
+    life->pid = pid;
+    return life->state.exchange(1) == 0;  // the thread reads these only after seeing 1
+}
+
+void let_go(Life* life) {
+    if (life && life->refs.fetch_sub(1) == 1) delete life;
+}
+
+pid_t start(Plan* p, char* stack_init, Life** life_out, std::string* err) {
     int ready[2];
     if (pipe2(ready, O_CLOEXEC) < 0) {
         *err = std::string("pipe2: ") + strerror(errno);
@@ -696,7 +726,8 @@ pid_t start(Plan* p, char* stack_init, std::string* err) {
         }
         p->lifeline = lifeline;  // -1 where pidfds are missing: the parent-death signal alone
     }
-    auto* job = new ThreadJob{p, stack_init, nullptr, ready[1]};
+    auto* life = new Life;
+    auto* job = new ThreadJob{p, stack_init, nullptr, ready[1], life};
     auto* ptid = new pid_t(0);
     job->ptid = ptid;
     pthread_attr_t attr;
@@ -712,6 +743,7 @@ pid_t start(Plan* p, char* stack_init, std::string* err) {
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         delete job;
+        delete life;
         delete ptid;
         close(ready[0]);
         close(ready[1]);
@@ -728,8 +760,10 @@ pid_t start(Plan* p, char* stack_init, std::string* err) {
     delete ptid;
     if (n != ssize_t(sizeof code) || code != 0) {
         *err = std::string("clone of the box's init: ") + strerror(n == ssize_t(sizeof code) ? code : EPIPE);
+        let_go(life);  // the thread lets go of its share by itself
         return -1;
     }
+    *life_out = life;
     return pid;
 }
 
