@@ -1389,6 +1389,15 @@ void launch(Proc& p, const Snapshot& snap) {
     // block us too. So: vfork-style unless a stdio path is a FIFO (and then opens are
     // O_NONBLOCK anyway, so a FIFO swapped in after the check cannot hang the launcher).
     bool fifo = is_fifo(c.in) || is_fifo(c.out) || is_fifo(c.err);
+    // The child joins the run's cgroups before it opens its stdin: read a regular stdin file ahead from
+    // here, so that its page cache is charged to us, not to the run (see nsbox.cpp's init).
+    if (!is_fifo(c.in)) {
+        int fd = open(c.in, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd >= 0) {
+            ns::read_ahead(fd);
+            close(fd);
+        }
+    }
     char* stack = fifo || g_no_vfork || c.userns_netns ? nullptr : child_stack_top();
     c.nonblock_open = stack != nullptr;
 

@@ -305,6 +305,11 @@ int init_main(void* arg) {
     InitState s{&p, ef, -1, -1, -1, {-1, -1, -1}};
     // Host side: stdio (a FIFO may block here; only this run waits), cgroup files, bind sources.
     s.in = open_high(p.in, O_RDONLY, ef);
+    // Page cache is charged to the memory cgroup of whoever brings a page in: a test file not cached
+    // any more (evicted since it was written) would count in the run's peak memory (cgroup v1 and v2
+    // alike), and its reclaim under the limit in its CPU. Read it ahead from here, the harness's
+    // group (the program joins the run's only before its exec).
+    read_ahead(s.in);
     s.out = open_high(p.out, O_WRONLY | O_CREAT | O_TRUNC, ef);
     s.err = p.err_is_out ? s.out : open_high(p.err, O_WRONLY | O_CREAT | O_TRUNC, ef);
     for (int i = 0; i < p.n_cg; i++) {
@@ -662,6 +667,14 @@ std::string setup_template(const std::vector<SystemEntry>& entries) {
 bool template_ready() {
     std::lock_guard<std::mutex> lock(g_mu);
     return g_tmpl.mnt_fd >= 0;
+}
+
+void read_ahead(int fd) {
+    struct stat sb;
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) return;
+    constexpr off_t kStep = off_t(2) << 20;
+    for (off_t off = 0; off < sb.st_size; off += kStep)
+        if (posix_fadvise(fd, off, kStep, POSIX_FADV_WILLNEED) != 0) return;
 }
 
 bool fill_system(Plan& p) {

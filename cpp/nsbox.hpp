@@ -91,6 +91,11 @@ struct Plan {
     rusage setup{};          // the init's own (the box's setup), at the program's start
 };
 
+// Read a regular file ahead into the page cache, from the calling task (so charged to its memory cgroup),
+// in 2 MiB steps: one POSIX_FADV_WILLNEED reads no more than the device's readahead window. The I/O is
+// asynchronous; a cached file costs a walk of its pages. Async-signal-safe. Not for a pipe or FIFO.
+void read_ahead(int fd);
+
 // Fill the template part of a plan (system entries); false when no template exists.
 bool fill_system(Plan& p);
 

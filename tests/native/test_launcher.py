@@ -840,8 +840,8 @@ def test_box_setup_errors_name_the_step(zygote, tmp_path):
     assert r["setup_error"].startswith("open_tree"), r
 
 
-def _own_children() -> list[str]:
-    """``pid state`` of every child process of this process (any thread's)."""
+def _box_inits() -> list[str]:
+    """``pid state`` of every child of this process that is pid 1 of a pid namespace of its own (a box's init)."""
     out = []
     for task in Path("/proc/self/task").iterdir():
         try:
@@ -850,10 +850,13 @@ def _own_children() -> list[str]:
             continue
         for pid in kids:
             try:
-                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
                 continue
-            out.append(f"{pid} {state}")
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            nspid = fields.get("NSpid", "").split()
+            if len(nspid) > 1 and nspid[-1] == "1":
+                out.append(f"{pid} {fields.get('State', '?').split()[0]}")
     return out
 
 
@@ -865,6 +868,6 @@ def test_box_inits_are_reaped_after_their_runs(zygote, progs):
         r = run1(zygote, argv=["/box/t"], uid=250004, gid=250004, box=box)
         assert r["exit_code"] == 0 and r["setup_error"] is None, r
     deadline = time.monotonic() + 5
-    while _own_children() and time.monotonic() < deadline:
+    while _box_inits() and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert _own_children() == []
+    assert _box_inits() == []

@@ -595,6 +595,34 @@ def test_cpu_of_processes_reaped_by_the_kernel_counted_without_cgroups(ex: Execu
         plain.close()
 
 
+def test_an_uncached_input_is_not_the_programs_memory(ex: Executor, cc, tmp_path: Path) -> None:
+    """Page cache is charged to the memory cgroup of whoever reads a page in: a test file evicted from the
+    cache since it was written (memory pressure) once counted in full in the run's peak memory, and its
+    reclaim under a tight limit in the run's CPU. The launcher reads stdin ahead from the harness's group."""
+    if not ex.cgroups.get("memory"):
+        pytest.skip("no memory cgroup: peak memory is the program's RSS")
+    reader = cc("readall", r"""
+        #include <cstdio>
+        int main() { static char b[1 << 16]; long n = 0, k; while ((k = fread(b, 1, sizeof b, stdin)) > 0) n += k;
+                     printf("%ld\n", n); }
+    """)
+    data = tmp_path / "big.in"
+    data.write_bytes(os.urandom(32 << 20))
+    prog, inp, work = ex.put_file(reader, executable=True), ex.put_file(data), ex.new_dir()
+    fd = os.open(ex.host_path(inp), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # as if evicted
+    finally:
+        os.close(fd)
+    proc = Proc(argv=["/box/prog"], binds={"/box/prog": prog}, stdin=inp, stdout=f"{work}/out",
+                capture_stdout=64, limits=LIMITS)
+    pr = ex.execute(Batch(jobs=[RunJob(procs=[proc])])).results[0].procs[0]
+    ex.remove([work])
+    assert pr.status == ProcStatus.OK and pr.stdout.strip() == str(32 << 20), pr
+    assert pr.memory_bytes < 8 << 20, pr
+
+
 def test_sysv_ipc_does_not_persist(ex: Executor, cc) -> None:
     """A SysV shared-memory segment outlives its process: the next run must not find it."""
     binary = cc("shm1", r"""
