@@ -743,18 +743,26 @@ struct Proc {
     double cpu_base = 0;
 
     // Spec::box: the zygote's plan (the init writes its report there), the strings it points
-    // to, the two children's stacks and the pooled network namespace.
+    // to, the two children's stacks and the run's network namespace.
     std::unique_ptr<ns::Plan> box;
     std::vector<std::string> box_dst;
     std::string box_opts;
     char* box_stacks = nullptr;
     int netns_fd = -1;
+    ns::Life* life = nullptr;  // shared with the thread that stands in for the init's parent
+    int done_r = -1;           // the init's "reported" byte (Plan::done_w)
+    bool handover = false;     // finished on the init's report: its exit is left to that thread
     // CPU of orphans reaped by the subreaper (bubblewrap's pid 1 and what it reaped).
     double orphan_cpu_s = 0;
 
     // Run-queue wait of the tree (see sample_wait): the last run_delay seen per task, their sum so
     // far, and when to sample next.
     std::unordered_map<pid_t, uint64_t> run_delay_ns;
+    // Without a cgroup CPU counter: the CPU (ns) last seen of each task of the tree, and their sum (the box's
+    // init left out: its CPU is the setup). A process whose parent ignores SIGCHLD is reaped by the kernel
+    // and its CPU lands in nobody's rusage; this sum still holds what it used up to the last sample.
+    std::unordered_map<pid_t, uint64_t> task_cpu_ns;
+    uint64_t seen_cpu_ns = 0;
     uint64_t wait_ns = 0;
     double next_wait = 0;
 };
@@ -798,6 +806,8 @@ std::vector<pid_t> children_of(pid_t pid);
 // CPU seconds used so far by the run: the whole tree with cgroups, else the direct child and
 // its reaped children from /proc/<pid>/stat (a box: its init's reaped children and its live
 // children, not the init's own setup). Negative when unknown.
+void sample_wait(Proc& p);
+
 double cpu_usage(Proc& p) {
     char buf[1024];
     if (p.cpu_fd >= 0) {
@@ -811,13 +821,14 @@ double cpu_usage(Proc& p) {
     if (p.pid <= 0) return -1;
     double self = 0, kids = 0;
     if (!proc_times(p.pid, &self, &kids)) return -1;
-    if (!p.box) return self + kids;
-    double total = kids;
-    for (pid_t c : children_of(p.pid)) {
-        double cs = 0, ck = 0;
-        if (proc_times(c, &cs, &ck)) total += cs + ck;
-    }
-    return total;
+    double total = p.box ? kids : self + kids;
+    if (p.box)
+        for (pid_t c : children_of(p.pid)) {
+            double cs = 0, ck = 0;
+            if (proc_times(c, &cs, &ck)) total += cs + ck;
+        }
+    sample_wait(p);  // every task's own CPU too: the reaped-by-nobody ones are in no rusage
+    return std::max(total, double(p.seen_cpu_ns) * 1e-9);
 }
 
 // VmHWM (peak RSS) in bytes from a /proc/<pid>/status file, -1 if unavailable.
@@ -908,6 +919,7 @@ std::vector<pid_t> tree_tasks(const Proc& p) {
 // /proc/<tid>/schedstat (ns spent runnable but not running; kept by the scheduler whether or not
 // schedstats are enabled). A task that ended since the last sample takes its last interval with
 // it, so the sum is a lower bound; a reused tid shows a smaller counter and counts from zero.
+// Without a cgroup CPU counter, the first field (ns spent running) goes into Proc::seen_cpu_ns alike.
 void sample_wait(Proc& p) {
     char path[64];
     for (pid_t t : tree_tasks(p)) {
@@ -919,6 +931,11 @@ void sample_wait(Proc& p) {
         uint64_t& last = p.run_delay_ns[t];
         p.wait_ns += delay >= last ? delay - last : delay;
         last = delay;
+        if (p.cpu_fd < 0 && !(p.box && t == p.pid)) {
+            uint64_t& seen = p.task_cpu_ns[t];
+            p.seen_cpu_ns += run >= seen ? run - seen : run;
+            seen = run;
+        }
     }
 }
 
@@ -1096,10 +1113,43 @@ void add_rlimit(ChildPlan& c, int res, rlim_t cur, rlim_t max) {
 
 constexpr size_t kBoxStack = 256 * 1024;
 
-// Give back what a box run holds: its children's stacks and its network namespace.
+// The common tail of a launch (plain child or box init): the process is ours to watch from here.
+// `vforked`: a plain child that shared our memory until its exec (every memory sample is post-exec).
+void started(Proc& p, pid_t pid, int err_r, bool vforked) {
+    p.pid = pid;
+    p.err_r = err_r;
+    p.launched = true;
+    // No race: the pid cannot be reused before we reap it. A pidfd is close-on-exec by itself.
+    p.pidfd = g_no_pidfd ? -1 : int(syscall(SYS_pidfd_open, pid, 0));
+    if (p.mem_dir.empty()) {
+        // Read after the child's exec (vfork-style) or fork: our high-water mark only grows, so
+        // this bounds what the kernel carried into the child's ru_maxrss.
+        p.sample_hwm = true;
+        p.vforked = vforked;
+        p.rss_floor = vmhwm("/proc/self/status");
+        sample_hwm(p);
+    }
+}
+
+// Give back what a box run holds: its children's stacks, its plan and its network namespace. A run
+// finished on its init's report hands the plan and stacks to the thread that reaps the init.
 void release_box(Proc& p) {
+    if (p.life && p.handover && p.box) {
+        ns::Plan* plan = p.box.release();
+        if (ns::handover(p.life, plan, p.box_stacks, 2 * kBoxStack, p.pid)) {
+            p.box_stacks = nullptr;  // the thread's now
+        } else {  // the init already left user space: reap it here (its exit is done or nearly)
+            int st;
+            while (wait4(p.pid, &st, __WALL, nullptr) < 0 && errno == EINTR) {
+            }
+            delete plan;
+        }
+    }
+    ns::let_go(p.life);
+    p.life = nullptr;
     if (p.box_stacks) munmap(p.box_stacks, 2 * kBoxStack);
     p.box_stacks = nullptr;
+    close_fd(p.done_r);
     ns::netns_release(p.netns_fd);
     p.netns_fd = -1;
 }
@@ -1194,24 +1244,27 @@ void launch_box(Proc& p, const ChildPlan& c) {
     }
     fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
     b.errfd = pipefd[1];
+    int donefd[2];
+    if (pipe2(donefd, O_CLOEXEC | O_NONBLOCK) < 0) {
+        close(pipefd[0]);
+        close(pipefd[1]);
+        p.res.setup_error = "pipe2: " + errstr(errno);
+        release_box(p);
+        return;
+    }
+    b.done_w = donefd[1];
     p.start = mono_now();
-    pid_t pid = ns::start(&b, p.box_stacks + kBoxStack, &err);
+    pid_t pid = ns::start(&b, p.box_stacks + kBoxStack, &p.life, &err);
     close(pipefd[1]);
+    close(donefd[1]);
+    p.done_r = donefd[0];
     if (pid < 0) {
         close(pipefd[0]);
         p.res.setup_error = err;
         release_box(p);
         return;
     }
-    p.pid = pid;
-    p.err_r = pipefd[0];
-    p.launched = true;
-    p.pidfd = g_no_pidfd ? -1 : int(syscall(SYS_pidfd_open, pid, 0));
-    if (p.pidfd >= 0) fcntl(p.pidfd, F_SETFD, FD_CLOEXEC);
-    if (p.mem_dir.empty()) {
-        p.sample_hwm = true;
-        p.rss_floor = vmhwm("/proc/self/status");
-    }
+    started(p, pid, pipefd[0], false);
 }
 
 // Prepare everything the child needs and fork it. On failure res.setup_error is set and the
@@ -1336,6 +1389,15 @@ void launch(Proc& p, const Snapshot& snap) {
     // block us too. So: vfork-style unless a stdio path is a FIFO (and then opens are
     // O_NONBLOCK anyway, so a FIFO swapped in after the check cannot hang the launcher).
     bool fifo = is_fifo(c.in) || is_fifo(c.out) || is_fifo(c.err);
+    // The child joins the run's cgroups before it opens its stdin: read a regular stdin file ahead from
+    // here, so that its page cache is charged to us, not to the run (see nsbox.cpp's init).
+    if (!is_fifo(c.in)) {
+        int fd = open(c.in, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd >= 0) {
+            ns::read_ahead(fd);
+            close(fd);
+        }
+    }
     char* stack = fifo || g_no_vfork || c.userns_netns ? nullptr : child_stack_top();
     c.nonblock_open = stack != nullptr;
 
@@ -1373,20 +1435,7 @@ void launch(Proc& p, const Snapshot& snap) {
         p.next_hold = p.start + kHoldFirstS;
         p.hold_until = p.start + kHoldMaxS;
     }
-    p.pid = pid;
-    p.err_r = pipefd[0];
-    p.launched = true;
-    // No race: the pid cannot be reused before we reap it.
-    p.pidfd = g_no_pidfd ? -1 : int(syscall(SYS_pidfd_open, pid, 0));
-    if (p.pidfd >= 0) fcntl(p.pidfd, F_SETFD, FD_CLOEXEC);
-    if (p.mem_dir.empty()) {
-        // Read after the child's exec (vfork-style) or fork: our high-water mark only grows, so
-        // this bounds what the kernel carried into the child's ru_maxrss.
-        p.sample_hwm = true;
-        p.vforked = c.nonblock_open;
-        p.rss_floor = vmhwm("/proc/self/status");
-        sample_hwm(p);
-    }
+    started(p, pid, pipefd[0], c.nonblock_open);
 }
 
 // Measurements after the main process is reaped and the tree is dead, then group removal.
@@ -1418,6 +1467,9 @@ void finish(Proc& p, int status, const rusage& ru) {
     } else if (p.orphan_cpu_s > 0 && p.cpu_dir.empty()) {
         r.cpu_s += p.orphan_cpu_s;  // bubblewrap's pid 1, reaped by us: the program's CPU is there
     }
+    // Without cgroups: at least what the tree's tasks were seen using, which covers processes reaped by the
+    // kernel (their parent ignored SIGCHLD) up to the last sample before they ended.
+    if (p.cpu_dir.empty()) r.cpu_s = std::max(r.cpu_s, double(p.seen_cpu_ns) * 1e-9);
 
     // Setup failures in the child arrive as one record before its _exit.
     ChildError ce;
@@ -1500,7 +1552,8 @@ void become_subreaper() {
 }
 
 void reap_orphans(Proc& p) {
-    if (!g_subreaper || p.spec->uid <= 0) return;
+    // A box's processes never come back to us: its init reaps them all.
+    if (!g_subreaper || p.spec->uid <= 0 || p.box) return;
     double deadline = mono_now() + 1.0;
     for (;;) {
         bool pending = false;
@@ -1553,6 +1606,20 @@ void reap(Proc& p, bool block) {
     }
     reap_orphans(p);
     finish(p, status, ru);
+}
+
+// A box's init wrote its done byte (or closed the pipe by exiting): once it reported, every process of
+// the box is reaped and the report is final, so the run is over without waiting for the rest of the
+// init's exit, which the thread behind it reaps (release_box). Otherwise the pidfd path goes on.
+void reap_reported(Proc& p) {
+    close_fd(p.done_r);
+    if (!__atomic_load_n(&p.box->reported, __ATOMIC_ACQUIRE)) return;
+    p.end = mono_now();
+    if (!p.kill_dir.empty()) kill_cgroup(p.kill_dir, p.cg_version == 2);  // empty: one read
+    p.handover = true;
+    rusage none;
+    std::memset(&none, 0, sizeof none);
+    finish(p, 0, none);
 }
 
 }  // namespace
@@ -1679,6 +1746,10 @@ std::vector<Result> run(const std::vector<Spec>& specs, double poll_interval_s, 
                 } else {
                     need_scan = true;
                 }
+                if (p.done_r >= 0) {  // a box's init reporting: polled[i] marked by the fd
+                    fds.push_back(pollfd{p.done_r, POLLIN, 0});
+                    polled.push_back(&p);
+                }
             }
             if (need_scan) wake = std::min(wake, now + backoff);
             double wait = std::max(0.0, wake - now);
@@ -1687,8 +1758,12 @@ std::vector<Result> run(const std::vector<Spec>& specs, double poll_interval_s, 
             ts.tv_nsec = long((wait - double(ts.tv_sec)) * 1e9);
             int rc = ppoll(fds.data(), fds.size(), &ts, nullptr);
             if (rc > 0) {
-                for (size_t i = 0; i < fds.size(); i++)
-                    if (fds[i].revents) reap(*polled[i], true);
+                for (size_t i = 0; i < fds.size(); i++) {
+                    Proc& q = *polled[i];
+                    if (!fds[i].revents || q.done) continue;
+                    if (fds[i].fd == q.done_r) reap_reported(q);
+                    else reap(q, true);
+                }
             }
             if (need_scan) {
                 for (auto& p : procs)

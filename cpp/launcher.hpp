@@ -45,7 +45,7 @@ struct BoxBind {
 
 // Spec::box: run the program in the launcher's own namespaces (nsbox.hpp: root with CAP_SYS_ADMIN,
 // after ns_setup()) instead of an argv that starts bubblewrap: fresh pid and IPC namespaces, a
-// pooled network namespace with loopback down, a fresh read-only root with the template's system
+// fresh network namespace (made ahead, used once) with loopback down, a fresh read-only root with the template's system
 // folders, /dev, /proc, size-capped tmpfs /tmp and /box (unless a bind covers /box), the binds.
 struct Box {
     bool enabled = false;

@@ -277,8 +277,8 @@ reaps every tree, removes their groups and is then raised.)doc");
 ``system`` lists the box's system paths as ``(path, "")`` (the host folder bound read-only) or
 ``(path, target)`` (a symlink). Needs root with CAP_SYS_ADMIN. Later calls return the first outcome.
 A spec then asks for the zygote with ``box``: ``{"binds": [(host, inside, writable), ...],
-"box_tmpfs": bool, "tmp_bytes": int, "seccomp": bytes}``: fresh pid and IPC namespaces, a pooled
-network namespace (loopback down), a fresh read-only root with those system paths, /dev, /proc,
+"box_tmpfs": bool, "tmp_bytes": int, "seccomp": bytes}``: fresh pid and IPC namespaces, a network
+namespace of its own (made ahead by a thread of the launcher, never used twice; loopback down), a fresh read-only root with those system paths, /dev, /proc,
 tmpfs /tmp and /box (of ``tmp_bytes``; /box unless ``box_tmpfs`` is false), the binds in order,
 the seccomp filter loaded before execve. The box's init reaps the tree, so ``cpu_s`` and
 ``memory_bytes`` cover every process even without cgroups; ``setup_cpu_s`` is its setup.)doc");

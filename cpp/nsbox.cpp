@@ -6,14 +6,14 @@
 //  * So the expensive, constant part is built once per process: a *template* mount namespace
 //    whose root is a small read-only tmpfs holding /usr (and the compat folders or symlinks), a
 //    /dev of six device nodes, and an empty mount point /n; and a UTS namespace named "box".
-//    Network namespaces (lo down) are held in a pool, each used by one run at a time: a process
-//    cannot leave anything in one once it is dead (no interface can be brought up without
-//    CAP_NET_ADMIN, and sockets close with their process).
+//    Network namespaces (lo down) are made ahead by a thread of the launcher and each serves one
+//    run only: no interface can be brought up without CAP_NET_ADMIN, but a process can leave state
+//    in one that the next could read (SNMP counters, abstract socket names kept in flight).
 //  * Per run, a launcher thread clones the *init* (CLONE_VM|CLONE_VFORK, as posix_spawn, so no
 //    page table of the launcher is copied; the thread, not the caller, is what waits) into fresh
 //    pid and IPC namespaces (SysV objects outlive their process, so the IPC namespace is never
 //    reused). The init opens stdio and clones the bind sources (open_tree) on the host, enters the
-//    pooled netns and the template, unshares a private copy of the template's few mounts, mounts a
+//    run's fresh netns and the template, unshares a private copy of the template's few mounts, mounts a
 //    fresh tmpfs root at /n with /usr, /dev, /proc, /tmp, /box and the binds, moves it over the
 //    template's root, enters it and makes it read-only; then it vfork-clones the program, which joins the run's cgroups (so none
 //    of the setup is charged to it), drops to the run's uid, loads the seccomp filter and execs.
@@ -44,6 +44,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <condition_variable>
 #include <mutex>
 #include <utility>
 
@@ -124,8 +125,6 @@ struct Template {
 
 std::mutex g_mu;
 Template g_tmpl;
-std::vector<int> g_netns_free;
-pid_t g_netns_owner = 0;  // a forked child must not share its parent's namespaces with it
 
 const char* const kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
 
@@ -306,6 +305,11 @@ int init_main(void* arg) {
     InitState s{&p, ef, -1, -1, -1, {-1, -1, -1}};
     // Host side: stdio (a FIFO may block here; only this run waits), cgroup files, bind sources.
     s.in = open_high(p.in, O_RDONLY, ef);
+    // Page cache is charged to the memory cgroup of whoever brings a page in: a test file not cached
+    // any more (evicted since it was written) would count in the run's peak memory (cgroup v1 and v2
+    // alike), and its reclaim under the limit in its CPU. Read it ahead from here, the harness's
+    // group (the program joins the run's only before its exec).
+    read_ahead(s.in);
     s.out = open_high(p.out, O_WRONLY | O_CREAT | O_TRUNC, ef);
     s.err = p.err_is_out ? s.out : open_high(p.err, O_WRONLY | O_CREAT | O_TRUNC, ef);
     for (int i = 0; i < p.n_cg; i++) {
@@ -336,16 +340,17 @@ int init_main(void* arg) {
         }
     }
 
-    // Into the box: the pooled netns, the template's UTS and a private copy of its mounts.
+    // Into the box: the run's own netns, the template's UTS and a private copy of its mounts.
     if (setns(p.net_fd, CLONE_NEWNET) < 0) fail(ef, ST_NS_SETNS, errno, 0);
     if (setns(g_tmpl.uts_fd, CLONE_NEWUTS) < 0) fail(ef, ST_NS_SETNS, errno, 1);
     if (setns(g_tmpl.mnt_fd, CLONE_NEWNS) < 0) fail(ef, ST_NS_SETNS, errno, 2);
     if (unshare(CLONE_NEWNS) < 0) fail(ef, ST_NS_UNSHARE, errno);
     {
-        int keep[5 + kMaxCgFds + kMaxBinds];
+        int keep[6 + kMaxCgFds + kMaxBinds];
         int n = 0;
         keep[n++] = ef;
         if (p.lifeline >= 0) keep[n++] = p.lifeline;
+        if (p.done_w >= 0) keep[n++] = p.done_w;
         keep[n++] = s.in;
         keep[n++] = s.out;
         keep[n++] = s.err;
@@ -456,6 +461,11 @@ int init_main(void* arg) {
     if (done) {
         getrusage(RUSAGE_CHILDREN, &p.children);
         __atomic_store_n(&p.reported, 1, __ATOMIC_RELEASE);
+        // The launcher may go on now: the rest of our exit is the namespaces' teardown.
+        if (p.done_w >= 0) {
+            ssize_t w = write(p.done_w, "d", 1);
+            (void)w;
+        }
     }
     _exit(0);
 }
@@ -465,6 +475,7 @@ struct ThreadJob {
     char* stack;
     pid_t* ptid;
     int ready_w;
+    Life* life;
 };
 
 // The launcher thread that stands in for the init's vfork parent: blocked in clone() while the
@@ -480,6 +491,17 @@ void* starter(void* arg) {
         (void)w;
     }
     close(job.ready_w);
+    // clone() returns once the init left user space (its exit_mm). If the launcher handed the box
+    // over meanwhile, the rest is ours: wait for the whole exit, reap, free.
+    Life* life = job.life;
+    if (pid > 0 && life->state.exchange(2) == 1) {
+        int st;
+        while (waitpid(life->pid, &st, __WALL) < 0 && errno == EINTR) {
+        }
+        munmap(life->stacks, life->stacks_len);
+        delete life->plan;
+    }
+    if (life->refs.fetch_sub(1) == 1) delete life;
     return nullptr;
 }
 
@@ -494,6 +516,86 @@ int netns_child(void* arg) {
 char* alloc_stack() {
     void* base = mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     return base == MAP_FAILED ? nullptr : static_cast<char*>(base);
+}
+
+// Network namespaces. Each serves one run: an unprivileged process can leave state in one that a
+// later process could read back (its SNMP counters, e.g. Ip OutNoRoutes after a datagram to an
+// unroutable address; abstract unix socket names, alive after their process while a descriptor cycle
+// keeps the socket in flight), and nothing resets that. Making one takes ~0.3-0.7 ms (its teardown is
+// the kernel's, asynchronous), so a thread of the launcher keeps kNetnsSpare fresh ones ready.
+constexpr size_t kNetnsSpare = 2;
+std::vector<int> g_netns_fresh;
+pid_t g_netns_owner = 0;  // a forked child must not share its parent's namespaces, nor has its maker thread
+std::condition_variable* g_netns_cv = nullptr;  // one per owner: a copy inherited through fork is not reused
+bool g_netns_maker = false;
+
+int make_netns(std::string* err) {
+    char* stack = alloc_stack();
+    if (!stack) {
+        *err = std::string("mmap: ") + strerror(errno);
+        return -1;
+    }
+    int fd = -1;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pid_t pid = clone(netns_child, stack + kStack, CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWNET | SIGCHLD, &fd);
+    int clone_err = errno;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (pid > 0) {
+        int st;
+        waitpid(pid, &st, __WALL);
+    }
+    munmap(stack, kStack);
+    if (pid < 0 || fd < 0) {
+        *err = std::string("new network namespace: ") + strerror(pid < 0 ? clone_err : -fd);
+        return -1;
+    }
+    return fd;
+}
+
+// The maker thread: refills the spares whenever a run takes one. Ends at the first failure (runs then
+// make their own and report why).
+void* netns_maker(void*) {
+    pid_t me = getpid();
+    std::unique_lock<std::mutex> lock(g_mu);
+    std::condition_variable* cv = g_netns_cv;
+    for (;;) {
+        cv->wait(lock, [&] { return g_netns_fresh.size() < kNetnsSpare; });
+        lock.unlock();
+        std::string err;
+        int fd = make_netns(&err);
+        lock.lock();
+        if (fd < 0 || g_netns_owner != me) {
+            if (fd >= 0) close(fd);
+            return nullptr;
+        }
+        g_netns_fresh.push_back(fd);
+    }
+}
+
+// Start the maker once per process (g_mu held).
+void netns_refill_locked() {
+    if (g_netns_owner != getpid()) {  // inherited through fork: the parent's spares, and no maker here
+        for (int fd : g_netns_fresh) close(fd);
+        g_netns_fresh.clear();
+        g_netns_owner = getpid();
+        g_netns_cv = new std::condition_variable;  // the parent's may hold state of its own waiter
+        g_netns_maker = false;
+    }
+    if (g_netns_maker) return;
+    g_netns_maker = true;  // once: a failed start leaves the runs to make their own
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);  // signals stay with Python's threads
+    pthread_t th;
+    pthread_create(&th, &attr, netns_maker, nullptr);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    pthread_attr_destroy(&attr);
 }
 
 }  // namespace
@@ -558,12 +660,21 @@ std::string setup_template(const std::vector<SystemEntry>& entries) {
     g_tmpl.uts_fd = job.uts_fd;
     g_tmpl.entries = entries;
     for (auto& e : entries) g_tmpl.paths.push_back(kNewRoot + e.path);
+    netns_refill_locked();  // the first run finds a network namespace ready
     return "";
 }
 
 bool template_ready() {
     std::lock_guard<std::mutex> lock(g_mu);
     return g_tmpl.mnt_fd >= 0;
+}
+
+void read_ahead(int fd) {
+    struct stat sb;
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) return;
+    constexpr off_t kStep = off_t(2) << 20;
+    for (off_t off = 0; off < sb.st_size; off += kStep)
+        if (posix_fadvise(fd, off, kStep, POSIX_FADV_WILLNEED) != 0) return;
 }
 
 bool fill_system(Plan& p) {
@@ -583,49 +694,34 @@ bool fill_system(Plan& p) {
 int netns_acquire(std::string* err) {
     {
         std::lock_guard<std::mutex> lock(g_mu);
-        if (g_netns_owner != getpid()) {  // inherited through fork: the parent's, in use there
-            for (int fd : g_netns_free) close(fd);
-            g_netns_free.clear();
-            g_netns_owner = getpid();
-        }
-        if (!g_netns_free.empty()) {
-            int fd = g_netns_free.back();
-            g_netns_free.pop_back();
+        netns_refill_locked();
+        if (!g_netns_fresh.empty()) {
+            int fd = g_netns_fresh.back();
+            g_netns_fresh.pop_back();
+            g_netns_cv->notify_one();  // make another meanwhile
             return fd;
         }
     }
-    char* stack = alloc_stack();
-    if (!stack) {
-        *err = std::string("mmap: ") + strerror(errno);
-        return -1;
-    }
-    int fd = -1;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    pid_t pid = clone(netns_child, stack + kStack, CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWNET | SIGCHLD, &fd);
-    int clone_err = errno;
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    if (pid > 0) {
-        int st;
-        waitpid(pid, &st, __WALL);
-    }
-    munmap(stack, kStack);
-    if (pid < 0 || fd < 0) {
-        *err = std::string("new network namespace: ") + strerror(pid < 0 ? clone_err : -fd);
-        return -1;
-    }
-    return fd;
+    return make_netns(err);  // none ready (a burst of runs, or the maker failed): this run waits for its own
 }
 
 void netns_release(int fd) {
-    if (fd < 0) return;
-    std::lock_guard<std::mutex> lock(g_mu);
-    if (g_netns_owner == getpid()) g_netns_free.push_back(fd);
-    else close(fd);
+    if (fd >= 0) close(fd);  // never pooled again: the kernel tears it down once the box's init is gone
 }
 
-pid_t start(Plan* p, char* stack_init, std::string* err) {
+bool handover(Life* life, Plan* plan, char* stacks, size_t stacks_len, pid_t pid) {
+    life->plan = plan;
+    life->stacks = stacks;
+    life->stacks_len = stacks_len;
+    life->pid = pid;
+    return life->state.exchange(1) == 0;  // the thread reads these only after seeing 1
+}
+
+void let_go(Life* life) {
+    if (life && life->refs.fetch_sub(1) == 1) delete life;
+}
+
+pid_t start(Plan* p, char* stack_init, Life** life_out, std::string* err) {
     int ready[2];
     if (pipe2(ready, O_CLOEXEC) < 0) {
         *err = std::string("pipe2: ") + strerror(errno);
@@ -643,7 +739,8 @@ pid_t start(Plan* p, char* stack_init, std::string* err) {
         }
         p->lifeline = lifeline;  // -1 where pidfds are missing: the parent-death signal alone
     }
-    auto* job = new ThreadJob{p, stack_init, nullptr, ready[1]};
+    auto* life = new Life;
+    auto* job = new ThreadJob{p, stack_init, nullptr, ready[1], life};
     auto* ptid = new pid_t(0);
     job->ptid = ptid;
     pthread_attr_t attr;
@@ -659,6 +756,7 @@ pid_t start(Plan* p, char* stack_init, std::string* err) {
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         delete job;
+        delete life;
         delete ptid;
         close(ready[0]);
         close(ready[1]);
@@ -675,8 +773,10 @@ pid_t start(Plan* p, char* stack_init, std::string* err) {
     delete ptid;
     if (n != ssize_t(sizeof code) || code != 0) {
         *err = std::string("clone of the box's init: ") + strerror(n == ssize_t(sizeof code) ? code : EPIPE);
+        let_go(life);  // the thread lets go of its share by itself
         return -1;
     }
+    *life_out = life;
     return pid;
 }
 

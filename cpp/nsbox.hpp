@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,8 +26,9 @@ std::string setup_template(const std::vector<SystemEntry>& entries);
 // Whether setup_template() succeeded in this process.
 bool template_ready();
 
-// A held network namespace with only a loopback interface that is down, for one run at a time:
-// taken from a pool, made when the pool is empty. -1 and *err on failure.
+// A fresh network namespace with only a loopback interface that is down, for one run: one of the
+// few a thread of the launcher keeps made ahead, or made now when none is ready. -1 and *err on
+// failure. netns_release() closes it once the run is over: a namespace is never used twice.
 int netns_acquire(std::string* err);
 void netns_release(int fd);
 
@@ -79,6 +81,7 @@ struct Plan {
     // plumbing
     int errfd = -1;
     int ready_w = -1;
+    int done_w = -1;          // one byte once the report below is written and the box is empty
     int lifeline = -1;        // a pidfd of the harness: readable once it is gone (the init then ends the box)
     char* stack_b = nullptr;  // top of the program child's stack
     // report, written by the init just before it exits (read after it is reaped)
@@ -88,13 +91,37 @@ struct Plan {
     rusage setup{};          // the init's own (the box's setup), at the program's start
 };
 
+// Read a regular file ahead into the page cache, from the calling task (so charged to its memory cgroup),
+// in 2 MiB steps: one POSIX_FADV_WILLNEED reads no more than the device's readahead window. The I/O is
+// asynchronous; a cached file costs a walk of its pages. Async-signal-safe. Not for a pipe or FIFO.
+void read_ahead(int fd);
+
 // Fill the template part of a plan (system entries); false when no template exists.
 bool fill_system(Plan& p);
 
+// What the launcher and the thread standing in for the init's parent share; the last of the two to
+// let go frees it. Once the init has reported (Plan::done_w), the launcher need not wait for the
+// rest of its exit (the kernel's teardown of the box's namespaces, ~0.1-0.2 ms): it hands the box
+// over and the thread, woken when the init leaves user space, reaps it and frees the plan and stacks.
+struct Life {
+    std::atomic<int> state{0};  // 0 open, 1 handed over (by the launcher), 2 the init left user space
+    std::atomic<int> refs{2};
+    Plan* plan = nullptr;
+    char* stacks = nullptr;
+    size_t stacks_len = 0;
+    pid_t pid = 0;
+};
+
+// Hand the box over: true when the thread will reap the init and free `plan` (new'd) and `stacks`
+// (mmap'd); false when the init already left user space, and the caller reaps and frees them.
+bool handover(Life* life, Plan* plan, char* stacks, size_t stacks_len, pid_t pid);
+// The launcher's side lets go of the shared state (after handover() or after reaping the init itself).
+void let_go(Life* life);
+
 // Start the box: a thread of the launcher clones the init (new pid and IPC namespaces, sharing the
 // launcher's memory while it lives, as a vfork child does), which builds the mounts and starts
-// the program. Returns the init's pid (host view) or -1 with *err. The plan and both stacks must
-// live until the init is reaped.
-pid_t start(Plan* p, char* stack_init, std::string* err);
+// the program. Returns the init's pid (host view) and *life, or -1 with *err. The plan and both
+// stacks must live until the init is reaped (or handed over).
+pid_t start(Plan* p, char* stack_init, Life** life, std::string* err);
 
 }  // namespace ioi::ns

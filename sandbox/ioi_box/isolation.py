@@ -19,7 +19,9 @@ from __future__ import annotations
 import atexit
 import functools
 import itertools
+import logging
 import os
+import platform
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -39,6 +41,7 @@ BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.U
 # ptrace each other even without a pid namespace.
 SANDBOX_UID_BASE = int(os.environ.get("IOI_EVAL_SANDBOX_UID_BASE", "200000"))
 _uid_counter = itertools.count()
+log = logging.getLogger(__name__)
 
 
 class Isolation(Protocol):
@@ -191,8 +194,9 @@ class NamespaceIsolation:
     The same box as :class:`BwrapIsolation` (fresh pid, IPC and mount namespaces, no network, a
     read-only root with /usr, size-capped tmpfs /box and /tmp, the binds, a uid that owns nothing,
     seccomp), but the template mount namespace is built once per process and network namespaces
-    are pooled, so no bubblewrap is executed per run. Its pid 1 reports the program's status and
-    the rusage of the whole tree, so CPU time is counted even where there are no cgroups.
+    are made ahead of the runs (each serves one), so no bubblewrap is executed per run. Its pid 1
+    reports the program's status and the rusage of the whole tree, so CPU time is counted even
+    where there are no cgroups.
     """
 
     name: str = "zygote"
@@ -201,10 +205,14 @@ class NamespaceIsolation:
     def __post_init__(self) -> None:
         from . import _native
 
+        # The filter is part of the box (no ptrace of the init, no new user namespaces): without one
+        # for this machine the zygote is refused, never run bare.
+        if not seccomp.supported():
+            raise RuntimeError(f"no seccomp filter for this architecture ({platform.machine()})")
         why = _native.ns_setup(_system_entries())
         if why:
             raise RuntimeError(why)
-        self._filter = seccomp.build_filter(block_userns=True) if seccomp.supported() else None
+        self._filter = seccomp.build_filter(block_userns=True)
 
     def spec(self, proc: Proc, host_path: HostPaths, scratch: Path) -> dict:
         # Folders first so that file binds inside them land on top (as for bubblewrap).
@@ -309,7 +317,8 @@ def bwrap_works(bwrap: str) -> tuple[bool, str]:
 
 
 def zygote_works() -> tuple[NamespaceIsolation | None, str]:
-    """The zygote sandbox, when this process may build it and a real run in it works."""
+    """The zygote sandbox, when this process may build it and a real run in it works (its seccomp
+    filter installed included: a kernel that refuses it fails the probe)."""
     if os.geteuid() != 0 or not _has_sys_admin():
         return None, "not root with CAP_SYS_ADMIN"
     from . import _native
@@ -347,6 +356,9 @@ def detect(prefer: str | None = None) -> tuple[Isolation, str]:
         if prefer == "zygote":
             raise RuntimeError(f"the zygote sandbox cannot be used here: {why}")
         passed = f"; zygote not used: {why}"
+        # Where the zygote was expected (root with CAP_SYS_ADMIN), its refusal is news worth a warning.
+        expected = os.geteuid() == 0 and _has_sys_admin()
+        log.log(logging.WARNING if expected else logging.DEBUG, "zygote sandbox not used: %s", why)
     bwrap = shutil.which("bwrap")
     if bwrap:
         ok, why = bwrap_works(bwrap)

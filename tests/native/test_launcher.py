@@ -838,3 +838,36 @@ def test_box_setup_errors_name_the_step(zygote, tmp_path):
     box = {"binds": [(str(tmp_path / "nope"), "/box/x", False)]}
     r = run1(zygote, argv=["/box/x"], uid=250003, gid=250003, box=box)
     assert r["setup_error"].startswith("open_tree"), r
+
+
+def _box_inits() -> list[str]:
+    """``pid state`` of every child of this process that is pid 1 of a pid namespace of its own (a box's init)."""
+    out = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            kids = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for pid in kids:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            nspid = fields.get("NSpid", "").split()
+            if len(nspid) > 1 and nspid[-1] == "1":
+                out.append(f"{pid} {fields.get('State', '?').split()[0]}")
+    return out
+
+
+def test_box_inits_are_reaped_after_their_runs(zygote, progs):
+    """A run ends on its init's report, before the init's own exit (the teardown of the box's namespaces),
+    which a launcher thread then reaps: many runs in a row leave no init behind, live or zombie."""
+    box = {"binds": [(progs["true"], "/box/t", False)]}
+    for _ in range(40):
+        r = run1(zygote, argv=["/box/t"], uid=250004, gid=250004, box=box)
+        assert r["exit_code"] == 0 and r["setup_error"] is None, r
+    deadline = time.monotonic() + 5
+    while _box_inits() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _box_inits() == []

@@ -7,10 +7,12 @@ Network checks only ever address listeners this test starts on loopback.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import sys
 import textwrap
@@ -19,8 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ioi_box import seccomp
 from ioi_box.executor import Executor
-from ioi_box.isolation import detect, namespaced
+from ioi_box.isolation import detect, namespaced, zygote_works
 from ioi_box.protocol import Batch, Limits, Proc, ProcStatus, RunJob
 
 from ioi_eval.adversarial.procs import sandbox_processes, wait_until_gone
@@ -210,6 +213,62 @@ def test_no_network(ex: Executor, cc) -> None:
     assert all(":down:" in line for line in out.splitlines() if line.startswith("if:lo")), out
     tcp.close()
     udp.close()
+
+
+def test_network_state_does_not_persist_between_runs(ex: Executor, cc) -> None:
+    """A network namespace keeps state an unprivileged process can change and read back: its SNMP
+    counters (a datagram to an unroutable address counts in ``Ip: OutNoRoutes``) and its abstract unix
+    socket names (alive until the kernel collects a socket kept in flight by a descriptor cycle). The
+    next run must see a namespace no earlier run touched.
+    """
+    binary = cc("netstate", r"""
+        #include <arpa/inet.h>
+        #include <cstdio>
+        #include <cstdlib>
+        #include <cstring>
+        #include <sys/socket.h>
+        #include <sys/un.h>
+        #include <unistd.h>
+        long out_no_routes() {
+            FILE* f = fopen("/proc/net/snmp", "r");
+            if (!f) return -2;
+            char head[4096], vals[4096];
+            while (fgets(head, sizeof head, f) && fgets(vals, sizeof vals, f)) {
+                if (strncmp(head, "Ip:", 3)) continue;
+                char *h = head, *v = vals, *hs, *vs;
+                for (char* a = strtok_r(h, " \n", &hs), *b = strtok_r(v, " \n", &vs); a && b;
+                     a = strtok_r(nullptr, " \n", &hs), b = strtok_r(nullptr, " \n", &vs))
+                    if (!strcmp(a, "OutNoRoutes")) { fclose(f); return atol(b); }
+            }
+            fclose(f);
+            return -1;
+        }
+        int main(int argc, char** argv) {
+            sockaddr_un un{}; un.sun_family = AF_UNIX; memcpy(un.sun_path + 1, "ioi-mark", 8);
+            int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+            bool taken = bind(s, (sockaddr*)&un, sizeof(sa_family_t) + 9) != 0;
+            printf("%ld %d\n", out_no_routes(), taken);
+            if (!strcmp(argv[1], "mark")) {
+                sockaddr_in a{}; a.sin_family = AF_INET; a.sin_port = htons(9);
+                inet_pton(AF_INET, "192.0.2.1", &a.sin_addr);
+                int u = socket(AF_INET, SOCK_DGRAM, 0);
+                for (int i = 0; i < 50; i++) sendto(u, "x", 1, 0, (sockaddr*)&a, sizeof a);
+                // Keep the named socket alive past our death: send it over itself (a cycle).
+                int sv[2]; socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+                char c = 0; iovec io{&c, 1}; char ctl[CMSG_SPACE(sizeof(int) * 3)] = {};
+                msghdr m{}; m.msg_iov = &io; m.msg_iovlen = 1; m.msg_control = ctl; m.msg_controllen = sizeof ctl;
+                cmsghdr* cm = CMSG_FIRSTHDR(&m); cm->cmsg_level = SOL_SOCKET; cm->cmsg_type = SCM_RIGHTS;
+                cm->cmsg_len = CMSG_LEN(sizeof(int) * 3); int fds[3] = {s, sv[0], sv[1]};
+                memcpy(CMSG_DATA(cm), fds, sizeof fds);
+                sendmsg(sv[0], &m, 0);
+            }
+        }
+    """)
+    for _ in range(3):
+        status, out, _ = run(ex, binary, "mark")
+        assert status == ProcStatus.OK and out.split() == ["0", "0"], out
+    status, out, _ = run(ex, binary, "look")
+    assert status == ProcStatus.OK and out.split() == ["0", "0"], out
 
 
 def test_cannot_signal_or_trace_the_harness(ex: Executor, cc) -> None:
@@ -505,6 +564,65 @@ def test_cpu_time_counted_without_cgroups(ex: Executor, cc) -> None:
         plain.close()
 
 
+def test_cpu_of_processes_reaped_by_the_kernel_counted_without_cgroups(ex: Executor, cc) -> None:
+    """A parent that ignores SIGCHLD has its children reaped by the kernel, whose CPU then lands in nobody's
+    rusage: without cgroups the launcher also sums what it saw each task of the tree use (sampled while
+    the run goes on), so a 0.4 s spin in such a child still counts, and a 0.1 s limit still holds."""
+    spin = cc("autoreap", r"""
+        #include <csignal>
+        #include <ctime>
+        #include <unistd.h>
+        int main() {
+            signal(SIGCHLD, SIG_IGN);
+            int fd[2]; pipe(fd);
+            if (fork() == 0) {
+                close(fd[0]);
+                volatile unsigned long x = 0; while (std::clock() < CLOCKS_PER_SEC * 4 / 10) x++;
+                _exit(0);
+            }
+            close(fd[1]);
+            char c; while (read(fd[0], &c, 1) > 0) {}  // EOF once the child is gone
+            return 0;
+        }
+    """)
+    plain = Executor(workers=1, isolation=_NoCgroups(ex.isolation))
+    try:
+        status, _, pr = run(plain, spin, limits=Limits(cpu_s=2, wall_s=5, memory_bytes=256 << 20, processes=16))
+        assert status == ProcStatus.OK and pr.cpu_s >= 0.3, pr
+        status, _, pr = run(plain, spin, limits=Limits(cpu_s=0.1, wall_s=5, memory_bytes=256 << 20, processes=16))
+        assert status == ProcStatus.TLE_CPU, pr
+    finally:
+        plain.close()
+
+
+def test_an_uncached_input_is_not_the_programs_memory(ex: Executor, cc, tmp_path: Path) -> None:
+    """Page cache is charged to the memory cgroup of whoever reads a page in: a test file evicted from the
+    cache since it was written (memory pressure) once counted in full in the run's peak memory, and its
+    reclaim under a tight limit in the run's CPU. The launcher reads stdin ahead from the harness's group."""
+    if not ex.cgroups.get("memory"):
+        pytest.skip("no memory cgroup: peak memory is the program's RSS")
+    reader = cc("readall", r"""
+        #include <cstdio>
+        int main() { static char b[1 << 16]; long n = 0, k; while ((k = fread(b, 1, sizeof b, stdin)) > 0) n += k;
+                     printf("%ld\n", n); }
+    """)
+    data = tmp_path / "big.in"
+    data.write_bytes(os.urandom(32 << 20))
+    prog, inp, work = ex.put_file(reader, executable=True), ex.put_file(data), ex.new_dir()
+    fd = os.open(ex.host_path(inp), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # as if evicted
+    finally:
+        os.close(fd)
+    proc = Proc(argv=["/box/prog"], binds={"/box/prog": prog}, stdin=inp, stdout=f"{work}/out",
+                capture_stdout=64, limits=LIMITS)
+    pr = ex.execute(Batch(jobs=[RunJob(procs=[proc])])).results[0].procs[0]
+    ex.remove([work])
+    assert pr.status == ProcStatus.OK and pr.stdout.strip() == str(32 << 20), pr
+    assert pr.memory_bytes < 8 << 20, pr
+
+
 def test_sysv_ipc_does_not_persist(ex: Executor, cc) -> None:
     """A SysV shared-memory segment outlives its process: the next run must not find it."""
     binary = cc("shm1", r"""
@@ -559,3 +677,24 @@ def test_the_harness_stays_dumpable_after_its_boxes(ex: Executor, tmp_path: Path
     status, _, _ = run(ex, Path("/bin/true"))
     assert status == ProcStatus.OK
     assert libc.prctl(pr_get_dumpable, 0, 0, 0, 0) == 1
+
+
+def test_zygote_refused_without_its_seccomp_filter(monkeypatch, caplog) -> None:
+    """The seccomp filter is part of the zygote's box: where there is none for the architecture, or the
+    kernel refuses it, the zygote is not used (bubblewrap or rlimits instead) and the reason is logged."""
+    if zygote_works()[0] is None:
+        pytest.skip("no zygote sandbox here")
+    monkeypatch.setattr(seccomp, "supported", lambda: False)
+    iso, why = zygote_works()
+    assert iso is None and "seccomp" in why, why
+    with caplog.at_level(logging.WARNING, logger="ioi_box.isolation"):
+        chosen, note = detect()
+    assert chosen.name != "zygote" and "zygote not used" in note and "seccomp" in note, note
+    assert any("zygote sandbox not used" in r.getMessage() and "seccomp" in r.getMessage() for r in caplog.records)
+    with pytest.raises(RuntimeError, match="seccomp"):
+        detect("zygote")
+    monkeypatch.undo()
+    # A filter the kernel refuses (an unknown BPF opcode): the probe's program cannot start.
+    monkeypatch.setattr(seccomp, "build_filter", lambda **kw: struct.pack("=HBBI", 0xFFFF, 0, 0, 0))
+    iso, why = zygote_works()
+    assert iso is None and "seccomp" in why, why
