@@ -192,12 +192,13 @@ class ContainerSpec:
     pids: int
     cpus: float
     seccomp: str  # the seccomp profile (JSON)
+    isolation: str  # what the server must give each run (ioi_box.isolation.REQUIREMENTS)
     apparmor: bool  # the engine uses AppArmor (docker-default forbids mount)
     delegation: CgroupDelegation | None
 
     def command(self) -> list[str]:
         """The server's arguments (the image's entrypoint runs ``python3 -m ioi_box.server``)."""
-        return ["--root", "/work/box", "--workers", str(self.slots), "--isolation", NAMESPACED]
+        return ["--root", "/work/box", "--workers", str(self.slots), "--isolation", self.isolation]
 
     def host_config(self, api: Any, name: str) -> dict:
         """The engine's HostConfig of one container (what ``docker run`` would send for: ``--network none
@@ -297,8 +298,11 @@ class DockerBackend:
     name = "docker"
 
     def __init__(self, image: str | None = None, slots_per_container: int = SLOTS_PER_CONTAINER,
-                 memory_bytes: int | None = None, pids: int | None = None) -> None:
+                 memory_bytes: int | None = None, pids: int | None = None, isolation: str = NAMESPACED) -> None:
+        """``isolation``: what each run must get inside the containers (default: the zygote, else bubblewrap;
+        ``bwrap`` forces bubblewrap, as before the zygote worked in containers: for benchmarks)."""
         self.image = image or DEFAULT_IMAGE
+        self.isolation = isolation
         self.slots_per_container = max(1, slots_per_container)
         self.memory_bytes = memory_bytes
         self.pids = pids
@@ -312,7 +316,7 @@ class DockerBackend:
         memory = self.memory_bytes or (2 << 30) * slots + (2 << 30)
         security = " ".join(info.get("SecurityOptions") or [])
         return ContainerSpec(image=self.image, slots=slots, memory_bytes=memory, pids=self.pids or 64 + 80 * slots,
-                             cpus=float(slots), seccomp=seccomp,
+                             cpus=float(slots), seccomp=seccomp, isolation=self.isolation,
                              apparmor="apparmor" in security, delegation=delegation)
 
     def open(self, workers: int | None = None) -> RemoteBox:
@@ -328,7 +332,7 @@ class DockerBackend:
             spec.delegation.cleanup(name)
         run_id = f"{os.getpid()}-{secrets.token_hex(3)}"
         pool = ChannelPool(lambda i: DockerChannel(spec, f"ioi-box-{run_id}-{i}-{secrets.token_hex(2)}"),
-                           count, workers_per_box=slots, isolation=NAMESPACED)
+                           count, workers_per_box=slots, isolation=self.isolation)
         box = RemoteBox(pool)
         box.isolation_note = f"docker, {count} container(s) x {slots} slots: {box.isolation_note}; {self.note}"
         return box

@@ -1,13 +1,16 @@
 """Security properties of the local sandbox, each checked with a hostile program.
 
 Every program runs through the executor exactly as a submission would, once per namespaced
-isolation this machine has (the zygote where the harness is root with CAP_SYS_ADMIN, bubblewrap).
+isolation this machine has (the zygote where the harness is root with CAP_SYS_ADMIN, bubblewrap); where the
+harness has CAP_SYS_ADMIN, the zygote's checks run once more in a process without it (the zygote's unprivileged
+mode, as in a judge container: ``test_the_zygote_holds_without_cap_sys_admin``).
 Network checks only ever address listeners this test starts on loopback.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -20,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from ioi_box.executor import Executor
-from ioi_box.isolation import detect, namespaced
+from ioi_box.isolation import NamespaceIsolation, _has_sys_admin, detect, namespaced
 from ioi_box.protocol import Batch, Limits, Proc, ProcStatus, RunJob
 
 from ioi_eval.adversarial.procs import sandbox_processes, wait_until_gone
@@ -559,3 +562,32 @@ def test_the_harness_stays_dumpable_after_its_boxes(ex: Executor, tmp_path: Path
     status, _, _ = run(ex, Path("/bin/true"))
     assert status == ProcStatus.OK
     assert libc.prctl(pr_get_dumpable, 0, 0, 0, 0) == 1
+
+
+def test_the_zygote_mode_follows_the_capabilities(ex: Executor) -> None:
+    """With CAP_SYS_ADMIN the zygote is built directly; without it (root with CAP_SETUID/CAP_SETGID, a judge
+    container) inside a user namespace."""
+    if not isinstance(ex.isolation, NamespaceIsolation):
+        pytest.skip("not the zygote")
+    assert ex.isolation.userns == (not _has_sys_admin())
+
+
+UNPRIVILEGED = "IOI_EVAL_TEST_SANDBOX_UNPRIVILEGED"
+
+
+def test_the_zygote_holds_without_cap_sys_admin() -> None:
+    """The zygote's unprivileged mode: this file's zygote checks (and the harness-death ones, which use the default
+    isolation) once more in a process that holds only CAP_SETUID, CAP_SETGID and CAP_KILL, as the server in a judge
+    container does (``setpriv`` drops the rest from the bounding set)."""
+    if os.environ.get(UNPRIVILEGED):
+        pytest.skip("this is the unprivileged run")
+    if os.geteuid() != 0 or not _has_sys_admin():
+        pytest.skip("the main run is already without CAP_SYS_ADMIN")
+    if not shutil.which("setpriv"):
+        pytest.skip("no setpriv (util-linux)")
+    cmd = ["setpriv", "--bounding-set=-all,+setuid,+setgid,+kill", "--inh-caps=-all", sys.executable, "-m", "pytest",
+           "-q", "-x", "-p", "no:cacheprovider", __file__, "-k", "zygote or harness or ctrl_c"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env={**os.environ, UNPRIVILEGED: "1"})
+    tail = (res.stdout + res.stderr)[-3000:]
+    assert res.returncode == 0, tail
+    assert " passed" in tail and "failed" not in tail, tail
