@@ -40,8 +40,9 @@
 //  * A fresh proc mount inside a user namespace needs a fully visible proc in the same mount
 //    namespace (mount_too_revealing): the template keeps a bind of the host's /proc, beneath every
 //    box's root (the box is chrooted on a mount over the template root; no process in it can leave).
-//  * The init creates its mount points as the namespace's root (fsuid 0 inside: an unmapped id
-//    could create no file there), and the program drops every capability before execve.
+//  * The init looks the bind sources up as the run (its fsuid, and no file-system capability, as the
+//    fsuid switch of a real root drops them), creates its mount points as the namespace's root (fsuid
+//    0 inside: an unmapped id could create no file there), and the program drops every capability.
 #include "nsbox.hpp"
 
 #include <fcntl.h>
@@ -363,6 +364,19 @@ int init_main(void* arg) {
     // Unprivileged mode: open_tree needs a mount namespace of the box's user namespace.
     if (p.src_mnt_fd >= 0 && setns(p.src_mnt_fd, CLONE_NEWNS) < 0) fail(ef, ST_NS_SETNS, errno, 3);
     if (p.uid >= 0) syscall(SYS_setfsgid, p.gid >= 0 ? p.gid : 0), syscall(SYS_setfsuid, p.uid);
+    if (p.uid >= 0 && p.userns_fd >= 0) {
+        // As root the fsuid switch drops the file-system capabilities; ours were not the namespace's root,
+        // so drop them here (they would override the run's permissions on files of mapped ids). Switching
+        // the fsuid to the namespace's root below raises them again.
+        __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {};
+        if (syscall(SYS_capget, &head, caps) < 0) fail(ef, ST_NS_IDS, errno, 4);
+        caps[0].effective &= ~((1u << CAP_CHOWN) | (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) |
+                               (1u << CAP_FOWNER) | (1u << CAP_FSETID) | (1u << CAP_LINUX_IMMUTABLE) |
+                               (1u << CAP_MKNOD));
+        caps[1].effective &= ~(1u << (CAP_MAC_OVERRIDE - 32));
+        if (syscall(SYS_capset, &head, caps) < 0) fail(ef, ST_NS_IDS, errno, 5);
+    }
     for (int i = 0; i < p.n_binds; i++) {
         trees[i] = int(syscall(SYS_open_tree, AT_FDCWD, p.bind_src[i], kOpenTreeClone | O_CLOEXEC | kAtRecursive));
         if (trees[i] < 0) fail(ef, ST_NS_OPEN_TREE, errno, i);

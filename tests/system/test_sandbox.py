@@ -572,6 +572,30 @@ def test_the_zygote_mode_follows_the_capabilities(ex: Executor) -> None:
     assert ex.isolation.userns == (not _has_sys_admin())
 
 
+def test_bind_sources_are_looked_up_as_the_run(ex: Executor) -> None:
+    """The zygote resolves a bind source with the run's file-system ids and no capability over files, as bubblewrap
+    running as that uid did: a file in a folder of another run uid (0700) is not bound. In the unprivileged mode
+    that uid is mapped into the box's user namespace, whose capabilities would otherwise override the folder's mode."""
+    if not isinstance(ex.isolation, NamespaceIsolation):
+        pytest.skip("not the zygote")
+    from ioi_box import _native
+    from ioi_box.isolation import userns_id_map
+
+    _, first, count = userns_id_map()
+    other = first + count - 1  # a run uid (mapped), not this run's
+    outer = ex.host_path(ex.new_dir())  # mode 0777: the other uid makes its folder there (no CAP_CHOWN needed)
+    subprocess.run(["/bin/sh", "-c", f"mkdir -m 700 {outer}/locked && echo secret > {outer}/locked/f"], check=True,
+                   user=other, group=other, extra_groups=[])
+    try:
+        spec = ex.isolation.spec(Proc(argv=["/bin/true"], binds={"/box/f": f"{outer.relative_to(ex.root)}/locked/f"}),
+                                 ex.host_path, ex.root)
+        raw = _native.run([spec])[0]
+    finally:
+        subprocess.run(["rm", "-rf", f"{outer}/locked"], user=other, group=other, extra_groups=[])
+        ex.remove([str(outer.relative_to(ex.root))])
+    assert raw["setup_error"] and "Permission denied" in raw["setup_error"], raw
+
+
 UNPRIVILEGED = "IOI_EVAL_TEST_SANDBOX_UNPRIVILEGED"
 
 
