@@ -112,6 +112,9 @@ struct ChildError {
     ChildError e{step, err, index};
     ssize_t r = write(fd, &e, sizeof e);
     (void)r;
+    // The init and the program run in the harness's memory: an id switch before the failure (the init's fsuid
+    // for the bind sources, the program's uid) made it non-dumpable, and nothing after us would restore it.
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     _exit(127);
 }
 

@@ -584,16 +584,35 @@ def test_bind_sources_are_looked_up_as_the_run(ex: Executor) -> None:
     _, first, count = userns_id_map()
     other = first + count - 1  # a run uid (mapped), not this run's
     outer = ex.host_path(ex.new_dir())  # mode 0777: the other uid makes its folder there (no CAP_CHOWN needed)
-    subprocess.run(["/bin/sh", "-c", f"mkdir -m 700 {outer}/locked && echo secret > {outer}/locked/f"], check=True,
-                   user=other, group=other, extra_groups=[])
+    locked = outer / "locked"
+
+    def as_other(action) -> None:
+        # A plain fork: an id change in a child sharing our memory (vfork) would leave the harness non-dumpable.
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgroups([])
+                os.setresgid(other, other, other)
+                os.setresuid(other, other, other)
+                action()
+                os._exit(0)
+            except BaseException:
+                os._exit(1)
+        assert os.waitpid(pid, 0)[1] == 0
+
+    as_other(lambda: (os.mkdir(locked, 0o700), (locked / "f").write_text("secret")))
     try:
         spec = ex.isolation.spec(Proc(argv=["/bin/true"], binds={"/box/f": f"{outer.relative_to(ex.root)}/locked/f"}),
                                  ex.host_path, ex.root)
         raw = _native.run([spec])[0]
     finally:
-        subprocess.run(["rm", "-rf", f"{outer}/locked"], user=other, group=other, extra_groups=[])
+        as_other(lambda: ((locked / "f").unlink(), locked.rmdir()))
         ex.remove([str(outer.relative_to(ex.root))])
     assert raw["setup_error"] and "Permission denied" in raw["setup_error"], raw
+    import ctypes
+
+    # the init failed after its fsuid switch, in the harness's memory: the harness stays dumpable all the same
+    assert ctypes.CDLL(None).prctl(3, 0, 0, 0, 0) == 1  # PR_GET_DUMPABLE
 
 
 UNPRIVILEGED = "IOI_EVAL_TEST_SANDBOX_UNPRIVILEGED"
