@@ -1624,10 +1624,13 @@ void reap_reported(Proc& p) {
 
 }  // namespace
 
-std::string ns_setup(const std::vector<std::pair<std::string, std::string>>& system) {
+std::string ns_setup(const std::vector<std::pair<std::string, std::string>>& system,
+                     const std::optional<std::tuple<long, long, long>>& userns) {
     std::vector<ns::SystemEntry> entries;
     for (auto& [path, link] : system) entries.push_back(ns::SystemEntry{path, link});
-    return ns::setup_template(entries);
+    if (!userns) return ns::setup_template(entries);
+    ns::IdMap map{std::get<0>(*userns), std::get<1>(*userns), std::get<2>(*userns)};
+    return ns::setup_template(entries, &map);
 }
 
 std::vector<Result> run(const std::vector<Spec>& specs, double poll_interval_s, const InterruptCheck& check_interrupt,

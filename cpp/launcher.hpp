@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace ioi {
@@ -122,8 +123,11 @@ struct Result {
 using InterruptCheck = std::function<bool()>;
 
 // Build the zygote's template (once per process): `system` lists inside paths bound read-only from
-// the host, or (path, target) symlinks. Returns "" or why the zygote cannot be used here.
-std::string ns_setup(const std::vector<std::pair<std::string, std::string>>& system);
+// the host, or (path, target) symlinks. `userns` (inside root, first run id, count), when given, selects
+// the unprivileged mode (nsbox.hpp IdMap: root without CAP_SYS_ADMIN). Returns "" or why the zygote
+// cannot be used here.
+std::string ns_setup(const std::vector<std::pair<std::string, std::string>>& system,
+                     const std::optional<std::tuple<long, long, long>>& userns = std::nullopt);
 
 // Start every spec concurrently and wait for all of them. Does not touch Python; the caller
 // releases the GIL around it.

@@ -267,15 +267,19 @@ reaps every tree, removes their groups and is then raised.)doc");
 
     m.def(
         "ns_setup",
-        [](const std::vector<std::pair<std::string, std::string>>& system) {
+        [](const std::vector<std::pair<std::string, std::string>>& system,
+           const std::optional<std::tuple<long, long, long>>& userns) {
             py::gil_scoped_release nogil;
-            return ioi::ns_setup(system);
+            return ioi::ns_setup(system, userns);
         },
-        py::arg("system"),
+        py::arg("system"), py::arg("userns") = py::none(),
         R"doc(Build the zygote sandbox's template once per process; returns "" or why it cannot be used.
 
 ``system`` lists the box's system paths as ``(path, "")`` (the host folder bound read-only) or
-``(path, target)`` (a symlink). Needs root with CAP_SYS_ADMIN. Later calls return the first outcome.
+``(path, target)`` (a symlink). Needs root with CAP_SYS_ADMIN; or, with ``userns=(inside_root, first, count)``,
+root with CAP_SETUID and CAP_SETGID only (a judge container): every namespace of the box is then made inside one
+user namespace whose root is the unprivileged host uid ``inside_root`` and which maps the run uids
+``[first, first + count)`` to themselves. Later calls return the first outcome.
 A spec then asks for the zygote with ``box``: ``{"binds": [(host, inside, writable), ...],
 "box_tmpfs": bool, "tmp_bytes": int, "seccomp": bytes}``: fresh pid and IPC namespaces, a network
 namespace of its own (made ahead by a thread of the launcher, never used twice; loopback down), a fresh read-only root with those system paths, /dev, /proc,

@@ -22,9 +22,31 @@
 //    reaped (the whole tree's CPU time without cgroups) in the plan, in the shared memory.
 //  * Both children use only async-signal-safe calls; the init never returns into the launcher's
 //    code (it _exits), and every string it reads was prepared before the clone.
+// Unprivileged mode (setup_template with an IdMap): root without CAP_SYS_ADMIN, as in a judge
+// container (CAP_SETUID/CAP_SETGID/CAP_KILL only), where bubblewrap would otherwise run per test.
+//  * setup_template makes one user namespace, owned by the harness's uid, whose root is an
+//    unprivileged host uid and which maps the run uids to themselves (writing that map needs only
+//    CAP_SETUID/CAP_SETGID; no host uid 0 is mapped, so no CAP_SETFCAP). Every other namespace of
+//    the box (template mounts and UTS, each run's netns, each run's pid and IPC) is created inside it,
+//    so the kernel grants their mounts and setns to the box's processes through that namespace's
+//    capabilities instead of CAP_SYS_ADMIN. Its capabilities reach nothing of the container: no
+//    resource it did not create, and, for files, only those owned by the ids it maps (the runs').
+//  * A per-run pid namespace must belong to it (proc refuses a mount otherwise), and a threaded
+//    process cannot enter it: the launcher thread vfork-clones an *entry* that enters it and
+//    clones the init as a sibling (CLONE_PARENT: the init is still the harness's child, and its
+//    parent-death signal follows the launcher thread, as before); the entry is reaped by the thread.
+//  * open_tree needs a mount namespace of that user namespace that still sees the host's tree: a
+//    copy of the harness's, made once (the "source" namespace); the init enters it for the binds.
+//  * A fresh proc mount inside a user namespace needs a fully visible proc in the same mount
+//    namespace (mount_too_revealing): the template keeps a bind of the host's /proc, beneath every
+//    box's root (the box is chrooted on a mount over the template root; no process in it can leave).
+//  * The init looks the bind sources up as the run (its fsuid, and no file-system capability, as the
+//    fsuid switch of a real root drops them), creates its mount points as the namespace's root (fsuid
+//    0 inside: an unmapped id could create no file there), and the program drops every capability.
 #include "nsbox.hpp"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -91,6 +113,9 @@ struct ChildError {
     ChildError e{step, err, index};
     ssize_t r = write(fd, &e, sizeof e);
     (void)r;
+    // The init and the program run in the harness's memory: an id switch before the failure (the init's fsuid
+    // for the bind sources, the program's uid) made it non-dumpable, and nothing after us would restore it.
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     _exit(127);
 }
 
@@ -119,6 +144,7 @@ struct Template {
     bool tried = false;
     std::string error;
     int mnt_fd = -1, uts_fd = -1;
+    int userns_fd = -1, src_fd = -1;  // unprivileged mode only
     std::vector<SystemEntry> entries;
     std::vector<std::string> paths;  // "/n" + entry path, for the plans
 };
@@ -132,6 +158,7 @@ struct TemplateJob {
     const std::vector<SystemEntry>* entries;
     std::vector<std::string> tmp_paths;  // "/tmp" + entry path
     int mnt_fd = -1, uts_fd = -1;
+    int userns_fd = -1, src_fd = -1;  // unprivileged mode: the user namespace (in), the source mount ns (out)
     int step = 0, err = 0;
     const char* what = "";
 };
@@ -142,10 +169,19 @@ int template_fail(TemplateJob& j, const char* what, int err) {
     return 1;
 }
 
-// Runs in a CLONE_VM|CLONE_VFORK|CLONE_FILES|CLONE_NEWNS|CLONE_NEWUTS child: the namespaces it
-// opens stay held by the launcher's fds when it exits.
+// Runs in a CLONE_VM|CLONE_VFORK|CLONE_FILES|CLONE_NEWNS|CLONE_NEWUTS child (unprivileged mode: a
+// CLONE_VM|CLONE_VFORK|CLONE_FILES child that makes them inside the user namespace): the namespaces
+// it opens stay held by the launcher's fds when it exits.
 int template_child(void* arg) {
     TemplateJob& j = *static_cast<TemplateJob*>(arg);
+    if (j.userns_fd >= 0) {
+        if (setns(j.userns_fd, CLONE_NEWUSER) < 0) return template_fail(j, "setns(the box's user namespace)", errno);
+        syscall(SYS_setfsuid, 0), syscall(SYS_setfsgid, 0);  // its root: files made here need a mapped owner
+        if (unshare(CLONE_NEWNS) < 0) return template_fail(j, "unshare(CLONE_NEWNS) for the source namespace", errno);
+        j.src_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        if (j.src_fd < 0) return template_fail(j, "open /proc/self/ns/mnt", errno);
+        if (unshare(CLONE_NEWNS | CLONE_NEWUTS) < 0) return template_fail(j, "unshare(CLONE_NEWNS|CLONE_NEWUTS)", errno);
+    }
     j.mnt_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
     j.uts_fd = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
     if (j.mnt_fd < 0 || j.uts_fd < 0) return template_fail(j, "open /proc/self/ns", errno);
@@ -154,6 +190,11 @@ int template_child(void* arg) {
         return template_fail(j, "make / private", errno);
     if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
         return template_fail(j, "tmpfs for the template root", errno);
+    if (j.userns_fd >= 0) {  // the fully visible proc that lets each run mount its own (see the top)
+        if (mkdir("/tmp/proc", 0555) < 0) return template_fail(j, "mkdir /proc", errno);
+        if (mount("/proc", "/tmp/proc", nullptr, MS_BIND | MS_REC, nullptr) < 0)
+            return template_fail(j, "bind the host's /proc beneath the template", errno);
+    }
     for (size_t i = 0; i < j.entries->size(); i++) {
         const SystemEntry& e = (*j.entries)[i];
         const char* dst = j.tmp_paths[i].c_str();
@@ -244,6 +285,13 @@ int program_main(void* arg) {
     if (syscall(SYS_setgroups, 0, nullptr) < 0) fail(ef, ST_NS_IDS, errno, 0);
     if (p.gid >= 0 && syscall(SYS_setresgid, p.gid, p.gid, p.gid) < 0) fail(ef, ST_NS_IDS, errno, 1);
     if (p.uid >= 0 && syscall(SYS_setresuid, p.uid, p.uid, p.uid) < 0) fail(ef, ST_NS_IDS, errno, 2);
+    if (p.userns_fd >= 0) {
+        // Our ids were not the user namespace's root, so setresuid kept its capabilities (execve would
+        // drop them too): none from here on.
+        __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {};
+        if (syscall(SYS_capset, &head, none) < 0) fail(ef, ST_NS_IDS, errno, 3);
+    }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(ef, ST_NS_NNP, errno);
     if (p.filter) {
         sock_fprog prog{p.filter_len, static_cast<sock_filter*>(const_cast<void*>(p.filter))};
@@ -320,7 +368,22 @@ int init_main(void* arg) {
     int trees[kMaxBinds];
     // Resolve the bind sources with the run's file-system ids, as bubblewrap did running as that
     // user: a path it could not look up is not bound for it.
+    // Unprivileged mode: open_tree needs a mount namespace of the box's user namespace.
+    if (p.src_mnt_fd >= 0 && setns(p.src_mnt_fd, CLONE_NEWNS) < 0) fail(ef, ST_NS_SETNS, errno, 3);
     if (p.uid >= 0) syscall(SYS_setfsgid, p.gid >= 0 ? p.gid : 0), syscall(SYS_setfsuid, p.uid);
+    if (p.uid >= 0 && p.userns_fd >= 0) {
+        // As root the fsuid switch drops the file-system capabilities; ours were not the namespace's root,
+        // so drop them here (they would override the run's permissions on files of mapped ids). Switching
+        // the fsuid to the namespace's root below raises them again.
+        __user_cap_header_struct head{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {};
+        if (syscall(SYS_capget, &head, caps) < 0) fail(ef, ST_NS_IDS, errno, 4);
+        caps[0].effective &= ~((1u << CAP_CHOWN) | (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) |
+                               (1u << CAP_FOWNER) | (1u << CAP_FSETID) | (1u << CAP_LINUX_IMMUTABLE) |
+                               (1u << CAP_MKNOD));
+        caps[1].effective &= ~(1u << (CAP_MAC_OVERRIDE - 32));
+        if (syscall(SYS_capset, &head, caps) < 0) fail(ef, ST_NS_IDS, errno, 5);
+    }
     for (int i = 0; i < p.n_binds; i++) {
         trees[i] = int(syscall(SYS_open_tree, AT_FDCWD, p.bind_src[i], kOpenTreeClone | O_CLOEXEC | kAtRecursive));
         if (trees[i] < 0) fail(ef, ST_NS_OPEN_TREE, errno, i);
@@ -328,7 +391,7 @@ int init_main(void* arg) {
         if (syscall(SYS_mount_setattr, trees[i], "", AT_EMPTY_PATH | kAtRecursive, &attr, sizeof attr) < 0)
             fail(ef, ST_NS_SETATTR, errno, i);
     }
-    if (p.uid >= 0) {
+    if (p.uid >= 0 || p.userns_fd >= 0) {  // unprivileged mode: 0 is the user namespace's root (mapped)
         syscall(SYS_setfsuid, 0), syscall(SYS_setfsgid, 0);
         // A change of fsuid/fsgid clears the parent-death signal and makes the mm non-dumpable; the mm
         // is the harness's own (CLONE_VM), so restore both, and end at once if the harness went meanwhile.
@@ -478,13 +541,39 @@ struct ThreadJob {
     Life* life;
 };
 
+constexpr int kInitFlags = CLONE_VM | CLONE_VFORK | CLONE_NEWPID | CLONE_NEWIPC | CLONE_PARENT_SETTID | SIGCHLD;
+
+// Unprivileged mode: enters the box's user namespace (a threaded launcher cannot) and clones the init
+// from there as its sibling, so the init's pid and IPC namespaces belong to that user namespace.
+// Blocked (vfork) while the box lives, as the launcher thread above it is.
+int entry_main(void* arg) {
+    const ThreadJob& job = *static_cast<const ThreadJob*>(arg);
+    int e = 0;
+    if (setns(job.plan->userns_fd, CLONE_NEWUSER) < 0) e = errno;
+    else if (clone(init_main, job.stack, kInitFlags | CLONE_PARENT, job.plan, job.ptid) < 0) e = errno;
+    if (e) {
+        ssize_t w = write(job.ready_w, &e, sizeof e);
+        (void)w;
+    }
+    _exit(0);
+}
+
 // The launcher thread that stands in for the init's vfork parent: blocked in clone() while the
 // box lives, so the thread that called run() is free to poll limits and reap.
 void* starter(void* arg) {
     ThreadJob job = *static_cast<ThreadJob*>(arg);
     delete static_cast<ThreadJob*>(arg);
-    pid_t pid = clone(init_main, job.stack, CLONE_VM | CLONE_VFORK | CLONE_NEWPID | CLONE_NEWIPC | CLONE_PARENT_SETTID |
-                      SIGCHLD, job.plan, job.ptid);
+    pid_t pid;
+    if (job.plan->userns_fd >= 0) {
+        alignas(64) char entry_stack[16 * 1024];  // this frame outlives the entry: we wait for it here
+        pid = clone(entry_main, entry_stack + sizeof entry_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &job);
+        int st;
+        if (pid > 0)
+            while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR) {
+            }
+    } else {
+        pid = clone(init_main, job.stack, kInitFlags, job.plan, job.ptid);
+    }
     if (pid < 0) {
         int e = errno;
         ssize_t w = write(job.ready_w, &e, sizeof e);
@@ -505,12 +594,90 @@ void* starter(void* arg) {
     return nullptr;
 }
 
-// Runs in a CLONE_VM|CLONE_VFORK|CLONE_FILES|CLONE_NEWNET child: opens its netns for the launcher.
+char* alloc_stack();
+
+struct NetJob {
+    int userns_fd;  // unprivileged mode: make the netns inside this user namespace
+    int out;
+};
+
+// Runs in a CLONE_VM|CLONE_VFORK|CLONE_FILES|CLONE_NEWNET child (unprivileged mode: without
+// CLONE_NEWNET; it unshares one inside the user namespace): opens its netns for the launcher.
 int netns_child(void* arg) {
-    int* out = static_cast<int*>(arg);
-    *out = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (*out < 0) *out = -errno;
+    NetJob& j = *static_cast<NetJob*>(arg);
+    if (j.userns_fd >= 0 && (setns(j.userns_fd, CLONE_NEWUSER) < 0 || unshare(CLONE_NEWNET) < 0)) {
+        j.out = -errno;
+        return 0;
+    }
+    j.out = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (j.out < 0) j.out = -errno;
     return 0;
+}
+
+int userns_child(void* arg) {
+    int fd = *static_cast<int*>(arg);
+    char c;
+    while (read(fd, &c, 1) < 0 && errno == EINTR) {
+    }
+    return 0;
+}
+
+// The unprivileged mode's user namespace (see the top), held by the returned fd; -1 and *why.
+int make_userns(const IdMap& m, std::string* why) {
+    if (m.inside_root <= 0 || m.first <= 0 || m.count <= 0 ||
+        (m.inside_root >= m.first && m.inside_root < m.first + m.count)) {
+        *why = "bad id map for the user namespace";
+        return -1;
+    }
+    int pp[2];
+    if (pipe2(pp, O_CLOEXEC) < 0) {
+        *why = std::string("pipe2: ") + strerror(errno);
+        return -1;
+    }
+    char* stack = alloc_stack();
+    if (!stack) {
+        *why = std::string("mmap: ") + strerror(errno);
+        close(pp[0]), close(pp[1]);
+        return -1;
+    }
+    int rd = pp[0];
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pid_t pid = clone(userns_child, stack + kStack, CLONE_VM | CLONE_FILES | CLONE_NEWUSER | SIGCHLD, &rd);
+    int clone_err = errno;
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    int fd = -1;
+    if (pid < 0) {
+        *why = std::string("clone(CLONE_NEWUSER): ") + strerror(clone_err);
+    } else {
+        char map[160];
+        snprintf(map, sizeof map, "0 %ld 1\n%ld %ld %ld\n", m.inside_root, m.first, m.first, m.count);
+        for (const char* f : {"uid_map", "gid_map"}) {
+            char path[64];
+            snprintf(path, sizeof path, "/proc/%d/%s", int(pid), f);
+            int mf = open(path, O_WRONLY | O_CLOEXEC);
+            bool ok = mf >= 0 && write(mf, map, strlen(map)) == ssize_t(strlen(map));
+            if (!ok) *why = std::string("write ") + f + " (needs CAP_SETUID and CAP_SETGID): " + strerror(errno);
+            if (mf >= 0) close(mf);
+            if (!ok) break;
+        }
+        if (why->empty()) {
+            char path[64];
+            snprintf(path, sizeof path, "/proc/%d/ns/user", int(pid));
+            fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) *why = std::string("open ") + path + ": " + strerror(errno);
+        }
+        char c = 0;
+        ssize_t w = write(pp[1], &c, 1);
+        (void)w;
+        int st;
+        while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR) {
+        }
+    }
+    close(pp[0]), close(pp[1]);
+    munmap(stack, kStack);
+    return fd;
 }
 
 char* alloc_stack() {
@@ -535,12 +702,14 @@ int make_netns(std::string* err) {
         *err = std::string("mmap: ") + strerror(errno);
         return -1;
     }
-    int fd = -1;
+    NetJob job{g_tmpl.userns_fd, -1};  // set once by setup_template, before the first run or the maker thread
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    pid_t pid = clone(netns_child, stack + kStack, CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWNET | SIGCHLD, &fd);
+    int net_flag = job.userns_fd >= 0 ? 0 : CLONE_NEWNET;  // unprivileged: the child unshares it in the userns
+    pid_t pid = clone(netns_child, stack + kStack, CLONE_VM | CLONE_VFORK | CLONE_FILES | net_flag | SIGCHLD, &job);
     int clone_err = errno;
+    int fd = job.out;
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     if (pid > 0) {
         int st;
@@ -625,39 +794,51 @@ const char* step_name(int step) {
     return "box setup";
 }
 
-std::string setup_template(const std::vector<SystemEntry>& entries) {
+std::string setup_template(const std::vector<SystemEntry>& entries, const IdMap* userns) {
     std::lock_guard<std::mutex> lock(g_mu);
     if (g_tmpl.tried) return g_tmpl.error;
     g_tmpl.tried = true;
     if (geteuid() != 0) return g_tmpl.error = "not root";
+    int userns_fd = -1;
+    if (userns) {
+        std::string why;
+        userns_fd = make_userns(*userns, &why);
+        if (userns_fd < 0) return g_tmpl.error = "user namespace: " + why;
+    }
     if (entries.size() > size_t(kMaxSystem)) return g_tmpl.error = "too many system folders";
     TemplateJob job;
     job.entries = &entries;
+    job.userns_fd = userns_fd;
     for (auto& e : entries) {
         if (e.path.empty() || e.path[0] != '/' || e.path.find("/..") != std::string::npos)
             return g_tmpl.error = "bad system path '" + e.path + "'";
         job.tmp_paths.push_back("/tmp" + e.path);
     }
     char* stack = alloc_stack();
-    if (!stack) return g_tmpl.error = std::string("mmap: ") + strerror(errno);
+    if (!stack) {
+        if (userns_fd >= 0) close(userns_fd);
+        return g_tmpl.error = std::string("mmap: ") + strerror(errno);
+    }
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    pid_t pid = clone(template_child, stack + kStack,
-                      CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_NEWNS | CLONE_NEWUTS | SIGCHLD, &job);
+    int ns_flags = userns_fd >= 0 ? 0 : CLONE_NEWNS | CLONE_NEWUTS;
+    pid_t pid = clone(template_child, stack + kStack, CLONE_VM | CLONE_VFORK | CLONE_FILES | ns_flags | SIGCHLD, &job);
     int clone_err = errno;
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     int status = 0;
     if (pid > 0) waitpid(pid, &status, __WALL);
     munmap(stack, kStack);
-    if (pid < 0) return g_tmpl.error = std::string("clone(CLONE_NEWNS): ") + strerror(clone_err);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || job.err) {
-        if (job.mnt_fd >= 0) close(job.mnt_fd);
-        if (job.uts_fd >= 0) close(job.uts_fd);
+    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || job.err) {
+        for (int fd : {job.mnt_fd, job.uts_fd, job.src_fd, userns_fd})
+            if (fd >= 0) close(fd);
+        if (pid < 0) return g_tmpl.error = std::string("clone(CLONE_NEWNS): ") + strerror(clone_err);
         return g_tmpl.error = std::string(job.what) + ": " + strerror(job.err);
     }
     g_tmpl.mnt_fd = job.mnt_fd;
     g_tmpl.uts_fd = job.uts_fd;
+    g_tmpl.userns_fd = userns_fd;
+    g_tmpl.src_fd = job.src_fd;
     g_tmpl.entries = entries;
     for (auto& e : entries) g_tmpl.paths.push_back(kNewRoot + e.path);
     netns_refill_locked();  // the first run finds a network namespace ready
@@ -681,6 +862,8 @@ bool fill_system(Plan& p) {
     std::lock_guard<std::mutex> lock(g_mu);
     if (g_tmpl.mnt_fd < 0) return false;
     p.n_sys = 0;
+    p.userns_fd = g_tmpl.userns_fd;
+    p.src_mnt_fd = g_tmpl.src_fd;
     for (size_t i = 0; i < g_tmpl.entries.size(); i++) {
         const SystemEntry& e = g_tmpl.entries[i];
         p.sys_path[p.n_sys] = g_tmpl.paths[i].c_str();

@@ -18,10 +18,21 @@ struct SystemEntry {
     std::string symlink;  // "" = bind the host folder read-only
 };
 
+// The user namespace of the unprivileged mode (root without CAP_SYS_ADMIN, as in a judge container): its
+// root is the host uid/gid `inside_root` (unprivileged: it owns nothing), and the run uids/gids
+// [first, first + count) are mapped to themselves. Writing such a map needs CAP_SETUID and CAP_SETGID only.
+struct IdMap {
+    long inside_root = -1;
+    long first = -1;
+    long count = 0;
+};
+
 // Build the template (once per process; later calls return the first outcome): a mount namespace
 // whose root is a read-only tmpfs holding the system folders, /dev and an empty mount point, and
-// a UTS namespace named "box". Returns "" or why the template cannot be made.
-std::string setup_template(const std::vector<SystemEntry>& entries);
+// a UTS namespace named "box". Returns "" or why the template cannot be made. With `userns`, every
+// namespace of the box is made inside a user namespace of that map instead of by CAP_SYS_ADMIN
+// (see "Unprivileged mode" in nsbox.cpp).
+std::string setup_template(const std::vector<SystemEntry>& entries, const IdMap* userns = nullptr);
 
 // Whether setup_template() succeeded in this process.
 bool template_ready();
@@ -78,6 +89,10 @@ struct Plan {
     const char* sys_src[kMaxSystem] = {};      // "/usr" (a bind) or nullptr
     const char* sys_link[kMaxSystem] = {};     // symlink target or nullptr
     int n_sys = 0;
+    // unprivileged mode (fill_system sets them; -1 otherwise): the user namespace every namespace of
+    // the box belongs to, and a mount namespace of it that sees the host's tree (bind sources)
+    int userns_fd = -1;
+    int src_mnt_fd = -1;
     // plumbing
     int errfd = -1;
     int ready_w = -1;

@@ -7,8 +7,9 @@ files and job batches travel as frames on its stdin/stdout
 (:mod:`ioi_eval.backends.remote`), so a test costs one round trip, not one ``docker run`` or
 ``docker exec``. Containers have no network, a read-only root, a disk-backed work volume and a
 tmpfs ``/tmp``, no capabilities but SETUID/SETGID/KILL (a fresh uid per run), ``no-new-privileges``, a
-seccomp profile (:mod:`.docker_security`), and pids/memory/CPU limits; inside, every run is
-isolated by bubblewrap exactly as on the local backend.
+seccomp profile (:mod:`.docker_security`), and pids/memory/CPU limits; inside, every run gets the local backend's
+box: the zygote's (its namespaces made inside a user namespace, since the container has no CAP_SYS_ADMIN), or
+bubblewrap's where the container's kernel lacks what the zygote needs (``--isolation namespaced``).
 
 Per-run CPU time and memory of the whole process tree need per-run cgroups, and Docker mounts
 cgroupfs read-only. Where the harness is root next to a local engine with the cgroupfs driver,
@@ -32,6 +33,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ioi_box.isolation import NAMESPACED
 
 from ..errors import JudgeError
 from .docker_engine import DEFAULT_IMAGE, client, containers_labelled, engine_info, error_line, remove_container_names
@@ -189,12 +192,13 @@ class ContainerSpec:
     pids: int
     cpus: float
     seccomp: str  # the seccomp profile (JSON)
+    isolation: str  # what the server must give each run (ioi_box.isolation.REQUIREMENTS)
     apparmor: bool  # the engine uses AppArmor (docker-default forbids mount)
     delegation: CgroupDelegation | None
 
     def command(self) -> list[str]:
         """The server's arguments (the image's entrypoint runs ``python3 -m ioi_box.server``)."""
-        return ["--root", "/work/box", "--workers", str(self.slots), "--isolation", "bwrap"]
+        return ["--root", "/work/box", "--workers", str(self.slots), "--isolation", self.isolation]
 
     def host_config(self, api: Any, name: str) -> dict:
         """The engine's HostConfig of one container (what ``docker run`` would send for: ``--network none
@@ -294,8 +298,11 @@ class DockerBackend:
     name = "docker"
 
     def __init__(self, image: str | None = None, slots_per_container: int = SLOTS_PER_CONTAINER,
-                 memory_bytes: int | None = None, pids: int | None = None) -> None:
+                 memory_bytes: int | None = None, pids: int | None = None, isolation: str = NAMESPACED) -> None:
+        """``isolation``: what each run must get inside the containers (default: the zygote, else bubblewrap;
+        ``bwrap`` forces bubblewrap, as before the zygote worked in containers: for benchmarks)."""
         self.image = image or DEFAULT_IMAGE
+        self.isolation = isolation
         self.slots_per_container = max(1, slots_per_container)
         self.memory_bytes = memory_bytes
         self.pids = pids
@@ -309,7 +316,7 @@ class DockerBackend:
         memory = self.memory_bytes or (2 << 30) * slots + (2 << 30)
         security = " ".join(info.get("SecurityOptions") or [])
         return ContainerSpec(image=self.image, slots=slots, memory_bytes=memory, pids=self.pids or 64 + 80 * slots,
-                             cpus=float(slots), seccomp=seccomp,
+                             cpus=float(slots), seccomp=seccomp, isolation=self.isolation,
                              apparmor="apparmor" in security, delegation=delegation)
 
     def open(self, workers: int | None = None) -> RemoteBox:
@@ -325,7 +332,7 @@ class DockerBackend:
             spec.delegation.cleanup(name)
         run_id = f"{os.getpid()}-{secrets.token_hex(3)}"
         pool = ChannelPool(lambda i: DockerChannel(spec, f"ioi-box-{run_id}-{i}-{secrets.token_hex(2)}"),
-                           count, workers_per_box=slots, isolation="bwrap")
+                           count, workers_per_box=slots, isolation=self.isolation)
         box = RemoteBox(pool)
         box.isolation_note = f"docker, {count} container(s) x {slots} slots: {box.isolation_note}; {self.note}"
         return box

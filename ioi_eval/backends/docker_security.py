@@ -1,20 +1,24 @@
 """What a judge container may do: its seccomp profile and the reasons for each security option.
 
-The executor inside the container isolates every run with bubblewrap, as on the local backend,
+The executor inside the container isolates every run as on the local backend (the zygote, else bubblewrap),
 so that runs see only their own files, processes and (no) network, and the verdicts are the local
 backend's. The executor is the container's root but holds only CAP_SETUID, CAP_SETGID and CAP_KILL (to give
-each run a fresh uid that owns none of the box's files, and to end it); bubblewrap runs under that uid,
-unprivileged, so it needs three things Docker's defaults forbid:
+each run a fresh uid that owns none of the box's files, and to end it). Without CAP_SYS_ADMIN the zygote makes
+its namespaces inside a user namespace that maps only the run uids and an unprivileged root (the map needs
+CAP_SETUID/CAP_SETGID, nothing more), and bubblewrap runs under the run's uid, unprivileged; both need three things
+Docker's defaults forbid:
 
-- creating user/mount/pid namespaces and mounting inside them: Docker's default seccomp profile
-  refuses ``unshare``, ``clone`` with namespace flags, ``mount``, ``pivot_root``... to processes
-  without CAP_SYS_ADMIN. :func:`seccomp_profile` allows everything except a deny-list of calls
-  that neither the executor nor bubblewrap needs and that widen the kernel's attack surface
+- creating user/mount/pid namespaces, entering them and mounting inside them: Docker's default seccomp profile
+  refuses ``unshare``, ``setns``, ``clone`` with namespace flags, ``mount``, ``pivot_root``, ``open_tree``,
+  ``move_mount``, ``mount_setattr``... to processes without CAP_SYS_ADMIN. :func:`seccomp_profile` allows
+  everything except a deny-list of calls that neither the executor, the zygote nor bubblewrap needs and that
+  widen the kernel's attack surface
   (module loading, kexec, bpf, perf events, userfaultfd, io_uring, the key ring, ptrace and
   cross-process memory access, file handles) — contestant programs get the stricter filter of
   :mod:`ioi_box.seccomp` on top;
 - mounting a fresh ``/proc`` for each run's pid namespace: the kernel allows it only where the
-  container's own ``/proc`` is not partly masked, hence ``systempaths=unconfined`` (the masked
+  container's own ``/proc`` is not partly masked (the zygote keeps a bind of it, unreachable from the boxes,
+  for that check), hence ``systempaths=unconfined`` (the masked
   paths are readable by the container's unprivileged user only where their file modes allow);
 - on AppArmor hosts, ``apparmor=unconfined`` (docker-default denies ``mount``).
 

@@ -3,9 +3,10 @@
 An isolation turns a process description that speaks in *inside* paths (``/box/prog``,
 ``/fifo0/u0_to_m``) into the dict that :func:`ioi_box._native.run` executes on this machine.
 
-- :class:`NamespaceIsolation` (preferred where the harness is root with CAP_SYS_ADMIN): the same
-  namespaces and mounts built by the native launcher itself, from a template made once per
-  process (the "zygote", cpp/nsbox.cpp), so a run costs a fraction of a bubblewrap start.
+- :class:`NamespaceIsolation` (preferred where the harness is root with CAP_SYS_ADMIN, or root with
+  CAP_SETUID and CAP_SETGID only, as in a judge container: its namespaces are then made inside a user
+  namespace): the same namespaces and mounts built by the native launcher itself, from a template made
+  once per process (the "zygote", cpp/nsbox.cpp), so a run costs a fraction of a bubblewrap start.
 - :class:`BwrapIsolation` (otherwise): bubblewrap namespaces (user, pid, net, ipc, uts, mount,
   cgroup); only read-only system paths, a fresh size-capped tmpfs for ``/box`` and ``/tmp``, the
   files the job binds, no network, and a uid that owns nothing on the host.
@@ -91,15 +92,33 @@ def _env(proc: Proc) -> list[str]:
 
 
 @functools.cache
-def _has_sys_admin() -> bool:
-    """Whether this process holds CAP_SYS_ADMIN (root in a container usually does not); read once."""
+def _effective_caps() -> int:
+    """This process's effective capability set (a bit mask; 0 when unreadable); read once."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("CapEff:"):
-                return bool(int(line.split()[1], 16) >> 21 & 1)
+                return int(line.split()[1], 16)
     except (OSError, ValueError):
         pass
-    return False
+    return 0
+
+
+def _has_sys_admin() -> bool:
+    """Whether this process holds CAP_SYS_ADMIN (root in a container usually does not)."""
+    return bool(_effective_caps() >> 21 & 1)
+
+
+def _can_map_ids() -> bool:
+    """Whether this process holds CAP_SETUID and CAP_SETGID: enough to map the run uids into a user namespace."""
+    return _effective_caps() >> 6 & 3 == 3
+
+
+def userns_id_map() -> tuple[int, int, int]:
+    """The zygote's user namespace without CAP_SYS_ADMIN: (its root's host uid, first run uid, count).
+
+    Its root is the uid just below the run uids, which owns nothing; the run uids of :func:`_drop_ids` map to
+    themselves, so a run's files and limits are the same as with the privileged zygote."""
+    return SANDBOX_UID_BASE - 1, SANDBOX_UID_BASE, 4096 * 256
 
 
 def _drop_ids() -> tuple[int, int]:
@@ -189,7 +208,8 @@ def _system_entries() -> list[tuple[str, str]]:
 
 @dataclass
 class NamespaceIsolation:
-    """The zygote sandbox: the launcher's own namespaces (root with CAP_SYS_ADMIN only).
+    """The zygote sandbox: the launcher's own namespaces (root with CAP_SYS_ADMIN; with ``userns``, root with
+    CAP_SETUID and CAP_SETGID only, every namespace made inside a user namespace of :func:`userns_id_map`).
 
     The same box as :class:`BwrapIsolation` (fresh pid, IPC and mount namespaces, no network, a
     read-only root with /usr, size-capped tmpfs /box and /tmp, the binds, a uid that owns nothing,
@@ -201,6 +221,7 @@ class NamespaceIsolation:
 
     name: str = "zygote"
     needs_scratch: bool = False
+    userns: bool = False
 
     def __post_init__(self) -> None:
         from . import _native
@@ -209,7 +230,7 @@ class NamespaceIsolation:
         # for this machine the zygote is refused, never run bare.
         if not seccomp.supported():
             raise RuntimeError(f"no seccomp filter for this architecture ({platform.machine()})")
-        why = _native.ns_setup(_system_entries())
+        why = _native.ns_setup(_system_entries(), userns_id_map() if self.userns else None)
         if why:
             raise RuntimeError(why)
         self._filter = seccomp.build_filter(block_userns=True)
@@ -318,13 +339,19 @@ def bwrap_works(bwrap: str) -> tuple[bool, str]:
 
 def zygote_works() -> tuple[NamespaceIsolation | None, str]:
     """The zygote sandbox, when this process may build it and a real run in it works (its seccomp
-    filter installed included: a kernel that refuses it fails the probe)."""
-    if os.geteuid() != 0 or not _has_sys_admin():
-        return None, "not root with CAP_SYS_ADMIN"
+    filter installed included: a kernel that refuses it fails the probe).
+
+    Root with CAP_SYS_ADMIN builds it directly; root with only CAP_SETUID and CAP_SETGID (a judge container) builds
+    it inside a user namespace (``NamespaceIsolation(userns=True)``)."""
+    if os.geteuid() != 0:
+        return None, "not root"
+    userns = not _has_sys_admin()
+    if userns and not _can_map_ids():
+        return None, "root without CAP_SYS_ADMIN, nor CAP_SETUID and CAP_SETGID for a user namespace"
     from . import _native
 
     try:
-        iso = NamespaceIsolation()
+        iso = NamespaceIsolation(userns=userns)
     except RuntimeError as exc:
         return None, str(exc)
     probe = iso.spec(Proc(argv=["/usr/bin/true"]), lambda box: Path(box), Path("/"))
@@ -335,24 +362,30 @@ def zygote_works() -> tuple[NamespaceIsolation | None, str]:
 
 
 ISOLATIONS = ("zygote", "bwrap", "rlimits")
+#: A requirement rather than one isolation: the zygote where it works, else bubblewrap, never rlimits alone (the
+#: Docker backend asks for it: a container's kernel may lack what the zygote needs, never its namespaces).
+NAMESPACED = "namespaced"
+REQUIREMENTS = (*ISOLATIONS, NAMESPACED)
 
 
 def detect(prefer: str | None = None) -> tuple[Isolation, str]:
     """Choose the strongest isolation this machine gives; returns it and a note on why.
 
-    ``prefer`` (or ``$IOI_EVAL_ISOLATION``) requires one of :data:`ISOLATIONS`; by default the
-    zygote where it works, else bubblewrap, else rlimits, the note saying why each was passed over.
+    ``prefer`` (or ``$IOI_EVAL_ISOLATION``) requires one of :data:`ISOLATIONS`, or :data:`NAMESPACED` (the zygote
+    or bubblewrap); by default the zygote where it works, else bubblewrap, else rlimits, the note saying why each
+    was passed over.
     """
     prefer = prefer or os.environ.get("IOI_EVAL_ISOLATION")
-    if prefer and prefer not in ISOLATIONS:
-        raise RuntimeError(f"unknown isolation {prefer!r} (one of {', '.join(ISOLATIONS)})")
+    if prefer and prefer not in REQUIREMENTS:
+        raise RuntimeError(f"unknown isolation {prefer!r} (one of {', '.join(REQUIREMENTS)})")
     if prefer == "rlimits":
         return PlainIsolation(), "rlimits requested"
     passed = ""
-    if prefer in (None, "zygote"):
+    if prefer in (None, "zygote", NAMESPACED):
         iso, why = zygote_works()
         if iso is not None:
-            return iso, "zygote namespaces (mount template built once per process, a fresh box per run)"
+            where = ", inside a user namespace (no CAP_SYS_ADMIN)" if iso.userns else ""
+            return iso, f"zygote namespaces{where} (mount template built once per process, a fresh box per run)"
         if prefer == "zygote":
             raise RuntimeError(f"the zygote sandbox cannot be used here: {why}")
         passed = f"; zygote not used: {why}"
@@ -367,6 +400,6 @@ def detect(prefer: str | None = None) -> tuple[Isolation, str]:
         note = f"bubblewrap cannot start a sandbox here: {why}"
     else:
         note = "bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap)"
-    if prefer == "bwrap":
-        raise RuntimeError(note)
+    if prefer in ("bwrap", NAMESPACED):
+        raise RuntimeError(note + passed)
     return PlainIsolation(), note

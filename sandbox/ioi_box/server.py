@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .executor import Executor
-from .isolation import ISOLATIONS, detect
+from .isolation import REQUIREMENTS, detect
 from .protocol import (
     PROTOCOL_VERSION,
     BoxInfo,
@@ -189,11 +189,12 @@ def _claim_stdio() -> tuple[BinaryIO, BinaryIO]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: ``python3 -m ioi_box.server [--root DIR] [--workers N] [--isolation zygote|bwrap|rlimits]``."""
+    """Entry point: ``python3 -m ioi_box.server [--root DIR] [--workers N] [--isolation ISOLATION]``."""
     ap = argparse.ArgumentParser(prog="python3 -m ioi_box.server", description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", type=Path, help="work root (default: a fresh temporary folder)")
     ap.add_argument("--workers", type=int, help="parallel job slots (default: CPU count)")
-    ap.add_argument("--isolation", choices=ISOLATIONS, help="require an isolation (default: the best)")
+    ap.add_argument("--isolation", choices=REQUIREMENTS,
+                    help="require an isolation, or namespaced: zygote or bwrap (default: the best)")
     ap.add_argument("--base64-out", action="store_true",
                     help="armour the output as base64 lines, for transports that carry stdout as text (E2B)")
     args = ap.parse_args(argv)

@@ -1,7 +1,9 @@
 """Security properties of the local sandbox, each checked with a hostile program.
 
 Every program runs through the executor exactly as a submission would, once per namespaced
-isolation this machine has (the zygote where the harness is root with CAP_SYS_ADMIN, bubblewrap).
+isolation this machine has (the zygote where the harness is root with CAP_SYS_ADMIN, bubblewrap); where the
+harness has CAP_SYS_ADMIN, the zygote's checks run once more in a process without it (the zygote's unprivileged
+mode, as in a judge container: ``test_the_zygote_holds_without_cap_sys_admin``).
 Network checks only ever address listeners this test starts on loopback.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -23,7 +26,7 @@ from pathlib import Path
 import pytest
 from ioi_box import seccomp
 from ioi_box.executor import Executor
-from ioi_box.isolation import detect, namespaced, zygote_works
+from ioi_box.isolation import NamespaceIsolation, _has_sys_admin, detect, namespaced, zygote_works
 from ioi_box.protocol import Batch, Limits, Proc, ProcStatus, RunJob
 
 from ioi_eval.adversarial.procs import sandbox_processes, wait_until_gone
@@ -698,3 +701,75 @@ def test_zygote_refused_without_its_seccomp_filter(monkeypatch, caplog) -> None:
     monkeypatch.setattr(seccomp, "build_filter", lambda **kw: struct.pack("=HBBI", 0xFFFF, 0, 0, 0))
     iso, why = zygote_works()
     assert iso is None and "seccomp" in why, why
+
+
+def test_the_zygote_mode_follows_the_capabilities(ex: Executor) -> None:
+    """With CAP_SYS_ADMIN the zygote is built directly; without it (root with CAP_SETUID/CAP_SETGID, a judge
+    container) inside a user namespace."""
+    if not isinstance(ex.isolation, NamespaceIsolation):
+        pytest.skip("not the zygote")
+    assert ex.isolation.userns == (not _has_sys_admin())
+
+
+def test_bind_sources_are_looked_up_as_the_run(ex: Executor) -> None:
+    """The zygote resolves a bind source with the run's file-system ids and no capability over files, as bubblewrap
+    running as that uid did: a file in a folder of another run uid (0700) is not bound. In the unprivileged mode
+    that uid is mapped into the box's user namespace, whose capabilities would otherwise override the folder's mode."""
+    if not isinstance(ex.isolation, NamespaceIsolation):
+        pytest.skip("not the zygote")
+    from ioi_box import _native
+    from ioi_box.isolation import userns_id_map
+
+    _, first, count = userns_id_map()
+    other = first + count - 1  # a run uid (mapped), not this run's
+    outer = ex.host_path(ex.new_dir())  # mode 0777: the other uid makes its folder there (no CAP_CHOWN needed)
+    locked = outer / "locked"
+
+    def as_other(action) -> None:
+        # A plain fork: an id change in a child sharing our memory (vfork) would leave the harness non-dumpable.
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgroups([])
+                os.setresgid(other, other, other)
+                os.setresuid(other, other, other)
+                action()
+                os._exit(0)
+            except BaseException:
+                os._exit(1)
+        assert os.waitpid(pid, 0)[1] == 0
+
+    as_other(lambda: (os.mkdir(locked, 0o700), (locked / "f").write_text("secret")))
+    try:
+        spec = ex.isolation.spec(Proc(argv=["/bin/true"], binds={"/box/f": f"{outer.relative_to(ex.root)}/locked/f"}),
+                                 ex.host_path, ex.root)
+        raw = _native.run([spec])[0]
+    finally:
+        as_other(lambda: ((locked / "f").unlink(), locked.rmdir()))
+        ex.remove([str(outer.relative_to(ex.root))])
+    assert raw["setup_error"] and "Permission denied" in raw["setup_error"], raw
+    import ctypes
+
+    # the init failed after its fsuid switch, in the harness's memory: the harness stays dumpable all the same
+    assert ctypes.CDLL(None).prctl(3, 0, 0, 0, 0) == 1  # PR_GET_DUMPABLE
+
+
+UNPRIVILEGED = "IOI_EVAL_TEST_SANDBOX_UNPRIVILEGED"
+
+
+def test_the_zygote_holds_without_cap_sys_admin() -> None:
+    """The zygote's unprivileged mode: this file's zygote checks (and the harness-death ones, which use the default
+    isolation) once more in a process that holds only CAP_SETUID, CAP_SETGID and CAP_KILL, as the server in a judge
+    container does (``setpriv`` drops the rest from the bounding set)."""
+    if os.environ.get(UNPRIVILEGED):
+        pytest.skip("this is the unprivileged run")
+    if os.geteuid() != 0 or not _has_sys_admin():
+        pytest.skip("the main run is already without CAP_SYS_ADMIN")
+    if not shutil.which("setpriv"):
+        pytest.skip("no setpriv (util-linux)")
+    cmd = ["setpriv", "--bounding-set=-all,+setuid,+setgid,+kill", "--inh-caps=-all", sys.executable, "-m", "pytest",
+           "-q", "-x", "-p", "no:cacheprovider", __file__, "-k", "zygote or harness or ctrl_c"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env={**os.environ, UNPRIVILEGED: "1"})
+    tail = (res.stdout + res.stderr)[-3000:]
+    assert res.returncode == 0, tail
+    assert " passed" in tail and "failed" not in tail, tail

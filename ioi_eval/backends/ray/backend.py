@@ -35,6 +35,10 @@ ROOM_WAIT_S = 15.0  # how long a replacement actor waits for a node with free CP
 STATUS_EVERY_S = 10.0  # the driver's progress line; $IOI_EVAL_RAY_STATUS_S (0: none)
 
 
+# What each run must get inside a remote box: in a judge container the zygote (built in a user namespace) where
+# it works, else bubblewrap (as the Docker backend asks); in an E2B sandbox bubblewrap, as the E2B backend asks.
+_BOX_ISOLATION = {"docker": "namespaced", "e2b": "bwrap"}
+
 class RayBackend:
     """Judge on a Ray cluster (``--backend ray``): ``address`` (default ``$RAY_ADDRESS``, else a local cluster),
     ``box`` (``local``: bubblewrap on each node; ``docker``: a judge container on each node; ``e2b``: E2B
@@ -54,7 +58,7 @@ class RayBackend:
             raise RayClusterError(f"--ray-box must be one of {', '.join(BOXES)}, not {self.box!r}")
         self.slots = max(1, slots or int(os.environ.get("IOI_EVAL_RAY_SLOTS", DEFAULT_SLOTS)))
         self.image = image
-        self.isolation = isolation or ("bwrap" if self.box in ("docker", "e2b") else None)
+        self.isolation = isolation or _BOX_ISOLATION.get(self.box)
         self.e2b: Any = None
         if self.box == "e2b":  # its settings (the driver's environment) are read now: a bad one fails at once
             from ..e2b import E2BBackend
@@ -269,7 +273,7 @@ def node_report(address: str | None = None, box: str = "local") -> list[dict[str
         rows.append(row)
     for row, ch in channels:
         try:
-            reply, _ = ch.call(Hello(workers=1, isolation="bwrap" if box in ("docker", "e2b") else None))
+            reply, _ = ch.call(Hello(workers=1, isolation=_BOX_ISOLATION.get(box)))
             info = reply.info
             assert info is not None
             row.update(isolation=info.isolation, note=info.isolation_note, cgroups=dict(info.cgroups),
