@@ -743,6 +743,23 @@ void* netns_maker(void*) {
     }
 }
 
+// A detached launcher thread on a small stack, started with every signal blocked (signals stay with
+// Python's threads); pthread_create's result.
+int start_detached(void* (*fn)(void*), void* arg) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pthread_t th;
+    int rc = pthread_create(&th, &attr, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
 // Start the maker once per process (g_mu held).
 void netns_refill_locked() {
     if (g_netns_owner != getpid()) {  // inherited through fork: the parent's spares, and no maker here
@@ -754,17 +771,7 @@ void netns_refill_locked() {
     }
     if (g_netns_maker) return;
     g_netns_maker = true;  // once: a failed start leaves the runs to make their own
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 64 * 1024);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);  // signals stay with Python's threads
-    pthread_t th;
-    pthread_create(&th, &attr, netns_maker, nullptr);
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    pthread_attr_destroy(&attr);
+    start_detached(netns_maker, nullptr);
 }
 
 }  // namespace
@@ -926,17 +933,7 @@ pid_t start(Plan* p, char* stack_init, Life** life_out, std::string* err) {
     auto* job = new ThreadJob{p, stack_init, nullptr, ready[1], life};
     auto* ptid = new pid_t(0);
     job->ptid = ptid;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 64 * 1024);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);  // the thread, and so the init, start with every signal blocked
-    pthread_t th;
-    int rc = pthread_create(&th, &attr, starter, job);
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    pthread_attr_destroy(&attr);
+    int rc = start_detached(starter, job);  // the thread, and so the init, start with every signal blocked
     if (rc != 0) {
         delete job;
         delete life;

@@ -389,8 +389,9 @@ def detect(prefer: str | None = None) -> tuple[Isolation, str]:
         if prefer == "zygote":
             raise RuntimeError(f"the zygote sandbox cannot be used here: {why}")
         passed = f"; zygote not used: {why}"
-        # Where the zygote was expected (root with CAP_SYS_ADMIN), its refusal is news worth a warning.
-        expected = os.geteuid() == 0 and _has_sys_admin()
+        # Where the zygote was expected (root with CAP_SYS_ADMIN, or with CAP_SETUID/CAP_SETGID for its user
+        # namespace mode), its refusal is news worth a warning.
+        expected = os.geteuid() == 0 and (_has_sys_admin() or _can_map_ids())
         log.log(logging.WARNING if expected else logging.DEBUG, "zygote sandbox not used: %s", why)
     bwrap = shutil.which("bwrap")
     if bwrap:

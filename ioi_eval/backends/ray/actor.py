@@ -52,7 +52,24 @@ class _LocalInner:
             self.server.executor.close()
 
 
-class _DockerInner:
+class _Relay:
+    """A box on the far side of a channel (a container's, a sandbox's): frames relayed over it."""
+
+    channel: Any
+
+    def call(self, frame: RequestFrame, payload: bytes) -> tuple[Reply, bytes]:
+        from ..remote import EXECUTE_MARGIN_S, NO_WALL_LIMIT_S
+
+        try:
+            return self.channel.call(frame.request, payload, timeout=NO_WALL_LIMIT_S + EXECUTE_MARGIN_S)
+        except Exception as exc:  # the box's failure is this request's error (the driver sees an SE)
+            return Reply(id=frame.id, error=f"{type(exc).__name__}: {exc}"), b""
+
+    def close(self) -> None:
+        self.channel.close()
+
+
+class _DockerInner(_Relay):
     """One judge container on this node (the Docker backend's), frames relayed over its attach socket."""
 
     def __init__(self, slots: int, image: str | None) -> None:
@@ -71,19 +88,8 @@ class _DockerInner:
         self.note = backend.note
         self.channel = DockerChannel(spec, f"ioi-box-ray-{os.getpid()}-{secrets.token_hex(3)}")
 
-    def call(self, frame: RequestFrame, payload: bytes) -> tuple[Reply, bytes]:
-        from ..remote import EXECUTE_MARGIN_S, NO_WALL_LIMIT_S
 
-        try:
-            return self.channel.call(frame.request, payload, timeout=NO_WALL_LIMIT_S + EXECUTE_MARGIN_S)
-        except Exception as exc:  # the container's failure is this request's error (the driver sees an SE)
-            return Reply(id=frame.id, error=f"{type(exc).__name__}: {exc}"), b""
-
-    def close(self) -> None:
-        self.channel.close()
-
-
-class _E2BInner:
+class _E2BInner(_Relay):
     """One E2B sandbox (the E2B backend's), its creation and lease under the cluster's ``limiter``."""
 
     def __init__(self, slots: int, limiter: Any) -> None:
@@ -97,17 +103,6 @@ class _E2BInner:
                                    backend.keepalive_s, backend.backoff,
                                    limiter=limiter or LocalLimiter(*backend.limits()))
         self.channel = E2BChannel(sdk, settings, f"ray-{os.getpid()}")
-
-    def call(self, frame: RequestFrame, payload: bytes) -> tuple[Reply, bytes]:
-        from ..remote import EXECUTE_MARGIN_S, NO_WALL_LIMIT_S
-
-        try:
-            return self.channel.call(frame.request, payload, timeout=NO_WALL_LIMIT_S + EXECUTE_MARGIN_S)
-        except Exception as exc:  # the sandbox's failure is this request's error (the driver sees an SE)
-            return Reply(id=frame.id, error=f"{type(exc).__name__}: {exc}"), b""
-
-    def close(self) -> None:
-        self.channel.close()
 
 
 class BoxActor:

@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +33,29 @@ def ray_or_skip() -> Any:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A head and two worker nodes, one CPU each; the test process is connected to it as the driver."""
+    # The nodes' blob folders go into this module's temporary folder (the nodes inherit the environment).
+    with local_cluster(tmp_path_factory, [{}] * 3) as c:
+        yield c
+
+
+@contextmanager
+def local_cluster(tmp_path_factory: pytest.TempPathFactory, nodes: list[dict[str, Any]],
+                  **env: str) -> Iterator[Any]:
+    """A ``Cluster`` of ``len(nodes)`` nodes (each :data:`NODE` updated by its dict; the first is the head) with
+    the driver connected, the status line off, the nodes' blob folder in a fresh temporary folder and ``env`` set
+    while it lives; every node, the connection and the environment are undone afterwards."""
     ray = ray_or_skip()
     from ray.cluster_utils import Cluster
 
     if ray.is_initialized():
         ray.shutdown()
-    saved = {k: os.environ.get(k) for k in ("IOI_EVAL_RAY_STATUS_S", "IOI_EVAL_RAY_BLOBS")}
-    os.environ["IOI_EVAL_RAY_STATUS_S"] = "0"
-    # The nodes' blob folders go into this module's temporary folder (the nodes inherit the environment).
-    os.environ["IOI_EVAL_RAY_BLOBS"] = str(tmp_path_factory.mktemp("ray-blobs"))
-    c = Cluster(initialize_head=True, head_node_args={**NODE, "include_dashboard": False})
+    env = {"IOI_EVAL_RAY_STATUS_S": "0", "IOI_EVAL_RAY_BLOBS": str(tmp_path_factory.mktemp("ray-blobs")), **env}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    c = Cluster(initialize_head=True, head_node_args={**NODE, **nodes[0], "include_dashboard": False})
     try:
-        for _ in range(2):
-            c.add_node(**NODE)
+        for extra in nodes[1:]:
+            c.add_node(**{**NODE, **extra})
         c.wait_for_nodes()
         ray.init(address=c.address, log_to_driver=False, logging_level="ERROR")
         yield c

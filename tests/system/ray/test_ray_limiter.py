@@ -55,11 +55,7 @@ class Hammer:
                 with lock:
                     spans.append((t0, t1))
 
-        pool = [threading.Thread(target=work) for _ in range(threads)]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join()
+        _all_at_once(work, threads)
         return spans
 
     def pace(self, threads: int, rounds: int) -> list[float]:
@@ -73,17 +69,22 @@ class Hammer:
                 with lock:
                     times.append(time.time())
 
-        pool = [threading.Thread(target=work) for _ in range(threads)]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join()
+        _all_at_once(work, threads)
         return times
 
     def grab(self, n: int, ttl_s: float) -> list[str]:
         """Take ``n`` leases and keep them (never renewed, never released)."""
         self.kept += [self.limiter.acquire(f"grabber-{os.getpid()}", ttl_s, 10) for _ in range(n)]
         return list(self.kept)
+
+
+def _all_at_once(work: Any, threads: int) -> None:
+    """``work`` in ``threads`` threads at once, until each is done."""
+    pool = [threading.Thread(target=work) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
 
 
 def _hammers(ray: Any, name: str, cap: int, rate: float) -> list[Any]:

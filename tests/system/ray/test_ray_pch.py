@@ -8,7 +8,6 @@ actors of a node would build the header side by side.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from ioi_eval.judge.submission import Submission
 from ioi_eval.sources.loader import load_problem
 from tests.conftest import PROBLEMS
 
-from .conftest import ray_or_skip, wait_no_actors
+from .conftest import local_cluster, wait_no_actors
 
 pytestmark = pytest.mark.slow
 
@@ -34,32 +33,11 @@ MODEL = PROBLEMS / "pairsum" / "solutions" / "model_solution" / "pairsum.cpp"
 @pytest.fixture(scope="module")
 def caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, list[Path]]]:
     """A head and two workers, 2 CPUs each, each with its own cache folder."""
-    ray = ray_or_skip()
-    from ray.cluster_utils import Cluster
-
-    if ray.is_initialized():
-        ray.shutdown()
-    saved = {k: os.environ.get(k) for k in ("IOI_EVAL_RAY_STATUS_S", "IOI_EVAL_RAY_BLOBS", "IOI_EVAL_RAY_SLOTS")}
-    os.environ.update(IOI_EVAL_RAY_STATUS_S="0", IOI_EVAL_RAY_SLOTS="1",
-                      IOI_EVAL_RAY_BLOBS=str(tmp_path_factory.mktemp("ray-blobs")))
     folders = [tmp_path_factory.mktemp(f"node{i}-cache") for i in range(NODES)]
-    node = {"num_cpus": 2, "object_store_memory": 100 << 20}
-    c = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False,
-                                                      "env_vars": {"IOI_EVAL_CACHE": str(folders[0])}})
-    try:
-        for f in folders[1:]:
-            c.add_node(**node, env_vars={"IOI_EVAL_CACHE": str(f)})
-        c.wait_for_nodes()
-        ray.init(address=c.address, log_to_driver=False, logging_level="ERROR")
+    node = {"num_cpus": 2}
+    with local_cluster(tmp_path_factory, [{**node, "env_vars": {"IOI_EVAL_CACHE": str(f)}} for f in folders],
+                       IOI_EVAL_RAY_SLOTS="1") as c:
         yield c, folders
-    finally:
-        ray.shutdown()
-        c.shutdown()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def test_each_node_builds_the_precompiled_header_once(caches, tmp_path: Path) -> None:
