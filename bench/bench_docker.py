@@ -174,10 +174,9 @@ same run. Containers: `--network none`, read-only root, {r.get("isolation", "bwr
 | round trip of an empty request to a container | | {r["rtt_ms"]:.3f} ms | | | |
 
 Where the difference goes: the stream costs one round trip per request (above), amortised over a
-batch; most of the rest is the run's loopback-down network namespace, which without CAP_SYS_ADMIN
-the launcher makes inside a user namespace of the run's uid from a forked (not vfork-style) child:
-about 2 ms per run in the container against bubblewrap's own namespace (loopback up), measured
-separately. Unbatched, each test also uploads its input in a request of its own.
+batch. Inside the containers each run gets the same zygote box as locally (built in a user namespace,
+since the containers hold no CAP_SYS_ADMIN); `--isolation bwrap` measures bubblewrap per run there
+instead. Unbatched, each test also uploads its input in a request of its own.
 """
     old = out.read_text() if out.exists() else ""
     if SECTION in old:
