@@ -10,9 +10,10 @@ ended with it), through :class:`SharedTier` (the compiler's :class:`~ioi_eval.ju
   store itself (it owns the object, so the object outlives the actor that compiled it; Ray removed
   ``ray.put(_owner=...)``) and keeps it; a compile that ends without an entry (a transient failure, a CE cut by a
   limit: what the local cache does not keep either) releases the claim;
-- a key another caller has claimed: the caller polls until that entry comes (or the claim is released: then it
-  claims it), for at most :data:`WAIT_S`; then it compiles itself. A claim lapses after the same time, so a
-  claimant that died holds nobody up for longer.
+- a key another caller has claimed: the caller polls until that entry comes (or the claim is released or
+  lapses: then it claims it), for at most :data:`WAIT_S`; then it compiles itself. A claimant renews its claim
+  every :data:`RENEW_S` while it compiles, and a claim not renewed lapses after :data:`CLAIM_TTL_S`, so a
+  claimant that died (its actor killed, its node lost) holds the others up for seconds, not minutes.
 
 The registry keeps at most ``max_bytes`` of entries, the least recently used dropped first (their objects freed),
 and runs on the driver's node where it can (a lost worker node takes none of it along). An entry whose object was
@@ -38,6 +39,8 @@ log = logging.getLogger("ioi_eval.ray")
 
 NAMESPACE = "ioi-eval"
 WAIT_S = 120.0  # how long a caller waits for another's compile of the same key (a trusted compile's wall limit)
+CLAIM_TTL_S = 10.0  # a claim not renewed for this long lapses (its holder died)
+RENEW_S = 3.0  # how often a compiling caller renews its claims
 POLL_S = (0.05, 0.5)  # first and longest pause between two asks of a caller that waits
 MAX_BYTES = 512 << 20  # entries kept by default; $IOI_EVAL_RAY_COMPILES_MB
 CALL_TIMEOUT_S = 30.0  # one call to the registry, or one fetch of an entry
@@ -56,8 +59,8 @@ class CompileRegistry:
         self._claims: dict[str, tuple[str, float]] = {}  # key -> (token, when it lapses: time.monotonic())
         self._lock = threading.Lock()
         self.bytes = 0
-        self.counts = {"claimed": 0, "hits": 0, "busy": 0, "registered": 0, "duplicates": 0, "released": 0,
-                       "evicted": 0, "lost": 0, "refused": 0}
+        self.counts = {"claimed": 0, "renewed": 0, "hits": 0, "busy": 0, "registered": 0, "duplicates": 0,
+                       "released": 0, "lapsed": 0, "evicted": 0, "lost": 0, "refused": 0}
 
     def _store(self, entry: Entry) -> Any:
         return entry
@@ -65,9 +68,9 @@ class CompileRegistry:
     def _handle(self, stored: Any) -> Any:
         return stored
 
-    def claim(self, key: str, token: str, ttl_s: float = WAIT_S) -> tuple[str, Any]:
-        """``("hit", [the stored entry])``; ``("mine", None)``: ``token`` holds the key for ``ttl_s`` seconds,
-        compile it; ``("busy", None)``: another token holds it, ask again."""
+    def claim(self, key: str, token: str, ttl_s: float = CLAIM_TTL_S) -> tuple[str, Any]:
+        """``("hit", [the stored entry])``; ``("mine", None)``: ``token`` holds the key for ``ttl_s`` seconds
+        (:meth:`renew` extends it), compile it; ``("busy", None)``: another token holds it, ask again."""
         now = time.monotonic()
         with self._lock:
             got = self._entries.get(key)
@@ -76,12 +79,24 @@ class CompileRegistry:
                 self.counts["hits"] += 1
                 return "hit", [self._handle(got[0])]
             held = self._claims.get(key)
-            if held is not None and held[0] != token and held[1] > now:
-                self.counts["busy"] += 1
-                return "busy", None
+            if held is not None and held[0] != token:
+                if held[1] > now:
+                    self.counts["busy"] += 1
+                    return "busy", None
+                self.counts["lapsed"] += 1
             self._claims[key] = (token, now + ttl_s)
             self.counts["claimed"] += 1
             return "mine", None
+
+    def renew(self, key: str, token: str, ttl_s: float = CLAIM_TTL_S) -> bool:
+        """Push ``token``'s claim on ``key`` ``ttl_s`` seconds ahead; False when it holds none (lapsed, taken)."""
+        with self._lock:
+            held = self._claims.get(key)
+            if held is None or held[0] != token:
+                return False
+            self._claims[key] = (token, time.monotonic() + ttl_s)
+            self.counts["renewed"] += 1
+            return True
 
     def register(self, key: str, result: str, program: bytes | None) -> bool:
         """Keep the entry compiled for ``key`` (claimed or not: a caller that waited too long compiles unclaimed)
@@ -145,13 +160,15 @@ class RayCompileRegistry(CompileRegistry):
 class SharedTier:
     """The compiler's :class:`~ioi_eval.judge.compiler.SharedCompiles` over a registry reached by ``call(method,
     *args)``, its entries read by ``fetch`` (in one process: the registry's own methods and the entry itself).
-    Thread-safe: each thread's claims are its own."""
+    Thread-safe: each thread's claims are its own; one thread renews them all while they are held."""
 
     def __init__(self, call: Callable[..., Any], fetch: Callable[[Any], Entry] = lambda stored: stored,
-                 wait_s: float = WAIT_S) -> None:
+                 wait_s: float = WAIT_S, claim_ttl_s: float = CLAIM_TTL_S, renew_s: float = RENEW_S) -> None:
         self._call_registry, self._fetch, self.wait_s = call, fetch, wait_s
+        self.claim_ttl_s, self.renew_s = claim_ttl_s, renew_s
         self._held: dict[tuple[str, int], str] = {}  # (key, thread) -> the token of its claim
         self._lock = threading.Lock()
+        self._renewer: threading.Thread | None = None
         self._warned = False
 
     def _call(self, method: str, *args: Any) -> Any:
@@ -170,7 +187,7 @@ class SharedTier:
         deadline = time.monotonic() + self.wait_s
         pause, lost = POLL_S[0], False
         while True:
-            answer = self._call("claim", key, token, self.wait_s)
+            answer = self._call("claim", key, token, self.claim_ttl_s)
             if answer is None:
                 return None
             state, found = answer
@@ -189,12 +206,27 @@ class SharedTier:
             if state == "mine":
                 with self._lock:
                     self._held[(key, threading.get_ident())] = token
+                    if self._renewer is None:
+                        self._renewer = threading.Thread(target=self._renew, name="ioi-compile-claims", daemon=True)
+                        self._renewer.start()
                 return None
             left = deadline - time.monotonic()
             if left <= 0:  # the other compile takes too long: compile here, unclaimed
                 return None
             time.sleep(min(pause, left))
             pause = min(pause * 1.5, POLL_S[1])
+
+    def _renew(self) -> None:
+        """Renew the claims held, every ``renew_s``, until none is."""
+        while True:
+            time.sleep(self.renew_s)
+            with self._lock:
+                held = list(self._held.items())
+                if not held:
+                    self._renewer = None
+                    return
+            for (key, _), token in held:
+                self._call("renew", key, token, self.claim_ttl_s)
 
     def _token(self, key: str) -> str:
         with self._lock:

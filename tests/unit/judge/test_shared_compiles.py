@@ -58,8 +58,8 @@ class Node:
         return [p for p in (self.cache / "compile").glob("*/*") if not p.name.startswith(".")]
 
 
-def tier_over(registry: CompileRegistry, wait_s: float = 5.0) -> SharedTier:
-    return SharedTier(lambda method, *args: getattr(registry, method)(*args), wait_s=wait_s)
+def tier_over(registry: CompileRegistry, wait_s: float = 5.0, **timing: float) -> SharedTier:
+    return SharedTier(lambda method, *args: getattr(registry, method)(*args), wait_s=wait_s, **timing)
 
 
 def test_a_program_compiled_on_one_node_is_taken_by_the_other_not_compiled(tmp_path: Path) -> None:
@@ -147,11 +147,42 @@ def test_a_claim_whose_holder_never_answers_holds_others_only_until_the_wait_end
     assert c.compiler.compile(UNIT)[0].cached and c.compiles == 0
 
 
+def test_a_claim_of_a_holder_that_died_lapses_within_its_ttl(tmp_path: Path) -> None:
+    registry = CompileRegistry()
+    b = Node(tmp_path, "b", tier_over(registry, wait_s=30))
+    key = UNIT.key(b.box.info.tools["cpp"])
+    assert registry.claim(key, "an actor killed while compiling", 0.2) == ("mine", None)  # never renewed
+    started = time.monotonic()
+    res, _ = b.compiler.compile(UNIT)
+    assert res.ok and b.compiles == 1 and time.monotonic() - started < 5  # not the whole wait
+    assert registry.state()["lapsed"] == 1 and registry.state()["entries"] == 1
+
+
+def test_a_compile_longer_than_the_claims_ttl_keeps_its_claim_by_renewing_it(tmp_path: Path) -> None:
+    registry = CompileRegistry()
+    gate = threading.Event()
+    timing = {"claim_ttl_s": 0.2, "renew_s": 0.05}
+    a = Node(tmp_path, "a", tier_over(registry, **timing), gate=gate)
+    b = Node(tmp_path, "b", tier_over(registry, **timing))
+    first = threading.Thread(target=a.compiler.compile, args=(UNIT,))
+    first.start()
+    assert a.started.wait(10)
+    second = threading.Thread(target=b.compiler.compile, args=(UNIT,))
+    second.start()
+    time.sleep(1.0)  # five times the ttl: a's claim holds, renewed
+    assert registry.state()["renewed"] >= 5 and b.compiles == 0
+    gate.set()
+    first.join(10)
+    second.join(10)
+    assert (a.compiles, b.compiles) == (1, 0) and registry.state()["lapsed"] == 0
+
+
 def test_claims_lapse_and_a_released_or_lapsed_key_can_be_claimed_again() -> None:
     registry = CompileRegistry()
     assert registry.claim("k", "t1", 0.05) == ("mine", None)
     assert registry.claim("k", "t2", 0.05) == ("busy", None)
-    assert registry.claim("k", "t1", 0.05) == ("mine", None)  # its own claim, renewed
+    assert registry.claim("k", "t1", 0.05) == ("mine", None)  # its own claim, taken again
+    assert registry.renew("k", "t1", 0.05) and not registry.renew("k", "t2", 10)
     time.sleep(0.06)
     assert registry.claim("k", "t2", 10) == ("mine", None)  # t1's lapsed
     registry.release("k", "t1")  # not its claim any more: nothing happens
