@@ -3,6 +3,10 @@
 The cache key covers everything that can change the product: the language and toolchain version,
 the flags, and the name and content of every file bound into the compile (submission, graders,
 headers). An identical submission therefore never compiles twice, across runs and processes.
+
+Behind the local cache there may be a shared tier (:class:`SharedCompiles`: the Ray backend's cluster-wide
+registry, :mod:`ioi_eval.backends.ray.compiles`): on a local miss the compiler asks it, and a program another
+machine compiled lands in the local cache as if compiled here. The compiler knows only this protocol.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from ioi_box.protocol import Batch, Limits, Proc, ProcResult, ProcStatus, RunJob
 
@@ -59,15 +64,39 @@ class CompileUnit:
         return h.hexdigest()
 
 
+class SharedCompiles(Protocol):
+    """A compile cache shared beyond this machine, asked after the local one missed (a cluster's registry).
+
+    :meth:`fetch` answers with another machine's entry, or None: then the caller compiles the unit itself and
+    ends with exactly one of :meth:`offer` (an entry the local cache keeps too) or :meth:`drop` (nothing to
+    share: a transient failure, a CE cut by a limit). While one caller compiles a key, another's :meth:`fetch` of
+    it may wait for that caller's entry instead of compiling too. Failures of the tier itself never raise: they
+    cost a compile.
+    """
+
+    def fetch(self, key: str) -> tuple[str, bytes | None] | None:
+        """The entry for ``key`` (the result's JSON, the program's bytes or None for a CE), or None: compile it."""
+        ...
+
+    def offer(self, key: str, result: str, program: bytes | None) -> None:
+        """Share the entry just compiled for ``key`` (and give up its claim)."""
+        ...
+
+    def drop(self, key: str) -> None:
+        """Give up the claim on ``key`` without an entry: another caller may compile it."""
+        ...
+
+
 class Compiler:
-    """Compiles units in a box, through the cache."""
+    """Compiles units in a box, through the cache (and ``shared``, a tier behind it: :class:`SharedCompiles`)."""
 
     def __init__(self, box: Box, cache_dir: Path | None = None, use_cache: bool = True,
-                 use_pch: bool = True) -> None:
+                 use_pch: bool = True, shared: SharedCompiles | None = None) -> None:
         self.box = box
         self.cache_dir = cache_dir or cache_root()
         self.use_cache = use_cache
         self.use_pch = use_pch
+        self.shared = shared if use_cache else None  # no cache: every compile runs, none is shared
         self._pch_blobs: dict[str, str] = {}  # language -> blob of its precompiled header
         self._pch_lock = threading.Lock()
         self._pch_failed = False
@@ -149,20 +178,54 @@ class Compiler:
         if hit is not None:
             res, prog = hit
             return res, self._program(unit, lang, prog) if res.ok else None
-        causes: list[str] = []
-        for _ in range(COMPILE_TRIES):
-            try:
-                res, product, blob, completed = self._compile_in_box(unit, lang, link)
-            except _Transient as exc:
-                causes.append(str(exc))
-                continue
-            if completed:
-                self._save(key, res, product)
-            if not res.ok:
-                return res, None
-            return res, self._program(unit, lang, None, blob)
-        raise JudgeError(f"compilation failed {len(causes)} times for a reason outside the submission: "
-                         + "; then ".join(dict.fromkeys(causes)))
+        if self.shared is not None and (entry := self.shared.fetch(key)) is not None:
+            adopted = self._adopt(unit, lang, key, *entry)
+            if adopted is not None:
+                return adopted
+        offered = False
+        try:
+            causes: list[str] = []
+            for _ in range(COMPILE_TRIES):
+                try:
+                    res, product, blob, completed = self._compile_in_box(unit, lang, link)
+                except _Transient as exc:
+                    causes.append(str(exc))
+                    continue
+                if completed:  # what the local cache keeps is what the tier shares: a transient failure neither
+                    self._save(key, res, product)
+                    if self.shared is not None:
+                        data = product.read_bytes() if isinstance(product, Path) else product
+                        self.shared.offer(key, res.model_dump_json(), data)
+                        offered = True
+                if not res.ok:
+                    return res, None
+                return res, self._program(unit, lang, None, blob)
+            raise JudgeError(f"compilation failed {len(causes)} times for a reason outside the submission: "
+                             + "; then ".join(dict.fromkeys(causes)))
+        finally:
+            if self.shared is not None and not offered:
+                self.shared.drop(key)
+
+    def _adopt(self, unit: CompileUnit, lang: Language, key: str, result: str,
+               program: bytes | None) -> tuple[CompileResult, Program | None] | None:
+        """An entry of the shared tier, kept in the local cache and used as a hit of it; None when it is unusable
+        (then the unit is compiled here)."""
+        try:
+            res = CompileResult.model_validate_json(result)
+        except ValueError:
+            return None
+        if res.ok and program is None:
+            return None
+        self._save(key, res, program)
+        res.cached = True
+        if not res.ok:
+            return res, None
+        hit = self._load(key)
+        if hit is not None:
+            return hit[0], self._program(unit, lang, hit[1])
+        # not kept here (a full or read-only disk): the program goes into the box from memory
+        blob = self.box.put_bytes(program, executable=True) if lang.builds_program and program is not None else None
+        return res, self._program(unit, lang, None, blob)
 
     def _program(self, unit: CompileUnit, lang: Language, prog: Path | None, blob: str | None = None) -> Program:
         if not lang.builds_program:  # the sources run as they are

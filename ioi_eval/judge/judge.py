@@ -23,7 +23,7 @@ from ..backends.base import Backend, Box
 from ..errors import BoxLostError, JudgeError
 from ..problem.model import Problem, Subtask, TestCase
 from .checkers import make_checker
-from .compiler import Compiler
+from .compiler import Compiler, SharedCompiles
 from .grading import KattisGrading, make_grading
 from .profile import JudgeProfile, get_profile
 from .results import CompileResult, JudgeReport, ReportText, SubtaskResult, TestResult, Verdict
@@ -48,11 +48,13 @@ class Judge:
     """Judges submissions on one backend; reuse it for many submissions (caches per problem).
 
     ``backend`` is a backend's name (made with ``backend_options``) or a :class:`Backend` itself.
+    ``shared_compiles`` is a compile cache shared beyond this machine, behind the local one (a Ray judge actor's
+    link to its cluster's registry: :class:`~ioi_eval.judge.compiler.SharedCompiles`).
     """
 
     def __init__(self, backend: str | Backend = "local", workers: int | None = None, cache_dir: Path | None = None,
                  use_cache: bool = True, profile: str | JudgeProfile | None = None,
-                 **backend_options: object) -> None:
+                 shared_compiles: SharedCompiles | None = None, **backend_options: object) -> None:
         self.profile = get_profile(profile)
         if isinstance(backend, str):
             self.backend = get_backend(backend, **backend_options)
@@ -64,6 +66,7 @@ class Judge:
         self.workers = workers
         self.cache_dir = cache_dir
         self.use_cache = use_cache
+        self.shared_compiles = shared_compiles
         self._box: Box | None = None
         self._compiler: Compiler | None = None
         self._problems: dict[tuple[str, Path], _ProblemState] = {}
@@ -79,7 +82,7 @@ class Judge:
         """The box, opened on first use."""
         if self._box is None:
             self._box = self.backend.open(self.workers)
-            self._compiler = Compiler(self._box, self.cache_dir, use_cache=self.use_cache)
+            self._compiler = Compiler(self._box, self.cache_dir, use_cache=self.use_cache, shared=self.shared_compiles)
             # One slot per worker, shared by every compile and test of every submission in flight,
             # so that one submission's compile overlaps another's tests without oversubscribing.
             self._slots = threading.BoundedSemaphore(max(1, self._box.workers))

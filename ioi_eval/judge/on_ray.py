@@ -11,8 +11,11 @@ answers ``judge(package, problem, submission)`` with the submission's :class:`~i
   paths moved onto the node's copy (:func:`rebase`). Files the problem names outside its folder (a hand-made
   view's tests or checker kept elsewhere) travel in the same tar, each folder's files together
   (:func:`outside_files`); a folder or special file named outside it is an error naming it.
-- Compiles happen in the actors, cached per node (the node's compile cache, ``<cache>/compile``): a submission
-  judged on N nodes is compiled at most N times (once per node, not once per cluster).
+- Compiles happen in the actors, once per cluster: behind the node's compile cache (``<cache>/compile``) each
+  actor asks the pool's compile registry (:mod:`..backends.ray.compiles`: a named actor, keyed by the compile
+  cache's key, its programs in the object store). A submission judged on N nodes is compiled once; the other
+  nodes take its program from the object store into their cache (one compiling at a time per key: the others
+  wait for it).
 - :class:`SubmissionPool` (driver) keeps at most ``slots`` submissions in flight per actor, least busy first.
   An actor or node that dies fails its submissions' calls; each is retried once on another actor (a fresh one is
   started where Ray finds room), then it is a report of SE results naming the cause. Ray never retries by
@@ -31,6 +34,7 @@ import tarfile
 import tempfile
 import threading
 import time
+import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -40,6 +44,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..backends.ray.compiles import RayCompileTier, open_registry
 from ..backends.ray.shipping import NodeBlobs
 from ..errors import BoxRequestError, PackageError, RayClusterError
 from ..problem.model import Problem
@@ -177,11 +182,12 @@ class JudgeActor:
     """A judge on one node: a local :class:`Judge` over this node's box (``box``: ``local`` or ``docker``; or
     ``e2b``: E2B sandboxes whose leases and creations go through ``limiter``, the cluster's) with ``slots`` run
     slots. ``canned`` (a report's JSON) answers every submission with it at once, running nothing:
-    the driver-ceiling benchmark's actor. Plain Python: the driver wraps it with ``ray.remote``."""
+    the driver-ceiling benchmark's actor. ``compiles`` (the pool's compile registry actor) shares compiles
+    across the cluster. Plain Python: the driver wraps it with ``ray.remote``."""
 
     def __init__(self, judge_class: Any, box: str = "local", slots: int = 1, image: str | None = None,
                  canned: bytes | None = None, judge_options: dict[str, Any] | None = None,
-                 limiter: Any = None) -> None:
+                 limiter: Any = None, compiles: Any = None) -> None:
         import ray
 
         self.node_id = ray.get_runtime_context().get_node_id()
@@ -199,6 +205,8 @@ class JudgeActor:
                 from ..backends.e2b import E2BBackend
 
                 backend = E2BBackend(limiter=limiter)
+            if compiles is not None:
+                options["shared_compiles"] = RayCompileTier(compiles)
             # judge_class is Judge, passed by the driver: this module does not import judge.py (no cycle)
             self.judge = judge_class(backend, workers=slots, **(judge_options or {}), **options)
             _ = self.judge.box  # open it now: a box that cannot start fails the actor's start, not a submission
@@ -307,6 +315,7 @@ class SubmissionPool:
         self._queue_cond = threading.Condition()
         self._senders: list[threading.Thread] = []
         self.isolation_note = ""
+        self.compiles = init.get("compiles")  # the pool's compile registry actor (None: compiles stay per node)
         handles = [self._spawn() for _ in range(count)]
         try:
             wheres = ray.get([h.handle.where.remote() for h in handles], timeout=start_timeout)
@@ -328,6 +337,13 @@ class SubmissionPool:
     def workers(self) -> int:
         """Submissions this pool judges at once (live actors x slots)."""
         return max(1, sum(a.alive for a in self.actors)) * self.slots
+
+    def compile_stats(self) -> dict[str, Any] | None:
+        """What the pool's compile registry holds and did (:meth:`~..backends.ray.compiles.CompileRegistry.state`),
+        or None without one."""
+        if self.compiles is None:
+            return None
+        return dict(self._ray.get(self.compiles.state.remote(), timeout=self._start_timeout))
 
     @property
     def info(self) -> dict[str, Any] | None:
@@ -588,6 +604,9 @@ class SubmissionPool:
             a.alive = False
             with contextlib.suppress(Exception):
                 self._ray.kill(a.handle, no_restart=True)
+        if self.compiles is not None:  # its programs leave the object store with it
+            with contextlib.suppress(Exception):
+                self._ray.kill(self.compiles, no_restart=True)
 
 
 def _wire(submission: Any) -> Any:
@@ -611,15 +630,23 @@ def open_pool(ray: Any, judge_class: Any, box: str, slots: int, count: int, imag
     """Start ``count`` judge actors (spread, no restarts, no task retries) and wait until each has its box.
     ``judge_options`` go to each actor's ``Judge`` (the driver's judge profile, whether to use the cache).
     ``room()`` says whether some node has the CPUs for a replacement actor now. ``limiter`` (``box="e2b"``) is
-    the cluster's E2B limiter; ``actor_options`` add Ray options (the E2B settings' environment)."""
+    the cluster's E2B limiter; ``actor_options`` add Ray options (the E2B settings' environment). Unless the
+    actors are canned or use no cache, a compile registry (:mod:`..backends.ray.compiles`) is started for the pool
+    and ends with it: each source is compiled once in the cluster."""
     actor_class = ray.remote(JudgeActor)
     options = {"num_cpus": cpus, "scheduling_strategy": "SPREAD", "max_restarts": 0, "max_task_retries": 0,
                "max_concurrency": slots + 2,  # its submissions, plus where() and shutdown()
                **(actor_options or {})}
+    compiles = None
+    if canned is None and (judge_options or {}).get("use_cache", True):
+        compiles = open_registry(ray, f"ioi-eval-compiles-{os.getpid()}-{uuid.uuid4().hex[:12]}")
     init = {"judge_class": judge_class, "box": box, "slots": slots, "image": image, "canned": canned,
-            "judge_options": judge_options, "limiter": limiter}
+            "judge_options": judge_options, "limiter": limiter, "compiles": compiles}
     try:
         return SubmissionPool(ray, actor_class, options, init, count, slots, stats, start_timeout, room)
     except Exception as exc:
+        if compiles is not None:
+            with contextlib.suppress(Exception):
+                ray.kill(compiles, no_restart=True)
         raise RayClusterError(f"cannot start the judge actors ({count} x {slots} CPUs, within "
                               f"{start_timeout:g} s): {type(exc).__name__}: {exc}") from None

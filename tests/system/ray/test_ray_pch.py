@@ -57,9 +57,12 @@ def test_each_node_builds_the_precompiled_header_once(caches, tmp_path: Path) ->
     assert all(t.verdict == Verdict.AC for r in reports for t in r.tests)
     for folder in folders:
         logs = list((folder / "pch").glob(f"*/{PCH_BUILD_LOG}"))
-        assert len(logs) == 1, folder  # one compiler and flags: one header
-        builds = logs[0].read_text().splitlines()  # "<host> pid <pid> <seconds> s" per build
-        assert len(builds) == 1, builds  # built once, by one actor, while its neighbour waited
-        assert (logs[0].parent / "bits" / "stdc++.h.gch").is_file()
+        # one compiler, one header per set of flags: the submissions', and the checker's (trusted) on the node
+        # that compiled the checker for the whole cluster (the others took it from the compile registry)
+        assert 1 <= len(logs) <= 2, (folder, logs)
+        for log in logs:
+            builds = log.read_text().splitlines()  # "<host> pid <pid> <seconds> s" per build
+            assert len(builds) == 1, builds  # built once, by one actor, while its neighbour waited
+            assert (log.parent / "bits" / "stdc++.h.gch").is_file()
         assert list((folder / "compile").glob("*/*/result.json"))  # this node compiled submissions
     assert not (driver_cache / "pch").exists()  # the driver neither built nor shipped one
