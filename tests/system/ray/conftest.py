@@ -69,6 +69,17 @@ def local_cluster(tmp_path_factory: pytest.TempPathFactory, nodes: list[dict[str
                 os.environ[k] = v
 
 
+@contextmanager
+def nodes_with_own_caches(tmp_path_factory: pytest.TempPathFactory, count: int = 3,
+                          **node: Any) -> Iterator[tuple[Any, list[Path]]]:
+    """:func:`local_cluster` of ``count`` nodes (``node`` updating :data:`NODE`), each with its own
+    ``IOI_EVAL_CACHE`` folder, one slot per actor: (the cluster, the nodes' cache folders)."""
+    folders = [tmp_path_factory.mktemp(f"node{i}-cache") for i in range(count)]
+    with local_cluster(tmp_path_factory, [{**node, "env_vars": {"IOI_EVAL_CACHE": str(f)}} for f in folders],
+                       IOI_EVAL_RAY_SLOTS="1") as c:
+        yield c, folders
+
+
 def _ours(pid_dir: Path) -> bool:
     """Whether the process belongs to this module's cluster: its environment holds the blob folder the fixture
     made for it (other test runs on the machine have Ray actors of their own; a worker that outlived its raylet

@@ -22,7 +22,7 @@ from ioi_eval.judge.submission import Submission
 from ioi_eval.sources.loader import load_problem
 from tests.conftest import PROBLEMS
 
-from .conftest import local_cluster, wait_no_actors
+from .conftest import nodes_with_own_caches, wait_no_actors
 
 pytestmark = pytest.mark.slow
 
@@ -33,10 +33,8 @@ MODEL = PROBLEMS / "pairsum" / "solutions" / "model_solution" / "pairsum.cpp"
 @pytest.fixture(scope="module")
 def caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, list[Path]]]:
     """A head and two workers, 1 CPU each (one judge actor of one slot per node), each with its own cache."""
-    folders = [tmp_path_factory.mktemp(f"node{i}-cache") for i in range(NODES)]
-    with local_cluster(tmp_path_factory, [{"env_vars": {"IOI_EVAL_CACHE": str(f)}} for f in folders],
-                       IOI_EVAL_RAY_SLOTS="1") as c:
-        yield c, folders
+    with nodes_with_own_caches(tmp_path_factory, NODES) as got:
+        yield got
 
 
 def keys(folder: Path) -> set[str]:
