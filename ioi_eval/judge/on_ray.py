@@ -44,6 +44,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..backends.ray.cluster import ROOM_WAIT_S
 from ..backends.ray.compiles import RayCompileTier, open_registry
 from ..backends.ray.shipping import NodeBlobs
 from ..errors import BoxRequestError, PackageError, RayClusterError
@@ -54,7 +55,6 @@ from .submission import Submission
 PACKAGE_SUFFIX = ".pkg.tar"
 OUTSIDE = ".ioi-outside"  # where files a problem names outside its package folder travel, in the package's tar
 PROBLEM_REFS = 256  # problem objects (views) kept in the object store by the driver, most recent first
-ROOM_WAIT_S = 15.0  # how long a replacement actor waits for a node with free CPUs
 SUBMISSION_TIMEOUT_S = 600.0  # plus each test's wall budget: an actor silent for longer is taken as hung
 CHUNK_MAX = 16  # submissions in one actor call (judged one after another there)
 CHUNKS_PER_SLOT = 4  # ...as long as every slot gets this many calls (the last ones finish close together)

@@ -24,14 +24,13 @@ from ...errors import ChannelError, RayClusterError
 from ..remote import ChannelPool, RemoteBox
 from .actor import BoxActor
 from .channel import START_TIMEOUT_S, ChannelStats, RayChannel
-from .cluster import alive_nodes, connect
+from .cluster import ROOM_WAIT_S, alive_nodes, connect
 from .shipping import ObjectShelf
 
 log = logging.getLogger("ioi_eval.ray")
 
 BOXES = ("local", "docker", "e2b")
 DEFAULT_SLOTS = 2  # run slots (and CPUs) per actor; $IOI_EVAL_RAY_SLOTS
-ROOM_WAIT_S = 15.0  # how long a replacement actor waits for a node with free CPUs
 STATUS_EVERY_S = 10.0  # the driver's progress line; $IOI_EVAL_RAY_STATUS_S (0: none)
 
 

@@ -13,6 +13,8 @@ from ...errors import RayClusterError
 
 #: What a local cluster started by the harness may put in shared memory (bytes): blobs are small next to it.
 LOCAL_OBJECT_STORE_BYTES = 512 << 20
+#: How long a replacement actor (a box's or a judge's) waits for a node with free CPUs (seconds).
+ROOM_WAIT_S = 15.0
 
 
 def load_ray() -> ModuleType:

@@ -134,6 +134,14 @@ class Background:
             time.sleep(0.01)
         assert stats.in_flight > 0, "nothing was in flight to lose"
 
+    def settled(self, timeout: float = 120.0) -> tuple[int, int]:
+        """``pool.alive()`` once no replacement actor is starting any more (or the timeout passed): a replacement
+        may still be waiting for room or starting its box (a container) when the last report came back."""
+        deadline = time.monotonic() + timeout
+        while (alive := self.pool.alive())[0] != alive[1] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return alive
+
     def join(self, timeout: float = 300.0) -> list[Any]:
         """The reports, once ``judge_many`` returned (fails when it did not within ``timeout``)."""
         self.thread.join(timeout=timeout)

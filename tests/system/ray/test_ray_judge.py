@@ -141,6 +141,7 @@ def test_a_judge_actor_killed_while_judging(cluster, monkeypatch: pytest.MonkeyP
         work.wait_busy()
         os.kill(victim, signal.SIGKILL)
         reports: list[JudgeReport] = work.join()
+        assert work.settled() == (3, 3)
         assert pool.replacements >= 1 and pool.stats.broken >= 1
         pids = _actor_pids(judge)
         assert victim not in pids and len(pids) == 3  # replaced by a fresh actor where the CPU came free
