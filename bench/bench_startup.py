@@ -26,10 +26,12 @@ the Python side). Each version has its own compile cache and TMPDIR.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,6 +41,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SOL = '#include <cstdio>\nint main(){long long a,b; if(scanf("%lld %lld",&a,&b)!=2) return 1; printf("%lld\\n",a+b);}\n'
+
+
+def wait_served(v: Version, pkg: Path, sol: Path, timeout: float = 60.0) -> None:
+    """Judge untimed until the served version's judging is served (``-v`` says so)."""
+    deadline = time.monotonic() + timeout
+    cmd = [sys.executable, "-m", "ioi_eval.cli", "-v", "judge", "-p", str(pkg), "-s", str(sol), "--json", "-j", "1"]
+    while "judged by the judge server" not in subprocess.run(cmd, env=v.env, capture_output=True, text=True,
+                                                             cwd=pkg.parent).stderr:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{v.name}: the judge server did not answer within {timeout:g} s")
+        time.sleep(0.2)
 
 
 def make_package(root: Path) -> Path:
@@ -66,11 +79,14 @@ def baseline_tree(rev: str, dest: Path) -> Path:
 class Version:
     """One tree's ``ioi-eval judge``, with its own cache and TMPDIR."""
 
-    def __init__(self, name: str, tree: Path, work: Path) -> None:
-        self.name, self.tree = name, tree
+    def __init__(self, name: str, tree: Path, work: Path, served: bool = False) -> None:
+        self.name, self.tree, self.served = name, tree, served
         self.env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # .pyc as users have
         self.env.update(PYTHONPATH=f"{tree}{os.pathsep}{tree / 'sandbox'}", IOI_EVAL_CACHE=str(work / f"{name}-cache"),
-                        TMPDIR=str(work / f"{name}-tmp"))
+                        TMPDIR=str(work / f"{name}-tmp"), IOI_EVAL_JUDGE_SERVER="1" if served else "0")
+        if served:  # its own runtime folder: the server is stopped at the end (see stop_servers)
+            (work / "runtime").mkdir(mode=0o700)
+            self.env["XDG_RUNTIME_DIR"] = str(work / "runtime")
         (work / f"{name}-tmp").mkdir()
         self.walls: list[float] = []
         self.cpus: list[float] = []
@@ -103,6 +119,13 @@ class Version:
         rest = statistics.median(w - t for w, t in zip(self.walls, self.tests, strict=True)) * 1000
         return {"wall_ms": round(wall, 1), "test_ms": round(test, 1), "rest_ms": round(rest, 1),
                 "cpu_ms": ms(self.cpus), "runs": len(self.walls)}
+
+
+def stop_servers(work: Path) -> None:
+    """End the judge servers the served version started (their pid files are in its runtime folder)."""
+    for pid_file in (work / "runtime").glob("*/*.pid"):
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
 
 
 def _children_cpu() -> float:
@@ -193,6 +216,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=15, help="timed judgings per version")
     ap.add_argument("--compiles", type=int, default=4, help="compiles per process and round (0: no compile part)")
     ap.add_argument("--out", type=Path, help="also write the figures as JSON")
+    ap.add_argument("--server", action="store_true",
+                    help="also time this tree with IOI_EVAL_JUDGE_SERVER=1 (the resident judge; its process tree's "
+                         "CPU is then the caller's alone: the judging runs in the server's fork)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_startup_") as d:
         work = Path(d)
@@ -201,11 +227,15 @@ def main() -> None:
         sol = work / "sol.cpp"
         sol.write_text(SOL)
         versions = [Version("this tree", REPO, work)]
+        if args.server:
+            versions.append(Version("this tree, judge server", REPO, work, served=True))
         if args.baseline:
             versions.insert(0, Version(f"baseline {args.baseline}", baseline_tree(args.baseline, work / "base"), work))
         for v in versions:
             for _ in range(2):  # untimed: compiles into the version's cache, writes .pyc files
                 v.judge(pkg, sol)
+            if v.served:  # the first call started the server: wait until it answers
+                wait_served(v, pkg, sol)
         load = os.getloadavg()[0]
         floor: dict[str, list[float]] = {}
         for _ in range(args.runs):  # interleaved: machine noise hits every figure alike
@@ -225,6 +255,7 @@ def main() -> None:
                                "date": time.strftime("%Y-%m-%d %H:%M:%S")},
                    "versions": {v.name: v.summary() for v in versions},
                    "floor_ms": {k: ms(v) for k, v in floor.items()}}
+        stop_servers(work)
         if bare:
             results["compile_ms"] = {"bare g++": ms(bare), **{
                 name: {k: ms(xs) for k, xs in c.items()} | {"n": len(c["wall"])} for name, c in compiles.items()}}

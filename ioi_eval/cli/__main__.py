@@ -1,5 +1,5 @@
 """``python -m ioi_eval.cli``."""
 
-from .main import main
+from . import main
 
 main()
