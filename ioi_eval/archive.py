@@ -11,7 +11,6 @@ enforces that), and the bytes written are counted again against the cap.
 
 from __future__ import annotations
 
-import os
 import shutil
 import stat
 import zipfile
@@ -20,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from .envvars import env_number
 from .errors import IoiEvalError
 
 MAX_BYTES_ENV = "IOI_EVAL_ARCHIVE_MAX_BYTES"
@@ -40,23 +40,11 @@ class Caps:
     max_members: int
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise IoiEvalError(f"{name}={raw!r}: must be a positive whole number")
-    return value
-
-
 def caps() -> Caps:
     """The caps in force: ``$IOI_EVAL_ARCHIVE_MAX_BYTES`` (default 2 GiB) and
     ``$IOI_EVAL_ARCHIVE_MAX_MEMBERS`` (default 20000)."""
-    return Caps(_env_int(MAX_BYTES_ENV, DEFAULT_MAX_BYTES), _env_int(MAX_MEMBERS_ENV, DEFAULT_MAX_MEMBERS))
+    return Caps(env_number(MAX_BYTES_ENV, DEFAULT_MAX_BYTES, positive=True),
+                env_number(MAX_MEMBERS_ENV, DEFAULT_MAX_MEMBERS, positive=True))
 
 
 def _member_path(info: zipfile.ZipInfo) -> PurePosixPath | None:

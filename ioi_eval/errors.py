@@ -9,6 +9,11 @@ class IoiEvalError(Exception):
     """Base class of errors with a message meant for the user."""
 
 
+class EnvVarError(IoiEvalError):
+    """An environment setting (``$IOI_EVAL_...``) holds a value it cannot take; the message names the variable,
+    the value and what it must be."""
+
+
 # -- problems and their sources ---------------------------------------------------------------------
 
 class PackageError(IoiEvalError):

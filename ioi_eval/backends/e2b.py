@@ -56,6 +56,7 @@ from ioi_box.protocol import PutBlobs, Reply
 from ioi_box.protocol import Request as _Request
 from ioi_box.textwire import decode_line
 
+from ..envvars import env_number
 from ..errors import ChannelError, E2BError, IoiEvalError
 from .limiter import Limiter, LimitTimeout, LocalLimiter
 from .remote import ChannelPool, RemoteBox, StreamChannel
@@ -507,29 +508,6 @@ class E2BChannel(StreamChannel):
 
 # -- the backend ----------------------------------------------------------------------------------
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise E2BError(f"${name} must be a whole number, not {value!r}") from None
-
-
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not number > 0:
-        raise E2BError(f"${name} must be a positive number, not {value!r}")
-    return number
-
-
 class E2BBackend:
     """Judge in a pool of E2B sandboxes (``--backend e2b``). ``limiter`` holds the account's limits (default:
     this process's, from :meth:`limits`); the Ray backend passes its cluster-wide one."""
@@ -543,13 +521,14 @@ class E2BBackend:
                  create_rate: float | None = None, limiter: Limiter | None = None,
                  lease_wait_s: float = LEASE_WAIT_S) -> None:
         self.template = template or DEFAULT_TEMPLATE
-        self.slots_per_sandbox = max(1, slots_per_sandbox or _env_int("IOI_EVAL_E2B_SLOTS", SLOTS_PER_SANDBOX))
-        self.max_sandboxes = max(1, max_sandboxes or _env_int("IOI_EVAL_E2B_MAX_SANDBOXES", DEFAULT_MAX_SANDBOXES))
+        self.slots_per_sandbox = max(1, slots_per_sandbox or env_number("IOI_EVAL_E2B_SLOTS", SLOTS_PER_SANDBOX))
+        self.max_sandboxes = max(1, max_sandboxes or env_number("IOI_EVAL_E2B_MAX_SANDBOXES", DEFAULT_MAX_SANDBOXES))
         self.isolation = os.environ.get("IOI_EVAL_E2B_ISOLATION", isolation) or None
         self.sandbox_timeout_s = sandbox_timeout_s
         self.keepalive_s = keepalive_s
         self.backoff = backoff or Backoff()
-        self.create_rate = create_rate or _env_float("IOI_EVAL_E2B_CREATE_RATE", DEFAULT_CREATE_RATE)
+        self.create_rate = create_rate or env_number("IOI_EVAL_E2B_CREATE_RATE", DEFAULT_CREATE_RATE,
+                                                       kind=float, positive=True, unit="sandboxes per second")
         self.limiter = limiter
         self.lease_wait_s = lease_wait_s
         self._sdk = sdk

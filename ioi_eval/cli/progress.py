@@ -14,14 +14,13 @@ thread-safe: the run's judging threads advance the same task.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from ..errors import IoiEvalError
+from ..envvars import env_number
 from .logs import quiet
 
 if TYPE_CHECKING:
@@ -33,16 +32,7 @@ DEFAULT_INTERVAL = 30.0
 
 def progress_interval() -> float:
     """``$IOI_EVAL_PROGRESS_INTERVAL`` in seconds (a positive number), else :data:`DEFAULT_INTERVAL`."""
-    raw = os.environ.get("IOI_EVAL_PROGRESS_INTERVAL", "").strip()
-    if not raw:
-        return DEFAULT_INTERVAL
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise IoiEvalError(f"$IOI_EVAL_PROGRESS_INTERVAL must be a positive number of seconds, not {raw!r}")
-    return value
+    return env_number("IOI_EVAL_PROGRESS_INTERVAL", DEFAULT_INTERVAL, kind=float, positive=True, unit="seconds")
 
 
 def duration(seconds: float) -> str:

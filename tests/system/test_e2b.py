@@ -27,7 +27,7 @@ from ioi_eval.backends.e2b import Backoff, E2BBackend, LineReader
 from ioi_eval.backends.e2b_template import build_template, e2b_dockerfile
 from ioi_eval.backends.limiter import LocalLimiter
 from ioi_eval.backends.remote import RemoteBox
-from ioi_eval.errors import E2BError
+from ioi_eval.errors import E2BError, EnvVarError
 from ioi_eval.judge.judge import Judge
 from ioi_eval.judge.results import Verdict
 from ioi_eval.judge.submission import Submission
@@ -175,7 +175,7 @@ def test_pool_size_follows_workers_within_the_concurrency_limit() -> None:
 
 def test_bad_settings_are_clear_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOI_EVAL_E2B_MAX_SANDBOXES", "lots")
-    with pytest.raises(E2BError, match=r"IOI_EVAL_E2B_MAX_SANDBOXES must be a whole number"):
+    with pytest.raises(EnvVarError, match=r"\$IOI_EVAL_E2B_MAX_SANDBOXES must be a whole number, not 'lots'"):
         E2BBackend()
     monkeypatch.setenv("IOI_EVAL_E2B_MAX_SANDBOXES", "3")
     assert E2BBackend(slots_per_sandbox=2).plan(100) == (3, 2)
@@ -569,5 +569,6 @@ def test_create_rate_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert E2BBackend().limits() == (e2b.DEFAULT_MAX_SANDBOXES, 5.0)
     for bad in ("fast", "0", "-1"):
         monkeypatch.setenv("IOI_EVAL_E2B_CREATE_RATE", bad)
-        with pytest.raises(E2BError, match="IOI_EVAL_E2B_CREATE_RATE must be a positive number"):
+        with pytest.raises(EnvVarError, match="IOI_EVAL_E2B_CREATE_RATE must be a positive number of sandboxes per "
+                                              f"second, not '{bad}'"):
             E2BBackend()

@@ -69,7 +69,7 @@ def test_caps_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv(archive.MAX_BYTES_ENV, "5000")
     archive.extract(z, tmp_path, PackageError)
     monkeypatch.setenv(archive.MAX_BYTES_ENV, "-1")
-    with pytest.raises(IoiEvalError, match="IOI_EVAL_ARCHIVE_MAX_BYTES='-1': must be a positive whole number"):
+    with pytest.raises(IoiEvalError, match=r"\$IOI_EVAL_ARCHIVE_MAX_BYTES must be a positive whole number, not '-1'"):
         archive.caps()
 
 

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ...envvars import env_number
 from ...errors import ChannelError, RayClusterError
 from ..remote import ChannelPool, RemoteBox
 from .actor import BoxActor
@@ -55,7 +56,7 @@ class RayBackend:
         self.box = box or os.environ.get("IOI_EVAL_RAY_BOX") or "local"
         if self.box not in BOXES:
             raise RayClusterError(f"--ray-box must be one of {', '.join(BOXES)}, not {self.box!r}")
-        self.slots = max(1, slots or int(os.environ.get("IOI_EVAL_RAY_SLOTS", DEFAULT_SLOTS)))
+        self.slots = max(1, slots or env_number("IOI_EVAL_RAY_SLOTS", DEFAULT_SLOTS))
         self.image = image
         self.isolation = isolation or _BOX_ISOLATION.get(self.box)
         self.e2b: Any = None
@@ -206,7 +207,7 @@ class _StatusLine:
     def __init__(self, counts: Callable[[], tuple[int, int, int]], stats: ChannelStats,
                  emit: Callable[[str], None]) -> None:
         self.counts, self.stats, self.emit = counts, stats, emit  # counts: (alive, actors, replaced)
-        self.every = float(os.environ.get("IOI_EVAL_RAY_STATUS_S", STATUS_EVERY_S))
+        self.every = env_number("IOI_EVAL_RAY_STATUS_S", STATUS_EVERY_S, kind=float, unit="seconds")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ioi-ray-status", daemon=True)
         self._said = (stats.results, 0)  # (results, replacements) as of the last line emitted

@@ -25,7 +25,6 @@ lost anyway is forgotten and compiled again. A registry that cannot be reached c
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import uuid
@@ -33,6 +32,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from ...envvars import env_number
 from .cluster import load_ray
 
 log = logging.getLogger("ioi_eval.ray")
@@ -263,15 +263,7 @@ class RayCompileTier(SharedTier):
 
 def registry_bytes() -> int:
     """What the registry keeps at most: ``$IOI_EVAL_RAY_COMPILES_MB`` (MiB), else :data:`MAX_BYTES`."""
-    value = os.environ.get("IOI_EVAL_RAY_COMPILES_MB")
-    if not value:
-        return MAX_BYTES
-    try:
-        mb = float(value)
-    except ValueError:
-        from ...errors import RayClusterError
-
-        raise RayClusterError(f"$IOI_EVAL_RAY_COMPILES_MB must be a number of MiB, not {value!r}") from None
+    mb = env_number("IOI_EVAL_RAY_COMPILES_MB", MAX_BYTES / (1 << 20), kind=float, unit="MiB")
     return max(0, int(mb * (1 << 20)))
 
 

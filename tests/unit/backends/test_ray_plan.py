@@ -4,6 +4,7 @@ Slurm and KubeRay examples of docs/scaling.md."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import yaml
 
 from ioi_eval.backends.ray import RayBackend
 from ioi_eval.backends.ray.shipping import NodeBlobs
-from ioi_eval.errors import RayClusterError
+from ioi_eval.errors import EnvVarError, RayClusterError
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -118,3 +119,54 @@ def test_status_line_says_a_late_replacement_when_it_stops(monkeypatch: pytest.M
     idle.start()
     idle.stop()
     assert quiet == []
+
+
+def test_ray_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ioi_eval.backends.ray.backend import STATUS_EVERY_S, _StatusLine
+    from ioi_eval.backends.ray.channel import ChannelStats
+    from ioi_eval.backends.ray.compiles import MAX_BYTES, registry_bytes
+
+    monkeypatch.setenv("IOI_EVAL_RAY_SLOTS", "3")
+    assert RayBackend().slots == 3 and RayBackend(slots=5).slots == 5  # an argument wins
+    monkeypatch.setenv("IOI_EVAL_RAY_SLOTS", "")
+    assert RayBackend().slots == 2
+    for bad in ("x", "2.5"):
+        monkeypatch.setenv("IOI_EVAL_RAY_SLOTS", bad)
+        with pytest.raises(EnvVarError, match=rf"^\$IOI_EVAL_RAY_SLOTS must be a whole number, not '{bad}'$"):
+            RayBackend()
+
+    def status() -> _StatusLine:
+        return _StatusLine(lambda: (1, 1, 0), ChannelStats(), print)
+
+    monkeypatch.delenv("IOI_EVAL_RAY_STATUS_S", raising=False)
+    assert status().every == STATUS_EVERY_S
+    monkeypatch.setenv("IOI_EVAL_RAY_STATUS_S", "0")  # 0: no status line
+    line = status()
+    line.start()
+    assert line.every == 0 and not line._thread.is_alive()
+    line.stop()
+    for bad in ("often", "inf"):
+        monkeypatch.setenv("IOI_EVAL_RAY_STATUS_S", bad)
+        with pytest.raises(EnvVarError, match=rf"^\$IOI_EVAL_RAY_STATUS_S must be a number of seconds, not '{bad}'$"):
+            status()
+
+    monkeypatch.delenv("IOI_EVAL_RAY_COMPILES_MB", raising=False)
+    assert registry_bytes() == MAX_BYTES
+    monkeypatch.setenv("IOI_EVAL_RAY_COMPILES_MB", "1.5")
+    assert registry_bytes() == 3 << 19
+    monkeypatch.setenv("IOI_EVAL_RAY_COMPILES_MB", "0")  # 0: the registry keeps nothing
+    assert registry_bytes() == 0
+    monkeypatch.setenv("IOI_EVAL_RAY_COMPILES_MB", "lots")
+    with pytest.raises(EnvVarError, match=r"^\$IOI_EVAL_RAY_COMPILES_MB must be a number of MiB, not 'lots'$"):
+        registry_bytes()
+
+
+def test_cli_refuses_a_bad_ray_slots_setting(tmp_path: Path) -> None:
+    """A bad setting stops the command before any cluster is reached: one line, exit 2, no traceback."""
+    src = tmp_path / "a.cpp"
+    src.write_text("int main(){}\n")
+    res = subprocess.run([sys.executable, "-m", "ioi_eval.cli", "judge", "-p", str(REPO / "problems" / "pairsum"),
+                          "-s", str(src), "--backend", "ray"], capture_output=True, text=True,
+                         env={**os.environ, "IOI_EVAL_RAY_SLOTS": "x", "RAY_ADDRESS": "127.0.0.1:1"}, timeout=120)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.strip() == "error: $IOI_EVAL_RAY_SLOTS must be a whole number, not 'x'", res.stderr
