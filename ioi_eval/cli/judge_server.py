@@ -281,6 +281,7 @@ def _start_server(path: str) -> None:
     import fcntl
     import subprocess
 
+    _idle_s()  # a bad setting stops here, not in the background server's log
     lock = os.open(path[: -len(".sock")] + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -308,6 +309,9 @@ def serve(path: str, idle_s: float) -> int:
         return 1
     for name in PRELOAD:
         importlib.import_module(name)
+    from .main import command
+
+    prepared = command("judge")  # built once: a fork only parses its arguments
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     if os.path.exists(path):
         os.unlink(path)  # a dead server's (we hold the lock: no live one has it)
@@ -338,7 +342,7 @@ def serve(path: str, idle_s: float) -> int:
                 except OSError:
                     conn = None
                 if conn is not None:
-                    _fork_judge(conn, listener, (wake_r, wake_w, lock), children)
+                    _fork_judge(conn, listener, (wake_r, wake_w, lock), children, prepared)
             if children:
                 last_busy = time.monotonic()
             elif time.monotonic() - last_busy > idle_s:
@@ -380,7 +384,7 @@ def _reap(children: dict[int, socket.socket]) -> None:
 
 
 def _fork_judge(conn: socket.socket, listener: socket.socket, own_fds: tuple[int, ...],
-                children: dict[int, socket.socket]) -> None:
+                children: dict[int, socket.socket], prepared: Any) -> None:
     """Fork a judge for the caller on ``conn`` (after checking it is this user) and tell the caller its pid."""
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _pid, uid, _gid = struct.unpack("3i", creds)
@@ -392,15 +396,20 @@ def _fork_judge(conn: socket.socket, listener: socket.socket, own_fds: tuple[int
         code = 70
         try:
             listener.close()
+            for other in children.values():  # other callers' connections: theirs to end, not this fork's
+                other.close()
             signal.set_wakeup_fd(-1)
             for fd in own_fds:
                 os.close(fd)
-            code = _judge_in_fork(conn)
+            code = _judge_in_fork(conn, prepared)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        except BaseException as exc:  # a bug of ours: say it on the caller's stderr, never a silent status
+        except BaseException:  # a bug: its traceback on the caller's stderr and status 1, as in-process
+            code = 1
             with contextlib.suppress(Exception):
-                sys.stderr.write(f"error: the judge server's fork failed: {type(exc).__name__}: {exc}\n")
+                import traceback
+
+                traceback.print_exc()
         finally:
             _end_fork(code)
     children[pid] = conn
@@ -408,7 +417,7 @@ def _fork_judge(conn: socket.socket, listener: socket.socket, own_fds: tuple[int
         conn.sendall(f"pid {pid}\n".encode())
 
 
-def _judge_in_fork(conn: socket.socket) -> int:
+def _judge_in_fork(conn: socket.socket, prepared: Any) -> int:
     """In the fork: become the caller's process (stdio, folder, environment, umask) and run its command."""
     import array
     import json
@@ -454,7 +463,7 @@ def _judge_in_fork(conn: socket.socket) -> int:
     sys.argv, sys.path[:] = list(request["argv"]), request["path"]
     from .main import main
 
-    main()
+    main(prepared)
     return 0
 
 
@@ -471,14 +480,21 @@ def _end_fork(code: int) -> NoReturn:
         os._exit(code & 0xFF if code >= 0 else 1)
 
 
+def _idle_s() -> float:
+    """``$IOI_EVAL_JUDGE_SERVER_IDLE_S``; a bad value is a one-line error (exit 2)."""
+    from ..envvars import env_number
+    from ..errors import EnvVarError
+
+    try:
+        return env_number(IDLE_ENV, DEFAULT_IDLE_S, kind=float, positive=True, unit="seconds")
+    except EnvVarError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(2)
+
+
 def main() -> None:
     """``python -m ioi_eval.cli.judge_server SOCKET``: run a server (started by :func:`serve_if_running`)."""
-    try:
-        idle = float(os.environ.get(IDLE_ENV) or DEFAULT_IDLE_S)
-    except ValueError:
-        sys.stderr.write(f"error: ${IDLE_ENV} must be a number of seconds\n")
-        sys.exit(2)
-    sys.exit(serve(sys.argv[1], idle))
+    sys.exit(serve(sys.argv[1], _idle_s()))
 
 
 if __name__ == "__main__":

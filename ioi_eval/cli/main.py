@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 import warnings
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.main
 
 from ..errors import PackageWarning
 from .common import err, fail
@@ -71,11 +72,23 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 _default_show = warnings.showwarning
 
 
-def main() -> None:
-    """Console-script entry point."""
+def command(*names: str) -> Any:
+    """The application as a click command, with the commands ``names`` built ahead (the judge server builds it
+    once, so that each of its forks only parses its arguments)."""
+    group = typer.main.get_command(app)
+    for cmd in [group, *(group.commands[name] for name in names)]:  # the lazy group builds a command when looked up
+        for param in cmd.params:
+            warm = getattr(param, "get_runtime_param", None)  # typer's coercion of a parameter, built on first use
+            if warm is not None:
+                warm()
+    return group
+
+
+def main(prepared: Any = None) -> None:
+    """Console-script entry point (``prepared``: the application as :func:`command` built it)."""
     warnings.showwarning = _show_warning
     try:
-        app()
+        (prepared or app)()
     except KeyboardInterrupt:
         err.print("[red]interrupted[/red]")
         sys.exit(130)

@@ -100,6 +100,24 @@ def test_a_served_judge_is_the_in_process_one(sum_package: Path, tmp_path: Path,
     assert served_bad.stdout == alone_bad.stdout
 
 
+def test_callers_at_once_are_each_served_their_own(sum_package: Path, tmp_path: Path,
+                                                   served: dict[str, str]) -> None:
+    """Four callers at once, two solutions: each gets its own fork and its own solution's verdicts."""
+    (tmp_path / "s.cpp").write_text(CORRECT)
+    (tmp_path / "w.cpp").write_text(CORRECT.replace("a+b", "a-b"))
+    _judge(served, "--problem", str(sum_package), "--solution", str(tmp_path / "s.cpp"))
+    _socket_up(served)
+    procs = [subprocess.Popen([sys.executable, "-m", "ioi_eval.cli", "-v", "judge", "--problem", str(sum_package),
+                               "--solution", str(tmp_path / name), "--json"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=served) for name in ("s.cpp", "w.cpp") * 2]
+    outs = [p.communicate(timeout=300) for p in procs]
+    forks = {int(SERVED.search(err).group(1)) for _, err in outs if SERVED.search(err)}
+    assert len(forks) == 4, [err for _, err in outs]
+    scores = [_verdicts(out)[0] for out, _ in outs]
+    assert [p.returncode for p in procs] == [0] * 4 and scores[0] == scores[2] == 100.0
+    assert scores[1] == scores[3] < 100.0
+
+
 def test_only_a_caller_of_the_same_context_is_served(sum_package: Path, tmp_path: Path,
                                                      served: dict[str, str]) -> None:
     (tmp_path / "s.cpp").write_text(CORRECT)
@@ -216,6 +234,14 @@ def test_a_bad_setting_is_a_clear_error() -> None:
     res = subprocess.run([sys.executable, "-m", "ioi_eval.cli", "judge", "--problem", "x", "--solution", "y"],
                          capture_output=True, text=True, env={**os.environ, ENABLE_ENV: "maybe"}, timeout=60)
     assert res.returncode == 2 and res.stderr.strip() == f"error: ${ENABLE_ENV} must be 1 or 0, not 'maybe'"
+
+
+def test_a_bad_idle_time_is_a_clear_error(served: dict[str, str]) -> None:
+    res = subprocess.run([sys.executable, "-m", "ioi_eval.cli", "judge", "--problem", "x", "--solution", "y"],
+                         capture_output=True, text=True, env={**served, IDLE_ENV: "soon"}, timeout=60)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.strip() == f"error: ${IDLE_ENV} must be a positive number of seconds, not 'soon'"
+    assert _servers(Path(served["XDG_RUNTIME_DIR"])) == []
 
 
 def test_only_judge_is_served() -> None:
