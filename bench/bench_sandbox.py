@@ -12,6 +12,11 @@ after-effects), each timed per run:
   executor's cgroups and limits, exactly as a test runs (``native`` rows: the launcher call alone,
   ``_native.run`` of the isolation's spec, without the Python around it).
 
+Then the kernel's floor, without ioi-eval (``bench/floor_ns.c``, built here): per run, a bare fork/exec against the
+same with fresh pid, mount, ipc and uts namespaces (the program as pid 1's child), plus a fresh network namespace,
+plus a fresh cgroup in each v1 controller the judge uses (made, joined, removed), each timed inside the C helper.
+What the sandbox must do per test (issue 13's "no persistence between tests") cannot cost less than that floor.
+
 Prints the median wall per run, the median CPU charged to the program (``cpu_s``; bare: rusage),
 the machine CPU per run (this process and its children, the sandbox's own work included: on a loaded
 machine the wall mostly measures waits for a CPU, this what each run costs) and the overhead over bare, as a table and as JSON (``--json FILE``). Needs root with CAP_SYS_ADMIN
@@ -67,6 +72,29 @@ def build(tmp: Path) -> tuple[dict[str, Path], Path]:
     data = tmp / "sum.in"
     data.write_text(f"{n}\n" + " ".join(str(rng.randint(1, 10**9)) for _ in range(n)) + "\n")
     return exes, data
+
+
+FLOOR_VARIANTS = ("bare", "ns", "ns+net", "ns+net+cg")
+
+
+def kernel_floor(tmp: Path, exes: dict[str, Path], data: Path, runs: int, block: int) -> dict[str, dict[str, dict]]:
+    """Per program and :data:`FLOOR_VARIANTS` variant: the median wall per run (ms), and over the helper's bare."""
+    helper = tmp / "floor_ns"
+    subprocess.run(["gcc", "-O2", "-o", str(helper), str(ROOT / "bench" / "floor_ns.c")], check=True)
+    variants = [v for v in FLOOR_VARIANTS if "cg" not in v or Path("/sys/fs/cgroup/memory/cgroup.procs").exists()]
+    out: dict[str, dict[str, dict]] = {}
+    for prog, exe in exes.items():
+        stdin = str(data) if prog == "sum" else "/dev/null"
+        walls: dict[str, list[float]] = {v: [] for v in variants}
+        for _ in range(max(1, runs // block)):
+            for v in variants:
+                got = subprocess.run([str(helper), v, str(block + 1), str(exe), stdin], capture_output=True,
+                                     text=True, check=True).stdout.split()
+                walls[v].extend(float(x) / 1e3 for x in got[1:])  # the first pays for the previous variant's
+        base = statistics.median(walls["bare"])
+        out[prog] = {v: {"wall_ms": statistics.median(w), "wall_over_bare_ms": statistics.median(w) - base}
+                     for v, w in walls.items()}
+    return out
 
 
 def main() -> None:
@@ -147,6 +175,7 @@ def main() -> None:
                              for v in variants}
         for ex in boxes.values():
             ex.close()
+        floor = kernel_floor(tmp, exes, data, args.runs, args.block)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     load = os.getloadavg()[0]
@@ -157,8 +186,13 @@ def main() -> None:
         for v, r in rows.items():
             print(f"{prog:8s} {v:14s} {r['wall_ms']:8.3f} {r['wall_over_bare_ms']:+7.3f} {r['cpu_ms']:7.3f} "
                   f"{r['cpu_over_bare_ms']:+7.3f} {r['machine_cpu_ms']:8.3f} {r['machine_cpu_over_bare_ms']:+7.3f}")
+    print("\nkernel floor, no ioi-eval (bench/floor_ns.c; timed in C, over its own bare fork/exec):")
+    for prog, rows in floor.items():
+        for v, r in rows.items():
+            print(f"{prog:8s} {v:14s} {r['wall_ms']:8.3f} {r['wall_over_bare_ms']:+7.3f}")
     if args.json:
-        args.json.write_text(json.dumps({"load": load, "runs": args.runs, "results": results}, indent=1))
+        args.json.write_text(json.dumps({"load": load, "runs": args.runs, "results": results, "kernel_floor": floor},
+                                        indent=1))
 
 
 if __name__ == "__main__":
