@@ -101,9 +101,19 @@ std::optional<std::string> read_small(const std::string& path) {
 // Writes data to an existing (pseudo-)file. Returns 0 or an errno value. cgroup files report
 // errors on write(), so the result of the write itself is what matters.
 int write_str(const std::string& path, const std::string& data) {
-    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    int fd;
+    do {
+        fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
     if (fd < 0) return errno;
-    ssize_t n = write(fd, data.data(), data.size());
+    // A cgroup v1 limit write fails with EINTR whenever a signal is pending for this thread (the memory
+    // controller's resize loop checks for one before it starts), even on an empty group: a signal the
+    // harness handles must not turn into a setup error. The retry comes after the signal was delivered.
+    ssize_t n;
+    int tries = 0;
+    do {
+        n = write(fd, data.data(), data.size());
+    } while (n < 0 && errno == EINTR && ++tries < 1000);
     int e = n < 0 ? errno : (size_t(n) == data.size() ? 0 : EIO);
     close(fd);
     return e;

@@ -773,3 +773,28 @@ def test_the_zygote_holds_without_cap_sys_admin() -> None:
     tail = (res.stdout + res.stderr)[-3000:]
     assert res.returncode == 0, tail
     assert " passed" in tail and "failed" not in tail, tail
+
+
+def test_a_signal_the_harness_handles_is_no_setup_error(ex: Executor, cc) -> None:
+    """A signal with a handler, arriving while a run's cgroups are set up, fails no run: cgroup v1's memory limit
+    write returns EINTR whenever a signal is pending for the writing thread, which once became an SE."""
+    binary = cc("true_prog", "int main(){ return 0; }")
+    previous = signal.signal(signal.SIGUSR1, lambda *_: None)
+    stop = False
+
+    def storm() -> None:
+        while not stop:
+            os.kill(os.getpid(), signal.SIGUSR1)
+            time.sleep(0.0002)
+
+    import threading
+
+    thread = threading.Thread(target=storm, daemon=True)
+    thread.start()
+    try:
+        statuses = [run(ex, binary)[0] for _ in range(150)]
+    finally:
+        stop = True
+        thread.join()
+        signal.signal(signal.SIGUSR1, previous)
+    assert set(statuses) == {ProcStatus.OK}
