@@ -74,7 +74,7 @@ def build(tmp: Path) -> tuple[dict[str, Path], Path]:
     return exes, data
 
 
-FLOOR_VARIANTS = ("bare", "ns", "ns+net", "ns+net+cg")
+FLOOR_VARIANTS = ("bare", "ns", "ns+cg", "ns+net", "ns+net+cg")
 
 
 def kernel_floor(tmp: Path, exes: dict[str, Path], data: Path, runs: int, block: int) -> dict[str, dict[str, dict]]:

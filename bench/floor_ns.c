@@ -1,12 +1,13 @@
 /* The kernel's floor of a sandboxed run, without ioi-eval: what a fresh namespace set and a fresh cgroup per
- * run cost on this machine over a bare fork/exec (bench/bench_floor.py builds and runs it; issue 13).
+ * run cost on this machine over a bare fork/exec (bench/bench_sandbox.py builds and runs it; issue 13).
  *
  *   floor_ns VARIANT RUNS PROGRAM [STDIN]
  *
  * VARIANT: bare (fork + exec + wait4); ns (the child unshares pid, mount, ipc and uts namespaces and forks the
  * program as pid 1 of the new pid namespace); ns+net (also a new network namespace: its loopback is made by the
  * kernel); ns+net+cg (also a fresh cgroup in each v1 controller ioi-eval uses, memory, cpuacct and pids, the
- * program attached before exec, the groups removed after the wait). Prints one wall time per run in microseconds.
+ * program attached before exec, the groups removed after the wait); ns+cg (namespaces and cgroups, no network
+ * namespace: the judge makes those ahead, off the run's path). Prints one wall time per run in microseconds.
  */
 #define _GNU_SOURCE
 #include <errno.h>
