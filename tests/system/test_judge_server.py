@@ -218,6 +218,16 @@ def test_an_idle_server_ends_and_a_dead_one_is_replaced(sum_package: Path, tmp_p
     assert list(runtime.glob("*/*.sock")) == []
 
 
+def test_a_server_whose_socket_is_gone_ends(sum_package: Path, tmp_path: Path, served: dict[str, str]) -> None:
+    """Its socket removed (a cleaned runtime folder), a server can serve no one: it ends instead of idling."""
+    (tmp_path / "s.cpp").write_text(CORRECT)
+    _judge(served, "--problem", str(sum_package), "--solution", str(tmp_path / "s.cpp"))
+    [sock] = _socket_up(served)
+    [pid] = _servers(Path(served["XDG_RUNTIME_DIR"]))
+    sock.unlink()
+    assert wait_until_gone(lambda: _alive(pid), 20) == []
+
+
 def test_a_socket_folder_others_can_enter_is_not_used(sum_package: Path, tmp_path: Path,
                                                       served: dict[str, str]) -> None:
     folder = Path(served["XDG_RUNTIME_DIR"]) / f"ioi-eval-judge-{os.geteuid()}"
