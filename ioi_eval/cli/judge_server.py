@@ -184,7 +184,10 @@ def serve_if_running(argv: list[str]) -> None:
         sock.close()
         _start_server(path)
         return
-    code = _run_remote(sock, argv, path, verbose)
+    try:
+        code = _run_remote(sock, argv, path, verbose)
+    except KeyboardInterrupt:  # Ctrl-C before the fork's pid came: it sees the hang-up and ends
+        sys.exit(130)
     if code is None:  # the server went before it forked a judge: nothing ran, so run it here
         return
     _exit_like(code)
