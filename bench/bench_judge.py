@@ -1,6 +1,7 @@
 """Benchmarks of the judge core, measured side by side in one run on this machine.
 
     python bench/bench_judge.py [--quick] [--out bench/RESULTS.md]
+    python bench/bench_judge.py --end-to-end-only     # part 4 alone, as JSON
 
 1. Sandbox overhead: a trivial static program through the full sandbox (executor + bubblewrap +
    cgroup) against a bare fork/exec of it (subprocess with the same stdin/stdout files).
@@ -173,6 +174,7 @@ def bench_end_to_end(workers: int, problems: list[str] | None) -> dict:
         compile_cpu = run_cpu = 0.0
         n_subs = n_tests = 0
         box_cpu_before = getattr(judge.box, "cpu_s_total", 0.0)
+        self_before, children_before = _self_cpu(), _children_cpu()
         t0 = time.perf_counter()
         items = [(p, Submission.from_path(sol.path, TASK_TYPES[p.task_type].takes_code)) for p in loaded for sol in p.solutions]
         for rep in judge.judge_many(items):
@@ -181,6 +183,8 @@ def bench_end_to_end(workers: int, problems: list[str] | None) -> dict:
             n_subs += 1
             n_tests += sum(1 for t in rep.tests if t.verdict.value != "SKIPPED")
         wall = time.perf_counter() - t0
+        harness_cpu = _self_cpu() - self_before
+        children_cpu = _children_cpu() - children_before
         box_cpu = getattr(judge.box, "cpu_s_total", 0.0) - box_cpu_before
         judge.close()
     ideal = (compile_cpu + run_cpu) / workers
@@ -190,7 +194,29 @@ def bench_end_to_end(workers: int, problems: list[str] | None) -> dict:
             "compile_cpu_s": round(compile_cpu, 2), "run_cpu_s": round(run_cpu, 2),
             "ideal_wall_s": round(ideal, 2), "ratio": round(wall / ideal, 3), "target_ratio": 1.3,
             "ok": wall / ideal <= 1.3, "all_sandboxed_cpu_s": round(box_cpu, 2),
-            "ratio_all_sandboxed": round(wall / ideal_all, 3) if ideal_all else None}
+            "ratio_all_sandboxed": round(wall / ideal_all, 3) if ideal_all else None,
+            **_slot_budget(workers, wall, box_cpu, harness_cpu, children_cpu)}
+
+
+def _self_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _slot_budget(workers: int, wall: float, box_cpu: float, harness_cpu: float, children_cpu: float) -> dict:
+    """Where the end-to-end run's worker-seconds (``workers * wall``) went, for a judge in this process.
+
+    ``box`` is the CPU counted inside the boxes (compiles, runs, checkers, managers); ``harness`` this process's own
+    CPU (the judge's Python, and the launcher's in-process work: clone, namespace and cgroup set-up, waiting); the
+    ``launcher children`` CPU is what the sandboxed processes' ancestors (the launcher's child before the exec, the
+    box's init) spent outside the box's count; ``rest`` is neither: a worker idle (between runs, the batch's tail,
+    I/O waits) or the machine's other load. With as many workers as CPUs, every part but ``box`` is the gap."""
+    slots = workers * wall
+    outside = max(0.0, children_cpu - box_cpu)
+    return {"slot_s": round(slots, 2), "harness_cpu_s": round(harness_cpu, 2),
+            "launcher_children_cpu_s": round(outside, 2),
+            "idle_or_other_load_s": round(slots - box_cpu - harness_cpu - outside, 2),
+            "load_avg_1min": round(os.getloadavg()[0], 2)}
 
 
 def main() -> None:
@@ -199,7 +225,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "RESULTS.md")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--problems", nargs="*", help="limit the end-to-end part to these problem codes")
+    ap.add_argument("--end-to-end-only", action="store_true",
+                    help="only the end-to-end part, printed as JSON (no report written): for A/B runs")
     args = ap.parse_args()
+    if args.end_to_end_only:
+        print(json.dumps(bench_end_to_end(args.workers, args.problems)))
+        return
     results = {}
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -231,6 +262,7 @@ Measured by `python bench/bench_judge.py` on {r['machine']['cpus']} CPUs, kernel
 | CPU-time accuracy (median of {c['repeats']}) | {c['error_pct']} % ({c['sandboxed_cpu_s']} s sandboxed vs {c['bare_cpu_s']} s bare) | <= {c['target_pct']} % | {'yes' if c['ok'] else 'NO'} |
 | compile, typical solution | plain g++ {k['plain_gxx_s']} s; judge cold (sandboxed, PCH) {k['cold_sandboxed_pch_s']} s ({k['cold_speedup']}x faster); warm (cache hit) {k['warm_cache_hit_s']} s; one-off PCH build {k['pch_one_off_build_s']} s | | |
 | end to end, counting every sandboxed process (checkers and managers too) | wall {e['wall_s']} s vs {e['all_sandboxed_cpu_s']} s CPU / {e['workers']}: ratio {e['ratio_all_sandboxed']} | | |
+| end to end, where the {e['workers']} workers' {e['slot_s']} s went | {e['all_sandboxed_cpu_s']} s CPU in the boxes; {e['harness_cpu_s']} s the judge process's own CPU (Python and the in-process launcher); {e['launcher_children_cpu_s']} s the launcher's children outside the boxes; {e['idle_or_other_load_s']} s neither (idle workers, the batch's tail, other load: 1-min load {e['load_avg_1min']}) | | |
 | end to end: {e['submissions']} reference solutions of the bundled problems, {e['tests_run']} tests run, {e['workers']} workers | wall {e['wall_s']} s vs (compile {e['compile_cpu_s']} s + run {e['run_cpu_s']} s CPU) / {e['workers']} = {e['ideal_wall_s']} s: ratio {e['ratio']} | <= {e['target_ratio']} | {'yes' if e['ok'] else 'NO'} |
 """
     out.write_text(text)

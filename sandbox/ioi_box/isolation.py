@@ -63,7 +63,7 @@ class Isolation(Protocol):
 class HostPaths(Protocol):
     """Resolves a box path (relative to the executor root) to a host path."""
 
-    def __call__(self, box_path: str) -> Path: ...
+    def __call__(self, box_path: str) -> str | Path: ...
 
 
 def _limits(proc: Proc) -> dict:

@@ -130,3 +130,18 @@ def test_the_fast_linker_builds_the_same_program(box: LocalBox, tmp_path: Path,
         outputs.append(box.execute(Batch(jobs=[RunJob(procs=[proc])])).results[0].procs[0].stdout)
     assert outputs == ["e9\n", "e9\n"]
     assert len(list((tmp_path / "cache" / "compile").glob("*/*/prog"))) == 2
+
+
+@pytest.mark.parametrize("box_path", ["work/abc/out", "blobs/x", "work/a/../b/./c"])
+def test_host_str_is_host_path(box: LocalBox, box_path: str) -> None:
+    """The per-run string form names the same file as host_path (the launcher's spec and opens use it)."""
+    assert box.host_str(box_path) == str(box.host_path(box_path))
+    assert box.host_str(box_path).startswith(f"{box.root}/")
+
+
+@pytest.mark.parametrize("box_path", ["/etc/passwd", "../x", "work/../../x", ".", "work/.."])
+def test_host_str_refuses_paths_out_of_the_root(box: LocalBox, box_path: str) -> None:
+    with pytest.raises(ValueError, match="escapes the work root"):
+        box.host_str(box_path)
+    with pytest.raises(ValueError, match="escapes the work root"):
+        box.host_path(box_path)
