@@ -279,20 +279,34 @@ def _exit_like(code: int) -> NoReturn:
     sys.exit(code)
 
 
+def _beside(path: str, suffix: str) -> str:
+    """The server's file with ``suffix`` (``.lock``, ``.log``, ``.pid``) beside its socket ``path``."""
+    return path[: -len(".sock")] + suffix
+
+
+def _take_lock(path: str) -> int | None:
+    """The server's lock beside ``path``, taken (its descriptor), or None when a server holds it."""
+    import fcntl
+
+    fd = os.open(_beside(path, ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def _start_server(path: str) -> None:
     """Start a server for ``path`` in the background, unless one is starting already (it holds the lock)."""
-    import fcntl
     import subprocess
 
     _idle_s()  # a bad setting stops here, not in the background server's log
-    lock = os.open(path[: -len(".sock")] + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    lock = _take_lock(path)
+    if lock is None:
         return  # a server holds it: starting, or about to answer
-    finally:
-        os.close(lock)  # the server takes it for its lifetime
-    with open(path[: -len(".sock")] + ".log", "ab") as log:
+    os.close(lock)  # the server takes it for its lifetime
+    with open(_beside(path, ".log"), "ab") as log:
         subprocess.Popen([sys.executable, "-m", __name__, path], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                          cwd="/", start_new_session=True, close_fds=True)
 
@@ -300,15 +314,12 @@ def _start_server(path: str) -> None:
 # -- the server --------------------------------------------------------------------------------------------------
 def serve(path: str, idle_s: float) -> int:
     """Serve ``path`` until idle for ``idle_s`` seconds or the socket is gone; 0, or 1 when another server has it."""
-    import fcntl
     import importlib
     import select
     import time
 
-    lock = os.open(path[: -len(".sock")] + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    lock = _take_lock(path)
+    if lock is None:
         return 1
     for name in PRELOAD:
         importlib.import_module(name)
@@ -321,7 +332,7 @@ def serve(path: str, idle_s: float) -> int:
     listener.bind(path)
     listener.listen(64)
     ino = os.stat(path).st_ino
-    pid_file = path[: -len(".sock")] + ".pid"
+    pid_file = _beside(path, ".pid")
     with open(pid_file, "w") as f:
         f.write(f"{os.getpid()}\n")
     wake_r, wake_w = os.pipe()
@@ -380,7 +391,7 @@ def _reap(children: dict[int, socket.socket]) -> None:
         conn = children.pop(pid, None)
         if conn is None:
             continue
-        code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.waitstatus_to_exitcode(status)
+        code = os.waitstatus_to_exitcode(status)  # negative: the signal that ended it
         with contextlib.suppress(OSError):
             conn.sendall(f"status {code}\n".encode())
         conn.close()

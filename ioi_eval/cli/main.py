@@ -88,7 +88,7 @@ def main(prepared: Any = None) -> None:
     """Console-script entry point (``prepared``: the application as :func:`command` built it)."""
     warnings.showwarning = _show_warning
     try:
-        (prepared or app)()
+        (prepared if prepared is not None else app)()
     except KeyboardInterrupt:
         err.print("[red]interrupted[/red]")
         sys.exit(130)
